@@ -1,0 +1,1 @@
+"""mlgate.yaml: loading, schema validation with precise errors, and the typed result."""

@@ -1,0 +1,216 @@
+"""Find, read, validate and resolve ``mlgate.yaml``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.config.model import (
+    CONFIG_FILENAME,
+    CONFIG_VERSION,
+    Config,
+    DataSpec,
+    ModelConfig,
+    ModelFileSpec,
+    TrainSpec,
+)
+from mlgate.config.validate import validate
+from mlgate.config.yamlsource import KeyPath, SourceMap, load_yaml_file
+from mlgate.errors import ConfigError, Location
+
+ENV_CONFIG = "MLGATE_CONFIG"
+_FORMATS = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
+    """``--config``, else ``$MLGATE_CONFIG``, else the nearest mlgate.yaml upward."""
+    chosen = explicit or os.environ.get(ENV_CONFIG)
+    if chosen:
+        path = Path(chosen)
+        if path.is_dir():
+            path = path / CONFIG_FILENAME
+        if not path.is_file():
+            raise ConfigError(f"configuration file not found: {path}", location=Location(str(path)))
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILENAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_FILENAME} in {here} or any folder above it",
+        hint="run 'mlgate init' to create a starter project, or pass --config PATH",
+    )
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, start: Path | None = None
+) -> Config:
+    """Load and validate the configuration; every problem raises ConfigError (exit 2)."""
+    path = find_config(explicit, start)
+    data, source = load_yaml_file(path)
+    shown = str(path)
+    if data is None:
+        raise ConfigError(
+            "the configuration file is empty",
+            location=Location(shown),
+            hint="start from 'mlgate init', or see 'mlgate schema' for the format",
+        )
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "expected a mapping with 'version' and 'models' at the top level",
+            location=source.locate(()),
+        )
+    version = data.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > CONFIG_VERSION:
+        raise ConfigError(
+            f"configuration version {version} is newer than this mlgate ({__version__}) reads "
+            f"(version {CONFIG_VERSION})",
+            location=source.locate(("version",)),
+            hint="upgrade mlgate (pip install -U mlgate)",
+        )
+    validate(data, "config", source, what=path.name)
+    root = path.resolve().parent
+    models = tuple(_model(entry, index, root) for index, entry in enumerate(data["models"]))
+    _check_semantics(models, data, source)
+    return Config(path.resolve(), root, int(data["version"]), models, source, data)
+
+
+def _model(entry: Mapping[str, Any], index: int, repo_root: Path) -> ModelConfig:
+    root: Path = (repo_root / str(entry["path"])).resolve()
+
+    def p(value: str) -> Path:
+        return (root / value).resolve()
+
+    train = None
+    if "train" in entry:
+        t = entry["train"]
+        metrics = t.get("metrics")
+        train = TrainSpec(
+            command=t["command"],
+            seed=t.get("seed"),
+            outputs=tuple(p(o) for o in t.get("outputs", [])),
+            params=tuple(p(o) for o in t.get("params", [])),
+            metrics=p(metrics) if metrics else None,
+            env=dict(t.get("env", {})),
+            timeout=t.get("timeout"),
+        )
+    d = entry.get("data", {})
+    features = d.get("features")
+    data = DataSpec(
+        train=p(d["train"]) if "train" in d else None,
+        eval=p(d["eval"]) if "eval" in d else None,
+        target=d.get("target"),
+        features=tuple(features) if features is not None else None,
+        sensitive=tuple(d.get("sensitive", [])),
+        extra=tuple(p(x) for x in d.get("extra", [])),
+    )
+    m = entry["model"]
+    model_file = p(m["file"])
+    model = ModelFileSpec(
+        file=model_file,
+        task=m["task"],
+        format=m.get("format") or _FORMATS.get(model_file.suffix.lower(), "skops"),
+        trusted=bool(m.get("trusted", False)),
+        trusted_types=tuple(m.get("trusted_types", [])),
+        positive_label=m.get("positive_label"),
+    )
+    return ModelConfig(
+        name=entry["name"],
+        index=index,
+        root=root,
+        repo_root=repo_root,
+        model=model,
+        data=data,
+        train=train,
+        description=entry.get("description"),
+        repro=entry.get("repro", {}),
+        gates=entry.get("gates", {}),
+        governance=entry.get("governance", {}),
+        publish=entry.get("publish", {}),
+        registry=entry.get("registry", {}),
+    )
+
+
+def referenced_files(entry: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    """Key paths (inside one model entry) of inputs that must exist before anything runs."""
+    data = entry.get("data", {})
+    for key in ("train", "eval"):
+        if key in data:
+            yield ("data", key), data[key]
+    for i, extra in enumerate(data.get("extra", [])):
+        yield ("data", "extra", i), extra
+    for i, params in enumerate(entry.get("train", {}).get("params", [])):
+        yield ("train", "params", i), params
+    card = entry.get("governance", {}).get("card")
+    if card:
+        yield ("governance", "card"), card
+    drift = entry.get("gates", {}).get("drift", {})
+    for key in ("reference", "current"):
+        if key in drift:
+            yield ("gates", "drift", key), drift[key]
+
+
+def _check_semantics(
+    models: tuple[ModelConfig, ...], data: Mapping[str, Any], source: SourceMap
+) -> None:
+    problems: list[tuple[Location, str]] = []
+    seen: dict[str, int] = {}
+    for model in models:
+        here: KeyPath = ("models", model.index)
+        key = model.tag_name.lower()
+        if key in seen:
+            problems.append(
+                (
+                    source.locate((*here, "name")),
+                    f"duplicate model name {model.name!r} (also models[{seen[key]}])",
+                )
+            )
+        seen.setdefault(key, model.index)
+        if not model.root.is_dir():
+            problems.append(
+                (source.locate((*here, "path")), f"model folder not found: {model.root}")
+            )
+            continue
+        for key_path, value in referenced_files(data["models"][model.index]):
+            target = model.resolve(value)
+            if not target.exists():
+                problems.append(
+                    (
+                        source.locate((*here, *key_path)),
+                        f"file not found: {model.relative(target)}",
+                    )
+                )
+        _check_columns(model, source, problems)
+    if problems:
+        (location, message), rest = problems[0], problems[1:]
+        raise ConfigError(
+            message + (f" (and {len(rest)} more problems)" if rest else ""),
+            location=location,
+            details=[f"{loc}: {msg}" for loc, msg in rest],
+        )
+
+
+def _check_columns(
+    model: ModelConfig, source: SourceMap, problems: list[tuple[Location, str]]
+) -> None:
+    """Columns named twice in different roles are a mistake the schema cannot see."""
+    target = model.data.target
+    here: KeyPath = ("models", model.index, "data")
+    if target and model.data.features and target in model.data.features:
+        problems.append(
+            (
+                source.locate((*here, "features")),
+                f"the target column {target!r} is also listed as a feature",
+            )
+        )
+    if target and target in model.data.sensitive:
+        problems.append(
+            (
+                source.locate((*here, "sensitive")),
+                f"the target column {target!r} is also listed as sensitive",
+            )
+        )

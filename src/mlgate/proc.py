@@ -1,0 +1,89 @@
+"""The one wrapper for subprocesses: never a shell, and failures report command, code and output."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.errors import ExternalError
+
+_TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished process: its arguments, exit code and captured output."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def tail(text: str, lines: int = _TAIL_LINES) -> str:
+    """The last ``lines`` lines of ``text``; long outputs are cut so messages stay readable."""
+    parts = text.rstrip().splitlines()
+    return "\n".join(parts[-lines:])
+
+
+def run(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+    what: str | None = None,
+) -> Completed:
+    """Run ``args`` and capture its output as text.
+
+    ``env`` replaces the environment, ``extra_env`` adds to it. With ``check`` a non-zero exit
+    raises ExternalError naming the command, exit code and the tail of stdout and stderr.
+    """
+    argv = tuple(os.fspath(a) for a in args)
+    full_env = dict(os.environ if env is None else env)
+    if extra_env:
+        full_env.update(extra_env)
+    label = what or Path(argv[0]).name
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=full_env,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ExternalError(
+            f"{label}: program not found: {argv[0]}",
+            hint=f"install {argv[0]} or put it on PATH",
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ExternalError(f"{label} timed out after {timeout} s: {shlex.join(argv)}") from exc
+    result = Completed(argv, proc.returncode, proc.stdout or "", proc.stderr or "")
+    if check and not result.ok:
+        raise process_error(result, label)
+    return result
+
+
+def process_error(result: Completed, label: str) -> ExternalError:
+    """An ExternalError describing a failed process, with the tails of its output."""
+    details = [f"command: {shlex.join(result.args)}", f"exit code: {result.returncode}"]
+    for name, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+        if text.strip():
+            details.append(f"{name} (last lines):")
+            details.extend("  " + line for line in tail(text).splitlines())
+    return ExternalError(f"{label} failed with exit code {result.returncode}", details=details)
