@@ -87,3 +87,33 @@ def process_error(result: Completed, label: str) -> ExternalError:
             details.append(f"{name} (last lines):")
             details.extend("  " + line for line in tail(text).splitlines())
     return ExternalError(f"{label} failed with exit code {result.returncode}", details=details)
+
+
+def run_binary(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    what: str | None = None,
+) -> bytes:
+    """Run ``args`` and return its stdout as bytes; a non-zero exit raises ExternalError."""
+    argv = tuple(os.fspath(a) for a in args)
+    label = what or Path(argv[0]).name
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=dict(os.environ if env is None else env),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ExternalError(f"{label}: program not found: {argv[0]}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ExternalError(f"{label} timed out after {timeout} s: {shlex.join(argv)}") from exc
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", errors="replace")
+        raise process_error(Completed(argv, proc.returncode, "", stderr), label)
+    return proc.stdout

@@ -1,0 +1,222 @@
+"""Loading and saving model files safely.
+
+skops files load only when every type they contain is from scikit-learn, NumPy or SciPy, or is
+named in ``model.trusted_types``. Pickle and joblib files are never unpickled unless the
+configuration marks the model ``trusted``; even then they are scanned first, and a file that
+imports anything able to run code (os, subprocess, eval, ...) is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickletools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import CheckFailed, ConfigError, Location
+
+# Module prefixes whose types skops may load without being named in the configuration.
+SAFE_MODULES = ("sklearn.", "numpy.", "scipy.", "skops.")
+# Globals a pickle may reference in a trusted model file (checked as "module.name" prefixes).
+SAFE_PICKLE_GLOBALS = (
+    "sklearn.",
+    "numpy.",
+    "scipy.",
+    "joblib.numpy_pickle.",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "builtins.slice",
+    "builtins.complex",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.bytearray",
+    "copyreg._reconstructor",
+    "builtins.object",
+    "_codecs.encode",
+)
+# Anything under these names runs code on load; the message calls them out.
+DANGEROUS_GLOBALS = (
+    "os.",
+    "posix.",
+    "nt.",
+    "subprocess.",
+    "sys.",
+    "builtins.eval",
+    "builtins.exec",
+    "builtins.compile",
+    "builtins.open",
+    "builtins.__import__",
+    "builtins.getattr",
+    "importlib.",
+    "socket.",
+    "shutil.",
+    "pty.",
+    "runpy.",
+    "webbrowser.",
+    "code.",
+    "marshal.",
+    "types.",
+    "ctypes.",
+    "pickle.",
+    "_pickle.",
+    "requests.",
+    "urllib.",
+    "http.",
+)
+PICKLE_FORMATS = ("pickle", "joblib")
+
+
+class UnsafeModelError(CheckFailed):
+    """A model file would run code or load types nobody declared trusted (exit 1)."""
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a pickle stream imports."""
+
+    globals: tuple[str, ...]
+
+    @property
+    def dangerous(self) -> tuple[str, ...]:
+        return tuple(g for g in self.globals if g.startswith(DANGEROUS_GLOBALS))
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        return tuple(
+            g
+            for g in self.globals
+            if not g.startswith(SAFE_PICKLE_GLOBALS) and g not in self.dangerous
+        )
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scan_pickle(data: bytes) -> ScanResult:
+    """Every global a pickle stream (or a concatenation of streams) references, without loading."""
+    found: list[str] = []
+    stream = io.BytesIO(data)
+    while stream.tell() < len(data):
+        # STACK_GLOBAL takes module and name from the two values pushed just before it, which
+        # may come from the memo (BINGET), so strings and memo reads are tracked.
+        pushed: list[str | None] = []
+        memo: dict[Any, str | None] = {}
+        try:
+            for opcode, arg, _ in pickletools.genops(stream):
+                name = opcode.name
+                if name in {"SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"}:
+                    pushed.append(str(arg))
+                elif name == "MEMOIZE":
+                    memo[len(memo)] = pushed[-1] if pushed else None
+                elif name in {"PUT", "BINPUT", "LONG_BINPUT"}:
+                    memo[arg] = pushed[-1] if pushed else None
+                elif name in {"GET", "BINGET", "LONG_BINGET"}:
+                    pushed.append(memo.get(arg))
+                elif name in {"GLOBAL", "INST"}:
+                    found.append(str(arg).replace(" ", "."))
+                elif name == "STACK_GLOBAL":
+                    module, attr = pushed[-2:] if len(pushed) >= 2 else (None, None)
+                    found.append(f"{module or '?'}.{attr or '?'}")
+                elif name != "FRAME":
+                    pushed.append(None)
+        except (ValueError, IndexError, EOFError):
+            # joblib writes raw array bytes between pickle frames; what was read is reported.
+            break
+    return ScanResult(tuple(dict.fromkeys(found)))
+
+
+def _skops_untrusted(data: bytes, trusted_types: Iterable[str]) -> list[str]:
+    import skops.io as sio  # noqa: PLC0415 - heavy
+
+    extra = set(trusted_types)
+    return [
+        t
+        for t in sio.get_untrusted_types(data=data)
+        if not t.startswith(SAFE_MODULES) and t not in extra
+    ]
+
+
+def load_model(
+    path: Path,
+    *,
+    fmt: str = "skops",
+    trusted: bool = False,
+    trusted_types: Sequence[str] = (),
+    what: str = "model",
+) -> Any:
+    """Load a model file safely (see the module docstring); refusals raise UnsafeModelError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{what} file not found: {path}",
+            location=Location(str(path)),
+            hint="train the model first (mlgate train)",
+        ) from None
+    if fmt == "skops":
+        return _load_skops(path, data, trusted_types, what)
+    if fmt in PICKLE_FORMATS:
+        return _load_pickle(path, data, fmt, trusted=trusted, what=what)
+    raise ConfigError(f"unknown model format {fmt!r} for {path}")
+
+
+def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str) -> Any:
+    import skops.io as sio  # noqa: PLC0415
+
+    try:
+        untrusted = _skops_untrusted(data, trusted_types)
+    except Exception as exc:  # noqa: BLE001 - skops raises many types on corrupt files
+        raise ConfigError(f"{what} file is not a valid skops file: {path} ({exc})") from None
+    if untrusted:
+        raise UnsafeModelError(
+            f"{what} file {path} contains types that are not trusted: {', '.join(untrusted)}",
+            hint="if you wrote these classes, list them under model.trusted_types in mlgate.yaml",
+        )
+    try:
+        return sio.loads(data, trusted=[*sio.get_untrusted_types(data=data)])
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(f"cannot load {what} file {path}: {exc}") from None
+
+
+def _load_pickle(path: Path, data: bytes, fmt: str, *, trusted: bool, what: str) -> Any:
+    scan = scan_pickle(data)
+    if scan.dangerous:
+        raise UnsafeModelError(
+            f"{what} file {path} would run code when loaded: it imports "
+            + ", ".join(scan.dangerous),
+            hint="this file was refused without being unpickled; do not load it anywhere",
+        )
+    if not trusted:
+        raise UnsafeModelError(
+            f"{what} file {path} is a {fmt} file; mlgate does not unpickle files unless the "
+            "configuration trusts them",
+            hint="save the model with skops (skops.io.dump), or set model.trusted: true in "
+            "mlgate.yaml if this file comes only from your own training runs",
+            details=[f"imports: {', '.join(scan.globals) or 'none'}"],
+        )
+    if scan.unknown:
+        raise UnsafeModelError(
+            f"{what} file {path} imports names outside the scientific stack: "
+            + ", ".join(scan.unknown),
+            hint="save the model with skops and list custom types under model.trusted_types",
+        )
+    import joblib  # noqa: PLC0415 - joblib reads both formats; ships with scikit-learn
+
+    return joblib.load(io.BytesIO(data))
+
+
+def save_model(model: Any, path: Path) -> Path:
+    """Save with skops, atomically."""
+    import skops.io as sio  # noqa: PLC0415
+
+    from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
+
+    return atomic_write_bytes(path, sio.dumps(model))
