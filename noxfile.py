@@ -74,6 +74,11 @@ class Demo:
         self.session.log(f"--- {title}")
 
     def run(self) -> None:
+        # One method per capability, in the order a pull request meets them.
+        self.foundation()
+        self.summary()
+
+    def foundation(self) -> None:
         self.step("mlgate init: the starter project")
         self.mlgate("init", str(self.project))
         self.session.chdir(self.project)
@@ -90,8 +95,6 @@ class Demo:
         self.session.run("python", "train.py")
         self.session.chdir(self.project)
         self.produced.append(("trained model", self.model_dir / "artifacts" / "model.skops"))
-
-        self.summary()
 
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)
