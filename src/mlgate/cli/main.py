@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "init": "mlgate.cli.init_cmd:init",
     "schema": "mlgate.cli.config_cmd:schema",
     "config": "mlgate.cli.config_cmd:config",
+    "plan": "mlgate.cli.plan_cmd:plan",
+    "scan": "mlgate.cli.scan_cmd:scan",
 }
 
 
