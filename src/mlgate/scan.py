@@ -64,7 +64,9 @@ def scan_file(path: Path, shown: str, owner: ModelConfig | None = None) -> Check
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return Check(check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})")
+        return Check(
+            check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
+        )
     trusted = owner.model.trusted_types if owner else ()
     if fmt == "skops":
         return _skops_check(check_id, shown, data, trusted, key)
@@ -107,7 +109,13 @@ def _skops_check(
     try:
         untrusted = modelio.untrusted_skops_types(data, trusted)
     except Exception as exc:  # noqa: BLE001 - skops raises many types on corrupt files
-        return Check(check_id, "scan", Status.FAIL, f"{shown}: not a valid skops file ({exc})")
+        return Check(
+            check_id,
+            "scan",
+            Status.FAIL,
+            f"{shown}: not a valid skops file ({exc})",
+            config_key=key,
+        )
     if untrusted:
         return Check(
             check_id,
@@ -118,5 +126,10 @@ def _skops_check(
             config_key=key,
         )
     return Check(
-        check_id, "scan", Status.PASS, f"{shown}: only trusted types", details={"format": "skops"}
+        check_id,
+        "scan",
+        Status.PASS,
+        f"{shown}: only trusted types",
+        details={"format": "skops"},
+        config_key=key,
     )

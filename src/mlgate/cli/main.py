@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "schema": "mlgate.cli.config_cmd:schema",
     "config": "mlgate.cli.config_cmd:config",
     "plan": "mlgate.cli.plan_cmd:plan",
+    "check": "mlgate.cli.check_cmd:check",
     "scan": "mlgate.cli.scan_cmd:scan",
 }
 
