@@ -53,7 +53,13 @@ class PlannedModel:
     reasons: tuple[str, ...]
 
     def matrix_entry(self) -> dict[str, str]:
-        return {"model": self.name, "tag_name": self.tag_name, "path": self.path}
+        """One matrix row; ``artifact`` is the name made safe for artifact and file names."""
+        return {
+            "model": self.name,
+            "tag_name": self.tag_name,
+            "path": self.path,
+            "artifact": re.sub(r"[^A-Za-z0-9._-]+", "-", self.tag_name),
+        }
 
 
 @dataclass(frozen=True)
