@@ -102,7 +102,7 @@ class CheckResult:
 def run_check(request: CheckRequest, config: Config, event: Event | None = None) -> CheckResult:
     """Run the pipeline over the selected models (those the change touches with ``--base``)."""
     event = load_event() if event is None else event
-    stages = _stages(request.stages)
+    stages = _stages(request.stages, post=request.post)
     selected: Sequence[ModelConfig] = config.select(request.model)
     skipped: tuple[str, ...] = ()
     if request.base is not None and request.model is None:
@@ -116,9 +116,9 @@ def run_check(request: CheckRequest, config: Config, event: Event | None = None)
     return CheckResult(results, skipped)
 
 
-def _stages(names: tuple[str, ...] | None) -> tuple[str, ...]:
+def _stages(names: tuple[str, ...] | None, *, post: bool) -> tuple[str, ...]:
     if names is None:
-        return PIPELINE
+        return tuple(n for n in PIPELINE if post or n != "comment")
     unknown = [n for n in names if n not in STAGES]
     if unknown:
         from mlgate.config.validate import suggest  # noqa: PLC0415

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from mlgate.config.model import Config
 from mlgate.errors import Location
 from mlgate.github import actions
-from mlgate.prcheck.core import CheckResult, ModelCheck
-from mlgate.verdict import Check, Status
+from mlgate.prcheck.core import CheckResult, ModelCheck, StageError
+from mlgate.verdict import Check, Status, Verdict
 
 # GitHub shows at most 10 annotations of each level per step; the rest go to the summary.
 ANNOTATION_LIMIT = 10
@@ -95,34 +95,7 @@ def markdown(result: CheckResult) -> str:
             "No model to check" + (" (the change touches none)." if result.skipped else ".")
         )
     for mc in result.models:
-        counts = mc.verdict.counts()
-        word = "passed" if mc.exit_code == 0 else "failed"
-        lines += [
-            f"### {_ICON['pass' if mc.exit_code == 0 else 'fail']} `{_md(mc.model.name)}` {word}",
-            "",
-            f"Stages: {', '.join(mc.stages)} — "
-            + ", ".join(f"{n} {k}" for k, n in counts.items() if n),
-            "",
-        ]
-        for error in mc.errors:
-            lines.append(f"> **{_md(error.stage)} could not run:** {_md(error.message)}")
-        if mc.errors:
-            lines.append("")
-        if mc.verdict.checks:
-            lines += [
-                "| | check | observed | threshold | champion | message |",
-                "|---|---|---|---|---|---|",
-            ]
-            ordered = sorted(mc.verdict.checks, key=lambda c: _ORDER[c.status])
-            lines += [
-                f"| {_ICON[c.status.value]} | `{_md(c.id)}` | {_cell(c.observed)} | "
-                f"{_cell(c.threshold)} | {_cell(c.champion)} | {_md(c.message)} |"
-                for c in ordered
-            ]
-        lines += [f"- {_md(n)}" for n in mc.verdict.notes]
-        if "report" in mc.files:
-            lines += ["", f"Report: `{_md(str(mc.files['report']))}`"]
-        lines.append("")
+        lines += section(mc.model.name, mc.verdict, mc.stages, mc.errors, mc.files, mc.exit_code)
     if result.skipped:
         lines.append(
             "Not touched by this change: " + ", ".join(f"`{_md(n)}`" for n in result.skipped)
@@ -132,6 +105,64 @@ def markdown(result: CheckResult) -> str:
         text = text.encode()[: actions.SUMMARY_LIMIT - 200].decode(errors="ignore")
         text += "\n\n… truncated; the full verdicts are in the files named by the outputs.\n"
     return text
+
+
+def section(
+    name: str,
+    verdict: Verdict,
+    stages: Sequence[str],
+    errors: Sequence[StageError] = (),
+    files: Mapping[str, Path] | None = None,
+    exit_code: int | None = None,
+) -> list[str]:
+    """One model's Markdown: headline, stages and counts, stage errors, then every check."""
+    passed = (verdict.ok and not errors) if exit_code is None else exit_code == 0
+    counts = verdict.counts()
+    word = "passed" if passed else "failed"
+    lines = [
+        f"### {_ICON['pass' if passed else 'fail']} `{_md(name)}` {word}",
+        "",
+        f"Stages: {', '.join(stages)} — " + ", ".join(f"{n} {k}" for k, n in counts.items() if n),
+        "",
+    ]
+    lines += [f"> **{_md(e.stage)} could not run:** {_md(e.message)}" for e in errors]
+    if errors:
+        lines.append("")
+    if verdict.checks:
+        lines += [
+            "| | check | observed | threshold | champion | message |",
+            "|---|---|---|---|---|---|",
+        ]
+        ordered = sorted(verdict.checks, key=lambda c: _ORDER[c.status])
+        lines += [
+            f"| {_ICON[c.status.value]} | `{_md(c.id)}` | {_cell(c.observed)} | "
+            f"{_cell(c.threshold)} | {_cell(c.champion)} | {_md(c.message)} |"
+            for c in ordered
+        ]
+    lines += [f"- {_md(n)}" for n in verdict.notes]
+    if files and "report" in files:
+        lines += ["", f"Report: `{_md(str(files['report']))}`"]
+    lines.append("")
+    return lines
+
+
+def comment_body(
+    name: str, verdict: Verdict, stages: Sequence[str], files: Mapping[str, Path]
+) -> str:
+    """The sticky pull-request comment of one model."""
+    run_url = _run_url()
+    lines = ["## mlgate", "", *section(name, verdict, stages, files=files)]
+    if run_url:
+        lines += [f"[Workflow run and artifacts]({run_url})", ""]
+    return "\n".join(lines)
+
+
+def _run_url() -> str | None:
+    env = os.environ
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return None
 
 
 def text(result: CheckResult) -> Iterator[str]:

@@ -65,12 +65,69 @@ class ScanStage:
         return StageOutcome(verdict, {"scan": path})
 
 
+class CommentStage:
+    """The sticky pull-request comment: the evidence of the stages before it, updated in place.
+
+    Skipped (with a note, never a failure) outside a pull request, without ``--post``, on pull
+    requests from forks (their token is read-only) and without a token. A token that may not
+    write comments is a warning; any other GitHub failure is an external error (exit 3).
+    """
+
+    name = "comment"
+    description = "sticky pull-request comment"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.github import actions  # noqa: PLC0415
+        from mlgate.github.client import GitHubClient, GitHubError  # noqa: PLC0415
+        from mlgate.github.comments import upsert_comment  # noqa: PLC0415
+        from mlgate.verdict import Check, Status, combine  # noqa: PLC0415
+
+        pr = ctx.event.pull_request
+        skip = None
+        if not ctx.post:
+            return StageOutcome()
+        if pr is None or not pr.number:
+            skip = "not a pull request: no comment posted"
+        elif pr.is_fork:
+            skip = (
+                f"pull request from a fork ({pr.head_repo}): its token cannot write, so the "
+                "comment is skipped; the report is in the job summary"
+            )
+        client = GitHubClient.from_env() if skip is None else None
+        if client is not None and not client.has_token:
+            skip = "no GITHUB_TOKEN: no comment posted"
+        if skip is not None or client is None or pr is None:
+            actions.annotation("notice", skip or "", title="mlgate comment")
+            return StageOutcome(notes=(skip or "",))
+        from mlgate.prcheck.render import comment_body  # noqa: PLC0415
+
+        evidence = combine("check", ctx.model.name, ctx.earlier.values())
+        body = comment_body(ctx.model.name, evidence, tuple(ctx.earlier), ctx.files)
+        try:
+            posted = upsert_comment(client, pr.number, body, key=ctx.model.tag_name)
+        except GitHubError as exc:
+            if exc.status != 403:
+                raise
+            check = Check(
+                "comment:permission",
+                "comment",
+                Status.WARN,
+                "the token may not comment on pull requests; give the job "
+                "'permissions: pull-requests: write'",
+                details={"status": 403},
+            )
+            return StageOutcome(Verdict("comment", ctx.model.name, (check,)))
+        note = f"pull-request comment {posted.action}: {posted.url or posted.comment_id}"
+        return StageOutcome(notes=(note,))
+
+
 # name -> stage; a feature adds its stage here and its name to PIPELINE.
 STAGES: dict[str, Stage] = {
     "scan": ScanStage(),
+    "comment": CommentStage(),
 }
 
-# The order a pull request meets them. Stages not yet available in this mlgate: repro (lock and
-# re-run), validate (gates incl. drift), report (governance report and card) and comment (the
-# sticky pull-request comment); they are added here as their engines land.
-PIPELINE: tuple[str, ...] = ("scan",)
+# The order a pull request meets them; the comment comes last, it carries everything before it.
+# Stages not yet available in this mlgate: repro (lock and re-run), validate (gates incl.
+# drift) and report (governance report and card); they are added here as their engines land.
+PIPELINE: tuple[str, ...] = ("scan", "comment")
