@@ -181,3 +181,31 @@ def test_setup_action_installs_an_isolated_engine(tmp_path: Path) -> None:
     assert "::group::Install mlgate" in run.stdout
     key = run.step_outputs["prep"]["key"]
     assert key.startswith("mlgate-pip-Linux-3.11-source-")
+
+
+def test_push_credentials_live_only_in_the_step_environment(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    gitio.git(["init", "--quiet"], repo)
+    script = tmp_path / "step.sh"
+    script.write_text(
+        "source \"$ACTIONS/setup/git-auth.sh\"\ngit config --get-regexp 'http\\..*\\.extraheader'\n"
+    )
+    token = "ghs_secretToken0123456789"
+    result = proc.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=repo,
+        extra_env={
+            "ACTIONS": str(Path(__file__).resolve().parents[2] / "actions"),
+            "GITHUB_TOKEN": token,
+            "GITHUB_SERVER_URL": "https://github.example",
+        },
+    )
+    import base64
+
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"::add-mask::{token}", f"::add-mask::{basic}"]
+    assert lines[2] == f"http.https://github.example/.extraheader AUTHORIZATION: basic {basic}"
+    assert token not in (repo / ".git" / "config").read_text()
+    assert "extraheader" not in (repo / ".git" / "config").read_text()
