@@ -135,6 +135,7 @@ class Demo:
     def run(self) -> None:
         # One method per capability, in the order a pull request meets them.
         self.foundation()
+        self.pull_request_check()
         self.summary()
 
     def foundation(self) -> None:
@@ -154,6 +155,20 @@ class Demo:
         self.session.run("python", "train.py")
         self.session.chdir(self.project)
         self.produced.append(("trained model", self.model_dir / "artifacts" / "model.skops"))
+
+    def pull_request_check(self) -> None:
+        self.step("a pull request: mlgate plan picks the touched models, mlgate check runs")
+        self.git("add", "--force", "models/churn/artifacts")
+        self.git("commit", "--quiet", "--message", "Train the starter model")
+        self.git("checkout", "--quiet", "-b", "tune-churn")
+        params = self.model_dir / "params.yaml"
+        params.write_text(params.read_text() + "# tuned on this branch\n")
+        self.git("commit", "--quiet", "--all", "--message", "Tune the churn model")
+        self.mlgate("plan", "--base", "main")
+        self.mlgate("scan")
+        self.mlgate("check", "--base", "main")
+        out = self.project / ".mlgate" / "out" / "churn"
+        self.produced.append(("PR check verdict (check.json)", out / "check.json"))
 
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)

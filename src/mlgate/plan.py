@@ -212,7 +212,7 @@ def resolve_base(repo: Path, explicit: str | None, event: Event) -> tuple[str | 
 
 def model_dependencies(model: ModelConfig) -> list[Dependency]:
     """Everything outside the model's own files whose change touches the model."""
-    deps = [Dependency(_rel(model, model.root), "model folder")]
+    deps: list[Dependency] = []
 
     def add(path: Path | None, why: str) -> None:
         if path is not None:
@@ -242,6 +242,8 @@ def model_dependencies(model: ModelConfig) -> list[Dependency]:
             if isinstance(drift.get(key), str):
                 add(model.resolve(drift[key]), f"gates.drift.{key}")
     add(paths.runs_dir(model.repo_root, model.tag_name), "run records")
+    # Last, so a file that is also a named input gets the more telling reason.
+    deps.append(Dependency(_rel(model, model.root), "model folder"))
     excluded = [_rel_pattern(model, p) for p in _strings(model.repro.get("exclude"))]
     if excluded:
         deps = [_Excluding(d.pattern, d.why, tuple(excluded)) for d in deps]
