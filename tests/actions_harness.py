@@ -264,3 +264,13 @@ def run_action(
 def installed_mlgate() -> str:
     """The mlgate of the environment running the tests (what the setup action exported)."""
     return str(Path(sys.executable).with_name("mlgate"))
+
+
+def pip_cache_dir() -> Path:
+    """The user's real pip cache (the tests' HOME is a temporary folder), shared by the tests
+    that build environments from PyPI so each package is downloaded once per machine."""
+    import pwd
+
+    cache = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip"
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache

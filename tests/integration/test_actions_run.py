@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import shutil
 import sys
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 
 from mlgate import __version__, gitio, proc
 from mlgate.verdict import read_verdict
-from tests.actions_harness import installed_mlgate, pull_request_event, run_action
+from tests.actions_harness import installed_mlgate, pip_cache_dir, pull_request_event, run_action
 
 HOSTILE = "x$(touch PWNED1)`touch PWNED2`'\"\n$((1/0));touch PWNED3"
 
@@ -149,17 +147,12 @@ def test_hostile_pull_request_text_is_data_never_code(repo: dict, tmp_path: Path
         assert not list(where.rglob("PWNED*")), where
 
 
-def _real_pip_cache() -> Path:
-    return Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip"
-
-
 @pytest.mark.slow
 def test_setup_action_installs_an_isolated_engine(tmp_path: Path) -> None:
     temp = tmp_path / "runner"
     temp.mkdir()
-    if _real_pip_cache().is_dir():
-        # What actions/cache restores on a warm runner.
-        (temp / "mlgate-pip").symlink_to(_real_pip_cache())
+    # What actions/cache restores on a warm runner.
+    (temp / "mlgate-pip").symlink_to(pip_cache_dir())
     workspace = tmp_path / "ws"
     workspace.mkdir()
     python = shutil.which("python3") or sys.executable

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import pwd
 import shutil
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mlgate import gitio, proc
+from tests.actions_harness import pip_cache_dir
 from tests.workflow_files import ROOT
 
 pytestmark = pytest.mark.slow
@@ -41,11 +41,13 @@ def _source_clone(target: Path) -> Path:
 
 
 def _env(home: Path) -> dict[str, str]:
-    real_cache = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip"
-    env = {"PRE_COMMIT_HOME": str(home), "NO_COLOR": "1", "PRE_COMMIT_COLOR": "never"}
-    if real_cache.is_dir():
-        env["PIP_CACHE_DIR"] = str(real_cache)  # the hook environment installs from PyPI
-    return env
+    # The hook environment installs mlgate's dependencies from PyPI.
+    return {
+        "PRE_COMMIT_HOME": str(home),
+        "NO_COLOR": "1",
+        "PRE_COMMIT_COLOR": "never",
+        "PIP_CACHE_DIR": str(pip_cache_dir()),
+    }
 
 
 def test_manifest_is_valid() -> None:

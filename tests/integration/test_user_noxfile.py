@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pwd
 import sys
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import pytest
 
 from mlgate import gitio, proc
 from mlgate.verdict import read_verdict
+from tests.actions_harness import pip_cache_dir
 from tests.workflow_files import ROOT
 
 pytestmark = pytest.mark.slow
@@ -24,10 +23,7 @@ def test_nox_session_mlgate_runs_the_check(starter: Path) -> None:
     gitio.git(["init", "--quiet"], starter)
     gitio.git(["add", "--all"], starter)
     gitio.git(["commit", "--quiet", "-m", "starter"], starter)
-    env = {"MLGATE_SPEC": str(ROOT), "NO_COLOR": "1"}
-    cache = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip"
-    if cache.is_dir():
-        env["PIP_CACHE_DIR"] = str(cache)
+    env = {"MLGATE_SPEC": str(ROOT), "NO_COLOR": "1", "PIP_CACHE_DIR": str(pip_cache_dir())}
     result = proc.run(
         [str(nox), "-s", "mlgate", "--", "--model", "churn"],
         cwd=starter,
