@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -52,8 +53,9 @@ def check(text: str | bytes) -> None:
         assert err.message
         assert err.exit_code == 2
         if err.location and err.location.line is not None:
-            # YAML breaks lines at \r\n, \r and \n alike.
-            lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+            # YAML breaks lines at \r\n, \r, \n, NEL, LS and PS alike.
+            text = data.decode("utf-8", errors="replace")
+            lines = len(re.split("\r\n|[\r\n\x85\u2028\u2029]", text))
             assert 1 <= err.location.line <= lines
 
 
