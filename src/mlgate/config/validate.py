@@ -51,6 +51,8 @@ def problems(data: Any, name: str, source: SourceMap) -> list[Problem]:
     as the misspelling with its "did you mean".
     """
     found = [p for error in _validator(name).iter_errors(data) for p in _describe(error, source)]
+    # jsonschema reports each missing required key separately; _describe lists them all each time.
+    found = list(dict.fromkeys(found))
     meant = {(p.parent, p.suggestion) for p in found if p.suggestion}
     found = [p for p in found if not (p.missing and (p.parent, p.missing) in meant)]
     found.sort(key=lambda p: (p.location.line or 0, p.location.column or 0, p.message))

@@ -59,7 +59,10 @@ def diff_entries(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Differe
 def _hash_change(
     category: str, subject: str, old: Mapping[str, Any], new: Mapping[str, Any]
 ) -> Difference:
-    note = f"size {_size(old.get('size'))} -> {_size(new.get('size'))}"
+    before, after = _size(old.get("size")), _size(new.get("size"))
+    if before == after:
+        before, after = f"{old.get('size')} B", f"{new.get('size')} B"
+    note = f"size {before} -> {after}"
     if old.get("size") == new.get("size"):
         note = f"same size ({_size(new.get('size'))}), different content"
     return Difference(category, subject, "changed", old.get("sha256"), new.get("sha256"), note)

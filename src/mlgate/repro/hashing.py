@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -200,6 +201,12 @@ class Hasher:
         todo: list[tuple[Path, os.stat_result]] = []
         for path in dict.fromkeys(paths):
             st = _stat(path, what)
+            if not stat.S_ISREG(st.st_mode):
+                raise ConfigError(
+                    f"{what} {path} is not a regular file",
+                    location=Location(str(path)),
+                    hint="mlgate hashes files and folders; sockets, pipes and devices cannot be pinned",
+                )
             sha = self.cache.lookup(path, st)
             if sha is not None:
                 result[path] = FileHash(sha, st.st_size, cached=True)

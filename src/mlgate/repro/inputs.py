@@ -138,7 +138,7 @@ def _code_files(
         notes.append(
             "not a git repository: code files are matched on disk, not among tracked files"
         )
-        candidates = _files_on_disk(model.root.parent if outside else model.root)
+        candidates = _files_on_disk(model.repo_root if outside else model.root)
     rel = {os.path.relpath(p, model.root).replace(os.sep, "/"): p for p in candidates}
     chosen = patterns.select(rel, include, settings.exclude)
     files = [rel[r] for r in chosen if rel[r].is_file()]
