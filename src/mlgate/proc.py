@@ -194,7 +194,10 @@ def stream(
     except BaseException:
         _stop(child)
         raise
-    reader.join(timeout=10)
+    finally:
+        reader.join(timeout=10)
+        if child.stdout is not None and not reader.is_alive():
+            child.stdout.close()
     code = None if timed_out else child.returncode
     return Streamed(argv, code, tuple(tail), time.perf_counter() - began, timed_out)
 
