@@ -66,7 +66,7 @@ def test_toml_lock_files(tmp_path: Path) -> None:
     pylock = write(tmp_path / "pylock.toml", '[[packages]]\nname = "scipy"\nversion = "1.13"\n')
     assert read_environment(pylock, "pylock.toml").packages == {"scipy": "1.13"}
     broken = write(tmp_path / "poetry.lock", "[[package]\n")
-    with pytest.raises(ConfigError, match="cannot parse requirements file poetry.lock"):
+    with pytest.raises(ConfigError, match=r"cannot parse requirements file poetry\.lock"):
         read_environment(broken, "poetry.lock")
 
 

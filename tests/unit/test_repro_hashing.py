@@ -160,7 +160,7 @@ def test_unreadable_file_is_an_external_error(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(hashing, "hash_file", denied)
-    with pytest.raises(ExternalError, match="cannot read data file .*secret.csv: Permission"):
+    with pytest.raises(ExternalError, match=r"cannot read data file .*secret\.csv: Permission"):
         Hasher().hash_files([path], what="data file")
 
 

@@ -113,7 +113,9 @@ def test_code_globs_and_excludes(starter: Path) -> None:
     edit(
         starter / "mlgate.yaml",
         "      mode: predictions",
-        "      mode: predictions\n      code: ['*.py', '../../lib/*.py']\n      exclude: [make_data.py]",
+        "      mode: predictions\n"
+        "      code: ['*.py', '../../lib/*.py']\n"
+        "      exclude: [make_data.py]",
     )
     entry = collect(starter).entry
     assert sorted(entry["code"]) == ["lib/features.py", "models/churn/train.py"]
@@ -130,7 +132,7 @@ def test_untracked_code_is_not_pinned_by_default(starter: Path) -> None:
 
 
 def test_outside_git_code_is_matched_on_disk_with_a_note(starter: Path) -> None:
-    result = collect(starter, lambda folder, whole: None)
+    result = collect(starter, lambda _folder, _whole: None)
     assert "models/churn/train.py" in result.entry["code"]
     assert any("not a git repository" in n for n in result.notes)
 
