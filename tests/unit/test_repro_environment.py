@@ -138,3 +138,10 @@ def test_select_applies_excludes_and_sorts() -> None:
     assert chosen == ["a.py", "b.py"]
     assert patterns.reaches_outside(["../x/*.py"])
     assert not patterns.reaches_outside(["x/*.py"])
+
+
+def test_fast_installed_scan_agrees_with_importlib_metadata() -> None:
+    expected: dict[str, str] = {}
+    for dist in metadata.distributions():
+        expected.setdefault(environment.normalise(dist.metadata["Name"]), dist.version)
+    assert environment.installed_packages() == dict(sorted(expected.items()))

@@ -291,3 +291,13 @@ def test_diff_inside_a_data_folder_names_the_member(starter: Path) -> None:
         ("models/churn/data/parts/b.csv", "removed"),
         ("models/churn/data/parts/c.csv", "added"),
     ]
+
+
+@pytest.mark.parametrize("name", ["lock", "run"])
+def test_shipped_schemas_are_valid(name: str) -> None:
+    import jsonschema
+
+    from mlgate.schemas import load_schema
+
+    schema = load_schema(name)
+    jsonschema.validators.validator_for(schema).check_schema(schema)

@@ -73,14 +73,35 @@ def find_requirements(model_root: Path, repo_root: Path) -> Path | None:
     return None
 
 
+_DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
+
+
 def installed_packages() -> dict[str, str]:
-    """Every distribution installed in the running interpreter."""
+    """Every distribution installed in the running interpreter (the first on sys.path wins).
+
+    Names and versions are read from ``NAME-VERSION.dist-info`` folder names, which the wheel
+    format defines; parsing every METADATA file would cost tens of milliseconds per command.
+    """
     found: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
-        if name:
-            found.setdefault(normalise(name), dist.version)
+    for entry in sys.path:
+        try:
+            names = [p.name for p in Path(entry or ".").iterdir()]
+        except OSError:
+            continue
+        for name in names:
+            match = _DIST_INFO.match(name)
+            if match:
+                found.setdefault(normalise(match["name"]), match["version"])
+            elif name.endswith(".egg-info"):
+                _egg_info(Path(entry or ".") / name, found)
     return dict(sorted(found.items()))
+
+
+def _egg_info(path: Path, found: dict[str, str]) -> None:
+    dist = metadata.PathDistribution(path)
+    name = dist.metadata["Name"] if dist.metadata else None
+    if name and dist.version:
+        found.setdefault(normalise(name), dist.version)
 
 
 def read_environment(

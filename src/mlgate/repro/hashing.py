@@ -205,7 +205,7 @@ class Hasher:
                 raise ConfigError(
                     f"{what} {path} is not a regular file",
                     location=Location(str(path)),
-                    hint="mlgate hashes files and folders; sockets, pipes and devices cannot be pinned",
+                    hint="mlgate pins files and folders, not sockets, pipes or devices",
                 )
             sha = self.cache.lookup(path, st)
             if sha is not None:

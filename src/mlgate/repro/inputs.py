@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import Config, ModelConfig
-from mlgate.errors import ConfigError, Location, UsageError
+from mlgate.errors import ConfigError, Location
 from mlgate.repro import environment, patterns
 from mlgate.repro.hashing import Hasher, manifest_digest
 from mlgate.repro.settings import DEFAULT_CODE, ReproSettings
@@ -60,12 +60,8 @@ def git_tracked(folder: Path, whole_repo: bool) -> list[Path] | None:
     when ``folder`` is not in a git repository."""
     from mlgate import gitio  # noqa: PLC0415
 
-    try:
-        top = gitio.repo_root(folder)
-    except UsageError:
-        return None
-    names = gitio.tracked_files(top if whole_repo else folder)
-    return [top / name for name in names]
+    names = gitio.tracked_relative(folder, whole_repo=whole_repo)
+    return None if names is None else [Path(os.path.normpath(folder / n)) for n in names]
 
 
 def collect_inputs(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from mlgate.config.yamlsource import SourceMap
 from mlgate.errors import ConfigError, Location
 from mlgate.fsio import atomic_write_text, dump_json
 from mlgate.repro.inputs import fingerprint
+from mlgate.schemas import load_schema
 
 LOCK_FORMAT = 1
 ABOUT = (
@@ -84,10 +86,10 @@ def read_lock(path: Path) -> Lock | None:
             hint="upgrade mlgate (pip install -U mlgate); to go back to this version's format, "
             "delete mlgate.lock and run 'mlgate lock'",
         )
-    from mlgate.config.validate import problems, validate  # noqa: PLC0415 - jsonschema is heavy
+    from mlgate.config.validate import validate  # noqa: PLC0415 - jsonschema is heavy
 
     # Positions are only worked out when there is something to point at (YAML parsing is slow).
-    if problems(data, "lock", SourceMap(str(path))):
+    if not _fast_validator().is_valid(data):
         try:
             validate(data, "lock", _source_map(text, path), what=shown)
         except ConfigError as exc:
@@ -129,6 +131,16 @@ def _parse(text: str, path: Path) -> Any:
             location=Location(str(path), exc.lineno, exc.colno),
             hint=REGENERATE,
         ) from None
+
+
+@cache
+def _fast_validator() -> Any:
+    """A validator for the lock schema without re-checking the schema itself (a unit test does
+    that): reading the lock is on the path of every re-lock, which should take milliseconds."""
+    import jsonschema  # noqa: PLC0415
+
+    schema = load_schema("lock")
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def _source_map(text: str, path: Path) -> SourceMap:
