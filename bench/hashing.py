@@ -5,6 +5,9 @@ folder inside a small mlgate project, then measures, in one run:
 
 * ``sha256sum`` over every file (one process, as usually run), and over the same files split
   across as many processes as mlgate uses threads;
+* ``openssl dgst -sha256`` (one process): the same OpenSSL code Python's hashlib calls, as a
+  reference for the fastest single-threaded sha256 on this CPU;
+* mlgate's hasher in-process, with one thread and with its default thread count;
 * ``mlgate lock`` with an empty stat cache (a cold lock: every byte read and hashed), as a
   separate process, start-up included;
 * ``mlgate lock`` again with nothing changed (the stat cache answers), median of several runs;
@@ -24,11 +27,14 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess  # noqa: TID251 - a benchmark times raw processes, not mlgate's wrapper
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from mlgate import proc
+from mlgate.repro.hashing import default_workers
 
 BLOCK = 16 * 1024 * 1024
 OLD = 1_600_000_000  # file times set in the past, as for any dataset not written seconds ago
@@ -72,13 +78,13 @@ def generate(root: Path, total: int) -> list[Path]:
     env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com"}
     env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
     for git in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench project"]):
-        subprocess.run(["git", *git], cwd=root, env=env, check=True)
+        proc.run(["git", *git], cwd=root, env=env)
     return list(sizes)
 
 
 def timed(argv: list[str], cwd: Path) -> tuple[float, str]:
     began = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=True)
+    done = proc.run(argv, cwd=cwd)
     return time.perf_counter() - began, done.stdout
 
 
@@ -87,9 +93,7 @@ def sha256sum(files: list[Path], cwd: Path, processes: int) -> float:
     groups = [files[i::processes] for i in range(processes)]
     began = time.perf_counter()
     procs = [
-        subprocess.Popen(
-            ["sha256sum", *map(str, group)], cwd=cwd, stdout=subprocess.DEVNULL
-        )
+        subprocess.Popen(["sha256sum", *map(str, group)], cwd=cwd, stdout=subprocess.DEVNULL)
         for group in groups
     ]
     for p in procs:
@@ -111,30 +115,55 @@ def peak_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 """
 
-MAXRSS_LOCK = PEAK + """
+MAXRSS_LOCK = (
+    PEAK
+    + """
 import sys
 from mlgate.cli.main import main
 code = main(["lock", "--json"])
 print(peak_kb(), file=sys.stderr)
 sys.exit(code)
 """
+)
 
-MAXRSS_FILE = PEAK + """
+MAXRSS_FILE = (
+    PEAK
+    + """
 import sys
 from pathlib import Path
 from mlgate.repro.hashing import hash_file
 hash_file(Path(sys.argv[1]))
 print(peak_kb())
 """
+)
 
 
 def max_rss_kb(script: str, *args: str, cwd: Path) -> tuple[int, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True, check=True
-    )
+    done = proc.run([sys.executable, "-c", script, *args], cwd=cwd)
     if args:
         return int(done.stdout.strip()), done.stdout
     return int(done.stderr.strip().splitlines()[-1]), done.stdout
+
+
+HASH_ONLY = """
+import sys, time
+from pathlib import Path
+from mlgate.repro.hashing import Hasher
+files = [Path(p) for p in sys.stdin.read().split("\\0") if p]
+began = time.perf_counter()
+Hasher(workers=int(sys.argv[1])).hash_files(files)
+print(time.perf_counter() - began)
+"""
+
+
+def hash_only(files: list[Path], workers: int, cwd: Path) -> float:
+    """Seconds mlgate's hasher takes in-process (interpreter start-up excluded)."""
+    done = proc.run(
+        [sys.executable, "-c", HASH_ONLY, str(workers)],
+        input_text="\0".join(map(str, files)),
+        cwd=cwd,
+    )
+    return float(done.stdout)
 
 
 def main() -> None:
@@ -145,8 +174,6 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("sha256sum") is None:
         raise SystemExit("sha256sum (GNU coreutils) is required as the reference")
-    from mlgate.repro.hashing import default_workers
-
     total = int(args.size_gb * 1e9)
     workers = default_workers()
     mlgate = [sys.executable, "-m", "mlgate"]
@@ -154,11 +181,18 @@ def main() -> None:
     try:
         files = generate(root, total)
         nbytes = sum(f.stat().st_size for f in files)
-        sha256sum(files[:8], root, 1)  # warm the page cache for everyone alike
-        subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)
+        for path in files:  # warm the page cache, so every tool reads from memory alike
+            with path.open("rb") as fh:
+                while fh.read(BLOCK):
+                    pass
 
         ref_1 = sha256sum(files, root, 1)
         ref_n = sha256sum(files, root, workers)
+        openssl = None
+        if shutil.which("openssl"):
+            openssl = timed(["openssl", "dgst", "-sha256", *map(str, files)], root)[0]
+        one_thread = hash_only(files, 1, root)
+        threads = hash_only(files, workers, root)
         cold, stdout = timed([*mlgate, "lock", "--json"], root)
         hashed = json.loads(stdout)["hashing"]
         if hashed["hashed_bytes"] < nbytes:  # plus the code file
@@ -188,12 +222,18 @@ def main() -> None:
         "workers": workers,
         "sha256sum_s": round(ref_1, 3),
         "sha256sum_parallel_s": round(ref_n, 3),
+        "openssl_s": round(openssl, 3) if openssl else None,
+        "mlgate_hasher_1_thread_s": round(one_thread, 3),
+        "mlgate_hasher_threads_s": round(threads, 3),
         "mlgate_cold_lock_s": round(cold, 3),
         "mlgate_relock_s": [round(t, 3) for t in relocks],
         "mlgate_relock_median_s": round(statistics.median(relocks), 3),
         "throughput_mb_s": {
             "sha256sum": round(nbytes / ref_1 / MB, 1),
             "sha256sum_parallel": round(nbytes / ref_n / MB, 1),
+            "openssl": round(nbytes / openssl / MB, 1) if openssl else None,
+            "mlgate_hasher_1_thread": round(nbytes / one_thread / MB, 1),
+            "mlgate_hasher_threads": round(nbytes / threads / MB, 1),
             "mlgate_cold_lock": round(nbytes / cold / MB, 1),
         },
         "ratio_vs_sha256sum": round(ref_1 / cold, 3),
@@ -208,20 +248,41 @@ def main() -> None:
 
 def markdown(r: dict) -> str:
     t = r["throughput_mb_s"]
+    base = r["sha256sum_s"]
     gb = r["dataset"]["bytes"] / 1e9
+
+    def row(label: str, seconds: float, mb_s: float) -> str:
+        return f"| {label} | {seconds} | {mb_s} | {base / seconds:.2f} |"
+
     rows = [
-        f"Hashing {gb:.2f} GB in {r['dataset']['files']} files "
-        f"({r['machine']['cpus']} CPUs, {r['workers']} hashing threads; {r['machine']['note']})",
+        (
+            f"Hashing {gb:.2f} GB in {r['dataset']['files']} files ({r['machine']['cpus']} CPUs, "
+            f"{r['workers']} hashing threads; {r['machine']['note']})"
+        ),
         "",
-        "| measurement | time (s) | MB/s | vs sha256sum |",
+        "| measurement | time (s) | MB/s | speed vs sha256sum |",
         "|---|---:|---:|---:|",
-        f"| sha256sum, 1 process | {r['sha256sum_s']} | {t['sha256sum']} | 1.00 |",
-        f"| sha256sum, {r['workers']} processes | {r['sha256sum_parallel_s']} "
-        f"| {t['sha256sum_parallel']} | {r['sha256sum_s'] / r['sha256sum_parallel_s']:.2f} |",
-        f"| mlgate lock, cold (process incl. start-up) | {r['mlgate_cold_lock_s']} "
-        f"| {t['mlgate_cold_lock']} | {r['ratio_vs_sha256sum']:.2f} |",
-        f"| mlgate lock, unchanged (median of {len(r['mlgate_relock_s'])}) "
-        f"| {r['mlgate_relock_median_s']} | - | - |",
+        row("sha256sum, 1 process", base, t["sha256sum"]),
+        row(
+            f"sha256sum, {r['workers']} processes",
+            r["sha256sum_parallel_s"],
+            t["sha256sum_parallel"],
+        ),
+    ]
+    if r["openssl_s"]:
+        rows.append(row("openssl dgst -sha256, 1 process", r["openssl_s"], t["openssl"]))
+    rows += [
+        row("mlgate hasher, 1 thread", r["mlgate_hasher_1_thread_s"], t["mlgate_hasher_1_thread"]),
+        row(
+            f"mlgate hasher, {r['workers']} threads",
+            r["mlgate_hasher_threads_s"],
+            t["mlgate_hasher_threads"],
+        ),
+        row("mlgate lock, cold (whole command)", r["mlgate_cold_lock_s"], t["mlgate_cold_lock"]),
+        (
+            f"| mlgate lock, unchanged (whole command, median of {len(r['mlgate_relock_s'])}) "
+            f"| {r['mlgate_relock_median_s']} | - | - |"
+        ),
         "",
         "| peak memory (max RSS) | KB |",
         "|---|---:|",

@@ -157,17 +157,20 @@ def _folder_files(folder: Path, model: ModelConfig, settings: ReproSettings) -> 
     """Every regular file below ``folder`` (symlinks followed, loops skipped), minus excludes."""
     out: list[Path] = []
     seen: set[tuple[int, int]] = set()
-    for current, dirs, names in os.walk(folder, followlinks=True):
-        st = Path(current).stat()
+    stack = [str(folder)]
+    while stack:
+        current = stack.pop()
+        st = os.stat(current)  # noqa: PTH116 - scandir works on str paths; no Path churn
         if (st.st_dev, st.st_ino) in seen:
-            dirs[:] = []
-            continue
+            continue  # a symlink loop
         seen.add((st.st_dev, st.st_ino))
-        dirs.sort()
-        for name in names:
-            path = Path(current) / name
-            if path.is_file():
-                out.append(path)
+        # scandir's entries know their type without another stat per file.
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    stack.append(entry.path)
+                elif entry.is_file():
+                    out.append(Path(entry.path))
     if settings.exclude:
         rel = {os.path.relpath(p, model.root).replace(os.sep, "/"): p for p in out}
         out = [rel[r] for r in rel if not patterns.matches(r, settings.exclude)]
