@@ -425,3 +425,34 @@ def test_starter_unseeded_model_fails_on_predictions(starter_repo: Path) -> None
     assert pred.details["output"] == "models/churn/artifacts/model.skops"
     assert "differ from run 1 by up to" in pred.message
     assert "random_state=None" in train.read_text(), "the user's edit is untouched"
+
+
+def test_lineage_finds_the_run_that_wrote_the_model_file(mini: Path) -> None:
+    from mlgate.config.loader import load_config
+    from mlgate.repro.runs import run_for_model_file
+
+    config = load_config(mini / "mlgate.yaml")
+    model = config.model("mini")
+    assert run_for_model_file(config.root, model) is None
+    invoke("train", cwd=mini)
+    (path,) = (mini / ".mlgate/runs/mini").glob("*.json")
+    found = run_for_model_file(config.root, model)
+    assert found is not None
+    assert found.path == path
+    (mini / "models/mini/out/model.bin").write_text("someone else's model")
+    assert run_for_model_file(config.root, model) is None
+
+
+def test_failures_become_annotations_on_github_actions(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke("lock", cwd=mini)
+    (mini / "models/mini/data/eval.csv").write_text("x1,x2,y\n0,0,0\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(mini))
+    out = invoke("repro", cwd=mini)
+    assert out.exit_code == 1
+    line = next(row for row in (mini / "mlgate.yaml").read_text().splitlines() if "data:" in row)
+    number = (mini / "mlgate.yaml").read_text().splitlines().index(line) + 1
+    assert f"::error file=mlgate.yaml,line={number}," in out.stdout
+    assert "data: 1 difference from mlgate.lock: models/mini/data/eval.csv" in out.stdout

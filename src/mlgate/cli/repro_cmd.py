@@ -232,10 +232,19 @@ def _annotate(result: ReproResult) -> None:
             annotation(
                 "error",
                 check.message,
-                file=where.file if where else None,
+                file=_workspace_relative(where.file) if where else None,
                 line=where.line if where else None,
                 title=f"mlgate repro: {report.verdict.model}",
             )
+
+
+def _workspace_relative(file: str) -> str:
+    """GitHub links annotations to files by path relative to the checkout."""
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+    try:
+        return Path(file).resolve().relative_to(base).as_posix()
+    except ValueError:
+        return file
 
 
 @click.command("train")

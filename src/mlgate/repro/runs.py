@@ -155,3 +155,17 @@ def record_for_output(repo_root: Path, model: ModelConfig, sha256: str) -> RunRe
         if entry and sha256 in (entry.get("sha256"), entry.get("content_sha256")):
             return item
     return None
+
+
+def run_for_model_file(repo_root: Path, model: ModelConfig) -> RunRecord | None:
+    """The succeeded run that wrote the model file now on disk (by bytes, else by archive
+    content), for lineage; None when no recorded run produced it."""
+    from mlgate.repro.hashing import hash_file  # noqa: PLC0415
+
+    path = model.model.file
+    if not path.is_file():
+        return None
+    found = record_for_output(repo_root, model, hash_file(path))
+    if found is None and (archive := archive_digest(path)) is not None:
+        found = record_for_output(repo_root, model, archive.sha256)
+    return found
