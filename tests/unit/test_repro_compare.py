@@ -17,7 +17,7 @@ from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError
 from mlgate.modelio import save_model
 from mlgate.repro.artifacts import archive_digest, first_difference, read_metrics
-from mlgate.repro.equivalence import RunSnapshot, compare_runs, likely_causes
+from mlgate.repro.equivalence import MODES, Comparison, RunSnapshot, compare_runs, likely_causes
 from mlgate.repro.hashing import Hasher
 from mlgate.repro.runs import hash_outputs
 from mlgate.repro.settings import ReproSettings
@@ -114,14 +114,7 @@ def run_compare(
 ) -> list[Any]:
     model, settings = churn(starter, **repro)
     return compare_runs(
-        a,
-        b,
-        model=model,
-        settings=settings,
-        model_file=MODEL,
-        metrics_file=METRICS,
-        predict=predict,
-        prefix="repro.rerun",
+        Comparison(a, b, model, settings, MODEL, METRICS, predict, prefix="repro.rerun")
     )
 
 
@@ -228,3 +221,9 @@ def test_hash_outputs_records_content_hash_for_archives(tmp_path: Path) -> None:
     assert set(out) == {"m.skops", "m.txt"}
     assert out["m.skops"]["content_kind"] == "skops"
     assert out["m.txt"] == {"sha256": hashlib.sha256(b"x").hexdigest(), "size": 1}
+
+
+def test_every_configurable_mode_has_a_comparison() -> None:
+    from mlgate.schemas import load_schema
+
+    assert set(MODES) == set(load_schema("config")["$defs"]["repro"]["properties"]["mode"]["enum"])

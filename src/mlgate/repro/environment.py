@@ -132,12 +132,12 @@ Parsed = tuple[dict[str, str], list[str]]
 
 
 def _parser_for(file: Path) -> Callable[[Path], Parsed]:
+    """The parser registered for the file's name; ``*.toml`` are TOML locks, anything else is
+    read as a requirements file (pip-compile, uv export, pip freeze)."""
     name = file.name.lower()
-    if name.endswith(".toml") or name in {"uv.lock", "poetry.lock"}:
-        return _parse_toml_lock
-    if name == "pipfile.lock":
-        return _parse_pipfile_lock
-    return _parse_requirements
+    if name in PARSERS:
+        return PARSERS[name]
+    return _parse_toml_lock if name.endswith(".toml") else _parse_requirements
 
 
 def _parse_requirements(file: Path, seen: frozenset[Path] = frozenset()) -> Parsed:
@@ -217,6 +217,15 @@ def _parse_pipfile_lock(file: Path) -> Parsed:
         version = spec.get("version", "*") if isinstance(spec, dict) else "*"
         packages[normalise(name)] = str(version).removeprefix("==")
     return packages, []
+
+
+# File name (lower case) -> parser; add an entry to teach mlgate another lock format.
+PARSERS: dict[str, Callable[[Path], Parsed]] = {
+    "uv.lock": _parse_toml_lock,
+    "poetry.lock": _parse_toml_lock,
+    "pylock.toml": _parse_toml_lock,
+    "pipfile.lock": _parse_pipfile_lock,
+}
 
 
 def installed_mismatches(pinned: dict[str, str]) -> list[tuple[str, str, str | None]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mlgate.config.model import ModelConfig
 from mlgate.repro.artifacts import archive_digest, first_difference
@@ -33,26 +33,74 @@ class RunSnapshot:
 PredictFn = Callable[[Path], Any]  # model file -> predictions (numpy array)
 
 
-def compare_runs(
-    reference: RunSnapshot,
-    other: RunSnapshot,
-    *,
-    model: ModelConfig,
-    settings: ReproSettings,
-    model_file: str,
-    metrics_file: str | None,
-    predict: PredictFn | None,
-    prefix: str,
-) -> list[Check]:
-    """Checks comparing ``other`` with ``reference`` under ``settings.mode``."""
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs to compare and what the model's configuration says about them."""
+
+    reference: RunSnapshot
+    other: RunSnapshot
+    model: ModelConfig
+    settings: ReproSettings
+    model_file: str  # repository-relative, like the snapshots' keys
+    metrics_file: str | None
+    predict: PredictFn | None
+    prefix: str  # check ids start with it
+
+
+class Mode(Protocol):
+    """What must match for a re-run to count as reproducing (``repro.mode``)."""
+
+    compares_metrics: bool
+
+    def output(self, rel: str, bitwise: Check, c: Comparison) -> Check | None:
+        """The check for one output present in both runs, given its bitwise comparison."""
+
+
+class Bitwise:
+    """Every output identical (zip-based files by archive content)."""
+
+    compares_metrics = False
+
+    def output(self, rel: str, bitwise: Check, c: Comparison) -> Check | None:  # noqa: ARG002
+        return bitwise
+
+
+class Predictions:
+    """The model predicts the same on data.eval within tolerance; metrics agree."""
+
+    compares_metrics = True
+
+    def output(self, rel: str, bitwise: Check, c: Comparison) -> Check | None:
+        if rel == c.model_file and c.predict is not None:
+            # Identical content means identical predictions: no need to load both models.
+            return bitwise if not bitwise.failed else _predictions(rel, c)
+        return Metrics().output(rel, bitwise, c)
+
+
+class Metrics:
+    """The metrics file agrees within tolerance; other outputs only warn when they differ."""
+
+    compares_metrics = True
+
+    def output(self, rel: str, bitwise: Check, c: Comparison) -> Check | None:
+        if rel == c.metrics_file:
+            return None  # compared metric by metric
+        return _as_warning(bitwise, c.settings.mode) if bitwise.failed else None
+
+
+MODES: dict[str, Mode] = {"bitwise": Bitwise(), "predictions": Predictions(), "metrics": Metrics()}
+
+
+def compare_runs(c: Comparison) -> list[Check]:
+    """Checks comparing ``c.other`` with ``c.reference`` under ``repro.mode``."""
+    mode = MODES[c.settings.mode]
     checks: list[Check] = []
-    mode = settings.mode
-    for rel in sorted(reference.files.keys() | other.files.keys()):
-        if rel not in reference.files or rel not in other.files:
-            absent = reference if rel not in reference.files else other
+    for rel in sorted(c.reference.files.keys() | c.other.files.keys()):
+        if rel not in c.reference.files or rel not in c.other.files:
+            absent = c.reference if rel not in c.reference.files else c.other
             checks.append(
                 Check(
-                    f"{prefix}.output:{rel}",
+                    f"{c.prefix}.output:{rel}",
                     "repro",
                     Status.FAIL,
                     f"{rel} is missing from {absent.label}",
@@ -61,21 +109,11 @@ def compare_runs(
                 )
             )
             continue
-        bitwise = _bitwise(rel, reference, other, prefix)
-        if mode == "bitwise":
-            checks.append(bitwise)
-        elif rel == model_file and mode == "predictions" and predict is not None:
-            # Identical content means identical predictions: no need to load both models.
-            same = not bitwise.failed
-            checks.append(
-                bitwise if same else _predictions(rel, reference, other, predict, settings, prefix)
-            )
-        elif rel == metrics_file:
-            continue  # compared metric by metric below
-        elif bitwise.failed:
-            checks.append(_as_warning(bitwise, mode))
-    if mode in ("predictions", "metrics") and reference.metrics is not None:
-        checks.extend(_metrics(reference, other, settings, prefix, model))
+        check = mode.output(rel, _bitwise(rel, c.reference, c.other, c.prefix), c)
+        if check is not None:
+            checks.append(check)
+    if mode.compares_metrics and c.reference.metrics is not None:
+        checks.extend(_metrics(c))
     return checks
 
 
@@ -132,20 +170,15 @@ def _as_warning(check: Check, mode: str) -> Check:
     )
 
 
-def _predictions(
-    rel: str,
-    reference: RunSnapshot,
-    other: RunSnapshot,
-    predict: PredictFn,
-    settings: ReproSettings,
-    prefix: str,
-) -> Check:
+def _predictions(rel: str, c: Comparison) -> Check:
     import numpy as np  # noqa: PLC0415
 
-    tolerance = settings.tolerance_predictions
-    first = np.asarray(predict(reference.files[rel]))
-    second = np.asarray(predict(other.files[rel]))
-    cid = f"{prefix}.predictions:{rel}"
+    assert c.predict is not None  # noqa: S101 - Predictions.output checked it
+    reference, other = c.reference, c.other
+    tolerance = c.settings.tolerance_predictions
+    first = np.asarray(c.predict(reference.files[rel]))
+    second = np.asarray(c.predict(other.files[rel]))
+    cid = f"{c.prefix}.predictions:{rel}"
     if first.shape != second.shape:
         return Check(
             cid,
@@ -199,16 +232,11 @@ def _predictions(
     )
 
 
-def _metrics(
-    reference: RunSnapshot,
-    other: RunSnapshot,
-    settings: ReproSettings,
-    prefix: str,
-    model: ModelConfig,
-) -> list[Check]:
-    tolerance = settings.tolerance_metrics
+def _metrics(c: Comparison) -> list[Check]:
+    reference, other, prefix = c.reference, c.other, c.prefix
+    tolerance = c.settings.tolerance_metrics
     a, b = reference.metrics or {}, other.metrics or {}
-    shown = model.relative(model.train.metrics) if model.train and model.train.metrics else ""
+    shown = c.metrics_file or ""
     checks = []
     for name in sorted(a.keys() | b.keys()):
         cid = f"{prefix}.metric:{name}"

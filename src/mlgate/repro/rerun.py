@@ -18,7 +18,7 @@ from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, ExternalError, UsageError
 from mlgate.repro import runs
 from mlgate.repro.artifacts import read_metrics
-from mlgate.repro.equivalence import RunSnapshot, compare_runs, likely_causes
+from mlgate.repro.equivalence import Comparison, RunSnapshot, compare_runs, likely_causes
 from mlgate.repro.hashing import Hasher
 from mlgate.repro.inputs import Inputs
 from mlgate.repro.runner import command_argv, isolated_copy, run_training
@@ -160,18 +160,17 @@ def _compare_all(
     checks: list[Check] = []
     for first, other in pairs:
         prefix = "repro.rerun" if len(pairs) == 1 else f"repro.rerun.{other.label.replace(' ', '')}"
-        checks.extend(
-            compare_runs(
-                first,
-                other,
-                model=model,
-                settings=settings,
-                model_file=model.relative(model.model.file),
-                metrics_file=metrics_file,
-                predict=predict,
-                prefix=prefix,
-            )
+        comparison = Comparison(
+            first,
+            other,
+            model,
+            settings,
+            model.relative(model.model.file),
+            metrics_file,
+            predict,
+            prefix,
         )
+        checks.extend(compare_runs(comparison))
     return checks
 
 

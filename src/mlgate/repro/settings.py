@@ -7,7 +7,6 @@ from pathlib import Path
 
 from mlgate.config.model import ModelConfig
 
-MODES = ("bitwise", "predictions", "metrics")
 DEFAULT_MODE = "bitwise"
 DEFAULT_RUNS = 2
 DEFAULT_TOLERANCE = 1e-9
