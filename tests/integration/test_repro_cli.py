@@ -456,3 +456,17 @@ def test_failures_become_annotations_on_github_actions(
     number = (mini / "mlgate.yaml").read_text().splitlines().index(line) + 1
     assert f"::error file=mlgate.yaml,line={number}," in out.stdout
     assert "data: 1 difference from mlgate.lock: models/mini/data/eval.csv" in out.stdout
+
+
+def test_a_folder_can_be_an_output(mini: Path) -> None:
+    yaml = mini / "mlgate.yaml"
+    yaml.write_text(
+        yaml.read_text().replace("outputs: [out/model.bin, out/metrics.json]", "outputs: [out]")
+    )
+    assert invoke("train", cwd=mini).exit_code == 0
+    (path,) = (mini / ".mlgate/runs/mini").glob("*.json")
+    out = read_record(path).data["outputs"]
+    assert out["models/mini/out"]["kind"] == "directory"
+    assert out["models/mini/out"]["count"] == 2
+    assert "training skipped" in invoke("train", "--use-cache", cwd=mini).stdout
+    assert invoke("repro", "--rerun", cwd=mini).exit_code == 0

@@ -98,7 +98,7 @@ def snapshot(root: Path, label: str, model: Any, metrics: dict[str, float]) -> R
     save_model(model, artifacts / "model.skops")
     (artifacts / "metrics.json").write_text(json.dumps(metrics))
     files = [artifacts / "model.skops", artifacts / "metrics.json"]
-    outputs = hash_outputs(root, files, Hasher(), shown_root=root)
+    outputs = hash_outputs(root, files, Hasher())
     return RunSnapshot(label, outputs, {rel: root / rel for rel in outputs}, metrics)
 
 
@@ -227,3 +227,22 @@ def test_every_configurable_mode_has_a_comparison() -> None:
     from mlgate.schemas import load_schema
 
     assert set(MODES) == set(load_schema("config")["$defs"]["repro"]["properties"]["mode"]["enum"])
+
+
+def test_folder_outputs_are_hashed_and_compared_by_member(starter: Path, tmp_path: Path) -> None:
+    for run, text in (("1", "same"), ("2", "other")):
+        folder = tmp_path / run / "models/churn/artifacts/plots"
+        folder.mkdir(parents=True)
+        (folder / "roc.svg").write_text("<svg/>")
+        (folder / "notes.txt").write_text(text)
+    snaps = []
+    for run in ("1", "2"):
+        root = tmp_path / run
+        outputs = hash_outputs(root, [root / "models/churn/artifacts/plots"], Hasher())
+        snaps.append(RunSnapshot(f"run {run}", outputs, {r: root / r for r in outputs}, None))
+    entry = snaps[0].outputs["models/churn/artifacts/plots"]
+    assert (entry["kind"], entry["count"], entry["size"]) == ("directory", 2, 10)
+    (check,) = run_compare(starter, snaps[0], snaps[1], mode="bitwise")
+    assert check.failed
+    assert check.details["differing_files"] == ["notes.txt"]
+    assert "1 of 2 files differ (notes.txt)" in check.message

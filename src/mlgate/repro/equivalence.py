@@ -136,6 +136,8 @@ def _bitwise(rel: str, reference: RunSnapshot, other: RunSnapshot, prefix: str) 
         "sha256": {reference.label: a["sha256"], other.label: b["sha256"]},
         "size": {reference.label: a["size"], other.label: b["size"]},
     }
+    if a.get("kind") == "directory" or b.get("kind") == "directory":
+        return _folder_difference(rel, reference, other, cid, details)
     archive_a, archive_b = archive_digest(reference.files[rel]), archive_digest(other.files[rel])
     if archive_a is not None and archive_b is not None:
         names = sorted(archive_a.members.keys() | archive_b.members.keys())
@@ -157,6 +159,34 @@ def _bitwise(rel: str, reference: RunSnapshot, other: RunSnapshot, prefix: str) 
             f"({a['size']} vs {b['size']} bytes)"
         )
     return Check(cid, "repro", Status.FAIL, message, details=details, config_key=("repro", "mode"))
+
+
+def _folder_difference(
+    rel: str, reference: RunSnapshot, other: RunSnapshot, cid: str, details: dict[str, Any]
+) -> Check:
+    from mlgate.repro.hashing import Hasher, list_files  # noqa: PLC0415
+
+    def manifest(folder: Path) -> dict[str, str]:
+        if not folder.is_dir():
+            return {}
+        files = list_files(folder)
+        hashes = Hasher().hash_files(files, what="output file")
+        return {f.relative_to(folder).as_posix(): hashes[f].sha256 for f in files}
+
+    first, second = manifest(reference.files[rel]), manifest(other.files[rel])
+    names = sorted(first.keys() | second.keys())
+    differing = [n for n in names if first.get(n) != second.get(n)]
+    details["differing_files"] = differing
+    shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" * (len(differing) > 5))
+    return Check(
+        cid,
+        "repro",
+        Status.FAIL,
+        f"{rel} differs between {reference.label} and {other.label}: {len(differing)} of "
+        f"{len(names)} files differ ({shown})",
+        details=details,
+        config_key=("repro", "mode"),
+    )
 
 
 def _as_warning(check: Check, mode: str) -> Check:

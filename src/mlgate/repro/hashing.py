@@ -99,6 +99,27 @@ def manifest_digest(entries: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
+def list_files(folder: Path) -> list[Path]:
+    """Every regular file below ``folder``, sorted; symlinks followed, symlink loops skipped."""
+    out: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    stack = [str(folder)]
+    while stack:
+        current = stack.pop()
+        st = os.stat(current)  # noqa: PTH116 - scandir works on str paths; no Path churn
+        if (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        # scandir's entries know their type without another stat per file.
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    stack.append(entry.path)
+                elif entry.is_file():
+                    out.append(Path(entry.path))
+    return sorted(out)
+
+
 def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 

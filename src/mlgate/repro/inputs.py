@@ -17,7 +17,7 @@ from typing import Any
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, Location
 from mlgate.repro import environment, patterns
-from mlgate.repro.hashing import Hasher, manifest_digest
+from mlgate.repro.hashing import Hasher, list_files, manifest_digest
 from mlgate.repro.settings import DEFAULT_CODE, ReproSettings
 
 # Directories listed in full in the lock up to this many files; above it only their digest and
@@ -155,22 +155,7 @@ def _files_on_disk(top: Path) -> list[Path]:
 
 def _folder_files(folder: Path, model: ModelConfig, settings: ReproSettings) -> list[Path]:
     """Every regular file below ``folder`` (symlinks followed, loops skipped), minus excludes."""
-    out: list[Path] = []
-    seen: set[tuple[int, int]] = set()
-    stack = [str(folder)]
-    while stack:
-        current = stack.pop()
-        st = os.stat(current)  # noqa: PTH116 - scandir works on str paths; no Path churn
-        if (st.st_dev, st.st_ino) in seen:
-            continue  # a symlink loop
-        seen.add((st.st_dev, st.st_ino))
-        # scandir's entries know their type without another stat per file.
-        with os.scandir(current) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    stack.append(entry.path)
-                elif entry.is_file():
-                    out.append(Path(entry.path))
+    out = list_files(folder)
     if settings.exclude:
         rel = {os.path.relpath(p, model.root).replace(os.sep, "/"): p for p in out}
         out = [rel[r] for r in rel if not patterns.matches(r, settings.exclude)]

@@ -130,7 +130,7 @@ def rerun(
 def _snapshot(
     label: str, root: Path, repo_root: Path, model: ModelConfig, files: list[Path]
 ) -> RunSnapshot:
-    outputs = runs.hash_outputs(root, files, Hasher(), shown_root=root)
+    outputs = runs.hash_outputs(root, files, Hasher())
     present = {rel: root / rel for rel in outputs}
     metrics = None
     if model.train is not None and model.train.metrics is not None:

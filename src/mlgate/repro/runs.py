@@ -20,7 +20,7 @@ from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError, Location
 from mlgate.fsio import atomic_write_json
 from mlgate.repro.artifacts import archive_digest
-from mlgate.repro.hashing import Hasher
+from mlgate.repro.hashing import Hasher, list_files, manifest_digest
 
 RUN_FORMAT = 1
 
@@ -98,25 +98,33 @@ def _read_or_error(path: Path) -> RunRecord | ConfigError:
         return exc
 
 
-def hash_outputs(
-    repo_root: Path, outputs: Iterable[Path], hasher: Hasher, *, shown_root: Path | None = None
-) -> dict[str, dict[str, Any]]:
-    """sha256 and size of every existing output, plus the content hash of zip-based ones.
-
-    Keys are relative to ``shown_root`` (default ``repo_root``), so outputs of an isolated copy
-    are named as in the repository.
-    """
-    present = [p for p in outputs if p.is_file()]
-    hashes = hasher.hash_files(present, what="output file")
-    base = shown_root or repo_root
+def hash_outputs(root: Path, outputs: Iterable[Path], hasher: Hasher) -> dict[str, dict[str, Any]]:
+    """sha256 and size of every existing output, keyed by path relative to ``root`` (the
+    repository, or an isolated copy of it); zip-based files also get their content hash, and
+    folders are hashed by manifest like data folders."""
+    present = [p for p in outputs if p.exists()]
+    members = {p: list_files(p) for p in present if p.is_dir()}
+    files = [p for p in present if p not in members]
+    files += [f for listed in members.values() for f in listed]
+    hashes = hasher.hash_files(files, what="output file")
     out: dict[str, dict[str, Any]] = {}
     for path in present:
-        entry: dict[str, Any] = {"sha256": hashes[path].sha256, "size": hashes[path].size}
-        archive = archive_digest(path)
-        if archive is not None:
-            entry["content_sha256"] = archive.sha256
-            entry["content_kind"] = archive.kind
-        out[_rel(path, base)] = entry
+        entry: dict[str, Any]
+        if path in members:
+            manifest = {f.relative_to(path).as_posix(): hashes[f].sha256 for f in members[path]}
+            entry = {
+                "kind": "directory",
+                "sha256": manifest_digest(manifest),
+                "size": sum(hashes[f].size for f in members[path]),
+                "count": len(manifest),
+            }
+        else:
+            entry = {"sha256": hashes[path].sha256, "size": hashes[path].size}
+            archive = archive_digest(path)
+            if archive is not None:
+                entry["content_sha256"] = archive.sha256
+                entry["content_kind"] = archive.kind
+        out[_rel(path, root)] = entry
     return out
 
 
@@ -137,10 +145,10 @@ def find_cached(
             continue
         if item.fingerprint != fingerprint or set(item.outputs) != set(wanted):
             continue
-        if not all(p.is_file() for p in wanted.values()):
-            return None
-        current = hasher.hash_files(wanted.values(), what="output file")
-        if all(current[wanted[rel]].sha256 == item.outputs[rel]["sha256"] for rel in wanted):
+        current = hash_outputs(repo_root, wanted.values(), hasher)
+        if all(rel in current for rel in wanted) and all(
+            current[rel]["sha256"] == item.outputs[rel]["sha256"] for rel in wanted
+        ):
             return item
     return None
 

@@ -116,7 +116,7 @@ def _train_one(
     )
     problem: MlgateError | None = None
     if result.ok:
-        missing = [model.relative(p) for p in outputs if not p.is_file()]
+        missing = [model.relative(p) for p in outputs if not p.exists()]
         if missing:
             record["status"] = "failed"
             problem = ExternalError(
