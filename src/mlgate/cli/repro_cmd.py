@@ -91,7 +91,8 @@ def _render_lock(result: LockResult) -> None:
     echo(f"{result.path.name}: {state}")
     for m in result.models:
         c = m.counts
-        tag = " (new)" if m.new else (f" ({len(m.changes)} changes)" if m.changes else "")
+        n = len(m.changes)
+        tag = " (new)" if m.new else (f" ({n} change{'s' * (n != 1)})" if n else "")
         echo(
             f"  {m.name}{tag}: {c['data_files']} data file(s) ({_bytes(c['data_bytes'])}), "
             f"{c['code_files']} code, {c['params_files']} params, {c['packages']} packages"
