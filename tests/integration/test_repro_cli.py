@@ -353,11 +353,13 @@ def test_rerun_failing_in_the_copy_explains_isolation(mini: Path) -> None:
     (mini / "shared.txt").write_text("read from outside the model folder\n")
     set_param(mini, "shared: yes")
     assert invoke("train", cwd=mini).exit_code == 0, "works in place"
+    assert invoke("repro", cwd=mini).exit_code == 1, "leaves a verdict (no lock)"
     out = invoke("repro", "--rerun", "--keep", cwd=mini)
     assert out.exit_code == 3
     assert "re-run 1 of 'mini' failed" in out.stderr
     assert "declare it under data.extra" in out.stderr
     assert "FileNotFoundError" in out.stderr
+    assert not (mini / ".mlgate/out/mini/repro.json").exists(), "no stale verdict survives"
     kept = next(line for line in out.stderr.splitlines() if "isolated copy is kept in" in line)
     assert Path(kept.split("kept in ")[1].strip()).is_dir()
     yaml = mini / "mlgate.yaml"

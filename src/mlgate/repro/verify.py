@@ -93,6 +93,9 @@ def repro(
     reports = []
     try:
         for model in models:
+            target = _verdict_path(config, model, request.out, several=len(models) > 1)
+            # A verdict from an earlier run must not outlive a run that fails before writing one.
+            target.unlink(missing_ok=True)
             inputs = collect_inputs(config, model, hasher)
             checks: list[Check] = []
             notes: list[str] = list(inputs.notes)
@@ -117,7 +120,6 @@ def repro(
                 notes.extend(outcome.notes)
                 context["rerun"] = outcome.context
             verdict = Verdict("repro", model.name, tuple(checks), tuple(notes), context)
-            target = _verdict_path(config, model, request.out, several=len(models) > 1)
             write_verdict(target, verdict)
             locations = {
                 c.id: config.locate(model, *c.config_key)
