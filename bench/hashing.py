@@ -73,7 +73,9 @@ def generate(root: Path, total: int) -> list[Path]:
         os.utime(path, (OLD, OLD))
     (root / "mlgate.yaml").write_text(PROJECT_YAML)
     # A git repository, as in real use: code is what git tracks; the data is not in git.
-    (root / "models" / "bench" / "train.py").write_text("print('train')\n")
+    code = root / "models" / "bench" / "train.py"
+    code.write_text("print('train')\n")
+    os.utime(code, (OLD, OLD))
     (root / ".gitignore").write_text("models/bench/data/\n.mlgate/\n")
     env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com"}
     env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
@@ -156,6 +158,20 @@ print(time.perf_counter() - began)
 """
 
 
+RELOCK_CORE = """
+import statistics, sys, time
+from mlgate.repro.locking import LockRequest, lock
+times = []
+for _ in range(int(sys.argv[1])):
+    began = time.perf_counter()
+    result = lock(LockRequest())
+    times.append(time.perf_counter() - began)
+    if result.stats.hashed_files or result.written:
+        sys.exit(f"unchanged re-lock hashed {result.stats.hashed_files} files")
+print(statistics.median(times))
+"""
+
+
 def hash_only(files: list[Path], workers: int, cwd: Path) -> float:
     """Seconds mlgate's hasher takes in-process (interpreter start-up excluded)."""
     done = proc.run(
@@ -198,6 +214,10 @@ def main() -> None:
         if hashed["hashed_bytes"] < nbytes:  # plus the code file
             raise SystemExit(f"cold lock hashed {hashed['hashed_bytes']} of {nbytes} bytes")
         relocks = [timed([*mlgate, "lock", "--json"], root)[0] for _ in range(args.relock_runs)]
+        startup = [timed([*mlgate, "--version"], root)[0] for _ in range(args.relock_runs)]
+        core = float(
+            proc.run([sys.executable, "-c", RELOCK_CORE, str(args.relock_runs)], cwd=root).stdout
+        )
         last = json.loads(timed([*mlgate, "lock", "--json"], root)[1])["hashing"]
         if last["hashed_files"] != 0:
             raise SystemExit(f"unchanged re-lock re-read {last['hashed_files']} files")
@@ -228,6 +248,8 @@ def main() -> None:
         "mlgate_cold_lock_s": round(cold, 3),
         "mlgate_relock_s": [round(t, 3) for t in relocks],
         "mlgate_relock_median_s": round(statistics.median(relocks), 3),
+        "mlgate_relock_in_process_median_s": round(core, 3),
+        "python_startup_median_s": round(statistics.median(startup), 3),
         "throughput_mb_s": {
             "sha256sum": round(nbytes / ref_1 / MB, 1),
             "sha256sum_parallel": round(nbytes / ref_n / MB, 1),
@@ -283,6 +305,11 @@ def markdown(r: dict) -> str:
             f"| mlgate lock, unchanged (whole command, median of {len(r['mlgate_relock_s'])}) "
             f"| {r['mlgate_relock_median_s']} | - | - |"
         ),
+        (
+            "| ... of which the lock itself (in-process, median) "
+            f"| {r['mlgate_relock_in_process_median_s']} | - | - |"
+        ),
+        f"| ... for comparison: `mlgate --version` | {r['python_startup_median_s']} | - | - |",
         "",
         "| peak memory (max RSS) | KB |",
         "|---|---:|",
