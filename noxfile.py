@@ -183,13 +183,13 @@ class Demo:
         self.produced.append(("reproducibility verdict", verdict))
 
     def pull_request_check(self) -> None:
-        self.step("a pull request: mlgate plan picks the touched models, mlgate check runs")
-        self.git("add", "--force", "models/churn/artifacts")
-        self.git("commit", "--quiet", "--message", "Train the starter model")
+        self.step("a pull request: tune the model, relock, then plan and the whole PR check")
         self.git("checkout", "--quiet", "-b", "tune-churn")
         params = self.model_dir / "params.yaml"
         params.write_text(params.read_text() + "# tuned on this branch\n")
-        self.git("commit", "--quiet", "--all", "--message", "Tune the churn model")
+        self.mlgate("lock")
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "--message", "Tune the churn model")
         self.mlgate("plan", "--base", "main")
         self.mlgate("scan")
         self.mlgate("check", "--base", "main")

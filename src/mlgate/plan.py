@@ -167,8 +167,8 @@ def plan(request: PlanRequest, config: Config, event: Event | None = None) -> Pl
         notes += [note] if note else []
     lock_rel = _repo_rel(repo, paths.lock_path(config.root))
     if lock_rel in changed:
-        for reasons in touched.values():
-            reasons.append(f"{lock_rel} changed")
+        for name in _lock_changes(repo, config, lock_rel, ancestor, request.head):
+            touched[name].append(f"{lock_rel}: its entry changed")
     models = tuple(
         PlannedModel(m.name, m.tag_name, _rel(m, m.root), tuple(touched[m.name]))
         for m in config.models
@@ -290,6 +290,28 @@ def _config_changes(
     current = {m.name for m in config.models}
     removed = tuple(str(n) for n in old_entries if n not in current)
     return touched, removed, None
+
+
+def _lock_changes(
+    repo: Path, config: Config, lock_rel: str, ancestor: str, head: str | None
+) -> list[str]:
+    """Models whose entry of mlgate.lock differs between the merge base and now."""
+    import json  # noqa: PLC0415
+
+    def entries(rev: str | None) -> dict[str, Any] | None:
+        try:
+            raw = (
+                paths.lock_path(config.root).read_bytes()
+                if rev is None
+                else gitio.show_file(repo, rev, lock_rel)
+            )
+            models = json.loads(raw).get("models")
+        except Exception:  # noqa: BLE001 - absent or unreadable: compare as empty
+            return None
+        return models if isinstance(models, dict) else None
+
+    before, after = entries(ancestor) or {}, entries(head) or {}
+    return [m.name for m in config.models if before.get(m.name) != after.get(m.name)]
 
 
 def _strings(value: object) -> list[str]:

@@ -12,15 +12,18 @@ import pytest
 from mlgate import __version__, gitio, proc
 from mlgate.verdict import read_verdict
 from tests.actions_harness import installed_mlgate, pip_cache_dir, pull_request_event, run_action
+from tests.conftest import invoke
 
 HOSTILE = "x$(touch PWNED1)`touch PWNED2`'\"\n$((1/0));touch PWNED3"
 
 
 @pytest.fixture
 def repo(starter: Path) -> dict[str, str | Path]:
-    """The starter, trained and committed on main, with a pull request branch changing train.py."""
-    proc.run([sys.executable, "train.py"], cwd=starter / "models" / "churn")
+    """The starter, trained, locked and committed on main, with a branch changing train.py."""
     gitio.git(["init", "--quiet"], starter)
+    for command in ("train", "lock"):
+        done = invoke(command, cwd=starter)
+        assert done.exit_code == 0, done.output
     gitio.git(["add", "--all"], starter)
     gitio.git(["add", "--force", "models/churn/artifacts"], starter)
     gitio.git(["commit", "--quiet", "-m", "starter"], starter)
@@ -28,6 +31,7 @@ def repo(starter: Path) -> dict[str, str | Path]:
     gitio.git(["checkout", "--quiet", "-b", "feature"], starter)
     train = starter / "models" / "churn" / "train.py"
     train.write_text(train.read_text() + "\n# tuned\n")
+    assert invoke("lock", cwd=starter).exit_code == 0
     gitio.git(["commit", "--quiet", "-am", "tune"], starter)
     return {"path": starter, "base": str(base), "head": str(gitio.head_commit(starter))}
 
@@ -52,7 +56,10 @@ def test_plan_action_outputs_a_matrix_of_touched_models(repo: dict, tmp_path: Pa
     assert run.outputs["count"] == "1"
     assert run.outputs["base"] == repo["base"]
     plan = json.loads(run.outputs["plan"])
-    assert plan["models"][0]["reasons"] == ["models/churn/train.py (model folder)"]
+    assert plan["models"][0]["reasons"] == [
+        "models/churn/train.py (model folder)",
+        "mlgate.lock: its entry changed",
+    ]
     assert "### mlgate plan" in run.summary
     assert "| `churn` | `models/churn` |" in run.summary
 
@@ -88,6 +95,10 @@ def test_check_action_passes_and_outputs_the_verdict(repo: dict, tmp_path: Path)
     assert verdict.kind == "check"
     assert verdict.model == "churn"
     assert verdict.ok
+    assert verdict.context["stages"] == ["train", "scan", "repro"]
+    kinds = {c.kind for c in verdict.checks}
+    assert {"scan", "repro"} <= kinds
+    assert "::group::mlgate check: training and re-runs" in run.stdout
     assert json.loads(run.outputs["verdicts"]) == {"churn": run.outputs["verdict"]}
     assert "## mlgate check" in run.summary
     assert "`churn` passed" in run.summary
@@ -99,7 +110,8 @@ def test_check_action_points_a_failure_at_the_configuring_line(repo: dict, tmp_p
     root = repo["path"]
     model = root / "models" / "churn" / "artifacts" / "model.skops"
     model.write_bytes(b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x8c\x06system")
-    inputs = {"post": "false", "model": "churn"}
+    # Only the scan: the train stage would replace the file with a freshly trained model.
+    inputs = {"post": "false", "model": "churn", "stages": "scan"}
     run = run_action("check", workspace=root, temp=tmp_path / "r1", inputs=inputs, env=_env())
     assert run.exit_code == 1
     assert run.failed_step == "mlgate check"

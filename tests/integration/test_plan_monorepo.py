@@ -72,3 +72,15 @@ def test_a_base_missing_from_the_clone_says_how_to_fetch(monorepo: Path) -> None
     result = invoke("plan", "--base", "origin/nowhere", cwd=monorepo)
     assert result.exit_code == 2
     assert "fetch-depth: 0" in result.stderr
+
+
+def test_a_relock_selects_only_the_models_whose_lock_entry_changed(monorepo: Path) -> None:
+    assert invoke("lock", cwd=monorepo).exit_code == 0
+    gitio.git(["add", "--all"], monorepo)
+    gitio.git(["commit", "--quiet", "-m", "lock both"], monorepo)
+    gitio.git(["branch", "--force", "main"], monorepo)
+    (monorepo / "models" / "upsell" / "params.yaml").write_text("model: logistic\nC: 2.0\n")
+    assert invoke("lock", cwd=monorepo).exit_code == 0
+    result = plan(monorepo)
+    assert [m["model"] for m in result["models"]] == ["upsell"]
+    assert "mlgate.lock: its entry changed" in result["models"][0]["reasons"]

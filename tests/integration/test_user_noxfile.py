@@ -10,6 +10,7 @@ import pytest
 from mlgate import gitio, proc
 from mlgate.verdict import read_verdict
 from tests.actions_harness import pip_cache_dir
+from tests.conftest import invoke
 from tests.workflow_files import ROOT
 
 pytestmark = pytest.mark.slow
@@ -19,8 +20,8 @@ def test_nox_session_mlgate_runs_the_check(starter: Path) -> None:
     nox = Path(sys.executable).with_name("nox")
     if not nox.exists():
         pytest.fail("nox is not installed in the test environment")
-    proc.run([sys.executable, "train.py"], cwd=starter / "models" / "churn")
     gitio.git(["init", "--quiet"], starter)
+    assert invoke("lock", cwd=starter).exit_code == 0
     gitio.git(["add", "--all"], starter)
     gitio.git(["commit", "--quiet", "-m", "starter"], starter)
     env = {"MLGATE_SPEC": str(ROOT), "NO_COLOR": "1", "PIP_CACHE_DIR": str(pip_cache_dir())}

@@ -68,7 +68,8 @@ def check(
         )
         raise
     request = CheckRequest(config_path, model_name, base, post, out, stages or None)
-    result = run_check(request, config)
+    with actions.group("mlgate check: training and re-runs"):
+        result = run_check(request, config, on_line=lambda line: echo(line, err=as_json))
     for name, value in render.outputs(result).items():
         actions.set_output(name, value)
     actions.append_summary(render.markdown(result))

@@ -8,7 +8,7 @@ any check failed, else 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +99,15 @@ class CheckResult:
         }
 
 
-def run_check(request: CheckRequest, config: Config, event: Event | None = None) -> CheckResult:
-    """Run the pipeline over the selected models (those the change touches with ``--base``)."""
+def run_check(
+    request: CheckRequest,
+    config: Config,
+    event: Event | None = None,
+    *,
+    on_line: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Run the pipeline over the selected models (those the change touches with ``--base``);
+    ``on_line`` receives the output of long stages (training)."""
     event = load_event() if event is None else event
     stages = _stages(request.stages, post=request.post)
     selected: Sequence[ModelConfig] = config.select(request.model)
@@ -112,7 +119,7 @@ def run_check(request: CheckRequest, config: Config, event: Event | None = None)
         names = {m.name for m in planned.models}
         selected = [m for m in config.models if m.name in names]
         skipped = planned.untouched
-    results = tuple(_check_model(request, config, m, stages, event) for m in selected)
+    results = tuple(_check_model(request, config, m, stages, event, on_line) for m in selected)
     return CheckResult(results, skipped)
 
 
@@ -132,7 +139,12 @@ def _stages(names: tuple[str, ...] | None, *, post: bool) -> tuple[str, ...]:
 
 
 def _check_model(
-    request: CheckRequest, config: Config, model: ModelConfig, names: tuple[str, ...], event: Event
+    request: CheckRequest,
+    config: Config,
+    model: ModelConfig,
+    names: tuple[str, ...],
+    event: Event,
+    on_line: Callable[[str], None] | None,
 ) -> ModelCheck:
     out_dir = request.out or paths.out_dir(config.root, model.tag_name)
     verdicts: dict[str, Verdict] = {}
@@ -141,7 +153,15 @@ def _check_model(
     notes: list[str] = []
     for name in names:
         ctx = StageContext(
-            config, model, out_dir, request.base, request.post, event, dict(verdicts), dict(files)
+            config,
+            model,
+            out_dir,
+            request.base,
+            request.post,
+            event,
+            dict(verdicts),
+            dict(files),
+            on_line,
         )
         try:
             outcome = STAGES[name].run(ctx)

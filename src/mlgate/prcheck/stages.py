@@ -6,7 +6,7 @@ wrote). A stage whose engine is not part of this mlgate is simply not in ``PIPEL
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +29,8 @@ class StageContext:
     event: Event
     earlier: Mapping[str, Verdict] = field(default_factory=dict)
     files: Mapping[str, Path] = field(default_factory=dict)
+    # Where long-running stages send their output lines (training logs); None discards them.
+    on_line: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,51 @@ class Stage(Protocol):
     description: str
 
     def run(self, ctx: StageContext) -> StageOutcome: ...
+
+
+class TrainStage:
+    """Train the model unless a run with the same inputs already produced its outputs."""
+
+    name = "train"
+    description = "training (skipped when inputs and outputs match an earlier run)"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.repro.train import TrainRequest, train  # noqa: PLC0415
+
+        if ctx.model.train is None:
+            return StageOutcome(notes=("no train section: the committed model file is checked",))
+        result = train(
+            TrainRequest(str(ctx.config.path), ctx.model.name, use_cache=True),
+            on_line=ctx.on_line,
+        )
+        (outcome,) = result.outcomes
+        note = (
+            f"training skipped, outputs match run {outcome.run_id}"
+            if outcome.status == "cached"
+            else f"trained in {outcome.duration_s:.1f} s (run {outcome.run_id})"
+        )
+        return StageOutcome(files={"run": outcome.record_path}, notes=(note,))
+
+
+class ReproStage:
+    """Inputs as pinned in mlgate.lock, and isolated re-runs that agree within tolerance."""
+
+    name = "repro"
+    description = "reproducibility (lock check and re-runs)"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.repro.verify import ReproRequest, repro  # noqa: PLC0415
+
+        rerun = ctx.model.train is not None
+        result = repro(
+            ReproRequest(
+                str(ctx.config.path), ctx.model.name, check=True, rerun=rerun, out=ctx.out_dir
+            ),
+            on_line=ctx.on_line,
+            on_event=ctx.on_line,
+        )
+        (report,) = result.reports
+        return StageOutcome(report.verdict, {"repro": report.path})
 
 
 class ScanStage:
@@ -123,11 +170,13 @@ class CommentStage:
 
 # name -> stage; a feature adds its stage here and its name to PIPELINE.
 STAGES: dict[str, Stage] = {
+    "train": TrainStage(),
     "scan": ScanStage(),
+    "repro": ReproStage(),
     "comment": CommentStage(),
 }
 
 # The order a pull request meets them; the comment comes last, it carries everything before it.
-# Stages not yet available in this mlgate: repro (lock and re-run), validate (gates incl.
-# drift) and report (governance report and card); they are added here as their engines land.
-PIPELINE: tuple[str, ...] = ("scan", "comment")
+# Stages not yet available in this mlgate: validate (gates incl. drift) and report (governance
+# report and card); they are added here as their engines land.
+PIPELINE: tuple[str, ...] = ("train", "scan", "repro", "comment")

@@ -12,6 +12,9 @@ from tests.actions_harness import pull_request_event
 from tests.conftest import invoke
 from tests.github.fake import OWNER, REPO, FakeGitHub
 
+# The stages under test: a quick one, then the comment (training has its own tests).
+SCAN = ("--stage", "scan", "--stage", "comment")
+
 
 @pytest.fixture
 def pr_env(
@@ -36,9 +39,9 @@ def pr_env(
 def test_posts_one_sticky_comment_and_updates_it(pr_env: dict, github: FakeGitHub) -> None:
     pr_env["event"]()
     github.add_comment(12, "an unrelated review comment")
-    first = invoke("check", "--post", cwd=pr_env["root"])
+    first = invoke("check", "--post", *SCAN, cwd=pr_env["root"])
     assert first.exit_code == 0, first.output
-    second = invoke("check", "--post", cwd=pr_env["root"])
+    second = invoke("check", "--post", *SCAN, cwd=pr_env["root"])
     assert second.exit_code == 0, second.output
     ours = [c for c in github.comments[12] if "<!-- mlgate-report:churn -->" in c["body"]]
     assert len(ours) == 1
@@ -56,7 +59,7 @@ def test_fork_pull_request_skips_the_comment_with_a_notice(
 ) -> None:
     pr_env["event"](fork=True)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    result = invoke("check", "--post", cwd=pr_env["root"])
+    result = invoke("check", "--post", *SCAN, cwd=pr_env["root"])
     assert result.exit_code == 0, result.output
     assert "::notice title=mlgate comment::pull request from a fork" in result.stdout
     assert github.seen == []
@@ -67,7 +70,7 @@ def test_fork_pull_request_skips_the_comment_with_a_notice(
 def test_token_without_write_permission_is_a_warning(pr_env: dict, github: FakeGitHub) -> None:
     pr_env["event"]()
     github.fail("POST", r"/issues/12/comments$", 403, body={"message": "Resource not accessible"})
-    result = invoke("check", "--post", "--json", cwd=pr_env["root"])
+    result = invoke("check", "--post", "--json", *SCAN, cwd=pr_env["root"])
     assert result.exit_code == 0, result.output
     verdict = read_verdict(pr_env["root"] / ".mlgate" / "out" / "churn" / "check.json")
     warning = next(c for c in verdict.checks if c.id == "comment:permission")
@@ -78,6 +81,6 @@ def test_token_without_write_permission_is_a_warning(pr_env: dict, github: FakeG
 def test_other_github_failures_are_external_errors(pr_env: dict, github: FakeGitHub) -> None:
     pr_env["event"]()
     github.fail("POST", r"/issues/12/comments$", 422, body={"message": "Validation Failed"})
-    result = invoke("check", "--post", cwd=pr_env["root"])
+    result = invoke("check", "--post", *SCAN, cwd=pr_env["root"])
     assert result.exit_code == 3, result.output
     assert "fail  comment:error: the comment stage could not run" in result.stdout
