@@ -21,6 +21,7 @@ HOSTILE = "x$(touch PWNED1)`touch PWNED2`'\"\n$((1/0));touch PWNED3"
 def repo(starter: Path) -> dict[str, str | Path]:
     """The starter, trained, locked and committed on main, with a branch changing train.py."""
     gitio.git(["init", "--quiet"], starter)
+    gitio.git(["add", "--all"], starter)  # the lock fingerprints tracked code
     for command in ("train", "lock"):
         done = invoke(command, cwd=starter)
         assert done.exit_code == 0, done.output

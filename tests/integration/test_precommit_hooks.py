@@ -13,6 +13,7 @@ import pytest
 
 from mlgate import gitio, proc
 from tests.actions_harness import pip_cache_dir
+from tests.conftest import invoke
 from tests.workflow_files import ROOT
 
 pytestmark = pytest.mark.slow
@@ -77,6 +78,18 @@ def test_hooks_run_through_pre_commit_try_repo(starter: Path, tmp_path: Path) ->
     assert config.ok, config.stdout + config.stderr
     assert "mlgate config" in config.stdout
     assert "Passed" in config.stdout
+
+    assert invoke("lock", cwd=starter).exit_code == 0
+    gitio.git(["add", "--all"], starter)
+    locked = try_repo("mlgate-lock")
+    assert locked.ok, locked.stdout + locked.stderr
+    data = starter / "models" / "churn" / "data" / "train.csv"
+    data.write_text(data.read_text() + data.read_text().splitlines()[-1] + "\n")
+    gitio.git(["add", "--all"], starter)
+    stale = try_repo("mlgate-lock")
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "- exit code: 1" in stale.stdout
+    assert "train.csv" in stale.stdout
 
     class Exploit:
         def __reduce__(self) -> tuple[object, tuple[str]]:

@@ -21,6 +21,7 @@ def test_nox_session_mlgate_runs_the_check(starter: Path) -> None:
     if not nox.exists():
         pytest.fail("nox is not installed in the test environment")
     gitio.git(["init", "--quiet"], starter)
+    gitio.git(["add", "--all"], starter)  # the lock fingerprints tracked code
     assert invoke("lock", cwd=starter).exit_code == 0
     gitio.git(["add", "--all"], starter)
     gitio.git(["commit", "--quiet", "-m", "starter"], starter)
