@@ -102,7 +102,9 @@ def table_columns(path: Path, *, what: str = "data") -> list[str]:
     except pd.errors.EmptyDataError:
         raise ConfigError(f"{what} file is empty: {first}", location=Location(str(first))) from None
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {what} file: {exc}", location=Location(str(first))) from None
+        raise ConfigError(
+            f"cannot read {what} file: {exc}", location=Location(str(first))
+        ) from None
 
 
 KINDS = ("integer", "float", "boolean", "string", "category", "datetime")

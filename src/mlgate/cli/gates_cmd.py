@@ -30,15 +30,27 @@ def _out_option(func: F) -> F:
 
 @click.command()
 @config_option
-@click.option("--model", "model_name", default=None, metavar="NAME",
-              help="Which model (default: every model in mlgate.yaml).")
-@click.option("--champion", default=None, metavar="PATH|STAGE",
-              help="Champion model file, or a registry stage/version (default: "
-              "gates.champion.stage).")
+@click.option(
+    "--model",
+    "model_name",
+    default=None,
+    metavar="NAME",
+    help="Which model (default: every model in mlgate.yaml).",
+)
+@click.option(
+    "--champion",
+    default=None,
+    metavar="PATH|STAGE",
+    help="Champion model file, or a registry stage/version (default: gates.champion.stage).",
+)
 @json_option
 @_out_option
 def validate(
-    config_path: str | None, model_name: str | None, champion: str | None, as_json: bool,
+    *,
+    config_path: str | None,
+    model_name: str | None,
+    champion: str | None,
+    as_json: bool,
     out: Path | None,
 ) -> int:
     """Validate the challenger against the champion: metrics, slices, data, budgets, drift.
@@ -50,19 +62,21 @@ def validate(
 
     result = run(ValidateRequest(config_path, model_name, champion, out))
     if as_json:
-        emit_json({
-            "exit_code": result.exit_code,
-            "models": [
-                {
-                    "model": m.model,
-                    "ok": m.ok,
-                    "validation": m.validation.to_dict(),
-                    "drift": m.drift.to_dict() if m.drift else None,
-                    "written": [str(p) for p in m.written],
-                }
-                for m in result.models
-            ],
-        })
+        emit_json(
+            {
+                "exit_code": result.exit_code,
+                "models": [
+                    {
+                        "model": m.model,
+                        "ok": m.ok,
+                        "validation": m.validation.to_dict(),
+                        "drift": m.drift.to_dict() if m.drift else None,
+                        "written": [str(p) for p in m.written],
+                    }
+                    for m in result.models
+                ],
+            }
+        )
     else:
         from mlgate.gates.render import render_verdict  # noqa: PLC0415
 
@@ -95,8 +109,12 @@ def _annotate(result: ValidateResult) -> None:
             for check in verdict.failures:
                 where = result.config.locate(model, *(check.config_key or ()))
                 actions.annotation(
-                    "error", check.message, file=_relative(where.file, result.config.root),
-                    line=where.line, column=where.column, title=f"mlgate {check.id}",
+                    "error",
+                    check.message,
+                    file=_relative(where.file, result.config.root),
+                    line=where.line,
+                    column=where.column,
+                    title=f"mlgate {check.id}",
                 )
 
 
@@ -108,31 +126,74 @@ def _relative(file: str, root: Path) -> str:
 
 
 @click.command()
-@click.option("--reference", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Reference data, CSV or Parquet file or folder (default: data.train).")
-@click.option("--current", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Current data (default: data.eval).")
-@click.option("--columns", multiple=True, metavar="COL[,COL...]",
-              help="Columns to test (default: the model's features, or every reference column).")
-@click.option("--method", "methods", multiple=True, metavar="COL=TEST",
-              help="Force a test for a column: ks, wasserstein, chi2, z, jensenshannon, psi.")
-@click.option("--p-value", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=None, help="p-value tests flag drift below this (default 0.05).")
-@click.option("--distance", type=click.FloatRange(0, min_open=True), default=None,
-              help="Distance tests flag drift at or above this (default 0.1).")
-@click.option("--max-drifted-share", type=click.FloatRange(0, 1), default=None,
-              help="Dataset drift when this share of columns drifted (default 0.5).")
+@click.option(
+    "--reference",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Reference data, CSV or Parquet file or folder (default: data.train).",
+)
+@click.option(
+    "--current",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Current data (default: data.eval).",
+)
+@click.option(
+    "--columns",
+    multiple=True,
+    metavar="COL[,COL...]",
+    help="Columns to test (default: the model's features, or every reference column).",
+)
+@click.option(
+    "--method",
+    "methods",
+    multiple=True,
+    metavar="COL=TEST",
+    help="Force a test for a column: ks, wasserstein, chi2, z, jensenshannon, psi.",
+)
+@click.option(
+    "--p-value",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=None,
+    help="p-value tests flag drift below this (default 0.05).",
+)
+@click.option(
+    "--distance",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Distance tests flag drift at or above this (default 0.1).",
+)
+@click.option(
+    "--max-drifted-share",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Dataset drift when this share of columns drifted (default 0.5).",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write cached reference summaries.")
 @config_option
-@click.option("--model", "model_name", default=None, metavar="NAME",
-              help="Which model's settings to use (default: the only one).")
+@click.option(
+    "--model",
+    "model_name",
+    default=None,
+    metavar="NAME",
+    help="Which model's settings to use (default: the only one).",
+)
 @json_option
 @_out_option
 def drift(
-    reference: Path | None, current: Path | None, columns: tuple[str, ...],
-    methods: tuple[str, ...], p_value: float | None, distance: float | None,
-    max_drifted_share: float | None, no_cache: bool, config_path: str | None,
-    model_name: str | None, as_json: bool, out: Path | None,
+    *,
+    reference: Path | None,
+    current: Path | None,
+    columns: tuple[str, ...],
+    methods: tuple[str, ...],
+    p_value: float | None,
+    distance: float | None,
+    max_drifted_share: float | None,
+    no_cache: bool,
+    config_path: str | None,
+    model_name: str | None,
+    as_json: bool,
+    out: Path | None,
 ) -> int:
     """Per-column data drift of current against reference data; exit 1 on dataset drift."""
     from mlgate.gates.drift.run import DriftRequest, run_drift  # noqa: PLC0415

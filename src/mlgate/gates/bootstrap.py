@@ -58,8 +58,14 @@ def paired_bootstrap(
     ok = np.isfinite(delta)
     failed = int((~ok).sum())
     if failed * 2 > len(delta):
-        return Interval(None, None, settings.confidence, settings.samples, failed,
-                        error=f"the metric was undefined in {failed} of {len(delta)} resamples")
+        return Interval(
+            None,
+            None,
+            settings.confidence,
+            settings.samples,
+            failed,
+            error=f"the metric was undefined in {failed} of {len(delta)} resamples",
+        )
     alpha = 1.0 - settings.confidence
     low, high = np.quantile(delta[ok], [alpha / 2, 1 - alpha / 2])
     return Interval(float(low), float(high), settings.confidence, settings.samples, failed)
@@ -75,15 +81,18 @@ def _batch(
         return metric.finish(means) if metric.finish is not None else means
     if isinstance(metric, BuiltinMetric) and metric.name == "roc_auc":
         return weighted_auc(y == ctx.positive, x, counts)
-    out = np.empty(len(counts))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # undefined resamples are counted, not warned about
-        for i, weight in enumerate(counts):
-            try:
-                out[i] = metric(y, x, ctx, weight)
-            except Exception:  # noqa: BLE001 - a metric undefined on a resample
-                out[i] = np.nan
-    return out
+        return np.array([_weighted(metric, y, x, ctx, weight) for weight in counts])
+
+
+def _weighted(
+    metric: Metric, y: np.ndarray, x: np.ndarray, ctx: MetricContext, weight: np.ndarray
+) -> float:
+    try:
+        return metric(y, x, ctx, weight)
+    except Exception:  # noqa: BLE001 - a metric undefined on a resample counts as failed
+        return float("nan")
 
 
 def weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -35,9 +35,12 @@ def budget_checks(
         ok = size <= settings.max_file_size_mb
         checks.append(
             Check(
-                "budget.file_size", KIND, Status.PASS if ok else Status.FAIL,
+                "budget.file_size",
+                KIND,
+                Status.PASS if ok else Status.FAIL,
                 f"model file {size:.3f} MB {'<=' if ok else '>'} {settings.max_file_size_mb:g} MB",
-                observed=round(size, 6), threshold=settings.max_file_size_mb,
+                observed=round(size, 6),
+                threshold=settings.max_file_size_mb,
                 details={"op": "<=", "bytes": model_file.stat().st_size},
                 config_key=(*key, "max_file_size_mb"),
             )
@@ -53,17 +56,28 @@ def budget_checks(
     for name, limit in wanted:
         cid, ckey = f"budget.latency_{name}", (*key, f"latency_{name}_ms")
         if error is not None:
-            checks.append(Check(cid, KIND, Status.FAIL, f"latency not measured: {error}",
-                                threshold=limit, config_key=ckey))
+            checks.append(
+                Check(
+                    cid,
+                    KIND,
+                    Status.FAIL,
+                    f"latency not measured: {error}",
+                    threshold=limit,
+                    config_key=ckey,
+                )
+            )
             continue
         value = float(np.percentile(timings, 50 if name == "p50" else 95))
         ok = value <= limit
         checks.append(
             Check(
-                cid, KIND, Status.PASS if ok else Status.FAIL,
+                cid,
+                KIND,
+                Status.PASS if ok else Status.FAIL,
                 f"single-row latency {name} {value:.3f} ms {'<=' if ok else '>'} {limit:g} ms "
                 f"({len(timings)} rows)",
-                observed=round(value, 6), threshold=limit,
+                observed=round(value, 6),
+                threshold=limit,
                 details={"op": "<=", "rows": len(timings)},
                 config_key=ckey,
             )

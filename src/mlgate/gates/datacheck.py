@@ -74,9 +74,11 @@ def build_contract(
     if settings.infer and training is not None:
         listed = set(settings.columns)
         present = {str(c) for c in training.columns}
-        for name in dict.fromkeys(columns):
-            if name not in listed and name in present:
-                entries.append(infer_column(training[name]))
+        entries.extend(
+            infer_column(training[name])
+            for name in dict.fromkeys(columns)
+            if name not in listed and name in present
+        )
     return Contract(tuple(entries))
 
 
@@ -100,13 +102,13 @@ def infer_column(series: pd.Series) -> ColumnContract:
         values = series.dropna()
         lo = float(values.min()) if len(values) else None
         hi = float(values.max()) if len(values) else None
-        return ColumnContract(name, "number", "inferred", True, None, rate, lo, hi)
+        return ColumnContract(name, "number", "inferred", training_null_rate=rate, min=lo, max=hi)
     cats = None
     distinct = series.dropna().unique().tolist()
     if len(distinct) <= MAX_INFERRED_CATEGORIES:
         cats = tuple(sorted(distinct, key=str))
     dtype = {"boolean": "boolean", "datetime": "datetime"}.get(kind, "string")
-    return ColumnContract(name, dtype, "inferred", True, None, rate, categories=cats)
+    return ColumnContract(name, dtype, "inferred", training_null_rate=rate, categories=cats)
 
 
 def data_checks(contract: Contract, frame: pd.DataFrame, settings: DataSettings) -> list[Check]:
@@ -129,36 +131,62 @@ def _column_checks(c: ColumnContract, frame: pd.DataFrame, settings: DataSetting
     cid = f"data.{c.name}"
 
     def check(aspect: str, status: Status, message: str, **kw: Any) -> Check:
-        return Check(f"{cid}.{aspect}" if aspect else cid, KIND, status, message,
-                     config_key=key, **kw)
+        return Check(
+            f"{cid}.{aspect}" if aspect else cid, KIND, status, message, config_key=key, **kw
+        )
 
     if c.name not in frame.columns:
         if not c.required:
             return [check("present", Status.SKIP, f"optional column {c.name!r} is absent")]
-        return [check("present", Status.FAIL,
-                      f"column {c.name!r} is missing from the evaluation data ({origin} has it)")]
+        return [
+            check(
+                "present",
+                Status.FAIL,
+                f"column {c.name!r} is missing from the evaluation data ({origin} has it)",
+            )
+        ]
     series = frame[c.name]
     actual = column_kind(series)
     out: list[Check] = []
     typed = _typed_ok(c.dtype, actual, series)
     if typed is not None:
-        out.append(check("dtype", Status.FAIL, f"column {c.name!r}: {typed}",
-                         observed=actual, threshold=c.dtype))
+        out.append(
+            check(
+                "dtype",
+                Status.FAIL,
+                f"column {c.name!r}: {typed}",
+                observed=actual,
+                threshold=c.dtype,
+            )
+        )
     rate = float(series.isna().mean())
     limit = _null_limit(c, settings, len(series))
     if rate > limit:
-        out.append(check("null_rate", Status.FAIL,
-                         f"column {c.name!r} is {rate:.2%} null, above the limit {limit:.2%}",
-                         observed=round(rate, 6), threshold=round(limit, 6),
-                         details={"op": "<=", "training_null_rate": c.training_null_rate}))
+        out.append(
+            check(
+                "null_rate",
+                Status.FAIL,
+                f"column {c.name!r} is {rate:.2%} null, above the limit {limit:.2%}",
+                observed=round(rate, 6),
+                threshold=round(limit, 6),
+                details={"op": "<=", "training_null_rate": c.training_null_rate},
+            )
+        )
     if typed is None:
         out.extend(_range_checks(c, series, actual, soft, check))
         out.extend(_category_checks(c, series, soft, check))
     if not any(x.status is Status.FAIL or x.status is Status.WARN for x in out):
         shown = f"{actual}, {rate:.1%} null (limit {limit:.1%})"
-        out.append(check("", Status.PASS, f"column {c.name!r} matches the {origin}: {shown}",
-                         observed=round(rate, 6), threshold=round(limit, 6),
-                         details={"op": "<=", "dtype": actual}))
+        out.append(
+            check(
+                "",
+                Status.PASS,
+                f"column {c.name!r} matches the {origin}: {shown}",
+                observed=round(rate, 6),
+                threshold=round(limit, 6),
+                details={"op": "<=", "dtype": actual},
+            )
+        )
     return out
 
 
@@ -202,8 +230,9 @@ def _null_limit(c: ColumnContract, settings: DataSettings, rows: int) -> float:
     return max(floor, min(1.0, p + 3 * math.sqrt(p * (1 - p) / max(rows, 1))))
 
 
-def _range_checks(c: ColumnContract, series: pd.Series, actual: str, soft: Status,
-                  check: Any) -> list[Check]:
+def _range_checks(
+    c: ColumnContract, series: pd.Series, actual: str, soft: Status, check: Any
+) -> list[Check]:
     if actual not in {"integer", "float"} or (c.min is None and c.max is None):
         return []
     values = series.dropna().to_numpy(dtype=np.float64)
@@ -213,19 +242,32 @@ def _range_checks(c: ColumnContract, series: pd.Series, actual: str, soft: Statu
     lo, hi = float(values.min()), float(values.max())
     if c.min is not None and lo < c.min:
         n = int((values < c.min).sum())
-        out.append(check("min", soft, f"column {c.name!r}: {n} values below {c.min:g} "
-                         f"(smallest {lo:g})", observed=lo, threshold=c.min,
-                         details={"op": ">=", "count": n}))
+        out.append(
+            check(
+                "min",
+                soft,
+                f"column {c.name!r}: {n} values below {c.min:g} (smallest {lo:g})",
+                observed=lo,
+                threshold=c.min,
+                details={"op": ">=", "count": n},
+            )
+        )
     if c.max is not None and hi > c.max:
         n = int((values > c.max).sum())
-        out.append(check("max", soft, f"column {c.name!r}: {n} values above {c.max:g} "
-                         f"(largest {hi:g})", observed=hi, threshold=c.max,
-                         details={"op": "<=", "count": n}))
+        out.append(
+            check(
+                "max",
+                soft,
+                f"column {c.name!r}: {n} values above {c.max:g} (largest {hi:g})",
+                observed=hi,
+                threshold=c.max,
+                details={"op": "<=", "count": n},
+            )
+        )
     return out
 
 
-def _category_checks(c: ColumnContract, series: pd.Series, soft: Status,
-                     check: Any) -> list[Check]:
+def _category_checks(c: ColumnContract, series: pd.Series, soft: Status, check: Any) -> list[Check]:
     if c.categories is None:
         return []
     allowed = {str(v) for v in c.categories}
@@ -235,11 +277,17 @@ def _category_checks(c: ColumnContract, series: pd.Series, soft: Status,
     if not len(unknown):
         return []
     share = len(unknown) / max(len(values), 1)
-    return [check("categories", soft,
-                  f"column {c.name!r}: {len(unknown)} values ({share:.2%}) outside the "
-                  f"{len(allowed)} known categories, e.g. {_show(unknown.unique())}",
-                  observed=round(share, 6), threshold=0.0,
-                  details={"op": "<=", "unknown": sorted(unknown.unique().tolist())[:20]})]
+    return [
+        check(
+            "categories",
+            soft,
+            f"column {c.name!r}: {len(unknown)} values ({share:.2%}) outside the "
+            f"{len(allowed)} known categories, e.g. {_show(unknown.unique())}",
+            observed=round(share, 6),
+            threshold=0.0,
+            details={"op": "<=", "unknown": sorted(unknown.unique().tolist())[:20]},
+        )
+    ]
 
 
 def _show(values: Any) -> str:

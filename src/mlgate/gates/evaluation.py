@@ -29,26 +29,47 @@ def evaluate(
     task = spec.task
     y = label_values(frame, target, task)
     metrics = _resolve_metrics(run, task)
-    challenger = load_model(spec.file, fmt=spec.format, trusted=spec.trusted,
-                            trusted_types=spec.trusted_types, what="challenger model")
+    challenger = load_model(
+        spec.file,
+        fmt=spec.format,
+        trusted=spec.trusted,
+        trusted_types=spec.trusted_types,
+        what="challenger model",
+    )
     mine = _run(run, challenger, frame, features)
-    run.checks.append(_model_check("model.challenger", "challenger", mine, model.relative(spec.file)))
+    run.checks.append(
+        _model_check("model.challenger", "challenger", mine, model.relative(spec.file))
+    )
     theirs: ModelOutputs | None = None
     context: dict[str, Any] = {
         "task": task,
-        "challenger": {"path": model.relative(spec.file), "sha256": sha256_file(spec.file),
-                       "features": list(mine.features), "predict_seconds": mine.seconds},
+        "challenger": {
+            "path": model.relative(spec.file),
+            "sha256": sha256_file(spec.file),
+            "features": list(mine.features),
+            "predict_seconds": mine.seconds,
+        },
         "champion": None,
     }
     state = ChampionState(present=False, on_missing=run.settings.champion.on_missing)
     if ref is not None:
-        estimator = load_model(ref.path, fmt=ref.format, trusted=spec.trusted,
-                               trusted_types=spec.trusted_types, what="champion model")
+        estimator = load_model(
+            ref.path,
+            fmt=ref.format,
+            trusted=spec.trusted,
+            trusted_types=spec.trusted_types,
+            what="champion model",
+        )
         theirs = _run(run, estimator, frame, features)
         run.checks.append(_model_check("model.champion", ref.label, theirs, str(ref.path)))
-        state = ChampionState(True, run.settings.champion.on_missing, ref.label)
-        context["champion"] = {**ref.to_dict(), "sha256": sha256_file(ref.path),
-                               "features": list(theirs.features)}
+        state = ChampionState(
+            present=True, on_missing=run.settings.champion.on_missing, label=ref.label
+        )
+        context["champion"] = {
+            **ref.to_dict(),
+            "sha256": sha256_file(ref.path),
+            "features": list(theirs.features),
+        }
     else:
         run.checks.append(_no_champion(run, state))
     values = {}
@@ -73,7 +94,10 @@ def evaluate(
 def _run(run: _Run, estimator: Any, frame: pd.DataFrame, features: Sequence[str]) -> ModelOutputs:
     spec = run.model.model
     return run_model(
-        estimator, frame, task=spec.task, features=model_features(estimator, features),
+        estimator,
+        frame,
+        task=spec.task,
+        features=model_features(estimator, features),
         positive_label=spec.positive_label,
         positive_location=run.locate("model", "positive_label"),
     )
@@ -82,25 +106,44 @@ def _run(run: _Run, estimator: Any, frame: pd.DataFrame, features: Sequence[str]
 def _model_check(cid: str, label: str, outputs: ModelOutputs, path: str) -> Check:
     if outputs.error is not None:
         status = Status.FAIL if cid == "model.challenger" else Status.WARN
-        return Check(cid, "model", status, f"the {label} ({path}) could not be run: {outputs.error}",
-                     details={"missing_columns": list(outputs.missing), "path": path})
+        return Check(
+            cid,
+            "model",
+            status,
+            f"the {label} ({path}) could not be run: {outputs.error}",
+            details={"missing_columns": list(outputs.missing), "path": path},
+        )
     rows = len(outputs.labels) if outputs.labels is not None else 0
     message = f"the {label} ({path}) ran on {rows} rows with {len(outputs.features)} features"
     if outputs.proba_error:
         message += f"; {outputs.proba_error}"
-    return Check(cid, "model", Status.PASS, message,
-                 details={"features": list(outputs.features), "path": path})
+    return Check(
+        cid,
+        "model",
+        Status.PASS,
+        message,
+        details={"features": list(outputs.features), "path": path},
+    )
 
 
 def _no_champion(run: _Run, state: ChampionState) -> Check:
     key = ("gates", "champion", "on_missing")
     if state.on_missing == "fail":
-        return Check("model.champion", "model", Status.FAIL,
-                     "no champion to compare with, and on_missing is 'fail'", config_key=key)
+        return Check(
+            "model.champion",
+            "model",
+            Status.FAIL,
+            "no champion to compare with, and on_missing is 'fail'",
+            config_key=key,
+        )
     run.notes.append("no champion: value bounds only (on_missing: value-only)")
-    return Check("model.champion", "model", Status.SKIP,
-                 "no champion to compare with: value bounds only (on_missing: value-only)",
-                 config_key=key)
+    return Check(
+        "model.champion",
+        "model",
+        Status.SKIP,
+        "no champion to compare with: value bounds only (on_missing: value-only)",
+        config_key=key,
+    )
 
 
 def _resolve_metrics(run: _Run, task: str) -> dict[str, Metric]:
@@ -110,8 +153,13 @@ def _resolve_metrics(run: _Run, task: str) -> dict[str, Metric]:
     found: dict[str, Metric] = {}
     for gate in run.settings.metrics:
         found[gate.name] = resolve_metric(
-            gate.name, task, location=run.locate("gates", "metrics", gate.name),
-            function=gate.function, needs=gate.input, direction=gate.direction, search=search,
+            gate.name,
+            task,
+            location=run.locate("gates", "metrics", gate.name),
+            function=gate.function,
+            needs=gate.input,
+            direction=gate.direction,
+            search=search,
         )
     slices = run.settings.slices
     for name in slices.metric_names if slices else ():
@@ -124,7 +172,11 @@ def _resolve_metrics(run: _Run, task: str) -> dict[str, Metric]:
 
 
 def _outcome(
-    run: _Run, gate: Any, metric: Metric, y: np.ndarray, mine: ModelOutputs,
+    run: _Run,
+    gate: Any,
+    metric: Metric,
+    y: np.ndarray,
+    mine: ModelOutputs,
     theirs: ModelOutputs | None,
 ) -> MetricOutcome:
     from mlgate.gates.bootstrap import paired_bootstrap  # noqa: PLC0415
@@ -136,19 +188,27 @@ def _outcome(
         return MetricOutcome(gate.name, c.value, error=c.error)
     b = compute_metric(metric, y, theirs)
     interval = None
-    if gate.bootstrap and c.value is not None and b.value is not None:
-        assert mine.context is not None and theirs.context is not None  # noqa: S101
+    ctx_c, ctx_b = mine.context, theirs.context
+    computed = c.value is not None and b.value is not None
+    if gate.bootstrap and computed and ctx_c is not None and ctx_b is not None:
         interval = paired_bootstrap(
-            metric, y, (mine.input_for(metric.needs), mine.context),
-            (theirs.input_for(metric.needs), theirs.context),
-            direction=gate.direction, settings=run.settings.bootstrap,
+            metric,
+            y,
+            (mine.input_for(metric.needs), ctx_c),
+            (theirs.input_for(metric.needs), ctx_b),
+            direction=gate.direction,
+            settings=run.settings.bootstrap,
         )
     return MetricOutcome(gate.name, c.value, b.value, c.error, b.error, interval)
 
 
 def _slices(
-    run: _Run, frame: pd.DataFrame, y: np.ndarray, mine: ModelOutputs,
-    theirs: ModelOutputs | None, metrics: dict[str, Metric],
+    run: _Run,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    mine: ModelOutputs,
+    theirs: ModelOutputs | None,
+    metrics: dict[str, Metric],
 ) -> None:
     from mlgate.gates.slices import SliceMetric, slice_checks  # noqa: PLC0415
 

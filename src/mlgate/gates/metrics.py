@@ -40,13 +40,24 @@ class MetricContext:
 class Metric(Protocol):
     """A metric function with its name, tasks, input and usual direction."""
 
-    name: str
-    tasks: frozenset[str]
-    needs: str  # label | score | proba
-    direction: str  # higher | lower
+    @property
+    def name(self) -> str: ...
+    @property
+    def tasks(self) -> frozenset[str]: ...
+    @property
+    def needs(self) -> str:  # label | score | proba
+        ...
+    @property
+    def direction(self) -> str:  # higher | lower
+        ...
 
     def __call__(
-        self, y: np.ndarray, x: np.ndarray, ctx: MetricContext, weight: np.ndarray | None = None
+        self,
+        y: np.ndarray,
+        x: np.ndarray,
+        ctx: MetricContext,
+        weight: np.ndarray | None = None,
+        /,
     ) -> float: ...
 
 
@@ -65,7 +76,12 @@ class BuiltinMetric:
     finish: Callable[[np.ndarray], np.ndarray] | None = None  # applied to that mean
 
     def __call__(
-        self, y: np.ndarray, x: np.ndarray, ctx: MetricContext, weight: np.ndarray | None = None
+        self,
+        y: np.ndarray,
+        x: np.ndarray,
+        ctx: MetricContext,
+        weight: np.ndarray | None = None,
+        /,
     ) -> float:
         return float(self.fn(y, x, ctx, weight))
 
@@ -81,7 +97,12 @@ class CustomMetric:
     tasks: frozenset[str] = ALL_TASKS
 
     def __call__(
-        self, y: np.ndarray, x: np.ndarray, ctx: MetricContext, weight: np.ndarray | None = None
+        self,
+        y: np.ndarray,
+        x: np.ndarray,
+        _ctx: MetricContext,
+        weight: np.ndarray | None = None,
+        /,
     ) -> float:
         if weight is not None:
             index = np.repeat(np.arange(len(y)), weight.astype(np.int64))
@@ -96,7 +117,7 @@ def _sk(name: str) -> Any:
 
 
 def _binary(y: np.ndarray, ctx: MetricContext) -> np.ndarray:
-    return (y == ctx.positive).astype(np.float64)
+    return np.asarray(y == ctx.positive, dtype=np.float64)
 
 
 def _labels_fn(sk_name: str, **kwargs: Any) -> Fn:
@@ -123,14 +144,18 @@ def _eps(x: np.ndarray) -> float:
 def _binary_log_loss_rows(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np.ndarray:
     p = np.clip(x.astype(np.float64), _eps(x), 1 - _eps(x))
     t = _binary(y, ctx)
-    return -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    return np.asarray(-(t * np.log(p) + (1 - t) * np.log(1 - p)))
 
 
-def _binary_log_loss(y: np.ndarray, x: np.ndarray, ctx: MetricContext, w: np.ndarray | None) -> float:
+def _binary_log_loss(
+    y: np.ndarray, x: np.ndarray, ctx: MetricContext, w: np.ndarray | None
+) -> float:
     return float(np.average(_binary_log_loss_rows(y, x, ctx), weights=w))
 
 
-def _multi_log_loss(y: np.ndarray, x: np.ndarray, ctx: MetricContext, w: np.ndarray | None) -> float:
+def _multi_log_loss(
+    y: np.ndarray, x: np.ndarray, ctx: MetricContext, w: np.ndarray | None
+) -> float:
     return float(_sk("log_loss")(y, x, labels=ctx.classes, sample_weight=w))
 
 
@@ -141,14 +166,18 @@ def _multi_log_loss_rows(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np
     if (cols < 0).any():
         raise ValueError("the evaluation labels include classes the model does not know")
     p = x / x.sum(axis=1, keepdims=True)
-    return -np.log(np.clip(p[np.arange(len(y)), cols], _eps(x), 1.0))
+    return np.asarray(-np.log(np.clip(p[np.arange(len(y)), cols], _eps(x), 1.0)))
 
 
 def _roc_auc_multi(average: str) -> Fn:
     def fn(y: np.ndarray, x: np.ndarray, ctx: MetricContext, w: np.ndarray | None) -> float:
         return float(
             _sk("roc_auc_score")(
-                y, x, multi_class=average, labels=ctx.classes, sample_weight=w if average == "ovr" else None
+                y,
+                x,
+                multi_class=average,
+                labels=ctx.classes,
+                sample_weight=w if average == "ovr" else None,
             )
         )
 
@@ -156,7 +185,7 @@ def _roc_auc_multi(average: str) -> Fn:
 
 
 def _rows(f: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> RowFn:
-    def rows(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np.ndarray:
+    def rows(y: np.ndarray, x: np.ndarray, _ctx: MetricContext) -> np.ndarray:
         return f(y.astype(np.float64), x.astype(np.float64))
 
     return rows
@@ -170,8 +199,8 @@ def _mean_of(rows: RowFn, finish: Callable[[np.ndarray], np.ndarray] | None = No
     return fn
 
 
-def _correct(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np.ndarray:
-    return (y == x).astype(np.float64)
+def _correct(y: np.ndarray, x: np.ndarray, _ctx: MetricContext) -> np.ndarray:
+    return np.asarray(y == x, dtype=np.float64)
 
 
 _SQ = _rows(lambda y, x: (y - x) ** 2)
@@ -184,13 +213,19 @@ R = frozenset({REGRESSION})
 
 
 def _brier_rows(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np.ndarray:
-    return (x.astype(np.float64) - _binary(y, ctx)) ** 2
+    return np.asarray((x.astype(np.float64) - _binary(y, ctx)) ** 2)
+
+
+def _max_error(y: np.ndarray, x: np.ndarray, _ctx: MetricContext, _w: np.ndarray | None) -> float:
+    return float(np.max(np.abs(y.astype(np.float64) - x.astype(np.float64))))
 
 
 _BUILTINS = (
     BuiltinMetric("accuracy", C, "label", "higher", _mean_of(_correct), _correct),
     BuiltinMetric("balanced_accuracy", C, "label", "higher", _labels_fn("balanced_accuracy_score")),
-    BuiltinMetric("precision", B, "label", "higher", _labels_fn("precision_score", zero_division=0)),
+    BuiltinMetric(
+        "precision", B, "label", "higher", _labels_fn("precision_score", zero_division=0)
+    ),
     BuiltinMetric("recall", B, "label", "higher", _labels_fn("recall_score", zero_division=0)),
     BuiltinMetric("f1", B, "label", "higher", _labels_fn("f1_score", zero_division=0)),
     BuiltinMetric("mcc", C, "label", "higher", _labels_fn("matthews_corrcoef")),
@@ -202,15 +237,24 @@ _BUILTINS = (
         "f1_macro", M, "label", "higher", _labels_fn("f1_score", average="macro", zero_division=0)
     ),
     BuiltinMetric(
-        "f1_weighted", M, "label", "higher",
+        "f1_weighted",
+        M,
+        "label",
+        "higher",
         _labels_fn("f1_score", average="weighted", zero_division=0),
     ),
     BuiltinMetric(
-        "precision_macro", M, "label", "higher",
+        "precision_macro",
+        M,
+        "label",
+        "higher",
         _labels_fn("precision_score", average="macro", zero_division=0),
     ),
     BuiltinMetric(
-        "recall_macro", M, "label", "higher",
+        "recall_macro",
+        M,
+        "label",
+        "higher",
         _labels_fn("recall_score", average="macro", zero_division=0),
     ),
     BuiltinMetric(
@@ -223,9 +267,11 @@ _BUILTINS = (
     BuiltinMetric("mae", R, "label", "lower", _mean_of(_ABS), _ABS),
     BuiltinMetric("mape", R, "label", "lower", _mean_of(_APE), _APE),
     BuiltinMetric("r2", R, "label", "higher", _labels_fn("r2_score")),
-    BuiltinMetric("explained_variance", R, "label", "higher", _labels_fn("explained_variance_score")),
+    BuiltinMetric(
+        "explained_variance", R, "label", "higher", _labels_fn("explained_variance_score")
+    ),
     BuiltinMetric("median_ae", R, "label", "lower", _labels_fn("median_absolute_error")),
-    BuiltinMetric("max_error", R, "label", "lower", lambda y, x, c, w: float(np.max(np.abs(y - x)))),
+    BuiltinMetric("max_error", R, "label", "lower", _max_error),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in _BUILTINS}
 # Other names people use for the same metrics; a name means one metric per task.

@@ -154,7 +154,9 @@ def _regression(
         return ModelOutputs(features, error="predict returned values that are not numbers")
     bad = int((~np.isfinite(values)).sum())
     if bad:
-        return ModelOutputs(features, error=f"predict returned {bad} values that are NaN or infinite")
+        return ModelOutputs(
+            features, error=f"predict returned {bad} values that are NaN or infinite"
+        )
     return ModelOutputs(
         features,
         labels=values,

@@ -1,13 +1,14 @@
-"""Verdicts as readable text: one table row per check, then the failures with their mlgate.yaml lines."""
+"""Verdicts as readable text: a row per check, then the failures and their mlgate.yaml lines."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from mlgate.errors import Location
 from mlgate.verdict import Check, Scalar, Status, Verdict
 
-STYLES = {
+STYLES: dict[Status, dict[str, Any]] = {
     Status.PASS: {"fg": "green"},
     Status.FAIL: {"fg": "red", "bold": True},
     Status.WARN: {"fg": "yellow"},
@@ -41,16 +42,31 @@ def render_verdict(
 ) -> str:
     """The verdict as a table and a list of what failed (and where it is configured)."""
     counts = verdict.counts()
-    summary = ", ".join(f"{n} {word}" for word, n in (
-        ("failed", counts["fail"]), ("warned", counts["warn"]), ("passed", counts["pass"]),
-        ("skipped", counts["skip"])) if n)
-    word = style("PASS", fg="green", bold=True) if verdict.ok else style("FAIL", fg="red", bold=True)
+    summary = ", ".join(
+        f"{n} {word}"
+        for word, n in (
+            ("failed", counts["fail"]),
+            ("warned", counts["warn"]),
+            ("passed", counts["pass"]),
+            ("skipped", counts["skip"]),
+        )
+        if n
+    )
+    word = (
+        style("PASS", fg="green", bold=True) if verdict.ok else style("FAIL", fg="red", bold=True)
+    )
     head = title or f"{verdict.kind} of {verdict.model}"
     lines = [f"{head}: {word} ({summary or 'no checks'})"]
     rows = [("STATUS", "CHECK", "OBSERVED", "THRESHOLD", "CHAMPION", "REASON")]
     rows += [
-        (c.status.value.upper(), c.id, number(c.observed), threshold_text(c), number(c.champion),
-         c.message)
+        (
+            c.status.value.upper(),
+            c.id,
+            number(c.observed),
+            threshold_text(c),
+            number(c.champion),
+            c.message,
+        )
         for c in verdict.checks
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
@@ -69,6 +85,5 @@ def render_verdict(
             lines.append(f"  - {c.id}: {c.message}")
             if where is not None:
                 lines.append(f"    configured at {where}")
-    for note in verdict.notes:
-        lines.append(f"note: {note}")
+    lines.extend(f"note: {note}" for note in verdict.notes)
     return "\n".join(lines)

@@ -53,13 +53,12 @@ class _Checks:
     def add(
         self,
         bound: str,
-        ok: bool | None,
+        status: Status,
         message: str,
         observed: float | None,
         threshold: float | None,
         **details: Any,
     ) -> None:
-        status = Status.SKIP if ok is None else Status.PASS if ok else Status.FAIL
         self.items.append(
             Check(
                 f"metric.{self.gate.name}.{bound}",
@@ -90,10 +89,14 @@ def metric_checks(gate: MetricGate, outcome: MetricOutcome, champion: ChampionSt
     out = _Checks(gate, outcome)
     if gate.min is not None:
         ok = c >= gate.min
-        out.add("min", ok, f"{name} {c:.4g} {'>=' if ok else '<'} min {gate.min:g}", c, gate.min)
+        out.add(
+            "min", _st(ok), f"{name} {c:.4g} {'>=' if ok else '<'} min {gate.min:g}", c, gate.min
+        )
     if gate.max is not None:
         ok = c <= gate.max
-        out.add("max", ok, f"{name} {c:.4g} {'<=' if ok else '>'} max {gate.max:g}", c, gate.max)
+        out.add(
+            "max", _st(ok), f"{name} {c:.4g} {'<=' if ok else '>'} max {gate.max:g}", c, gate.max
+        )
     if gate.change_bounds:
         _change_checks(out, champion)
     if not out.items:
@@ -115,12 +118,14 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
             else "no champion to compare with; value bounds only (on_missing: value-only)"
         )
         for bound, limit in bounds.items():
-            out.add(bound, False if fail else None, why, None, _threshold(bound, limit))
+            out.add(
+                bound, Status.FAIL if fail else Status.SKIP, why, None, _threshold(bound, limit)
+            )
         return
     if outcome.champion_error is not None or b is None or c is None:
         why = f"the {champion.label}'s {name} could not be computed: {outcome.champion_error}"
         for bound, limit in bounds.items():
-            out.add(bound, False, why, None, _threshold(bound, limit))
+            out.add(bound, Status.FAIL, why, None, _threshold(bound, limit))
         return
     delta = sign(gate.direction) * (c - b)
     relative = delta / abs(b) if abs(b) >= TINY else None
@@ -130,28 +135,51 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
         if bound == "max_regression":
             ok = delta >= -limit
             word = "within" if ok else "beyond"
-            out.add(bound, ok, f"{head}, {word} the allowed loss of {limit:g}", delta, -limit,
-                    **extra)
+            out.add(
+                bound,
+                _st(ok),
+                f"{head}, {word} the allowed loss of {limit:g}",
+                delta,
+                -limit,
+                **extra,
+            )
         elif bound == "max_regression_relative":
             if relative is None:
-                why = (f"{head}; |{champion.label}| < 1e-12, so the relative bound is not "
-                       "applied (absolute bounds only)")
-                out.add(bound, None, why, None, -limit, **extra)
+                why = (
+                    f"{head}; |{champion.label}| < 1e-12, so the relative bound is not "
+                    "applied (absolute bounds only)"
+                )
+                out.add(bound, Status.SKIP, why, None, -limit, **extra)
                 continue
             ok = relative >= -limit
             word = "within" if ok else "beyond"
-            out.add(bound, ok, f"{head}, {word} the allowed relative loss of {limit:.2%}",
-                    relative, -limit, **extra)
+            out.add(
+                bound,
+                _st(ok),
+                f"{head}, {word} the allowed relative loss of {limit:.2%}",
+                relative,
+                -limit,
+                **extra,
+            )
         elif bound == "min_improvement":
             ok = delta >= limit
             word = "meets" if ok else "short of"
-            out.add(bound, ok, f"{head}, {word} the required gain of {limit:g}", delta, limit,
-                    **extra)
+            out.add(
+                bound,
+                _st(ok),
+                f"{head}, {word} the required gain of {limit:g}",
+                delta,
+                limit,
+                **extra,
+            )
         else:  # max_improvement: the leakage guard
             ok = delta <= limit
-            tail = (f"within the plausible gain of {limit:g}" if ok
-                    else f"a jump above {limit:g} is suspicious (data leakage?)")
-            out.add(bound, ok, f"{head}, {tail}", delta, limit, **extra)
+            tail = (
+                f"within the plausible gain of {limit:g}"
+                if ok
+                else f"a jump above {limit:g} is suspicious (data leakage?)"
+            )
+            out.add(bound, _st(ok), f"{head}, {tail}", delta, limit, **extra)
     if gate.bootstrap and outcome.interval is not None:
         _bootstrap_check(out, outcome.interval, b)
 
@@ -169,14 +197,14 @@ def _bootstrap_check(out: _Checks, interval: Interval, b: float) -> None:
         return
     need = max(required)
     if interval.low is None or interval.high is None:
-        out.add("bootstrap", False, f"the bootstrap interval could not be computed: "
-                f"{interval.error}", None, need)
+        why = f"the bootstrap interval could not be computed: {interval.error}"
+        out.add("bootstrap", Status.FAIL, why, None, need)
         return
     ok = interval.low >= need
     word = "clears" if ok else "does not clear"
     out.add(
         "bootstrap",
-        ok,
+        _st(ok),
         f"{interval.confidence:.0%} interval of the change [{interval.low:+.4g}, "
         f"{interval.high:+.4g}] from {interval.samples} paired resamples; its lower bound "
         f"{word} {need:+.4g}",
@@ -199,3 +227,7 @@ def _describe(delta: float, relative: float | None) -> str:
 
 def _threshold(bound: str, limit: float) -> float:
     return -limit if bound.startswith("max_regression") else limit
+
+
+def _st(ok: bool) -> Status:
+    return Status.PASS if ok else Status.FAIL

@@ -142,9 +142,11 @@ def _metric(config: Config, model: ModelConfig, name: str, spec: Mapping[str, An
             f"metric {name!r}: min {gate.min} is above max {gate.max}",
             location=config.locate(model, *where, "min"),
         )
-    if gate.bootstrap and not {"max_regression", "max_regression_relative", "min_improvement"} & set(
-        gate.change_bounds
-    ):
+    if gate.bootstrap and not {
+        "max_regression",
+        "max_regression_relative",
+        "min_improvement",
+    } & set(gate.change_bounds):
         raise ConfigError(
             f"metric {name!r}: bootstrap needs a tolerance to compare the interval with",
             location=config.locate(model, *where, "bootstrap"),

@@ -62,10 +62,13 @@ def slice_checks(
             if size < settings.min_size:
                 checks.append(
                     Check(
-                        sid, KIND, Status.SKIP,
+                        sid,
+                        KIND,
+                        Status.SKIP,
                         f"{column}={value} has {size} rows, fewer than min_size "
                         f"{settings.min_size}: dropped",
-                        observed=size, threshold=settings.min_size,
+                        observed=size,
+                        threshold=settings.min_size,
                         details={"op": ">=", "column": column, "value": value},
                         config_key=("gates", "slices", "min_size"),
                     )
@@ -134,14 +137,16 @@ def _bound_checks(settings: SliceSettings, found: SliceValue) -> list[Check]:
     for name in settings.metric_names:
         value = found.metrics.get(name)
         champion = found.champion.get(name)
-        details: dict[str, Any] = {"column": found.column, "value": found.value,
-                                   "size": found.size}
+        details: dict[str, Any] = {"column": found.column, "value": found.value, "size": found.size}
         if value is None:
             checks.append(
                 Check(
-                    f"{base}.{name}", KIND, Status.FAIL,
+                    f"{base}.{name}",
+                    KIND,
+                    Status.FAIL,
                     f"{name} on {where} could not be computed: {found.errors.get(name)}",
-                    champion=champion, details=details,
+                    champion=champion,
+                    details=details,
                     config_key=("gates", "slices"),
                 )
             )
@@ -155,9 +160,13 @@ def _bound_checks(settings: SliceSettings, found: SliceValue) -> list[Check]:
             shown = op if ok else ("<" if bound == "min" else ">")
             checks.append(
                 Check(
-                    f"{base}.{name}.{bound}", KIND, Status.PASS if ok else Status.FAIL,
+                    f"{base}.{name}.{bound}",
+                    KIND,
+                    Status.PASS if ok else Status.FAIL,
                     f"{name} on {where} {value:.4g} {shown} {bound} {limit:g}",
-                    observed=value, threshold=limit, champion=champion,
+                    observed=value,
+                    threshold=limit,
+                    champion=champion,
                     details={**details, "op": op},
                     config_key=("gates", "slices", "metrics", name, bound),
                 )
@@ -170,17 +179,19 @@ def _gap_check(
 ) -> Check:
     cid = f"slice.{column}.{name}.max_gap"
     key = ("gates", "slices", "max_gap", name)
-    values = {s.value: s.metrics[name] for s in kept if s.metrics.get(name) is not None}
+    values: dict[str, float] = {s.value: v for s in kept if (v := s.metrics.get(name)) is not None}
     if len(values) < 2:
         return Check(
-            cid, KIND, Status.SKIP,
+            cid,
+            KIND,
+            Status.SKIP,
             f"{name} gap across {column}: fewer than 2 slices with a value "
             f"(of {len(kept)} kept); gap not measured",
-            threshold=limit, config_key=key,
+            threshold=limit,
+            config_key=key,
         )
-    ordered = sorted(values.items(), key=lambda kv: kv[1] or 0.0, reverse=direction == "higher")
+    ordered = sorted(values.items(), key=lambda kv: kv[1], reverse=direction == "higher")
     (best, top), (worst, bottom) = ordered[0], ordered[-1]
-    assert top is not None and bottom is not None  # noqa: S101 - filtered above
     gap = abs(top - bottom)
     champion_values = [s.champion.get(name) for s in kept]
     champion_gap = None
@@ -194,8 +205,13 @@ def _gap_check(
         + f" max_gap {limit:g}"
     )
     return Check(
-        cid, KIND, Status.PASS if ok else Status.FAIL, message,
-        observed=gap, threshold=limit, champion=champion_gap,
+        cid,
+        KIND,
+        Status.PASS if ok else Status.FAIL,
+        message,
+        observed=gap,
+        threshold=limit,
+        champion=champion_gap,
         details={"op": "<=", "best": best, "worst": worst, "slices": values},
         config_key=key,
     )

@@ -111,8 +111,14 @@ def validate_model(
     features = _features(run, training if training is not None else frame, target)
 
     contract = datacheck.build_contract(
-        run.settings.data, training, [*features, target, *model.data.sensitive,
-                                      *(run.settings.slices.columns if run.settings.slices else ())]
+        run.settings.data,
+        training,
+        [
+            *features,
+            target,
+            *model.data.sensitive,
+            *(run.settings.slices.columns if run.settings.slices else ()),
+        ],
     )
     run.checks.extend(datacheck.data_checks(contract, frame, run.settings.data))
 
@@ -195,10 +201,14 @@ def _labelled(run: _Run, frame: pd.DataFrame, target: str) -> pd.DataFrame:
         )
     run.checks.append(
         Check(
-            f"data.{target}.labels", "data", Status.WARN,
+            f"data.{target}.labels",
+            "data",
+            Status.WARN,
             f"{count} of {len(frame)} evaluation rows have no {target!r} label and were left out "
             "of the metrics",
-            observed=count, details={"rows": len(frame)}, config_key=("data", "target"),
+            observed=count,
+            details={"rows": len(frame)},
+            config_key=("data", "target"),
         )
     )
     return frame.loc[~missing].reset_index(drop=True)
@@ -210,12 +220,16 @@ def _features(run: _Run, frame: pd.DataFrame, target: str) -> list[str]:
     data = run.model.data
     try:
         return feature_columns(
-            frame, target=target, features=data.features, sensitive=data.sensitive,
+            frame,
+            target=target,
+            features=data.features,
+            sensitive=data.sensitive,
             source="training data" if data.train else "evaluation data",
         )
     except ConfigError as exc:
-        raise ConfigError(exc.message, location=run.locate("data", "features"),
-                          hint=exc.hint) from None
+        raise ConfigError(
+            exc.message, location=run.locate("data", "features"), hint=exc.hint
+        ) from None
 
 
 def _drift(
@@ -267,5 +281,5 @@ def label_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
                 f"the regression target {target!r} has values that are not numbers, e.g. "
                 + ", ".join(repr(v) for v in bad.unique()[:3]),
             )
-        return numbers.to_numpy(dtype=np.float64)
-    return values.to_numpy()
+        return np.asarray(numbers.to_numpy(dtype=np.float64))
+    return np.asarray(values.to_numpy())

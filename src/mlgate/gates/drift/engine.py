@@ -7,8 +7,9 @@ are categorical, like booleans, strings and categories); datetimes are not teste
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import ConfigError
@@ -50,11 +51,11 @@ class ColumnDrift:
     """The outcome for one column."""
 
     column: str
-    kind: str | None  # numeric | categorical; None when not tested
-    test: str | None
-    score: float | None
-    threshold: float | None
-    drifted: bool
+    kind: str | None = None  # numeric | categorical; None when not tested
+    test: str | None = None
+    score: float | None = None
+    threshold: float | None = None
+    drifted: bool = False
     reference_count: int = 0
     current_count: int = 0
     reference_missing: int = 0
@@ -141,9 +142,7 @@ def compare(
     for name in columns:
         ref = reference[name]
         if name not in present:
-            results.append(
-                ColumnDrift(name, None, None, None, None, True, problem="missing from current data")
-            )
+            results.append(ColumnDrift(name, drifted=True, problem="missing from current data"))
             continue
         results.append(compare_column(ref, summarise(current[name], max_points=None), options))
     return DriftReport(tuple(results), options, reference_rows, len(current))
@@ -167,7 +166,10 @@ def drift_kind(reference: ColumnSummary, current: ColumnSummary) -> tuple[str | 
     if "datetime" in (reference.dtype, current.dtype):
         return None, None
     if reference.numeric != current.numeric:
-        return None, f"is {reference.dtype} in the reference data but {current.dtype} in the current"
+        return (
+            None,
+            f"is {reference.dtype} in the reference data but {current.dtype} in the current",
+        )
     if current.numeric:
         if current.dtype == "integer" and current.distinct <= INTEGER_CATEGORICAL_LIMIT:
             return CATEGORICAL, None
@@ -179,48 +181,42 @@ def compare_column(
     reference: ColumnSummary, current: ColumnSummary, options: DriftOptions
 ) -> ColumnDrift:
     """One column: choose the test (or take the forced one), score it, decide."""
-    name = reference.name
-    counts = {
-        "reference_count": reference.count,
-        "current_count": current.count,
-        "reference_missing": reference.missing,
-        "current_missing": current.missing,
-    }
+    base = ColumnDrift(
+        column=reference.name,
+        reference_count=reference.count,
+        current_count=current.count,
+        reference_missing=reference.missing,
+        current_missing=current.missing,
+    )
     kind, problem = drift_kind(reference, current)
     if kind is None:
         if problem is None:
-            return ColumnDrift(name, None, None, None, None, False, skipped="datetime column", **counts)
-        return ColumnDrift(name, None, None, None, None, True, problem=problem, **counts)
+            return replace(base, skipped="datetime column")
+        return replace(base, drifted=True, problem=problem)
     for side, summary in (("reference", reference), ("current", current)):
         if summary.count == 0:
-            problem = f"has no values in the {side} data"
-            return ColumnDrift(name, kind, None, None, None, True, problem=problem, **counts)
-    forced = options.methods.get(name)
-    test = _forced(name, forced, kind) if forced else default_test(reference, current, kind)
-    threshold = options.threshold(test)
-    exact = reference.exact or (kind == CATEGORICAL and reference.keys is not None)
+            return replace(
+                base, kind=kind, drifted=True, problem=f"has no values in the {side} data"
+            )
+    forced = options.methods.get(reference.name)
+    test = (
+        _forced(reference.name, forced, kind) if forced else default_test(reference, current, kind)
+    )
+    base = replace(
+        base,
+        kind=kind,
+        test=test.name,
+        threshold=options.threshold(test),
+        forced=forced is not None,
+        exact=reference.exact or (kind == CATEGORICAL and reference.keys is not None),
+    )
     try:
         score = float(test(reference, current, kind))
     except ValueError as exc:
-        return ColumnDrift(
-            name, kind, test.name, None, threshold, True, bool(forced), problem=str(exc), **counts
-        )
-    if score != score:  # NaN
-        problem = f"{test.label} is not a number"
-        return ColumnDrift(
-            name, kind, test.name, None, threshold, True, bool(forced), problem=problem, **counts
-        )
-    return ColumnDrift(
-        name,
-        kind,
-        test.name,
-        score,
-        threshold,
-        drifted(test, score, threshold),
-        forced=bool(forced),
-        exact=exact,
-        **counts,
-    )
+        return replace(base, drifted=True, problem=str(exc))
+    if math.isnan(score):
+        return replace(base, drifted=True, problem=f"{test.label} is not a number")
+    return replace(base, score=score, drifted=drifted(test, score, options.threshold(test)))
 
 
 def _forced(column: str, method: str, kind: str) -> DriftTest:
@@ -233,7 +229,9 @@ def _forced(column: str, method: str, kind: str) -> DriftTest:
     if kind not in test.kinds:
         raise ConfigError(
             f"drift test {method!r} does not apply to column {column!r}, which is {kind}",
-            hint="tests for " + kind + " columns: "
+            hint="tests for "
+            + kind
+            + " columns: "
             + ", ".join(sorted(n for n, t in TESTS.items() if kind in t.kinds)),
         )
     return test

@@ -61,8 +61,12 @@ def _column_check(
     details = col.to_dict()
     if col.skipped is not None:
         return Check(
-            f"drift.column.{col.column}", KIND, Status.SKIP, f"not tested: {col.skipped}",
-            details=details, config_key=key,
+            f"drift.column.{col.column}",
+            KIND,
+            Status.SKIP,
+            f"not tested: {col.skipped}",
+            details=details,
+            config_key=key,
         )
     if col.problem is not None:
         return Check(

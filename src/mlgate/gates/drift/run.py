@@ -128,19 +128,23 @@ def _resolve(request: DriftRequest) -> tuple[DriftInputs, Path | None]:
 
 
 def _project(request: DriftRequest) -> tuple[Config | None, ModelConfig | None]:
-    """The configuration and model, when a project is at hand (it is optional for drift)."""
+    """The configuration and model whose settings apply.
+
+    With both files on the command line and no ``--model`` the comparison stands alone; a
+    project found around it only provides the cache folder.
+    """
     from mlgate.config.loader import find_config, load_config  # noqa: PLC0415
     from mlgate.errors import ConfigError  # noqa: PLC0415
 
+    standalone = request.reference is not None and request.current is not None
     if request.config_path is None and request.model is None:
         try:
             find_config(None, request.start)
         except ConfigError:
             return None, None
     config = load_config(request.config_path, request.start)
-    if request.model is None and len(config.models) > 1:
-        if request.reference is not None and request.current is not None:
-            return config, None
+    if standalone and request.model is None:
+        return config, None
     return config, config.model(request.model)
 
 

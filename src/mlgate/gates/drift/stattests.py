@@ -24,12 +24,16 @@ CATEGORICAL = "categorical"
 
 
 class DriftTest(Protocol):
-    """A drift test: its score is a p-value (drift when below) or a distance (drift when at/above)."""
+    """A drift test; its score is a p-value (drift below) or a distance (drift at/above)."""
 
-    name: str
-    label: str
-    score: str
-    kinds: frozenset[str]
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def score(self) -> str: ...
+    @property
+    def kinds(self) -> frozenset[str]: ...
 
     def __call__(self, reference: ColumnSummary, current: ColumnSummary, kind: str) -> float: ...
 
@@ -76,17 +80,19 @@ def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(width, gap))
 
 
-def _wasserstein(reference: ColumnSummary, current: ColumnSummary, kind: str) -> float:
-    assert reference.points is not None and current.points is not None  # noqa: S101 - numeric
+def _wasserstein(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
+    assert reference.points is not None  # noqa: S101 - numeric columns have points
+    assert current.points is not None  # noqa: S101
     norm = max(reference.std or 0.0, 0.001)
     return wasserstein1(reference.points, current.points) / norm
 
 
-def _ks(reference: ColumnSummary, current: ColumnSummary, kind: str) -> float:
+def _ks(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
     from scipy import stats  # noqa: PLC0415 - heavy
 
     a, b = reference.points, current.points
-    assert a is not None and b is not None  # noqa: S101
+    assert a is not None  # noqa: S101 - numeric columns have points
+    assert b is not None  # noqa: S101
     if reference.exact and current.exact:
         return float(stats.ks_2samp(a, b).pvalue)
     # Quantile summaries: the statistic from the summaries, the p-value for the real sizes.
@@ -128,7 +134,8 @@ def aligned_counts(reference: ColumnSummary, current: ColumnSummary) -> tuple[np
 def binned_counts(reference: ColumnSummary, current: ColumnSummary) -> tuple[np.ndarray, ...]:
     """Histogram of both sides on Sturges' equal-width bins over their joint range."""
     a, b = reference.points, current.points
-    assert a is not None and b is not None  # noqa: S101
+    assert a is not None  # noqa: S101 - numeric columns have points
+    assert b is not None  # noqa: S101
     lo, hi = min(a[0], b[0]), max(a[-1], b[-1])
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
@@ -152,7 +159,7 @@ def _counts_for(
     return aligned_counts(reference, current)
 
 
-def _chi2(reference: ColumnSummary, current: ColumnSummary, kind: str) -> float:
+def _chi2(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
     from scipy import special  # noqa: PLC0415
 
     ref, cur = aligned_counts(reference, current)
@@ -160,11 +167,13 @@ def _chi2(reference: ColumnSummary, current: ColumnSummary, kind: str) -> float:
         return 1.0
     expected = ref * (cur.sum() / ref.sum())
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(expected > 0, (cur - expected) ** 2 / expected, np.where(cur > 0, np.inf, 0))
+        terms = np.where(
+            expected > 0, (cur - expected) ** 2 / expected, np.where(cur > 0, np.inf, 0)
+        )
     return float(special.chdtrc(len(ref) - 1, float(terms.sum())))
 
 
-def _z(reference: ColumnSummary, current: ColumnSummary, kind: str) -> float:
+def _z(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
     ref, cur = aligned_counts(reference, current)
     if len(ref) < 2:
         return 1.0
@@ -212,7 +221,10 @@ TESTS: dict[str, DriftTest] = {
     for t in (
         StatTest("ks", "Kolmogorov-Smirnov p-value", P_VALUE, frozenset({NUMERIC}), _ks),
         StatTest(
-            "wasserstein", "Wasserstein distance (normed)", DISTANCE, frozenset({NUMERIC}),
+            "wasserstein",
+            "Wasserstein distance (normed)",
+            DISTANCE,
+            frozenset({NUMERIC}),
             _wasserstein,
         ),
         StatTest("chi2", "chi-square p-value", P_VALUE, BOTH, _chi2),

@@ -48,8 +48,8 @@ class ColumnSummary:
     def missing(self) -> int:
         return self.rows - self.count
 
-    def count_of(self, keys: Sequence[Any]) -> np.ndarray:
-        """Occurrences of each of ``keys`` (0 for absent ones); estimated from quantiles if uncounted."""
+    def count_of(self, keys: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Occurrences of each of ``keys`` (0 if absent); estimated from quantiles if uncounted."""
         if self.keys is not None and self.counts is not None:
             if self.numeric:
                 known = np.asarray(self.keys, dtype=np.float64)
@@ -57,7 +57,7 @@ class ColumnSummary:
                 pos = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
                 hit = (known[pos] == wanted) if len(known) else np.zeros(len(wanted), bool)
                 return np.where(hit, self.counts[pos] if len(known) else 0, 0).astype(np.float64)
-            lookup = dict(zip(self.keys, self.counts.tolist()))
+            lookup = dict(zip(self.keys, self.counts.tolist(), strict=True))
             return np.array([lookup.get(k, 0) for k in keys], dtype=np.float64)
         if self.points is None:
             return np.zeros(len(keys))
