@@ -3,7 +3,8 @@
 ``delta = c - b`` is sign-adjusted so positive is better; the relative change is ``delta / |b|``
 and is not applied (the check says so) when ``|b| < 1e-12``. Without a champion the change
 bounds are skipped (``on_missing: value-only``) or fail (``on_missing: fail``). A metric that
-could not be computed fails, never passes.
+could not be computed fails, never passes. Comparisons forgive floating-point rounding
+(1e-12 relative), so a value exactly at a bound passes however it was computed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from mlgate.gates.settings import MetricGate
 from mlgate.verdict import Check, Status
 
 TINY = 1e-12
+# Bounds are inclusive; a difference of 0.05 computed as 0.05000000000000004 must still pass.
+SLACK = 1e-12
 KIND = "metric"
 
 
@@ -36,6 +39,15 @@ class ChampionState:
     present: bool
     on_missing: str = "value-only"
     label: str = "champion"
+
+
+def at_least(value: float, bound: float) -> bool:
+    """Inclusive ``value >= bound``, forgiving the last bits of floating-point rounding."""
+    return value >= bound - SLACK * max(1.0, abs(bound))
+
+
+def at_most(value: float, bound: float) -> bool:
+    return value <= bound + SLACK * max(1.0, abs(bound))
 
 
 def sign(direction: str) -> float:
@@ -88,12 +100,12 @@ def metric_checks(gate: MetricGate, outcome: MetricOutcome, champion: ChampionSt
         return [Check(f"metric.{name}", KIND, Status.FAIL, message, champion=b, config_key=key)]
     out = _Checks(gate, outcome)
     if gate.min is not None:
-        ok = c >= gate.min
+        ok = at_least(c, gate.min)
         out.add(
             "min", _st(ok), f"{name} {c:.4g} {'>=' if ok else '<'} min {gate.min:g}", c, gate.min
         )
     if gate.max is not None:
-        ok = c <= gate.max
+        ok = at_most(c, gate.max)
         out.add(
             "max", _st(ok), f"{name} {c:.4g} {'<=' if ok else '>'} max {gate.max:g}", c, gate.max
         )
@@ -133,7 +145,7 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
     extra = {"delta": delta, "relative": relative}
     for bound, limit in bounds.items():
         if bound == "max_regression":
-            ok = delta >= -limit
+            ok = at_least(delta, -limit)
             word = "within" if ok else "beyond"
             out.add(
                 bound,
@@ -151,7 +163,7 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
                 )
                 out.add(bound, Status.SKIP, why, None, -limit, **extra)
                 continue
-            ok = relative >= -limit
+            ok = at_least(relative, -limit)
             word = "within" if ok else "beyond"
             out.add(
                 bound,
@@ -162,7 +174,7 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
                 **extra,
             )
         elif bound == "min_improvement":
-            ok = delta >= limit
+            ok = at_least(delta, limit)
             word = "meets" if ok else "short of"
             out.add(
                 bound,
@@ -173,7 +185,7 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
                 **extra,
             )
         else:  # max_improvement: the leakage guard
-            ok = delta <= limit
+            ok = at_most(delta, limit)
             tail = (
                 f"within the plausible gain of {limit:g}"
                 if ok
@@ -200,7 +212,7 @@ def _bootstrap_check(out: _Checks, interval: Interval, b: float) -> None:
         why = f"the bootstrap interval could not be computed: {interval.error}"
         out.add("bootstrap", Status.FAIL, why, None, need)
         return
-    ok = interval.low >= need
+    ok = at_least(interval.low, need)
     word = "clears" if ok else "does not clear"
     out.add(
         "bootstrap",

@@ -15,6 +15,7 @@ import numpy as np
 from mlgate.errors import ConfigError, Location
 from mlgate.gates.metrics import Metric
 from mlgate.gates.predict import ModelOutputs, compute_metric
+from mlgate.gates.rules import at_least, at_most
 from mlgate.gates.settings import SliceSettings
 from mlgate.verdict import Check, Status
 
@@ -155,7 +156,7 @@ def _bound_checks(settings: SliceSettings, found: SliceValue) -> list[Check]:
         for bound, limit in (("min", low), ("max", high)):
             if limit is None:
                 continue
-            ok = value >= limit if bound == "min" else value <= limit
+            ok = at_least(value, limit) if bound == "min" else at_most(value, limit)
             op = ">=" if bound == "min" else "<="
             shown = op if ok else ("<" if bound == "min" else ">")
             checks.append(
@@ -198,7 +199,7 @@ def _gap_check(
     if champion_values and all(v is not None for v in champion_values) and len(champion_values) > 1:
         known = [v for v in champion_values if v is not None]
         champion_gap = max(known) - min(known)
-    ok = gap <= limit
+    ok = at_most(gap, limit)
     message = (
         f"{name} gap across {column} {gap:.4g} ({best} {top:.4g}, {worst} {bottom:.4g}) "
         + ("<=" if ok else ">")
