@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from mlgate.errors import Location
 from mlgate.gates.bootstrap import paired_bootstrap, weighted_auc
 from mlgate.gates.metrics import BINARY, MetricContext, resolve_metric
 from mlgate.gates.settings import BootstrapSettings
-from mlgate.errors import Location
 
 HERE = Location("mlgate.yaml")
 rng = np.random.default_rng(1)
@@ -33,7 +33,8 @@ def test_interval_is_seeded_and_brackets_the_observed_change() -> None:
     again = paired_bootstrap(auc, Y, (GOOD, CTX), (BAD, CTX), direction="higher", settings=settings)
     assert first == again
     observed = roc_auc_score(Y, GOOD) - roc_auc_score(Y, BAD)
-    assert first.low is not None and first.high is not None
+    assert first.low is not None
+    assert first.high is not None
     assert first.low < observed < first.high
     assert first.low > 0
 
@@ -52,8 +53,13 @@ def test_metrics_without_a_vector_form_are_resampled_by_weights() -> None:
     f1 = resolve_metric("f1", BINARY, location=HERE)
     labels_good, labels_bad = (GOOD >= 0.5).astype(int), (BAD >= 0.5).astype(int)
     interval = paired_bootstrap(
-        f1, Y, (labels_good, CTX), (labels_bad, CTX), direction="higher",
+        f1,
+        Y,
+        (labels_good, CTX),
+        (labels_bad, CTX),
+        direction="higher",
         settings=BootstrapSettings(samples=100),
     )
     assert interval.samples == 100
-    assert interval.low is not None and interval.low > 0
+    assert interval.low is not None
+    assert interval.low > 0

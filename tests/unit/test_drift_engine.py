@@ -27,12 +27,14 @@ def frames(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
 
     def make(shift: float, plan_p: list[float]) -> pd.DataFrame:
-        return pd.DataFrame({
-            "stable": rng.normal(size=n),
-            "moved": rng.normal(shift, 1, size=n),
-            "plan": rng.choice(["basic", "pro", "team"], n, p=plan_p),
-            "calls": rng.integers(0, 4, n),
-        })
+        return pd.DataFrame(
+            {
+                "stable": rng.normal(size=n),
+                "moved": rng.normal(shift, 1, size=n),
+                "plan": rng.choice(["basic", "pro", "team"], n, p=plan_p),
+                "calls": rng.integers(0, 4, n),
+            }
+        )
 
     return make(0.0, [0.5, 0.3, 0.2]), make(0.8, [0.2, 0.3, 0.5])
 
@@ -145,7 +147,11 @@ def test_cached_summaries_round_trip_exactly(tmp_path: Path) -> None:
     for name, original in summaries.items():
         again = loaded[name]
         assert (again.dtype, again.rows, again.count, again.distinct, again.std) == (
-            original.dtype, original.rows, original.count, original.distinct, original.std
+            original.dtype,
+            original.rows,
+            original.count,
+            original.distinct,
+            original.std,
         )
         if original.points is not None:
             assert np.array_equal(again.points, original.points)

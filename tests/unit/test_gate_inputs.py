@@ -23,11 +23,13 @@ HERE = Location("mlgate.yaml")
 
 def data(n: int = 400, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "tenure": rng.integers(0, 60, n),
-        "plan": rng.choice(["basic", "pro"], n),
-        "group": rng.choice(["a", "b", "c"], n, p=[0.45, 0.45, 0.1]),
-    })
+    frame = pd.DataFrame(
+        {
+            "tenure": rng.integers(0, 60, n),
+            "plan": rng.choice(["basic", "pro"], n),
+            "group": rng.choice(["a", "b", "c"], n, p=[0.45, 0.45, 0.1]),
+        }
+    )
     frame["churned"] = ((frame.tenure < 20) ^ (rng.random(n) < 0.2)).astype(int)
     return frame
 
@@ -41,7 +43,7 @@ def classifier(frame: pd.DataFrame) -> Pipeline:
 class Exploding:
     feature_names_in_ = np.array(["tenure"])
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict(self, _frame: pd.DataFrame) -> np.ndarray:
         raise KeyError("tenure_v2")
 
 
@@ -58,8 +60,9 @@ def test_the_model_runs_on_the_columns_it_was_fitted_on() -> None:
 
 def test_missing_feature_columns_are_named() -> None:
     frame = data()
-    out = run_model(classifier(frame), frame.drop(columns="plan"), task=BINARY,
-                    features=["tenure", "plan"])
+    out = run_model(
+        classifier(frame), frame.drop(columns="plan"), task=BINARY, features=["tenure", "plan"]
+    )
     assert out.missing == ("plan",)
     assert "lacks column(s) the model needs: plan" in (out.error or "")
     auc = resolve_metric("roc_auc", BINARY, location=HERE)
@@ -91,10 +94,17 @@ def test_a_positive_label_the_model_does_not_know_is_a_configuration_error() -> 
     frame = data()
     where = Location("mlgate.yaml", 12, 7, "models[0].model.positive_label")
     with pytest.raises(ConfigError, match="positive_label 'yes' is not one of the model's classes"):
-        run_model(classifier(frame), frame, task=BINARY, features=["tenure", "plan"],
-                  positive_label="yes", positive_location=where)
-    ok = run_model(classifier(frame), frame, task=BINARY, features=["tenure", "plan"],
-                   positive_label="0")
+        run_model(
+            classifier(frame),
+            frame,
+            task=BINARY,
+            features=["tenure", "plan"],
+            positive_label="yes",
+            positive_location=where,
+        )
+    ok = run_model(
+        classifier(frame), frame, task=BINARY, features=["tenure", "plan"], positive_label="0"
+    )
     assert ok.context is not None
     assert ok.context.positive == 0
 
@@ -114,12 +124,24 @@ def test_slices_drop_small_groups_and_bound_the_gap() -> None:
     model = classifier(frame)
     out = run_model(model, frame, task=BINARY, features=["tenure", "plan"])
     auc = resolve_metric("accuracy", BINARY, location=HERE)
-    settings = SliceSettings(columns=("group",), min_size=100, bounds={"accuracy": (0.5, None)},
-                             max_gap={"accuracy": 0.2})
-    checks = {c.id: c for c in slice_checks(
-        settings, frame, frame["churned"].to_numpy(), out, out,
-        {"accuracy": SliceMetric(auc, "higher")}, lambda *k: HERE,
-    )}
+    settings = SliceSettings(
+        columns=("group",),
+        min_size=100,
+        bounds={"accuracy": (0.5, None)},
+        max_gap={"accuracy": 0.2},
+    )
+    checks = {
+        c.id: c
+        for c in slice_checks(
+            settings,
+            frame,
+            frame["churned"].to_numpy(),
+            out,
+            out,
+            {"accuracy": SliceMetric(auc, "higher")},
+            lambda *_: HERE,
+        )
+    }
     assert checks["slice.group=c"].status is Status.SKIP
     assert "dropped" in checks["slice.group=c"].message
     assert checks["slice.group=a.accuracy.min"].status is Status.PASS
@@ -128,8 +150,15 @@ def test_slices_drop_small_groups_and_bound_the_gap() -> None:
     assert set(gap.details["slices"]) == {"a", "b"}
     assert gap.champion == pytest.approx(gap.observed)
     tight = SliceSettings(columns=("group",), min_size=100, max_gap={"accuracy": 0.0})
-    failing = slice_checks(tight, frame, frame["churned"].to_numpy(), out, None,
-                           {"accuracy": SliceMetric(auc, "higher")}, lambda *k: HERE)
+    failing = slice_checks(
+        tight,
+        frame,
+        frame["churned"].to_numpy(),
+        out,
+        None,
+        {"accuracy": SliceMetric(auc, "higher")},
+        lambda *_: HERE,
+    )
     assert failing[-1].status is Status.FAIL
 
 
@@ -137,8 +166,15 @@ def test_an_unknown_slice_column_is_a_configuration_error_with_a_guess() -> None
     frame = data()
     out = run_model(classifier(frame), frame, task=BINARY, features=["tenure", "plan"])
     with pytest.raises(ConfigError) as info:
-        slice_checks(SliceSettings(columns=("grup",)), frame, frame["churned"].to_numpy(), out,
-                     None, {}, lambda *k: HERE)
+        slice_checks(
+            SliceSettings(columns=("grup",)),
+            frame,
+            frame["churned"].to_numpy(),
+            out,
+            None,
+            {},
+            lambda *_: HERE,
+        )
     assert info.value.hint == "did you mean 'group'?"
 
 

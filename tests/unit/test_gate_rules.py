@@ -12,7 +12,9 @@ from mlgate.verdict import Check, Status
 WITH = ChampionState(present=True)
 
 
-def run(gate: MetricGate, c: float | None, b: float | None = None, **kw: object) -> dict[str, Check]:
+def run(
+    gate: MetricGate, c: float | None, b: float | None = None, **kw: object
+) -> dict[str, Check]:
     champion = kw.pop("champion", WITH if b is not None else ChampionState(present=False))
     outcome = MetricOutcome(gate.name, c, b, **kw)  # type: ignore[arg-type]
     return {check.id: check for check in metric_checks(gate, outcome, champion)}  # type: ignore[arg-type]

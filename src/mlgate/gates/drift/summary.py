@@ -89,21 +89,26 @@ def _numeric(name: str, dtype: str, series: pd.Series, max_points: int | None) -
     count = len(kept)
     if count == 0:
         return ColumnSummary(name, dtype, len(values), 0, 0, points=kept, std=None)
-    starts = np.flatnonzero(np.diff(kept)) + 1
-    distinct = len(starts) + 1
+    distinct = int(np.count_nonzero(kept[1:] != kept[:-1])) + 1
     keys = counts = None
     if distinct <= MAX_COUNTED:
+        starts = np.flatnonzero(kept[1:] != kept[:-1]) + 1
         bounds = np.concatenate(([0], starts, [count]))
         keys = kept[bounds[:-1]]
         counts = np.diff(bounds)
     std = float(kept.std())
     points, exact = kept, True
     if max_points is not None and count > max_points:
-        cells = ((np.arange(max_points) + 0.5) * (count / max_points)).astype(np.int64)
-        points, exact = kept[np.minimum(cells, count - 1)], False
+        points, exact = quantiles(kept, max_points), False
     return ColumnSummary(
         name, dtype, len(values), count, distinct, points, exact, std, keys, counts
     )
+
+
+def quantiles(ordered: np.ndarray, points: int) -> np.ndarray:
+    """``points`` equally weighted values standing for a sorted sample: its cell midpoints."""
+    cells = ((np.arange(points) + 0.5) * (len(ordered) / points)).astype(np.int64)
+    return ordered[np.minimum(cells, len(ordered) - 1)]
 
 
 def _categorical(name: str, dtype: str, series: pd.Series) -> ColumnSummary:
