@@ -3,7 +3,8 @@
 Runs under mlgate's environment (tools ``mlgate``, ``mlgate-cached``, ``scipy``) or under
 Evidently's own environment (tool ``evidently``). Time covers the drift computation only, on
 frames already in memory. Memory: the process's peak resident set during that computation
-(the kernel's high-water mark, reset just before), and the part of it above the loaded frames.
+(the kernel's high-water mark, reset just before), the resident set of the interpreter and
+libraries before any data was read, and the resident set with the frames loaded.
 
     python drift_runner.py TOOL REFERENCE.parquet CURRENT.parquet
 """
@@ -159,6 +160,8 @@ def _preload(tool: str) -> None:
 def main() -> None:
     tool, ref_path, cur_path = sys.argv[1:4]
     _preload(tool)
+    gc.collect()
+    base = _status("VmRSS")  # interpreter and libraries, before any data
     ref, cur = pd.read_parquet(ref_path), pd.read_parquet(cur_path)
     frames = int(ref.memory_usage(deep=True).sum() + cur.memory_usage(deep=True).sum())
     gc.collect()
@@ -179,6 +182,7 @@ def main() -> None:
                 "rows": len(ref),
                 "seconds": seconds,
                 "frames_bytes": frames,
+                "rss_base": base,
                 "rss_before": before,
                 "peak_rss": peak if resettable else None,
                 "pandas": pd.__version__,

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from mlgate import proc
+from mlgate.config.validate import validate as validate_schema
+from mlgate.config.yamlsource import SourceMap
 from mlgate.verdict import read_verdict
 from tests.conftest import invoke
 
@@ -73,7 +75,9 @@ def test_same_model_as_champion_passes_and_writes_verdicts(project: Path) -> Non
         "model.champion",
     } <= ids
     assert read_verdict(out / "drift.json").kind == "drift"
-    assert json.loads((out / "data_contract.json").read_text())["columns"]
+    contract = json.loads((out / "data_contract.json").read_text())
+    validate_schema(contract, "data_contract", SourceMap("data_contract.json"), what="contract")
+    assert {c["name"] for c in contract["columns"]} >= {"age", "churned", "gender", "region"}
 
 
 def test_a_worse_challenger_fails_with_reasons_and_config_lines(project: Path) -> None:
@@ -234,3 +238,18 @@ def test_bootstrap_budgets_and_slice_bounds(project: Path) -> None:
     assert checks["budget.file_size"]["status"] == "pass"
     assert checks["budget.latency_p95"]["details"]["rows"] == 20
     assert checks["slice.region=west.accuracy.min"]["status"] == "pass"
+
+
+def test_failures_become_annotations_on_github_actions(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retrain_worse(project)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = invoke("validate", "--champion", "champion.skops", cwd=project)
+    assert result.exit_code == 1
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert any(
+        line.startswith("::error file=mlgate.yaml,line=")
+        and "title=mlgate metric.roc_auc.max_regression" in line
+        for line in annotations
+    ), annotations

@@ -91,8 +91,13 @@ def validate(
 
 
 def _locator(config: Config, model: ModelConfig) -> Callable[[Check], Location | None]:
+    from dataclasses import replace  # noqa: PLC0415
+
     def locate(check: Check) -> Location | None:
-        return config.locate(model, *check.config_key) if check.config_key else None
+        if not check.config_key:
+            return None
+        where = config.locate(model, *check.config_key)
+        return replace(where, file=_relative(where.file, Path.cwd()))
 
     return locate
 
@@ -120,7 +125,7 @@ def _annotate(result: ValidateResult) -> None:
 
 def _relative(file: str, root: Path) -> str:
     try:
-        return Path(file).resolve().relative_to(root).as_posix()
+        return Path(file).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return file
 

@@ -246,7 +246,7 @@ def _range_checks(
             check(
                 "min",
                 soft,
-                f"column {c.name!r}: {n} values below {c.min:g} (smallest {lo:g})",
+                f"column {c.name!r}: {_values(n)} below {c.min:g} (smallest {lo:g})",
                 observed=lo,
                 threshold=c.min,
                 details={"op": ">=", "count": n},
@@ -258,7 +258,7 @@ def _range_checks(
             check(
                 "max",
                 soft,
-                f"column {c.name!r}: {n} values above {c.max:g} (largest {hi:g})",
+                f"column {c.name!r}: {_values(n)} above {c.max:g} (largest {hi:g})",
                 observed=hi,
                 threshold=c.max,
                 details={"op": "<=", "count": n},
@@ -288,6 +288,10 @@ def _category_checks(c: ColumnContract, series: pd.Series, soft: Status, check: 
             details={"op": "<=", "unknown": sorted(unknown.unique().tolist())[:20]},
         )
     ]
+
+
+def _values(n: int) -> str:
+    return f"{n} value" + ("s" if n != 1 else "")
 
 
 def _show(values: Any) -> str:

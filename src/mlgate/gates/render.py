@@ -27,7 +27,7 @@ def number(value: Scalar) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return f"{value:.4g}"
+    return "0" if value == 0 else f"{value:.4g}"
 
 
 def threshold_text(check: Check) -> str:
