@@ -221,7 +221,10 @@ def drift(
     if as_json:
         emit_json({**result.verdict.to_dict(), "written": str(result.written or "")})
     else:
-        echo(render_verdict(result.verdict, style=style))
+        locate = None
+        if result.config is not None and result.model is not None:
+            locate = _locator(result.config, result.model)
+        echo(render_verdict(result.verdict, style=style, locate=locate))
         if result.written:
             echo(f"\nwrote {result.written}")
     return result.exit_code

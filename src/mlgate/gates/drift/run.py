@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.gates.drift import cache
 from mlgate.gates.drift.engine import DriftOptions, DriftReport, compare, summarise_frame
@@ -19,8 +20,6 @@ from mlgate.verdict import Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from mlgate.config.model import Config, ModelConfig
 
 VERDICT_FILE = "drift.json"
 
@@ -49,6 +48,8 @@ class DriftResult:
     report: DriftReport
     written: Path | None
     cache_hit: bool
+    config: Config | None = None  # the project whose settings applied, if any
+    model: ModelConfig | None = None
 
     @property
     def exit_code(self) -> int:
@@ -70,18 +71,20 @@ class DriftInputs:
 
 def run_drift(request: DriftRequest) -> DriftResult:
     """Resolve the request against mlgate.yaml (when there is one), compare, write the verdict."""
-    inputs, out_dir = _resolve(request)
+    config, model = _project(request)
+    inputs, out_dir = _resolve(request, config, model)
     verdict, report, hit = drift_gate(inputs)
     written = None
     if out_dir is not None:
         from mlgate.verdict import write_verdict  # noqa: PLC0415
 
         written = write_verdict(out_dir / VERDICT_FILE, verdict)
-    return DriftResult(verdict, report, written, hit)
+    return DriftResult(verdict, report, written, hit, config, model)
 
 
-def _resolve(request: DriftRequest) -> tuple[DriftInputs, Path | None]:
-    config, model = _project(request)
+def _resolve(
+    request: DriftRequest, config: Config | None, model: ModelConfig | None
+) -> tuple[DriftInputs, Path | None]:
     settings = None
     if model is not None and config is not None:
         from mlgate.gates.settings import drift_settings  # noqa: PLC0415
