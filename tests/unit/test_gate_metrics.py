@@ -130,3 +130,26 @@ def test_custom_metric_import_errors_name_the_module_and_function(tmp_path: Path
         )
     assert "has no function 'hit_rat'" in info.value.message
     assert info.value.hint == "did you mean 'hit_rate'?"
+
+
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_zero_one_weights_equal_taking_the_rows(name: str) -> None:
+    """The bootstrap resamples by weights; every metric must honour them."""
+    metric = METRICS[name]
+    task = (
+        REGRESSION
+        if REGRESSION in metric.tasks
+        else (BINARY if BINARY in metric.tasks else MULTICLASS)
+    )
+    if task == REGRESSION:
+        y, x, ctx = rng.normal(size=120) + 3, rng.normal(size=120) + 3, MetricContext(REGRESSION)
+    elif task == MULTICLASS:
+        y = rng.integers(0, 3, 120)
+        proba = rng.dirichlet([1, 1, 1], 120)
+        x = proba if metric.needs == "proba" else proba.argmax(axis=1)
+        ctx = MetricContext(MULTICLASS, np.array([0, 1, 2]))
+    else:
+        y, x, ctx = Y_BIN[:120], (SCORE if metric.needs == "score" else LABELS)[:120], BIN
+    keep = np.arange(120) % 3 != 0
+    expected = metric(y[keep], x[keep], ctx)
+    assert metric(y, x, ctx, keep.astype(float)) == pytest.approx(expected, rel=1e-9)

@@ -171,6 +171,9 @@ def _multi_log_loss_rows(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np
 
 def _roc_auc_multi(average: str) -> Fn:
     def fn(y: np.ndarray, x: np.ndarray, ctx: MetricContext, w: np.ndarray | None) -> float:
+        if w is not None and average == "ovo":  # no sample weights there: resample the rows
+            index = np.repeat(np.arange(len(y)), w.astype(np.int64))
+            y, x, w = y[index], x[index], None
         return float(
             _sk("roc_auc_score")(
                 y,
@@ -216,8 +219,9 @@ def _brier_rows(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np.ndarray:
     return np.asarray((x.astype(np.float64) - _binary(y, ctx)) ** 2)
 
 
-def _max_error(y: np.ndarray, x: np.ndarray, _ctx: MetricContext, _w: np.ndarray | None) -> float:
-    return float(np.max(np.abs(y.astype(np.float64) - x.astype(np.float64))))
+def _max_error(y: np.ndarray, x: np.ndarray, _ctx: MetricContext, w: np.ndarray | None) -> float:
+    errors = np.abs(y.astype(np.float64) - x.astype(np.float64))
+    return float(np.max(errors if w is None else errors[w > 0]))
 
 
 _BUILTINS = (
