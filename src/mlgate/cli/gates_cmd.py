@@ -53,9 +53,11 @@ def validate(
     as_json: bool,
     out: Path | None,
 ) -> int:
-    """Validate the challenger against the champion: metrics, slices, data, budgets, drift.
+    """Gate the challenger against the champion.
 
-    Exit 1 when any check fails; every check is listed with its reason.
+    Metrics and their change versus the champion, slices and fairness gaps, data checks,
+    budgets and drift, on the same evaluation data. Exit 1 when any check fails; every check
+    is listed with its reason.
     """
     from mlgate.gates.validate import ValidateRequest  # noqa: PLC0415
     from mlgate.gates.validate import validate as run  # noqa: PLC0415
@@ -200,7 +202,10 @@ def drift(
     as_json: bool,
     out: Path | None,
 ) -> int:
-    """Per-column data drift of current against reference data; exit 1 on dataset drift."""
+    """Data drift of current against reference data, column by column.
+
+    Exit 1 on dataset drift (or drift in a critical column).
+    """
     from mlgate.gates.drift.run import DriftRequest, run_drift  # noqa: PLC0415
     from mlgate.gates.render import render_verdict  # noqa: PLC0415
 

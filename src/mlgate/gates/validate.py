@@ -73,8 +73,15 @@ def validate(request: ValidateRequest) -> ValidateResult:
             f"{len(selected)} models",
             hint="add --model NAME",
         )
+
+    def out_for(model: ModelConfig) -> Path | None:
+        # Several models under one --out folder: one subfolder each, so nothing is overwritten.
+        if request.out is None or len(selected) == 1:
+            return request.out
+        return request.out / model.tag_name
+
     return ValidateResult(
-        config, tuple(validate_model(config, m, request.champion, request.out) for m in selected)
+        config, tuple(validate_model(config, m, request.champion, out_for(m)) for m in selected)
     )
 
 
@@ -260,11 +267,18 @@ def _drift(
         config_key=("gates", "drift"),
     )
     same_ref = training is not None and settings.reference == run.model.data.train
-    verdict, _, _ = drift_gate(
-        inputs,
-        reference_frame=training if same_ref else None,
-        current_frame=frame if current == eval_path else None,
-    )
+    try:
+        verdict, _, _ = drift_gate(
+            inputs,
+            reference_frame=training if same_ref else None,
+            current_frame=frame if current == eval_path else None,
+        )
+    except (UsageError, ConfigError) as exc:
+        if exc.location is not None:
+            raise
+        raise ConfigError(
+            f"drift gate: {exc.message}", location=run.locate("gates", "drift"), hint=exc.hint
+        ) from None
     return verdict
 
 
