@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -136,6 +137,7 @@ class Demo:
         # One method per capability, in the order a pull request meets them.
         self.foundation()
         self.reproducibility()
+        self.validation()
         self.pull_request_check()
         self.summary()
 
@@ -181,6 +183,52 @@ class Demo:
         self.mlgate("repro", "--check", "--rerun")
         verdict = self.project / ".mlgate" / "out" / "churn" / "repro.json"
         self.produced.append(("reproducibility verdict", verdict))
+
+    def validation(self) -> None:
+        """Gates: a worse challenger fails against the champion, a good one passes; drift."""
+        champion = self.project.parent / "champion.skops"
+        shutil.copy(self.model_dir / "artifacts" / "model.skops", champion)
+        params = self.model_dir / "params.yaml"
+        original = params.read_text()
+        worse = original
+        for key, value in (
+            ("model", "gradient_boosting"),
+            ("n_estimators", "5"),
+            ("max_depth", "1"),
+        ):
+            worse = re.sub(rf"^{key}: \S+", f"{key}: {value}", worse, flags=re.MULTILINE)
+
+        self.step(
+            "validation: a deliberately worse challenger (5 stumps) fails against the champion"
+        )
+        params.write_text(worse)
+        self.mlgate("train")
+        self.mlgate("validate", "--champion", str(champion), expect=1)
+
+        self.step("validation: the original parameters again; the challenger passes")
+        params.write_text(original)
+        self.mlgate("train")
+        self.mlgate("validate", "--champion", str(champion))
+        out = self.project / ".mlgate" / "out" / "churn"
+        self.produced.append(("validation verdict", out / "validation.json"))
+
+        self.step("drift: evaluation data against training data (no drift)")
+        self.mlgate("drift")
+        self.produced.append(("drift verdict", out / "drift.json"))
+
+        self.step("drift: a shifted copy of the evaluation data (drift)")
+        shifted = self.project.parent / "eval-shifted.csv"
+        self.session.run(
+            "python",
+            "-c",
+            "import sys, pandas as pd; f = pd.read_csv(sys.argv[1]); "
+            "f['tenure_months'] += 18; f['monthly_charges'] *= 1.3; "
+            "f['contract'] = 'monthly'; f.to_csv(sys.argv[2], index=False)",
+            str(self.model_dir / "data" / "eval.csv"),
+            str(shifted),
+            silent=True,
+        )
+        self.mlgate("drift", "--current", str(shifted), "--out", str(shifted.parent), expect=1)
 
     def pull_request_check(self) -> None:
         self.step("a pull request: tune the model, relock, then plan and the whole PR check")

@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "lock": "mlgate.cli.repro_cmd:lock",
     "repro": "mlgate.cli.repro_cmd:repro",
     "train": "mlgate.cli.repro_cmd:train",
+    "validate": "mlgate.cli.gates_cmd:validate",
+    "drift": "mlgate.cli.gates_cmd:drift",
     "plan": "mlgate.cli.plan_cmd:plan",
     "check": "mlgate.cli.check_cmd:check",
     "scan": "mlgate.cli.scan_cmd:scan",
