@@ -96,6 +96,22 @@ class ReproStage:
         return StageOutcome(report.verdict, {"repro": report.path})
 
 
+class ValidateStage:
+    """Gates: metrics against bounds and the champion, slices, fairness, data checks, drift."""
+
+    name = "validate"
+    description = "validation gates and drift"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.gates.validate import validate_model  # noqa: PLC0415
+        from mlgate.verdict import combine  # noqa: PLC0415
+
+        result = validate_model(ctx.config, ctx.model, None, ctx.out_dir)
+        files = {path.stem: path for path in result.written}
+        verdict = combine("validate", ctx.model.name, result.verdicts)
+        return StageOutcome(verdict, files)
+
+
 class ScanStage:
     """Model files that would run code when loaded fail the check before anything loads them."""
 
@@ -173,10 +189,12 @@ STAGES: dict[str, Stage] = {
     "train": TrainStage(),
     "scan": ScanStage(),
     "repro": ReproStage(),
+    "validate": ValidateStage(),
     "comment": CommentStage(),
 }
 
 # The order a pull request meets them; the comment comes last, it carries everything before it.
-# Stages not yet available in this mlgate: validate (gates incl. drift) and report (governance
-# report and card); they are added here as their engines land.
+# Not in the default pipeline yet: validate (runs with --stage validate; it joins when the
+# registry lands, which resolves the champion stage of gates.champion) and report (governance
+# report and card, when its engine lands).
 PIPELINE: tuple[str, ...] = ("train", "scan", "repro", "comment")
