@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from mlgate.config.loader import load_config
 from mlgate.config.yamlsource import load_yaml
 from mlgate.errors import ConfigError
 from mlgate.starter import render_starter
+from tests.fuzz.conftest import tried
 
 STARTER = render_starter()
 STARTER_CONFIG = yaml.safe_load(STARTER["mlgate.yaml"])
@@ -43,6 +45,7 @@ for _rel in (
 
 def check(text: str | bytes) -> None:
     """Loading ``text`` as mlgate.yaml (beside the starter's files) succeeds or says why."""
+    tried("config")
     path = _ROOT / "mlgate.yaml"
     data = text.encode() if isinstance(text, str) else text
     path.write_bytes(data)
@@ -109,3 +112,29 @@ def test_yaml_syntax_soup(text: str) -> None:
     except ConfigError as err:
         assert err.location is not None
         assert err.location.file == "f.yaml"
+
+
+# Structured inputs: a few examples cover them (each parse of a large document takes a while).
+STRUCTURED = settings(max_examples=25 if os.environ.get("MLGATE_FUZZ") != "thorough" else 100)
+
+
+@STRUCTURED
+@given(st.integers(2, 10), st.integers(2, 9))
+def test_alias_expansion_is_bounded(levels: int, width: int) -> None:
+    """A "billion laughs" document ends in a clean error quickly, never a hang."""
+    lines = ["l0: &l0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]" for i in range(1, levels)]
+    lines.append(f"models: *l{levels - 1}")
+    check("version: 1\n" + "\n".join(lines) + "\n")
+
+
+@STRUCTURED
+@given(st.integers(1, 800), st.sampled_from(["[", "{a: ", "- ", "a:\n  "]))
+def test_deep_nesting_is_a_clean_error(depth: int, opener: str) -> None:
+    if opener == "- ":
+        text = "".join(" " * (2 * i) + "- \n" for i in range(depth))
+    elif opener == "a:\n  ":
+        text = "".join(" " * (2 * i) + "a:\n" for i in range(depth))
+    else:
+        text = opener * depth
+    check(text)

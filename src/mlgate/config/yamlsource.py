@@ -13,6 +13,11 @@ from mlgate.errors import ConfigError, Location
 
 KeyPath = tuple[str | int, ...]
 _STR_TAG = "tag:yaml.org,2002:str"
+# Limits that keep a hostile document from hanging or crashing the parser: nodes visited with
+# aliases expanded (a "billion laughs" document expands exponentially) and nesting depth (the
+# YAML composer and everything after it recurse once per level).
+MAX_NODES = 200_000
+MAX_DEPTH = 100
 
 
 def format_key_path(path: Iterable[str | int]) -> str:
@@ -68,9 +73,11 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
             raise _reader_error(exc, text, file) from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"invalid YAML: {exc}", location=Location(file)) from None
+        except RecursionError:
+            raise _too_deep(file, None) from None
         if node is None:
             return None, source
-        _record(node, (), source)
+        _record(node, (), source, [MAX_NODES])
         try:
             data = loader.construct_document(node)
         except yaml.MarkedYAMLError as exc:
@@ -126,7 +133,27 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _record(node: yaml.Node, path: KeyPath, source: SourceMap) -> None:
+def _too_deep(file: str, node: yaml.Node | None) -> ConfigError:
+    line, col = _pos(node) if node is not None else (None, None)
+    return ConfigError(
+        f"invalid YAML: nested more than {MAX_DEPTH} levels deep",
+        location=Location(file, line, col),
+        hint="the files mlgate reads are a few levels deep; is this the right file?",
+    )
+
+
+def _record(node: yaml.Node, path: KeyPath, source: SourceMap, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        line, col = _pos(node)
+        raise ConfigError(
+            f"invalid YAML: more than {MAX_NODES:,} values once aliases are expanded",
+            location=Location(source.file, line, col, format_key_path(path)),
+            hint="aliases (*name) that repeat other aliases grow exponentially; write the "
+            "values out or use fewer levels of aliases",
+        )
+    if len(path) > MAX_DEPTH:
+        raise _too_deep(source.file, node)
     source.values[path] = _pos(node)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -150,7 +177,7 @@ def _record(node: yaml.Node, path: KeyPath, source: SourceMap) -> None:
             seen[key] = _pos(key_node)[0]
             child = (*path, key)
             source.keys[child] = _pos(key_node)
-            _record(value_node, child, source)
+            _record(value_node, child, source, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record(item, (*path, index), source)
+            _record(item, (*path, index), source, budget)
