@@ -52,7 +52,9 @@ def fingerprint(entry: Mapping[str, Any]) -> str:
     """sha256 of the entry's canonical JSON, leaving out the fingerprint itself."""
     body = {k: v for k, v in entry.items() if k != "fingerprint"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    # surrogatepass: a lone surrogate (a "\ud800" escape in a hand-edited lock, or a file name
+    # that is not UTF-8) is hashed as is instead of crashing the reader.
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def git_tracked(folder: Path, whole_repo: bool) -> list[Path] | None:

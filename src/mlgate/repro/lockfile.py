@@ -26,6 +26,8 @@ ABOUT = (
     "Do not edit by hand; 'mlgate repro --check' compares the working tree with it."
 )
 REGENERATE = "regenerate it with 'mlgate lock' (and review the diff before committing)"
+# No line of JSON can start with these, so any line that does is a merge conflict marker.
+CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
 
 
 class NewerLockError(ConfigError):
@@ -112,12 +114,11 @@ def read_lock(path: Path) -> Lock | None:
 
 
 def _parse(text: str, path: Path) -> Any:
-    if "\n<<<<<<< " in "\n" + text or "\n>>>>>>> " in text:
-        line = next(
-            i
-            for i, row in enumerate(text.splitlines(), 1)
-            if row.startswith(("<<<<<<<", ">>>>>>>"))
-        )
+    line = next(
+        (i for i, row in enumerate(text.splitlines(), 1) if row.startswith(CONFLICT_MARKERS)),
+        None,
+    )
+    if line is not None:
         raise ConfigError(
             f"{path.name} contains git merge conflict markers",
             location=Location(str(path), line),
@@ -129,6 +130,14 @@ def _parse(text: str, path: Path) -> Any:
         raise ConfigError(
             f"{path.name} is not valid JSON: {exc.msg}",
             location=Location(str(path), exc.lineno, exc.colno),
+            hint=REGENERATE,
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        # An integer too long to convert, or arrays nested deeper than the parser recurses.
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ConfigError(
+            f"{path.name} is not valid JSON: {problem}",
+            location=Location(str(path)),
             hint=REGENERATE,
         ) from None
 
