@@ -89,8 +89,65 @@ def load_event(env: Mapping[str, str] | None = None) -> Event:
         payload = json.loads(Path(path).read_text("utf-8"))
     except FileNotFoundError:
         return Event(name)
+    except RecursionError:
+        raise ConfigError(
+            "unreadable event payload: nested too deeply", location=Location(path)
+        ) from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"unreadable event payload: {exc}", location=Location(path)) from None
     if not isinstance(payload, dict):
         raise ConfigError("the event payload is not a JSON object", location=Location(path))
+    _check_shape(payload, path)
     return Event(name, payload)
+
+
+# The fields mlgate reads, and the JSON type GitHub sends for each (null is always accepted:
+# a deleted fork's repository is null, and hand-written test payloads leave fields out).
+_SHAPE: dict[tuple[str, ...], type] = {
+    ("number",): int,
+    ("before",): str,
+    ("pull_request",): dict,
+    ("pull_request", "number"): int,
+    ("pull_request", "title"): str,
+    ("pull_request", "html_url"): str,
+    **{
+        ("pull_request", side, *key): kind
+        for side in ("head", "base")
+        for key, kind in (
+            ((), dict),
+            (("ref",), str),
+            (("sha",), str),
+            (("repo",), dict),
+            (("repo", "full_name"), str),
+        )
+    },
+}
+
+
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
+
+
+def _check_shape(payload: Mapping[str, Any], path: str) -> None:
+    """ConfigError naming the key when a field mlgate reads has the wrong JSON type."""
+    for keys, kind in _SHAPE.items():
+        node: Any = payload
+        for key in keys:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        wrong = node is not None and (
+            not isinstance(node, kind) or (kind is int and isinstance(node, bool))
+        )
+        if wrong:
+            expected = {dict: "an object", str: "a string", int: "a whole number"}[kind]
+            raise ConfigError(
+                f"the event payload's {'.'.join(keys)} is {_JSON_TYPES.get(type(node), 'a value')}"
+                f", expected {expected}",
+                location=Location(path, key_path=".".join(keys)),
+                hint="GITHUB_EVENT_PATH should be the payload GitHub Actions wrote",
+            )
