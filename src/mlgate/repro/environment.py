@@ -29,9 +29,7 @@ CANDIDATES = (
     "requirements.txt",
 )
 INSTALLED = "installed"
-_REQ_LINE = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#]*?)\s*(?:;.*)?$"
-)
+_REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def normalise(name: str) -> str:
@@ -121,6 +119,10 @@ def read_environment(
         packages, notes = parser(file)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read requirements file {shown}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(
+            f"cannot parse requirements file {shown}: nested too deeply", location=Location(shown)
+        ) from None
     except ValueError as exc:
         raise ConfigError(
             f"cannot parse requirements file {shown}: {exc}", location=Location(shown)
@@ -157,10 +159,10 @@ def _parse_requirements(file: Path, seen: frozenset[Path] = frozenset()) -> Pars
         if line.startswith(("-", ".", "/")) or "://" in line:
             notes.append(f"not a package pin, recorded by file hash only: {line}")
             continue
-        match = _REQ_LINE.match(line)
-        if not match:
+        parsed = _requirement(line)
+        if parsed is None:
             raise ValueError(f"unrecognised line: {line!r}")
-        name, spec = normalise(match["name"]), match["spec"].replace(" ", "")
+        name, spec = normalise(parsed[0]), parsed[1].replace(" ", "")
         if spec.startswith("==") and not spec.startswith("==="):
             packages[name] = spec[2:]
         else:
@@ -171,6 +173,22 @@ def _parse_requirements(file: Path, seen: frozenset[Path] = frozenset()) -> Pars
             "not pinned with '==' (the lock records the specifier): " + ", ".join(unpinned)
         )
     return packages, notes
+
+
+def _requirement(line: str) -> tuple[str, str] | None:
+    """``name[extras] spec ; marker`` -> (name, spec), or None. Not one regular expression:
+    adjacent optional whitespace and specifier groups backtrack in cubic time on long lines."""
+    match = _REQ_NAME.match(line)
+    if match is None:
+        return None
+    rest = line[match.end() :].lstrip()
+    if rest.startswith("["):
+        close = rest.find("]")
+        if close < 0:
+            return None
+        rest = rest[close + 1 :]
+    spec = rest.split(";", 1)[0].strip()
+    return None if "#" in spec else (match.group(), spec)
 
 
 def _logical_lines(text: str) -> Iterator[str]:
@@ -202,9 +220,12 @@ def _parse_toml_lock(file: Path) -> Parsed:
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(str(exc)) from None
     packages: dict[str, str] = {}
-    for entry in data.get("package", []) or data.get("packages", []):
-        if isinstance(entry, dict) and "name" in entry:
-            packages[normalise(str(entry["name"]))] = str(entry.get("version", "*"))
+    entries = data.get("package", []) or data.get("packages", [])
+    if not isinstance(entries, list):
+        raise ValueError("'package' (or 'packages') should be an array of tables")  # noqa: TRY004
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            packages[normalise(entry["name"])] = str(entry.get("version", "*"))
     return packages, []
 
 
@@ -212,8 +233,11 @@ def _parse_pipfile_lock(file: Path) -> Parsed:
     data = json.loads(file.read_text("utf-8"))
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")  # noqa: TRY004 - reported as a parse error
+    default = data.get("default") or {}
+    if not isinstance(default, dict):
+        raise ValueError("'default' should be an object of package -> pin")  # noqa: TRY004
     packages: dict[str, str] = {}
-    for name, spec in (data.get("default") or {}).items():
+    for name, spec in default.items():
         version = spec.get("version", "*") if isinstance(spec, dict) else "*"
         packages[normalise(name)] = str(version).removeprefix("==")
     return packages, []

@@ -209,20 +209,31 @@ def param_values(path: Path) -> dict[str, Any] | None:
         return None
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return None
     flat: dict[str, Any] = {}
-    _flatten(data, "", flat)
-    return dict(sorted(flat.items())) if len(flat) <= PARAMS_VALUE_LIMIT else None
+    try:
+        _flatten(data, "", flat, [PARAMS_VALUE_LIMIT * 4])
+    except _TooMany:
+        return None  # too many values to show (or an alias bomb): the file hash still pins it
+    return dict(sorted(flat.items()))
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
+class _TooMany(Exception):
+    pass
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, Any], budget: list[int]) -> None:
+    # The budget counts nodes visited, so aliases repeating aliases cannot make this hang.
+    budget[0] -= 1
+    if budget[0] < 0 or len(out) > PARAMS_VALUE_LIMIT or len(prefix) > 10_000:
+        raise _TooMany
     if isinstance(value, dict):
         for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out, budget)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _flatten(item, f"{prefix}[{i}]", out)
+            _flatten(item, f"{prefix}[{i}]", out, budget)
     elif value is None or isinstance(value, (bool, int, float, str)):
         out[prefix or "(value)"] = value
     else:
