@@ -20,6 +20,7 @@ from mlgate import gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.github.event import NULL_SHA, Event, load_event
+from mlgate.repro.patterns import char_class
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -361,7 +362,9 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
             i += 1
         elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
             end = pattern.index("]", i + 1)
-            out.append("[" + pattern[i + 1 : end].replace("!", "^", 1) + "]")
+            body = pattern[i + 1 : end]
+            body = "^" + body[1:] if body.startswith("!") else body
+            out.append(char_class(body) or re.escape(pattern[i : end + 1]))
             i = end + 1
         else:
             out.append(re.escape(pattern[i]))

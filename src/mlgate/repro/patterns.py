@@ -34,12 +34,28 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
                 body = pattern[i + 1 : end]
                 if body.startswith("!"):
                     body = "^" + body[1:]
-                out += f"[{body}]"
+                out += char_class(body) or re.escape(pattern[i : end + 1])
                 i = end + 1
         else:
             out += re.escape(pattern[i])
             i += 1
     return re.compile(out + r"\Z")
+
+
+def char_class(body: str) -> str | None:
+    """``[body]`` as a regex class, or None when it is not one Python reads as a plain class
+    (``[z-a]``, a trailing backslash, ``[[]``): such a glob is then matched literally."""
+    import warnings  # noqa: PLC0415
+
+    if "[" in body or "\\" in body:
+        return None  # nested sets and escapes mean something else to Python than to a glob
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            re.compile(f"[{body}]")
+    except (re.error, FutureWarning):
+        return None
+    return f"[{body}]"
 
 
 def strip_dot(pattern: str) -> str:
