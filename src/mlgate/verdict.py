@@ -170,6 +170,10 @@ def read_verdict(path: Path) -> Verdict:
         data = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"verdict file not found: {path}") from None
+    except RecursionError:
+        raise ConfigError(
+            "unreadable verdict: nested too deeply", location=Location(str(path))
+        ) from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"unreadable verdict: {exc}", location=Location(str(path))) from None
     validate(data, "verdict", SourceMap(str(path)), what=path.name)
