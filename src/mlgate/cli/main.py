@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "init": "mlgate.cli.init_cmd:init",
     "schema": "mlgate.cli.config_cmd:schema",
     "config": "mlgate.cli.config_cmd:config",
+    "report": "mlgate.cli.report_cmd:report",
+    "card": "mlgate.cli.report_cmd:card",
 }
 
 
