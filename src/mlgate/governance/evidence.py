@@ -180,7 +180,7 @@ def _read_run(
     model_digest = _model_digest(model)
     chosen = (
         _pick(records, lambda r: model_digest is not None and model_digest in _output_digests(r))
-        or _pick(records, lambda r: head is not None and r.get("commit") == head)
+        or _pick(records, lambda r: head is not None and _commit_of(r) == head)
         or records[-1]
     )
     path, record = chosen
@@ -192,6 +192,11 @@ def _pick(
 ) -> tuple[Path, Mapping[str, Any]] | None:
     kept = [r for r in records if keep(r[1])]
     return kept[-1] if kept else None
+
+
+def _commit_of(record: Mapping[str, Any]) -> Any:
+    git = record.get("git")
+    return git.get("commit") if isinstance(git, Mapping) else record.get("commit")
 
 
 def _output_digests(record: Mapping[str, Any]) -> set[str]:

@@ -101,8 +101,10 @@ def build_lineage(model: ModelConfig, evidence: Evidence, git: GitInfo) -> Linea
         prints = _config_data(model)
     env_source, environment = _environment(lock, evidence.run)
     train = model.train
-    command = lock.get("command") or (train.command if train else None)
-    seed = lock.get("seed", train.seed if train else None)
+    raw_train = lock.get("train")
+    locked_train: Mapping[str, Any] = raw_train if isinstance(raw_train, Mapping) else {}
+    command = locked_train.get("command") or (train.command if train else None)
+    seed = locked_train.get("seed", train.seed if train else None)
     return Lineage(
         git=git,
         fingerprints=tuple(prints),
@@ -135,13 +137,12 @@ def _fingerprints(section: Any, role: str) -> list[Fingerprint]:
 
 
 def _digest_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
+    """``sha256:HEX`` from a bare hex string or an entry with a ``sha256`` field."""
     if isinstance(value, Mapping):
-        for key in ("sha256", "digest", "hash"):
-            if isinstance(value.get(key), str):
-                return str(value[key])
-    return None
+        value = next((value[k] for k in ("sha256", "digest", "hash") if k in value), None)
+    if not isinstance(value, str) or not value:
+        return None
+    return value if ":" in value else "sha256:" + value
 
 
 def _config_data(model: ModelConfig) -> list[Fingerprint]:
@@ -196,9 +197,15 @@ def _version(name: str) -> str | None:
 
 
 def _run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("id", "run_id", "command", "exit_code", "duration", "duration_s", "commit",
-            "started", "finished", "inputs_fingerprint", "metrics", "cached")  # fmt: skip
-    return {k: run[k] for k in keep if k in run}
+    keep = ("id", "status", "command", "exit_code", "duration_s", "seed", "started_at",
+            "finished_at", "metrics")  # fmt: skip
+    out = {k: run[k] for k in keep if k in run}
+    inputs, git = run.get("inputs"), run.get("git")
+    if isinstance(inputs, Mapping) and inputs.get("fingerprint"):
+        out["inputs_fingerprint"] = inputs["fingerprint"]
+    if isinstance(git, Mapping) and git.get("commit"):
+        out["commit"] = git["commit"]
+    return out
 
 
 def _model_file(model: ModelConfig) -> Fingerprint | None:

@@ -75,6 +75,16 @@ def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) 
             if _num(v) is not None
         ]
     rows: dict[str, dict[str, Any]] = {}
+    measured = validation.context.get("metrics")
+    if isinstance(measured, Mapping):  # {name: {challenger, champion}}, as the gates record it
+        for name, values in measured.items():
+            if isinstance(values, Mapping):
+                rows[str(name)] = {
+                    "value": _num(values.get("challenger")),
+                    "champion": _num(values.get("champion")),
+                    "status": "pass",
+                    "msgs": [],
+                }
     for check in validation.checks:
         if check.kind not in {"metric", "metrics"}:
             continue
@@ -82,12 +92,12 @@ def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) 
         if name is None:
             continue
         row = rows.setdefault(name, {"value": None, "champion": None, "status": "pass", "msgs": []})
-        row["value"] = (
-            _num(check.details.get("value", check.observed))
-            if row["value"] is None
-            else row["value"]
-        )
-        champion = _num(check.details.get("champion_value", check.champion))
+        if row["value"] is None:
+            value = check.details.get("challenger", check.details.get("value"))
+            if value is None and check.id.endswith((".min", ".max")):
+                value = check.observed  # a value bound observes the challenger itself
+            row["value"] = _num(value)
+        champion = _num(check.champion)
         row["champion"] = champion if row["champion"] is None else row["champion"]
         if _ORDER[check.status.value] < _ORDER[row["status"]]:
             row["status"] = check.status.value
@@ -107,7 +117,7 @@ def slice_rows(validation: Verdict | None) -> list[SliceRow]:
         if not check.kind.startswith("slice"):
             continue
         d = check.details
-        column, metric = d.get("column"), d.get("metric") or _metric_name(check)
+        column, metric = _slice_names(check)
         per_slice = d.get("values") or d.get("slices")
         if isinstance(per_slice, Mapping) and isinstance(column, str) and isinstance(metric, str):
             # A gap check carries every slice's value: {slice: value} or {slice: {value, size}}.
@@ -131,6 +141,27 @@ def slice_rows(validation: Verdict | None) -> list[SliceRow]:
     return [rows[k] for k in sorted(rows)]
 
 
+def _slice_names(check: Check) -> tuple[str | None, str | None]:
+    """Column and metric of a slice check: from ``details``, else from the check id
+    (``slice.COLUMN=VALUE.METRIC.BOUND`` for a slice, ``slice.COLUMN.METRIC.max_gap`` for a gap)."""
+    d = check.details
+    column = d.get("column") if isinstance(d.get("column"), str) else None
+    metric = d.get("metric") if isinstance(d.get("metric"), str) else None
+    if metric is not None:
+        return column, metric
+    if column is not None and "value" in d:
+        prefix = f"slice.{column}={d['value']}."
+        if check.id.startswith(prefix):
+            return column, check.id[len(prefix) :].split(".")[0] or None
+        return column, None
+    if check.id.startswith("slice.") and check.id.endswith(".max_gap"):
+        middle = check.id[len("slice.") : -len(".max_gap")]
+        if "." in middle:
+            col, name = middle.rsplit(".", 1)
+            return column or col, name
+    return column, None
+
+
 def drift_rows(drift: Verdict | None) -> list[DriftRow]:
     """One row per column tested for drift (the dataset-level check is not a column)."""
     if drift is None:
@@ -150,7 +181,7 @@ def drift_rows(drift: Verdict | None) -> list[DriftRow]:
         rows.append(
             DriftRow(
                 column,
-                d.get("method") if isinstance(d.get("method"), str) else None,
+                _text(d.get("method")) or _text(d.get("test")),
                 _num(check.observed),
                 _num(check.threshold),
                 bool(drifted) if drifted is not None else check.status.value in {"fail", "warn"},
@@ -158,6 +189,10 @@ def drift_rows(drift: Verdict | None) -> list[DriftRow]:
             )
         )
     return sorted(rows, key=lambda r: r.column)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def training_metrics(model: ModelConfig) -> dict[str, Any] | None:
