@@ -184,7 +184,8 @@ def _environment(
     return "this machine", {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
-        "platform": platform.platform(terse=True),
+        # system-release-machine; platform.platform() would run a process to ask the processor
+        "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
         "packages": packages,
     }
 
