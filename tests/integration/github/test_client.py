@@ -11,7 +11,7 @@ from mlgate.errors import EXIT_EXTERNAL, UsageError
 from mlgate.github.client import GitHubClient, GitHubError, RetryPolicy
 from tests.github.contract import load_contract
 from tests.github.fake import FakeGitHub
-from tests.integration.github.conftest import Clock
+from tests.github.fixtures import Clock
 
 COMMENTS = r"/issues/7/comments$"
 
