@@ -76,6 +76,7 @@ class Demo:
     def run(self) -> None:
         # One method per capability, in the order a pull request meets them.
         self.foundation()
+        self.governance()
         self.summary()
 
     def foundation(self) -> None:
@@ -95,6 +96,22 @@ class Demo:
         self.session.run("python", "train.py")
         self.session.chdir(self.project)
         self.produced.append(("trained model", self.model_dir / "artifacts" / "model.skops"))
+
+    def governance(self) -> None:
+        # Last before the summary: the report shows whatever evidence the steps above produced.
+        self.step("mlgate report: model card, lineage, verdicts, compliance (md, html, json)")
+        self.mlgate("report", "--format", "md,html,json")
+        out = self.project / ".mlgate" / "out" / "churn"
+        for name, label in (
+            ("report.md", "governance report (Markdown, PR comment)"),
+            ("report.html", "governance report (HTML with charts)"),
+            ("report.json", "governance report (JSON)"),
+            ("governance.json", "governance verdict"),
+        ):
+            self.produced.append((label, out / name))
+        self.step("mlgate card export --hf")
+        self.mlgate("card", "export", "--hf")
+        self.produced.append(("model card (Hugging Face README)", out / "README.md"))
 
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)
