@@ -113,9 +113,8 @@ def report(
             echo(f"  {kind:8} {path}")
     for o in outcomes:
         if o.comment:
-            echo(
-                f"{o.model}: pull request comment {o.comment.action} {o.comment.url or ''}".rstrip()
-            )
+            where = o.comment.url or f"#{o.comment.comment_id}"
+            echo(f"{o.model}: pull request comment {o.comment.action}: {where}")
         for notice in o.notices:
             echo(f"{o.model}: {notice}")
     return result.exit_code
@@ -166,3 +165,41 @@ def card_check(config_path: str | None, model_name: str | None, as_json: bool) -
             for note in v.notes:
                 echo(f"  {note}")
     return max((v.exit_code for v in verdicts), default=0)
+
+
+@click.command()
+@click.argument("name")
+@config_option
+@click.option("--remote", default=None, help="Read the registry of this git remote.")
+@json_option
+def audit(name: str, config_path: str | None, remote: str | None, as_json: bool) -> int:
+    """Who did what to model NAME, when, from which commit, with which checks (from its tags)."""
+    from mlgate.governance.audit import AuditRequest  # noqa: PLC0415
+    from mlgate.governance.audit import audit as run_audit
+
+    result = run_audit(AuditRequest(name, config_path, remote))
+    if as_json:
+        emit_json(result.to_dict())
+        return 0
+    echo(f"{result.name}: {len(result.entries)} registry events ({result.source})")
+    for e in result.entries:
+        what = (
+            e.event + (f" {e.version}" if e.version else "") + (f" -> {e.stage}" if e.stage else "")
+        )
+        echo(
+            f"{e.date}  {what}  commit {e.commit[:12]}  by {e.who}"
+            + ("  (signed)" if e.signed else "")
+        )
+        for kind, check in e.checks.items():
+            ok = check.get("ok")
+            word = "unknown" if ok is None else status_word(bool(ok))
+            echo(f"    {kind}: {word} {check.get('digest', '')}".rstrip())
+        for key, digest in e.documents.items():
+            echo(f"    {key}: {digest}")
+        if e.run_url:
+            echo(f"    run: {e.run_url}")
+        if e.problem:
+            echo(f"    {style('payload unreadable', fg='red')}: {e.problem}")
+    for problem in result.problems:
+        echo(f"warning: {problem}")
+    return 0
