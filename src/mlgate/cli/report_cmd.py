@@ -174,10 +174,9 @@ def card_check(config_path: str | None, model_name: str | None, as_json: bool) -
 @json_option
 def audit(name: str, config_path: str | None, remote: str | None, as_json: bool) -> int:
     """Who did what to model NAME, when, from which commit, with which checks (from its tags)."""
-    from mlgate.governance.audit import AuditRequest  # noqa: PLC0415
-    from mlgate.governance.audit import audit as run_audit
+    from mlgate.governance import audit as core  # noqa: PLC0415
 
-    result = run_audit(AuditRequest(name, config_path, remote))
+    result = core.audit(core.AuditRequest(name, config_path, remote))
     if as_json:
         emit_json(result.to_dict())
         return 0
