@@ -15,6 +15,7 @@ from mlgate.governance.charts import confusion_chart, residuals_chart
 from mlgate.governance.diagnostics import Diagnostics, diagnose
 from mlgate.governance.lineage import GitInfo
 from mlgate.governance.post import target_from_env
+from mlgate.governance.registry_view import RegistryContext
 from mlgate.verdict import Verdict
 
 
@@ -54,6 +55,8 @@ def test_the_ref_and_the_flag_give_the_number() -> None:
 
 def _report(starter: Path, monkeypatch: pytest.MonkeyPatch) -> report_mod.ReportData:
     monkeypatch.setattr(report_mod, "git_info", lambda _root: GitInfo(None, None))
+    no_registry = RegistryContext(available=False, note="not read in unit tests")
+    monkeypatch.setattr(report_mod, "registry_context", lambda _c, _m: no_registry)
     cfg = load_config(starter / "mlgate.yaml")
     return report_mod.build_report_data(cfg, cfg.model(), starter / "out")
 

@@ -18,6 +18,7 @@ from mlgate.governance import report as report_mod
 from mlgate.governance.charts import CHARTS, build_charts
 from mlgate.governance.hf import front_matter, hf_readme
 from mlgate.governance.lineage import GitInfo
+from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.render_md import esc, render_markdown
 from mlgate.governance.report import ReportData, build_report_data, parse_formats, render
 from mlgate.governance.results import drift_rows, metric_rows, slice_rows
@@ -31,6 +32,8 @@ def fake_git(monkeypatch: pytest.MonkeyPatch) -> None:
     info = GitInfo(COMMIT, "feature/better-churn", {"name": "Ada", "email": "ada@example.com"},
                    dirty=False, date="2026-01-01T00:00:00+00:00")  # fmt: skip
     monkeypatch.setattr(report_mod, "git_info", lambda _root: info)
+    no_registry = RegistryContext(available=False, note="not read in unit tests")
+    monkeypatch.setattr(report_mod, "registry_context", lambda _c, _m: no_registry)
 
 
 def _data(project: Path) -> ReportData:

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "config": "mlgate.cli.config_cmd:config",
     "report": "mlgate.cli.report_cmd:report",
     "card": "mlgate.cli.report_cmd:card",
+    "audit": "mlgate.cli.report_cmd:audit",
 }
 
 
