@@ -213,7 +213,9 @@ def test_the_token_is_masked_on_the_runner(
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     GitHubClient.from_env(github.env)
-    assert capsys.readouterr().out == f"::add-mask::{github.token}\n"
+    captured = capsys.readouterr()
+    assert captured.err == f"::add-mask::{github.token}\n"
+    assert captured.out == ""
 
 
 def test_github_enterprise_api_url_with_a_path_prefix(github: FakeGitHub, clock: Clock) -> None:

@@ -95,8 +95,8 @@ def test_post_creates_then_updates_the_sticky_comment(
 def _shown(output: str, token: str) -> bool:
     """The token appears only in the runner's add-mask command, which the runner never shows."""
     lines = output.splitlines()
-    assert lines[0] == f"::add-mask::{token}"
-    return all(token not in line for line in lines[1:])
+    assert f"::add-mask::{token}" in lines
+    return all(token not in line for line in lines if not line.startswith("::add-mask::"))
 
 
 def test_a_fork_without_a_token_skips_posting_with_a_notice(
@@ -192,3 +192,15 @@ def test_pr_number_from_the_flag(repo: Path, github: FakeGitHub, actions: Path) 
     assert result.exit_code == 0, result.output
     assert len(github.comments[7]) == 1
     assert PR not in github.comments
+
+
+def test_json_output_stays_parseable_on_the_runner(
+    repo: Path, github: FakeGitHub, actions: Path
+) -> None:
+    result = invoke("report", "--post", "--format", "md", "--json", cwd=repo)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # the add-mask command went to stderr
+    (posted,) = data["posted"]
+    assert posted["comment"] == "created"
+    assert posted["url"] == github.comments[PR][0]["html_url"]
+    assert posted["summary"] is True
