@@ -80,6 +80,7 @@ def collect(model: ModelConfig, out_dir: Path, head: str | None) -> Evidence:
     run, item = _read_run(model, head)
     items.append(item)
     verdicts: dict[str, Verdict] = {}
+    model_digest = _model_digest(model)
     for kind, (name, command) in VERDICT_FILES.items():
         path = out_dir / name
         shown = _rel(path, root)
@@ -98,12 +99,24 @@ def collect(model: ModelConfig, out_dir: Path, head: str | None) -> Evidence:
             items.append(EvidenceItem(kind, shown, present=True, produce=command, problem=problem))
             continue
         verdicts[kind] = verdict
-        made_at = verdict.context.get("commit")
-        stale = None
-        if head and isinstance(made_at, str) and made_at and not head.startswith(made_at):
-            stale = f"made at commit {made_at[:12]}, HEAD is {head[:12]}"
+        stale = _staleness(verdict, head, model_digest)
         items.append(EvidenceItem(kind, shown, present=True, produce=command, stale=stale))
     return Evidence(tuple(items), lock, run, verdicts)
+
+
+def _staleness(verdict: Verdict, head: str | None, model_digest: str | None) -> str | None:
+    """Why a verdict no longer describes this change: another commit, or another model file."""
+    made_at = verdict.context.get("commit")
+    if head and isinstance(made_at, str) and made_at and not head.startswith(made_at):
+        return f"made at commit {made_at[:12]}, HEAD is {head[:12]}"
+    challenger = verdict.context.get("challenger")
+    judged = challenger.get("sha256") if isinstance(challenger, Mapping) else None
+    if model_digest and isinstance(judged, str) and judged.removeprefix("sha256:") != model_digest:
+        return (
+            f"judged model file sha256:{judged.removeprefix('sha256:')[:12]}, "
+            f"the model file now is sha256:{model_digest[:12]}"
+        )
+    return None
 
 
 def _read_verdict(path: Path) -> Verdict:

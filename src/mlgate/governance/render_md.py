@@ -215,7 +215,7 @@ def _lineage(data: ReportData) -> list[str]:
         ("environment", f"{_env_line(lin.environment)} (recorded in: {lin.environment_source})"),
     ]  # fmt: skip
     if lin.run:
-        rows.append(("training run", json.dumps(dict(lin.run), sort_keys=True, default=str)[:300]))
+        rows.append(("training run", _run_line(lin.run)))
     out = table(("", ""), rows)
     prints = [
         (f.role, _Raw(f"`{esc(f.path)}`"), _Raw(f"`{esc(f.digest[:23])}…`"))
@@ -236,6 +236,19 @@ def _lineage(data: ReportData) -> list[str]:
             "```",
         ]
     return out
+
+
+def _run_line(run: Any) -> str:
+    parts = [str(run.get("id", "")), str(run.get("status", ""))]
+    if run.get("exit_code") is not None:
+        parts.append(f"exit {run['exit_code']}")
+    if isinstance(run.get("duration_s"), int | float):
+        parts.append(f"{run['duration_s']:.1f} s")
+    if run.get("commit"):
+        parts.append(f"at {str(run['commit'])[:12]}")
+    if run.get("inputs_fingerprint"):
+        parts.append(f"inputs {str(run['inputs_fingerprint'])[:19]}…")
+    return ", ".join(p for p in parts if p) or "—"
 
 
 def _env_line(env: Any) -> str:

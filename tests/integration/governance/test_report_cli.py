@@ -128,3 +128,24 @@ def test_card_check_exit_codes(repo: Path) -> None:
     result = invoke("card", "check", cwd=repo)
     assert result.exit_code == 1
     assert "required card field 'risk' is missing" in result.stdout
+
+
+def test_a_verdict_on_another_model_file_is_stale(repo: Path) -> None:
+    import dataclasses
+
+    from mlgate.verdict import write_verdict
+    from tests.report_fixtures import validation_verdict
+
+    verdict = validation_verdict()
+    context = {**verdict.context, "challenger": {"sha256": "0" * 64}}
+    write_verdict(out_dir(repo) / "validation.json", dataclasses.replace(verdict, context=context))
+    result = invoke("report", "--format", "json,md", cwd=repo)
+    assert result.exit_code == 0, result.output
+    document = json.loads((out_dir(repo) / "report.json").read_text())
+    (item,) = [i for i in document["evidence"] if i["kind"] == "validation"]
+    assert item["stale"].startswith("judged model file sha256:000000000000, the model file now")
+    assert "validation verdict is stale" in (out_dir(repo) / "report.md").read_text()
+    governance = json.loads((out_dir(repo) / "governance.json").read_text())
+    (warning,) = [c for c in governance["checks"] if c["id"] == "evidence.validation"]
+    assert warning["status"] == "warn"
+    assert warning["observed"] == "stale"
