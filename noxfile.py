@@ -244,6 +244,7 @@ class Demo:
         self.mlgate("check", "--base", "main")
         out = self.project / ".mlgate" / "out" / "churn"
         self.produced.append(("PR check verdict (check.json)", out / "check.json"))
+
     def governance(self) -> None:
         # Last before the summary: the report shows whatever evidence the steps above produced.
         self.step("mlgate report: model card, lineage, verdicts, compliance (md, html, json)")
