@@ -71,8 +71,9 @@ class DevTools:
                 return result
             self.events.append(reply)
 
-    def wait_for(self, method: str) -> dict[str, Any]:
-        for event in self.events:
+    def wait_for(self, method: str, after: int = 0) -> dict[str, Any]:
+        """The first ``method`` event from position ``after`` on, reading more as needed."""
+        for event in self.events[after:]:
             if event.get("method") == method:
                 return event
         while True:
@@ -127,6 +128,19 @@ def _devtools_url(process: subprocess.Popen[str]) -> str:
     raise RuntimeError("chromium exited before DevTools was ready:\n" + "".join(seen[-20:]))
 
 
+def _wait_until_loaded(tools: DevTools, session: str, url: str) -> None:
+    """Until the page at ``url`` has finished loading (a late about:blank load event is skipped)."""
+    seen = 0
+    check = "document.readyState === 'complete' ? location.href : ''"
+    for _ in range(20):
+        tools.wait_for("Page.loadEventFired", after=seen)
+        seen = len(tools.events)
+        answer = tools.send("Runtime.evaluate", session, expression=check, returnByValue=True)
+        if answer["result"].get("value") == url:
+            return
+    raise RuntimeError(f"{url} did not finish loading")
+
+
 def visit(page: Path, script: str) -> PageVisit:
     """Load ``page`` (a file), evaluate ``script`` (JSON-returning JS) and screenshot it."""
     found = PageVisit()
@@ -135,9 +149,13 @@ def visit(page: Path, script: str) -> PageVisit:
         session = tools.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             tools.send(f"{domain}.enable", session)
-        tools.send("Page.navigate", session, url=page.resolve().as_uri())
-        tools.wait_for("Page.loadEventFired")
+        url = page.resolve().as_uri()
+        tools.events.clear()  # anything before this belongs to about:blank
+        tools.send("Page.navigate", session, url=url)
+        _wait_until_loaded(tools, session, url)
         result = tools.send("Runtime.evaluate", session, expression=script, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"the probe script failed: {result['exceptionDetails']}")
         found.evaluated = json.loads(result["result"]["value"])
         shot = tools.send(
             "Page.captureScreenshot", session, format="png", captureBeyondViewport=True
