@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "init": "mlgate.cli.init_cmd:init",
     "schema": "mlgate.cli.config_cmd:schema",
     "config": "mlgate.cli.config_cmd:config",
+    "registry": "mlgate.cli.registry_cmd:registry",
 }
 
 

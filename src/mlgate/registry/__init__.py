@@ -1,0 +1,86 @@
+"""The model registry, kept in annotated git tags (GTO-compatible grammar).
+
+Core API used by the CLI, the publish flow and the actions: each function takes one frozen
+request and returns a result object; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlgate.registry.api import (
+    AssignRequest,
+    CheckRefRequest,
+    DeprecateRequest,
+    DeregisterRequest,
+    HistoryRequest,
+    HistoryResult,
+    NextVersionRequest,
+    RefInfo,
+    RegisterRequest,
+    Resolution,
+    ResolveRequest,
+    RollbackRequest,
+    ShowRequest,
+    ShowResult,
+    StagesRequest,
+    StagesResult,
+    UnassignRequest,
+    WriteResult,
+)
+from mlgate.registry.reads import check_ref, history, resolve, show, stages
+from mlgate.registry.state import ModelState, RegistryState, VersionState
+from mlgate.registry.writes import (
+    assign,
+    deprecate,
+    deregister,
+    next_version,
+    register,
+    rollback,
+    unassign,
+)
+
+
+def read_state(repo_root: Path, remote: str | None = None) -> RegistryState:
+    """The registry state: local tags, or ``remote``'s (one ls-remote plus one fetch)."""
+    from mlgate.registry.backend import load_state  # noqa: PLC0415
+
+    return load_state(repo_root, remote)
+
+
+__all__ = [
+    "AssignRequest",
+    "CheckRefRequest",
+    "DeprecateRequest",
+    "DeregisterRequest",
+    "HistoryRequest",
+    "HistoryResult",
+    "ModelState",
+    "NextVersionRequest",
+    "RefInfo",
+    "RegisterRequest",
+    "RegistryState",
+    "Resolution",
+    "ResolveRequest",
+    "RollbackRequest",
+    "ShowRequest",
+    "ShowResult",
+    "StagesRequest",
+    "StagesResult",
+    "UnassignRequest",
+    "VersionState",
+    "WriteResult",
+    "assign",
+    "check_ref",
+    "deprecate",
+    "deregister",
+    "history",
+    "next_version",
+    "read_state",
+    "register",
+    "resolve",
+    "rollback",
+    "show",
+    "stages",
+    "unassign",
+]

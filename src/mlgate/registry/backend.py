@@ -1,0 +1,152 @@
+"""Where registry state comes from: one ``git for-each-ref`` (local) or one ``git ls-remote``
+plus one fetch of what is missing (remote), parsed in a single pass. All git goes via gitio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate import gitio, paths
+from mlgate.errors import CheckFailed, UsageError
+from mlgate.registry.events import Problem, RawTag, decode
+from mlgate.registry.payload import PayloadChecker
+from mlgate.registry.state import RegistryState, build_state
+
+TAGS = "refs/tags/"
+_FIELDS = (
+    "%(refname)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(*objecttype)",
+    "%(*objectname)",
+    "%(taggername)",
+    "%(taggeremail)",
+    "%(taggerdate:unix)",
+    "%(taggerdate:iso-strict)",
+    "%(contents:subject)",
+    "%(contents:body)",
+    "%(contents:signature)",
+)
+# Every field ends in NUL (git messages cannot hold one); for-each-ref ends records with "\n".
+FORMAT = "".join(f"{field}%00" for field in _FIELDS)
+_WILDCARD_ABOVE = 200  # fetch with one wildcard refspec when this many tags are missing
+
+
+def parse_refs(output: str) -> list[RawTag]:
+    """The tags in ``git for-each-ref --format=FORMAT`` output (pure, one pass)."""
+    parts = output.split("\0")
+    width = len(_FIELDS)
+    tags = []
+    for start in range(0, len(parts) - width + 1, width):
+        (ref, otype, oid, ttype, target, tname, temail, unix, iso, subject, body, sig) = parts[
+            start : start + width
+        ]
+        ref = ref.lstrip("\n")
+        if not ref.startswith(TAGS):
+            continue
+        annotated = otype == "tag"
+        tags.append(
+            RawTag(
+                name=ref[len(TAGS) :],
+                object_type=otype,
+                object_id=oid,
+                target_type=ttype if annotated else otype,
+                target=target if annotated else oid,
+                tagger_name=tname,
+                tagger_email=temail,
+                timestamp=int(unix) if unix.isdigit() else 0,
+                date=iso,
+                subject=subject,
+                body=body,
+                signed=bool(sig.strip()),
+            )
+        )
+    return tags
+
+
+def read_local_tags(root: Path) -> list[RawTag]:
+    return parse_refs(gitio.for_each_ref(root, FORMAT, ["refs/tags"]))
+
+
+@dataclass(frozen=True)
+class TagsRead:
+    """Tags the state is built from, plus every tag name a new tag must not collide with."""
+
+    tags: list[RawTag]
+    occupied: frozenset[str]
+    problems: list[Problem]
+    source: str
+
+
+def read_tags(root: Path, remote: str | None = None) -> TagsRead:
+    """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here."""
+    local = read_local_tags(root)
+    if remote is None:
+        return TagsRead(local, frozenset(t.name for t in local), [], "local")
+    listing = gitio.ls_remote_tags(root, remote)
+    by_name = {t.name: t for t in local}
+    diverged = [n for n, oid in listing.items() if n in by_name and by_name[n].object_id != oid]
+    if diverged:
+        first = diverged[0]
+        raise UsageError(
+            f"local tag {first!r} differs from the one on {remote!r}"
+            + (f" (and {len(diverged) - 1} more)" if len(diverged) > 1 else ""),
+            hint=f"a local event was never pushed and {remote} has another under the same name; "
+            f"inspect both, then take the remote's with: git fetch --force {remote} "
+            f"'refs/tags/{first}:refs/tags/{first}'",
+            details=diverged[1:20],
+        )
+    missing = [n for n in listing if n not in by_name]
+    if missing:
+        refspecs = (
+            [f"{TAGS}*:{TAGS}*"]
+            if len(missing) > _WILDCARD_ABOVE
+            else [f"{TAGS}{n}:{TAGS}{n}" for n in missing]
+        )
+        gitio.fetch_refspecs(root, remote, refspecs)
+        local = read_local_tags(root)
+        by_name = {t.name: t for t in local}
+    tags = [by_name[n] for n in listing if n in by_name]
+    problems = [
+        Problem(n, "missing", f"is on {remote} but could not be fetched")
+        for n in listing
+        if n not in by_name
+    ]
+    return TagsRead(tags, frozenset(listing) | frozenset(by_name), problems, f"remote {remote}")
+
+
+def load_state(root: Path, remote: str | None = None) -> RegistryState:
+    """The registry state of the repository at ``root`` (or of its ``remote``)."""
+    read = read_tags(root, remote)
+    checker = PayloadChecker(paths.cache_dir(root) / "registry")
+    decoded = decode(read.tags, checker)
+    checker.save(keep=(t.object_id for t in read.tags))
+    return build_state(
+        decoded.events, [*read.problems, *decoded.problems], read.occupied, read.source
+    )
+
+
+def verify_tags(root: Path, tags: Sequence[str]) -> None:
+    """Check the signatures of ``tags`` (in parallel); CheckFailed (exit 1) names every failure."""
+    unique = list(dict.fromkeys(tags))
+    if not unique:
+        return
+    with ThreadPoolExecutor(max_workers=min(4, len(unique))) as pool:
+        results = list(pool.map(lambda t: (t, gitio.verify_tag(root, t)), unique))
+    failed = [(t, r) for t, r in results if not r.ok]
+    if not failed:
+        return
+    details = []
+    for tag, result in failed:
+        reason = (result.stderr.strip().splitlines() or ["no signature"])[-1]
+        details.append(f"{tag}: {reason}")
+    raise CheckFailed(
+        f"signature verification failed for {len(failed)} registry tag(s), and the policy "
+        "requires verified tags",
+        details=details,
+        hint="sign registry tags (registry.sign: true, git config user.signingKey, gpg.format) "
+        "and make the signers trusted here (gpg keyring, or gpg.ssh.allowedSignersFile)",
+    )

@@ -1,0 +1,423 @@
+"""Registry writes: register, assign, unassign, deregister, deprecate, rollback.
+
+Each builds a planner (state -> tags to create) that the writer runs race-safely; the planner
+re-checks everything on each attempt, so a retry after a lost race never writes a stale decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate import gitio
+from mlgate.errors import UsageError
+from mlgate.registry import evidence
+from mlgate.registry.api import (
+    BUMPS,
+    AssignRequest,
+    DeprecateRequest,
+    DeregisterRequest,
+    NextVersionRequest,
+    RegisterRequest,
+    RollbackRequest,
+    UnassignRequest,
+    WriteRequest,
+    WriteResult,
+)
+from mlgate.registry.backend import load_state, verify_tags
+from mlgate.registry.grammar import Kind, SemVer, check_name, check_stage, format_tag
+from mlgate.registry.payload import check_payload, compose_message
+from mlgate.registry.policy import RegistryPolicy, find_model, policy_for
+from mlgate.registry.state import Holder, ModelState, RegistryState, VersionState
+from mlgate.registry.writer import DEFAULT_ATTEMPTS, Plan, TagSpec, WriteOptions, Written, write
+
+
+@dataclass(frozen=True)
+class _Context:
+    root: Path
+    name: str
+    policy: RegistryPolicy
+    options: WriteOptions
+    actor: str | None
+
+
+def _context(request: WriteRequest) -> _Context:
+    root = gitio.repo_root(request.repo.resolve())
+    name = check_name(request.name)
+    config = request.config
+    if config is not None and find_model(config, name) is None:
+        from mlgate.config.validate import suggest  # noqa: PLC0415
+
+        guess = suggest(name, [m.name for m in config.models])
+        raise UsageError(
+            f"no model named {name!r} in {config.path.name}",
+            hint=f"did you mean {guess!r}?"
+            if guess
+            else "registry writes are limited to the models mlgate.yaml lists: "
+            + ", ".join(m.name for m in config.models),
+        )
+    policy = policy_for(config, name)
+    options = WriteOptions(
+        push=request.push,
+        remote=request.remote or policy.remote,
+        sign=policy.sign if request.sign is None else request.sign,
+        attempts=request.attempts or DEFAULT_ATTEMPTS,
+    )
+    return _Context(root, name, policy, options, evidence.actor_name(root))
+
+
+def _payload(
+    ctx: _Context, request: WriteRequest, event: Kind, version: str | None, commit: str
+) -> dict[str, Any]:
+    payload = evidence.base_payload(event.value, ctx.name, version, commit)
+    if ctx.actor and "actor" not in payload:
+        payload["actor"] = ctx.actor
+    if request.message:
+        payload["note"] = request.message
+    return evidence.merge(payload, request.payload, "payload")
+
+
+def _tag(
+    request: WriteRequest,
+    tag: str,
+    commit: str,
+    summary: str,
+    payload: dict[str, Any],
+) -> TagSpec:
+    check_payload(payload, f"payload of {tag}")
+    return TagSpec(tag, commit, compose_message(request.message or summary, payload))
+
+
+def _run(ctx: _Context, planner: Callable[[RegistryState], Plan]) -> Written:
+    return write(ctx.root, planner, ctx.options)
+
+
+def _result(ctx: _Context, written: Written, **info: Any) -> WriteResult:
+    plan = written.plan
+    notes = list(plan.info.get("notes", ()))
+    tag = plan.tags[0].name if plan.tags else plan.info.get("tag")
+    if plan.tags and not written.pushed:
+        notes.append(
+            f"not pushed: run with --push, or: git push {ctx.options.remote} 'refs/tags/{tag}'"
+        )
+    fields = {k: v for k, v in plan.info.items() if k not in ("notes", "tag")}
+    fields.update(info)
+    return WriteResult(
+        name=ctx.name,
+        tag=tag,
+        created=bool(plan.tags),
+        pushed=written.pushed,
+        remote=ctx.options.remote if written.pushed else None,
+        attempts=written.attempts,
+        signed=ctx.options.sign and bool(plan.tags),
+        notes=tuple(notes),
+        **fields,
+    )
+
+
+def _model(state: RegistryState, name: str) -> ModelState:
+    return state.model(name)
+
+
+def _live_version(model: ModelState, version: str) -> VersionState:
+    """The registered, active ``version`` of ``model``; UsageError naming what is wrong."""
+    SemVer.parse(version)
+    found = model.version(version)
+    if found is None or not found.registered:
+        from mlgate.config.validate import suggest  # noqa: PLC0415
+
+        known = [v for v, s in model.versions.items() if s.registered]
+        guess = suggest(version, known)
+        raise UsageError(
+            f"{model.name} {version} is not registered",
+            hint=f"did you mean {guess!r}?"
+            if guess
+            else "registered versions: " + (", ".join(known) or "none"),
+        )
+    if not found.active:
+        raise UsageError(
+            f"{model.name} {version} was deregistered"
+            + (f" ({found.deregistration.tag})" if found.deregistration else ""),
+            hint="register a new version instead; versions are never reused",
+        )
+    return found
+
+
+def _not_deprecated(model: ModelState) -> None:
+    if model.deprecated:
+        raise UsageError(
+            f"{model.name} is deprecated",
+            hint="register a new version to make it active again",
+        )
+
+
+def register(request: RegisterRequest) -> WriteResult:
+    """Register a version of a model at a commit (``NAME@vX.Y.Z``)."""
+    ctx = _context(request)
+    if request.version and request.bump:
+        raise UsageError("pass either --version or --bump, not both")
+    if request.bump and request.bump not in BUMPS:
+        raise UsageError(f"unknown bump {request.bump!r}", hint="use major, minor or patch")
+    if request.version:
+        SemVer.parse(request.version)
+    if request.release and not request.push:
+        raise UsageError("--release needs --push: the GitHub Release is made for the pushed tag")
+    commit = evidence.require_commit(ctx.root, request.ref)
+    extra: dict[str, Any] = {}
+    notes: list[str] = []
+    model_cfg = find_model(request.config, ctx.name)
+    if model_cfg is not None:
+        extra, notes = evidence.committed_evidence(ctx.root, model_cfg, commit)
+    if request.verdicts:
+        extra["verdicts"] = evidence.verdict_entries(request.verdicts, ctx.name)
+
+    def plan(state: RegistryState) -> Plan:
+        model = state.get(ctx.name)
+        if model is not None:
+            for existing in model.versions.values():
+                if existing.commit == commit and existing.registered:
+                    raise UsageError(
+                        f"commit {commit[:12]} already carries {ctx.name} {existing.version}"
+                        + ("" if existing.active else " (deregistered)"),
+                        hint="GTO and mlgate map stage tags to versions by commit, so each "
+                        "commit holds one version; register a new commit",
+                    )
+        version = request.version or state.next_version(ctx.name, request.bump)
+        if state.version_taken(ctx.name, version):
+            taken = model.version(version) if model else None
+            raise UsageError(
+                f"{ctx.name} {version} is already registered"
+                + (f" at {taken.commit[:12]}" if taken else "")
+                + (" and was deregistered" if taken and not taken.active else ""),
+                hint="versions are never reused; pick another or use --bump",
+            )
+        tag = format_tag(Kind.REGISTER, ctx.name, version=version)
+        payload = _payload(ctx, request, Kind.REGISTER, version, commit)
+        payload = {**payload, **{k: v for k, v in extra.items() if k not in payload}}
+        more = list(notes)
+        if model is not None and model.deprecated:
+            more.append(f"{ctx.name} was deprecated; this registration makes it active again")
+        spec = _tag(request, tag, commit, f"Register {ctx.name} {version}", payload)
+        info = {"event": "register", "version": version, "commit": commit, "payload": payload}
+        return Plan(ctx.name, (spec,), {**info, "notes": more})
+
+    written = _run(ctx, plan)
+    result = _result(ctx, written)
+    if request.release:
+        from mlgate.registry.release import release_for  # noqa: PLC0415
+
+        release = release_for(ctx.root, request, result)
+        from dataclasses import replace  # noqa: PLC0415
+
+        result = replace(result, release=release)
+    return result
+
+
+def assign(request: AssignRequest) -> WriteResult:
+    """Put a registered version into a stage (``NAME#STAGE#N`` on the version's commit)."""
+    ctx = _context(request)
+    stage = check_stage(request.stage)
+    SemVer.parse(request.version)
+    ctx.policy.check_stage(stage)
+
+    def plan(state: RegistryState) -> Plan:
+        model = _model(state, ctx.name)
+        _not_deprecated(model)
+        version = _live_version(model, request.version)
+        holder = model.holders.get(stage)
+        if holder and holder.version == version.version and not request.force:
+            info = {
+                "event": "assign",
+                "version": version.version,
+                "stage": stage,
+                "commit": version.commit,
+                "previous": holder.version,
+                "holder": holder.version,
+                "tag": holder.event.tag,
+                "notes": [f"{ctx.name} {version.version} already holds {stage}; nothing to do"],
+            }
+            return Plan(ctx.name, (), info)
+        ctx.policy.check_order(model, version, stage)
+        ctx.policy.check_passing(model, version)
+        if ctx.policy.verify and version.registration:
+            verify_tags(ctx.root, [version.registration.tag])
+        return _stage_plan(
+            ctx,
+            request,
+            state,
+            model,
+            kind=Kind.ASSIGN,
+            version=version,
+            stage=stage,
+            holder=holder,
+        )
+
+    return _result(ctx, _run(ctx, plan))
+
+
+def _stage_plan(
+    ctx: _Context,
+    request: WriteRequest,
+    state: RegistryState,
+    model: ModelState,
+    *,
+    kind: Kind,
+    version: VersionState,
+    stage: str,
+    holder: Holder | None,
+    summary: str | None = None,
+) -> Plan:
+    counter = state.next_counter(ctx.name)
+    tag = format_tag(kind, ctx.name, stage=stage, counter=counter)
+    payload = _payload(ctx, request, kind, version.version, version.commit)
+    payload.update(stage=stage, counter=counter)
+    previous = holder.version if holder else None
+    if kind is Kind.ASSIGN:
+        payload["previous"] = previous
+        after: str | None = version.version
+        verb = summary or f"Assign {ctx.name} {version.version} to {stage}"
+    else:
+        after = model.holder_without(stage, version.version)
+        verb = summary or f"Unassign {ctx.name} {version.version} from {stage}"
+    spec = _tag(request, tag, version.commit, verb, payload)
+    info = {
+        "event": kind.value,
+        "version": version.version,
+        "stage": stage,
+        "counter": counter,
+        "commit": version.commit,
+        "previous": previous,
+        "holder": after,
+        "payload": payload,
+    }
+    notes = []
+    if kind is Kind.UNASSIGN and after is not None:
+        notes.append(f"{stage} falls back to {after}, which still holds it (as in GTO)")
+    return Plan(ctx.name, (spec,), {**info, "notes": notes})
+
+
+def unassign(request: UnassignRequest) -> WriteResult:
+    """Take a version out of a stage (default: the version holding it)."""
+    ctx = _context(request)
+    stage = check_stage(request.stage)
+
+    def plan(state: RegistryState) -> Plan:
+        model = _model(state, ctx.name)
+        holder = model.holders.get(stage)
+        if request.version is None:
+            if holder is None:
+                raise UsageError(f"no version of {ctx.name} holds {stage!r}")
+            version = model.versions[holder.version]
+        else:
+            version = _live_version(model, request.version)
+            if not model.in_stage(version.version, stage):
+                raise UsageError(f"{ctx.name} {version.version} is not in {stage!r}")
+        return _stage_plan(
+            ctx,
+            request,
+            state,
+            model,
+            kind=Kind.UNASSIGN,
+            version=version,
+            stage=stage,
+            holder=holder,
+        )
+
+    return _result(ctx, _run(ctx, plan))
+
+
+def rollback(request: RollbackRequest) -> WriteResult:
+    """Give a stage back to the version that held it before the current one."""
+    ctx = _context(request)
+    stage = check_stage(request.stage)
+    ctx.policy.check_stage(stage)
+
+    def plan(state: RegistryState) -> Plan:
+        model = _model(state, ctx.name)
+        _not_deprecated(model)
+        holder = model.holders.get(stage)
+        if holder is None:
+            raise UsageError(f"no version of {ctx.name} holds {stage!r}; nothing to roll back")
+        previous = model.previous_holder(stage)
+        if previous is None:
+            raise UsageError(
+                f"no earlier active version of {ctx.name} held {stage!r} before {holder.version}",
+                hint=f"assign a version explicitly: mlgate registry assign {ctx.name} VERSION "
+                f"{stage}",
+            )
+        ctx.policy.check_passing(model, previous)
+        summary = f"Roll back {ctx.name} {stage} from {holder.version} to {previous.version}"
+        return _stage_plan(
+            ctx,
+            request,
+            state,
+            model,
+            kind=Kind.ASSIGN,
+            version=previous,
+            stage=stage,
+            holder=holder,
+            summary=summary,
+        )
+
+    result = _result(ctx, _run(ctx, plan))
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(result, event="rollback")
+
+
+def deregister(request: DeregisterRequest) -> WriteResult:
+    """Withdraw a version (``NAME@vX.Y.Z!``); it loses every stage it held."""
+    ctx = _context(request)
+    SemVer.parse(request.version)
+
+    def plan(state: RegistryState) -> Plan:
+        model = _model(state, ctx.name)
+        version = _live_version(model, request.version)
+        tag = format_tag(Kind.DEREGISTER, ctx.name, version=version.version)
+        if tag in state.tag_names:
+            counter = state.next_counter(ctx.name)
+            tag = format_tag(Kind.DEREGISTER, ctx.name, version=version.version, counter=counter)
+        payload = _payload(ctx, request, Kind.DEREGISTER, version.version, version.commit)
+        spec = _tag(
+            request, tag, version.commit, f"Deregister {ctx.name} {version.version}", payload
+        )
+        notes = [f"{version.version} no longer holds {s}" for s in version.stages]
+        info = {
+            "event": "deregister",
+            "version": version.version,
+            "commit": version.commit,
+            "payload": payload,
+        }
+        return Plan(ctx.name, (spec,), {**info, "notes": notes})
+
+    return _result(ctx, _run(ctx, plan))
+
+
+def deprecate(request: DeprecateRequest) -> WriteResult:
+    """Mark a whole model deprecated (``NAME@deprecated``), on the commit of its latest event."""
+    ctx = _context(request)
+
+    def plan(state: RegistryState) -> Plan:
+        model = _model(state, ctx.name)
+        _not_deprecated(model)
+        commit = model.events[-1].commit
+        tag = format_tag(Kind.DEPRECATE, ctx.name)
+        if tag in state.tag_names:
+            tag = format_tag(Kind.DEPRECATE, ctx.name, counter=state.next_counter(ctx.name))
+        payload = _payload(ctx, request, Kind.DEPRECATE, None, commit)
+        spec = _tag(request, tag, commit, f"Deprecate {ctx.name}", payload)
+        info = {"event": "deprecate", "commit": commit, "payload": payload}
+        return Plan(ctx.name, (spec,), info)
+
+    return _result(ctx, _run(ctx, plan))
+
+
+def next_version(request: NextVersionRequest) -> str:
+    """The version ``register`` would give ``name`` now (with ``bump``, default patch)."""
+    if request.bump and request.bump not in BUMPS:
+        raise UsageError(f"unknown bump {request.bump!r}", hint="use major, minor or patch")
+    root = gitio.repo_root(request.repo.resolve())
+    state = load_state(root, request.remote)
+    return state.next_version(check_name(request.name), request.bump)
