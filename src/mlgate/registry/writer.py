@@ -27,6 +27,8 @@ from mlgate.registry.state import RegistryState
 
 DEFAULT_ATTEMPTS = 10
 _RETRYABLE = ("already exists", "fetch first", "stale info", "non-fast-forward", "atomic push")
+# A remote refusing because another push holds the ref's lock right now: also a lost race.
+_TRANSIENT = ("failed to update ref", "failed to lock", "cannot lock ref", "incorrect old value")
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,7 @@ def _push(root: Path, remote: str, refs: list[str]) -> None:
     rejected = [s for s in statuses if s[0] == "!"]
     if result.ok and statuses and not rejected:
         return
-    lost = any(key in s[2] for s in rejected for key in _RETRYABLE)
-    if rejected and lost and all("[rejected]" in s[2] for s in rejected):
+    if rejected and all(_lost_race(s[2]) for s in rejected):
         raise _Lost
     reasons = [f"{s[1].split(':')[0]}: {s[2]}" for s in rejected]
     error = proc.process_error(result, f"git push {remote}")
@@ -140,6 +141,14 @@ def _push(root: Path, remote: str, refs: list[str]) -> None:
         "the local tag was removed, so nothing is out of sync",
         details=reasons + error.details,
     )
+
+
+def _lost_race(summary: str) -> bool:
+    if "[rejected]" in summary:
+        return any(key in summary for key in _RETRYABLE)
+    if "[remote rejected]" in summary:
+        return any(key in summary for key in (*_TRANSIENT, "atomic push"))
+    return False
 
 
 def _tag_error(result: proc.Completed, name: str, sign: bool) -> ExternalError:
