@@ -27,17 +27,20 @@ def test_register_promote_rollback(repo: Path) -> None:
     first = git(repo, "rev-parse", "HEAD")
     out = mlgate_json(repo, "registry", "register", "churn")
     assert (out["tag"], out["version"], out["commit"]) == ("churn@v0.0.1", "v0.0.1", first)
-    assert out["payload"]["commit"] == first and out["payload"]["event"] == "register"
+    assert out["payload"]["commit"] == first
+    assert out["payload"]["event"] == "register"
     assert mlgate_json(repo, "registry", "assign", "churn", "v0.0.1", "staging")["tag"] == (
         "churn#staging#1"
     )
     assert mlgate_json(repo, "registry", "assign", "churn", "v0.0.1", "prod")["counter"] == 2
     second = commit(repo, "retrained")
     out = mlgate_json(repo, "registry", "register", "churn", "--bump", "minor", "-m", "retrained")
-    assert out["version"] == "v0.1.0" and out["commit"] == second
+    assert out["version"] == "v0.1.0"
+    assert out["commit"] == second
     mlgate(repo, "registry", "assign", "churn", "v0.1.0", "staging")
     promoted = mlgate_json(repo, "registry", "assign", "churn", "v0.1.0", "prod")
-    assert promoted["previous"] == "v0.0.1" and promoted["holder"] == "v0.1.0"
+    assert promoted["previous"] == "v0.0.1"
+    assert promoted["holder"] == "v0.1.0"
 
     back = mlgate_json(repo, "registry", "rollback", "churn", "prod")
     assert (back["event"], back["version"], back["previous"]) == ("rollback", "v0.0.1", "v0.1.0")
@@ -78,7 +81,8 @@ def test_register_promote_rollback(repo: Path) -> None:
     stamps = [e["timestamp"] for e in history["events"]]
     assert stamps == sorted(set(stamps))
     text = mlgate(repo, "registry", "show").stdout
-    assert "churn" in text and "v0.0.1" in text
+    assert "churn" in text
+    assert "v0.0.1" in text
     assert "churn#prod#5" in mlgate(repo, "registry", "history").stdout
 
 
@@ -86,9 +90,11 @@ def test_tag_message_is_a_line_then_the_payload(repo: Path) -> None:
     mlgate(repo, "registry", "register", "churn", "--version", "v1.0.0")
     message = git(repo, "tag", "--list", "--format=%(contents)", "churn@v1.0.0")
     first, blank, *rest = message.splitlines()
-    assert first == "Register churn v1.0.0" and blank == ""
+    assert first == "Register churn v1.0.0"
+    assert blank == ""
     payload = json.loads("\n".join(rest))
-    assert payload["model"] == "churn" and payload["version"] == "v1.0.0"
+    assert payload["model"] == "churn"
+    assert payload["version"] == "v1.0.0"
     assert git(repo, "cat-file", "-t", "churn@v1.0.0") == "tag"
 
 
@@ -121,7 +127,9 @@ def test_check_ref_writes_step_outputs(repo: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("GITHUB_REF", "refs/tags/churn@v0.0.1")
     mlgate(repo, "registry", "check-ref")
     text = output.read_text()
-    assert "event<<" in text and "\nregister\n" in text and "\nv0.0.1\n" in text
+    assert "event<<" in text
+    assert "\nregister\n" in text
+    assert "\nv0.0.1\n" in text
 
 
 def test_unassign_deregister_deprecate(repo: Path) -> None:
@@ -153,7 +161,8 @@ def test_assign_is_idempotent_unless_forced(repo: Path) -> None:
     mlgate(repo, "registry", "register", "churn")
     mlgate(repo, "registry", "assign", "churn", "v0.0.1", "prod")
     again = mlgate_json(repo, "registry", "assign", "churn", "v0.0.1", "prod")
-    assert again["created"] is False and again["tag"] == "churn#prod#1"
+    assert again["created"] is False
+    assert again["tag"] == "churn#prod#1"
     forced = mlgate_json(repo, "registry", "assign", "churn", "v0.0.1", "prod", "--force")
     assert forced["tag"] == "churn#prod#2"
 
@@ -256,7 +265,8 @@ def test_corrupted_payload_in_a_hand_made_tag(repo: Path) -> None:
 def test_gto_style_plain_messages_are_fine(repo: Path) -> None:
     git(repo, "tag", "-a", "-m", "Registering artifact churn version v0.0.1", "churn@v0.0.1")
     resolved = mlgate_json(repo, "registry", "resolve", "churn@latest")
-    assert resolved["version"] == "v0.0.1" and resolved["payload"] is None
+    assert resolved["version"] == "v0.0.1"
+    assert resolved["payload"] is None
 
 
 def test_lightweight_tags_are_reported_with_the_fix(repo: Path) -> None:
@@ -264,10 +274,12 @@ def test_lightweight_tags_are_reported_with_the_fix(repo: Path) -> None:
     git(repo, "tag", "churn#prod#1")  # what a shallow CI checkout can leave behind
     data = mlgate_json(repo, "registry", "show")
     problem = data["problems"][0]
-    assert problem["kind"] == "lightweight" and "git fetch --tags --force" in problem["hint"]
+    assert problem["kind"] == "lightweight"
+    assert "git fetch --tags --force" in problem["hint"]
     assert data["models"][0]["stages"] == {}
     result = mlgate(repo, "registry", "check-ref", "churn#prod#1", expect=2)
-    assert "lightweight" in result.stderr and "git fetch --tags --force" in result.stderr
+    assert "lightweight" in result.stderr
+    assert "git fetch --tags --force" in result.stderr
     # The lightweight tag still occupies its name: the next assignment skips to #2.
     assert mlgate_json(repo, "registry", "assign", "churn", "v0.0.1", "prod")["counter"] == 2
 
@@ -339,7 +351,8 @@ def test_register_records_committed_evidence(repo: Path) -> None:
     write_config(repo)
     out = mlgate_json(repo, "registry", "register", "churn")
     record = out["payload"]["model_file"]
-    assert record["path"] == "models/churn/model.txt" and record["size"] == len("weights\n")
+    assert record["path"] == "models/churn/model.txt"
+    assert record["size"] == len("weights\n")
     # Changing the working tree does not change what the registered commit holds.
     (repo / "models" / "churn" / "model.txt").write_text("tampered\n")
     resolved = mlgate_json(repo, "registry", "resolve", "churn@v0.0.1")

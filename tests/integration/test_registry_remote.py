@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from mlgate import gitio
 from tests.integration.registry_support import (
     bare_remote,
     clone,
@@ -37,7 +36,8 @@ def origin(tmp_path: Path) -> Path:
 def test_push_and_read_from_another_clone(origin: Path, tmp_path: Path) -> None:
     alice = clone(origin, tmp_path / "alice")
     out = mlgate_json(alice, "registry", "register", "churn", "--push")
-    assert out["pushed"] and out["remote"] == "origin"
+    assert out["pushed"]
+    assert out["remote"] == "origin"
     mlgate(alice, "registry", "assign", "churn", "v0.0.1", "prod", "--push")
     assert remote_tags(alice) == {"churn@v0.0.1", "churn#prod#1"}
 
@@ -138,7 +138,7 @@ def test_concurrent_writers_against_one_remote(origin: Path, tmp_path: Path) -> 
     assert set(versions.values()) <= set(commits)
 
     # Everyone assigns their own version to staging at once; counters must stay unique.
-    mine = {c: v for c, v in zip(clones, commits, strict=True)}
+    mine = dict(zip(clones, commits, strict=True))
     workers = [
         (c, next(v for v, sha in versions.items() if sha == mine[c]))
         for c in clones

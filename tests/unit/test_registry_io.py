@@ -63,10 +63,16 @@ def test_parse_refs_annotated_lightweight_and_signed() -> None:
     tags = parse_refs(out)
     assert [t.name for t in tags] == ["churn@v1.0.0", "light", "churn#prod#1"]
     first, light, signed = tags
-    assert first.annotated and first.target == C1 and first.timestamp == 1700000000
-    assert first.body.startswith("{") and first.subject == "Register churn v1.0.0"
-    assert not light.annotated and light.target == C1 and light.target_type == "commit"
-    assert signed.signed and not first.signed
+    assert first.annotated
+    assert first.target == C1
+    assert first.timestamp == 1700000000
+    assert first.body.startswith("{")
+    assert first.subject == "Register churn v1.0.0"
+    assert not light.annotated
+    assert light.target == C1
+    assert light.target_type == "commit"
+    assert signed.signed
+    assert not first.signed
 
 
 def test_parse_refs_empty() -> None:

@@ -179,7 +179,7 @@ def test_decode_reports_lightweight_and_malformed_tags() -> None:
     }
     assert [e.tag for e in decoded.events] == ["churn@v1.0.1"]
     assert "git fetch --tags --force" in (decoded.problems[0].hint or "")
-    assert decoded.names == {t for t in kinds} | {"release-7", "churn@v1.0.1"}
+    assert decoded.names == set(kinds) | {"release-7", "churn@v1.0.1"}
 
 
 @pytest.mark.parametrize(
