@@ -112,6 +112,13 @@ def _create_and_push(root: Path, plan: Plan, options: WriteOptions, date: str | 
                 raise _tag_error(result, spec.name, options.sign)
             ref = TAGS + spec.name
             created[ref] = gitio.ref_ids(root, [ref])[0]
+            if (
+                options.sign
+                and not gitio.for_each_ref(root, "%(contents:signature)", [ref]).strip()
+            ):
+                # Some git versions write the tag unsigned (with the error in its message) and
+                # exit 0 when the signing program fails.
+                raise _tag_error(result, spec.name, sign=True, reason="the tag came out unsigned")
         if options.push:
             _push(root, options.remote, list(created))
         done = True
@@ -151,14 +158,17 @@ def _lost_race(summary: str) -> bool:
     return False
 
 
-def _tag_error(result: proc.Completed, name: str, sign: bool) -> ExternalError:
+def _tag_error(
+    result: proc.Completed, name: str, sign: bool, reason: str | None = None
+) -> ExternalError:
     error = proc.process_error(result, "git tag")
     hint = (
         "signing needs a key: set git config user.signingKey (and gpg.format ssh for SSH keys)"
         if sign
         else None
     )
-    return ExternalError(f"git could not create tag {name!r}", hint=hint, details=error.details)
+    message = f"git could not create tag {name!r}" + (f": {reason}" if reason else "")
+    return ExternalError(message, hint=hint, details=error.details)
 
 
 _RAW_DATE = re.compile(r"^@?(\d{9,})(?: ([+-]\d{4}))?$")
