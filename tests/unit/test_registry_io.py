@@ -187,11 +187,13 @@ def policy_state() -> tuple[RegistryPolicy, object]:
             C1,
             version="v1.0.0",
             timestamp=1,
-            payload={
-                "model": "churn",
-                "version": "v1.0.0",
-                "verdicts": {"validation": {"digest": "sha256:" + "0" * 64, "ok": False}},
-            },
+            payload_text=json.dumps(
+                {
+                    "model": "churn",
+                    "version": "v1.0.0",
+                    "verdicts": {"validation": {"digest": "sha256:" + "0" * 64, "ok": False}},
+                }
+            ),
         ),
         Event(Kind.REGISTER, "churn", "churn@v1.0.1", "2" * 40, version="v1.0.1", timestamp=2),
     ]

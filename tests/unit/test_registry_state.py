@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from hypothesis import given
@@ -28,7 +29,7 @@ def ev(tag: str, commit: str, ts: int, payload: dict[str, object] | None = None)
         stage=parsed.stage,
         counter=parsed.counter,
         timestamp=ts,
-        payload=payload,
+        payload_text=json.dumps(payload) if payload is not None else "",
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgate.config.model import Config
-from mlgate.registry.events import Event, Problem
-from mlgate.registry.state import RegistryState
+if TYPE_CHECKING:
+    from mlgate.config.model import Config
+    from mlgate.registry.events import Event, Problem
+    from mlgate.registry.state import RegistryState
 
 BUMPS = ("major", "minor", "patch")
 

@@ -125,7 +125,11 @@ def load_state(root: Path, remote: str | None = None) -> RegistryState:
     decoded = decode(read.tags, checker)
     checker.save(keep=(t.object_id for t in read.tags))
     return build_state(
-        decoded.events, [*read.problems, *decoded.problems], read.occupied, read.source
+        decoded.events,
+        [*read.problems, *decoded.problems],
+        read.occupied,
+        read.source,
+        decoded.parsed,
     )
 
 

@@ -6,19 +6,22 @@ into ``Event`` values (payload parsed and schema-checked) and everything odd int
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from mlgate.registry.grammar import Kind, looks_like_registry_tag, parse_tag
+from mlgate.registry.grammar import Kind, ParsedTag, looks_like_registry_tag, parse_tag
 from mlgate.registry.payload import PayloadChecker, parse_payload
 
 FETCH_HINT = "run 'git fetch --tags --force' to replace them with the annotated tags"
 
 
-@dataclass(frozen=True)
-class RawTag:
-    """One tag as git stores it. ``target`` is the commit an annotated tag points at."""
+class RawTag(NamedTuple):
+    """One tag as git stores it. ``target`` is the commit an annotated tag points at.
+
+    Named tuples, not frozen dataclasses: thousands are made per read, and they are 3x cheaper.
+    """
 
     name: str
     object_type: str  # "tag" for annotated tags; "commit" (etc.) for lightweight ones
@@ -38,8 +41,7 @@ class RawTag:
         return self.object_type == "tag"
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One registry event. For stage events ``version`` is filled in by the replay (by commit)."""
 
     kind: Kind
@@ -54,10 +56,15 @@ class Event:
     tagger: str = ""
     tagger_email: str = ""
     summary: str = ""
-    payload: Mapping[str, Any] | None = None
+    payload_text: str = ""  # the checked JSON payload ("" when there is none or it is unusable)
     signed: bool = False
     object_id: str = ""
     payload_error: str | None = None  # why a JSON payload in the message is unusable
+
+    @property
+    def payload(self) -> dict[str, Any] | None:
+        """The payload, parsed on demand (most reads never need it; thousands would cost)."""
+        return json.loads(self.payload_text) if self.payload_text else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,7 +81,7 @@ class Event:
             "tagger_email": self.tagger_email,
             "summary": self.summary,
             "signed": self.signed,
-            "payload": dict(self.payload) if self.payload is not None else None,
+            "payload": self.payload,
             "payload_error": self.payload_error,
         }
 
@@ -109,6 +116,7 @@ class Decoded:
     events: list[Event] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
+    parsed: dict[str, ParsedTag] = field(default_factory=dict)  # every registry-like name
 
 
 def decode(tags: Iterable[RawTag], checker: PayloadChecker | None = None) -> Decoded:
@@ -117,6 +125,8 @@ def decode(tags: Iterable[RawTag], checker: PayloadChecker | None = None) -> Dec
     for raw in tags:
         out.names.add(raw.name)
         parsed = parse_tag(raw.name)
+        if parsed is not None:
+            out.parsed[raw.name] = parsed
         if parsed is None:
             if looks_like_registry_tag(raw.name):
                 out.problems.append(
@@ -152,25 +162,18 @@ def decode(tags: Iterable[RawTag], checker: PayloadChecker | None = None) -> Dec
                 )
             )
             continue
-        payload = None
-        error = None
-        if raw.body.lstrip().startswith("{"):
-            payload, error = parse_payload(raw.body, raw.object_id, checker)
-            if error is None and payload is not None:
-                error = _mismatch(parsed.kind, parsed.name, parsed.version, parsed.stage, payload)
-            if error is not None:
-                out.problems.append(
-                    Problem(
-                        raw.name,
-                        "payload",
-                        f"corrupted payload in the tag message: {error}",
-                        f"inspect it with 'git show {raw.name}'; a hand-made tag can be deleted "
-                        "and recreated with mlgate",
-                        parsed.name,
-                    )
+        text, error = _payload_text(raw, parsed, checker or PayloadChecker())
+        if error is not None:
+            out.problems.append(
+                Problem(
+                    raw.name,
+                    "payload",
+                    f"corrupted payload in the tag message: {error}",
+                    f"inspect it with 'git show {raw.name}'; a hand-made tag can be deleted "
+                    "and recreated with mlgate",
+                    parsed.name,
                 )
-                # The event still counts (GTO reads it too); only its payload is unusable.
-                payload = None
+            )
         out.events.append(
             Event(
                 kind=parsed.kind,
@@ -185,13 +188,34 @@ def decode(tags: Iterable[RawTag], checker: PayloadChecker | None = None) -> Dec
                 tagger=raw.tagger_name,
                 tagger_email=raw.tagger_email.strip("<>"),
                 summary=raw.subject,
-                payload=payload,
+                payload_text=text,
                 signed=raw.signed,
                 object_id=raw.object_id,
                 payload_error=error,
             )
         )
     return out
+
+
+def _payload_text(
+    raw: RawTag, parsed: ParsedTag, checker: PayloadChecker
+) -> tuple[str, str | None]:
+    """The message body if it holds a valid payload that agrees with the tag; else why not.
+
+    The event still counts when its payload is unusable (GTO reads it too); only the payload
+    is left out.
+    """
+    if not raw.body.lstrip().startswith("{"):
+        return "", None  # a plain message (GTO's, or a hand-made tag): no payload
+    if checker.known(raw.object_id):
+        return raw.body, None
+    payload, error = parse_payload(raw.body)
+    if error is None and payload is not None:
+        error = _mismatch(parsed.kind, parsed.name, parsed.version, parsed.stage, payload)
+    if error is not None:
+        return "", error
+    checker.remember(raw.object_id)
+    return raw.body, None
 
 
 def _mismatch(

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import total_ordering
+from functools import lru_cache, total_ordering
+from typing import NamedTuple
 
 from mlgate.errors import UsageError
 
@@ -78,16 +79,7 @@ class SemVer:
 
     @classmethod
     def parse(cls, text: str) -> SemVer:
-        match = _SEMVER_RE.match(text)
-        if not match:
-            raise UsageError(f"invalid version {text!r}", hint=_version_hint(text))
-        return cls(
-            int(match["major"]),
-            int(match["minor"]),
-            int(match["patch"]),
-            match["pre"],
-            match["build"],
-        )
+        return _parse_semver(text)
 
     @staticmethod
     def is_valid(text: str) -> bool:
@@ -136,6 +128,20 @@ class SemVer:
         raise UsageError(f"unknown bump {part!r}", hint="use major, minor or patch")
 
 
+@lru_cache(maxsize=65536)
+def _parse_semver(text: str) -> SemVer:
+    match = _SEMVER_RE.match(text)
+    if not match:
+        raise UsageError(f"invalid version {text!r}", hint=_version_hint(text))
+    return SemVer(
+        int(match["major"]),
+        int(match["minor"]),
+        int(match["patch"]),
+        match["pre"],
+        match["build"],
+    )
+
+
 FIRST_VERSION = SemVer(0, 0, 1)  # what GTO registers first when no version is given
 
 
@@ -145,8 +151,7 @@ def _version_hint(text: str) -> str:
     return "use semantic versioning with a leading 'v', e.g. v1.2.0 or v2.0.0-rc.1"
 
 
-@dataclass(frozen=True)
-class ParsedTag:
+class ParsedTag(NamedTuple):
     """A registry tag name taken apart. ``name`` uses ``dir:name``; ``tag_name`` ``dir=name``."""
 
     tag: str

@@ -56,22 +56,22 @@ class PayloadChecker:
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.path = cache_dir / _CACHE_FILE if cache_dir else None
-        self.known: set[str] = set()
+        self.valid: set[str] = set()
         self.added = False
         if self.path and self.path.is_file():
             try:
-                self.known = set(self.path.read_text("ascii").split())
+                self.valid = set(self.path.read_text("ascii").split())
             except (OSError, UnicodeDecodeError):
-                self.known = set()
+                self.valid = set()
 
-    def errors(self, object_id: str, payload: Any) -> list[str]:
-        if object_id and object_id in self.known:
-            return []
-        errors = schema_errors(payload)
-        if not errors and object_id:
-            self.known.add(object_id)
+    def known(self, object_id: str) -> bool:
+        """Whether the tag object ``object_id`` was checked (and found good) before."""
+        return bool(object_id) and object_id in self.valid
+
+    def remember(self, object_id: str) -> None:
+        if object_id and object_id not in self.valid:
+            self.valid.add(object_id)
             self.added = True
-        return errors
 
     def save(self, keep: Iterable[str] | None = None) -> None:
         """Write the cache back (only ids still present when ``keep`` is given); best effort."""
@@ -80,24 +80,22 @@ class PayloadChecker:
         from mlgate.errors import ExternalError  # noqa: PLC0415
         from mlgate.fsio import atomic_write_text  # noqa: PLC0415
 
-        ids = self.known if keep is None else self.known & set(keep)
+        ids = self.valid if keep is None else self.valid & set(keep)
         try:
             atomic_write_text(self.path, "\n".join(sorted(ids)) + "\n")
         except ExternalError:
             return  # a read-only checkout still reads the registry; it only checks again
 
 
-def parse_payload(
-    body: str, object_id: str = "", checker: PayloadChecker | None = None
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The payload in a message body and None, or None and why it is unusable."""
+def parse_payload(body: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The payload in a message body and None, or None and why it is unusable (schema-checked)."""
     try:
         payload = json.loads(body)
     except ValueError as exc:
         return None, f"not valid JSON ({exc})"
     if not isinstance(payload, dict):
         return None, "the JSON is not an object"
-    errors = (checker or PayloadChecker()).errors(object_id, payload)
+    errors = schema_errors(payload)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return None, errors[0] + more

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import CheckFailed, Location, UsageError
-from mlgate.registry.state import ModelState, VersionState
+
+if TYPE_CHECKING:
+    from mlgate.config.model import Config, ModelConfig
+    from mlgate.registry.state import ModelState, VersionState
 
 DEFAULT_REMOTE = "origin"
 

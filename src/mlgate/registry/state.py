@@ -20,7 +20,7 @@ from typing import Any
 
 from mlgate.errors import UsageError
 from mlgate.registry.events import Event, Problem
-from mlgate.registry.grammar import FIRST_VERSION, Kind, SemVer, parse_tag
+from mlgate.registry.grammar import FIRST_VERSION, Kind, ParsedTag, SemVer, parse_tag
 
 # GTO's priorities: the order of events that share a timestamp.
 _PRIORITY = {
@@ -268,8 +268,12 @@ def build_state(
     problems: Iterable[Problem] = (),
     tag_names: Iterable[str] = (),
     source: str = "local",
+    parsed: Mapping[str, ParsedTag] | None = None,
 ) -> RegistryState:
-    """Replay every model's events into a ``RegistryState`` (one pass per model)."""
+    """Replay every model's events into a ``RegistryState`` (one pass per model).
+
+    ``tag_names`` are all names a new tag must not take; ``parsed`` those already parsed.
+    """
     by_model: dict[str, list[Event]] = {}
     for event in events:
         by_model.setdefault(event.name, []).append(event)
@@ -277,14 +281,15 @@ def build_state(
     found = list(problems)
     occupied: dict[str, set[str]] = {}
     counters: dict[str, int] = {}
+    known = parsed or {}
     for tag in names:
-        parsed = parse_tag(tag)
-        if parsed is None:
+        taken = known.get(tag) or parse_tag(tag)
+        if taken is None:
             continue
-        if parsed.version:
-            occupied.setdefault(parsed.name, set()).add(parsed.version)
-        if parsed.counter:
-            counters[parsed.name] = max(counters.get(parsed.name, 0), parsed.counter)
+        if taken.version:
+            occupied.setdefault(taken.name, set()).add(taken.version)
+        if taken.counter:
+            counters[taken.name] = max(counters.get(taken.name, 0), taken.counter)
     models = {
         name: _replay(name, evs, found, occupied.get(name, set()), counters.get(name, 0))
         for name, evs in sorted(by_model.items())
@@ -446,9 +451,7 @@ def _version_for(
 
 
 def _with_version(event: Event, version: str) -> Event:
-    from dataclasses import replace  # noqa: PLC0415
-
-    return replace(event, version=version)
+    return event._replace(version=version)
 
 
 def _semver_then_text(version: str) -> tuple[object, ...]:
