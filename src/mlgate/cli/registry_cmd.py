@@ -299,6 +299,42 @@ def stages(name: str | None, remote: str | None, config_path: str | None, as_jso
     return _emit(core.stages(request), as_json, render.stages)
 
 
+@registry.command()
+@click.argument("name")
+@click.argument("version")
+@click.option(
+    "--verdict",
+    "verdicts",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verdict file to attach (repeatable).",
+)
+@remote_option
+@config_option
+@json_option
+def release(
+    name: str,
+    version: str,
+    verdicts: tuple[Path, ...],
+    remote: str | None,
+    config_path: str | None,
+    as_json: bool,
+) -> int:
+    """Create or update the GitHub Release of a registered VERSION (idempotent)."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    request = core.ReleaseVersionRequest(
+        name=name,
+        version=version,
+        repo=Path.cwd(),
+        config=_config(config_path),
+        remote=remote,
+        verdicts=verdicts,
+    )
+    return _emit(core.release_version(request), as_json, render.write)
+
+
 @registry.command("next-version")
 @click.argument("name")
 @click.option("--bump", type=click.Choice(["major", "minor", "patch"]), default=None)

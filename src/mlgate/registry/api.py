@@ -68,6 +68,18 @@ class RollbackRequest(WriteRequest):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReleaseVersionRequest:
+    """(Re)make the GitHub Release of a registered version."""
+
+    name: str
+    version: str
+    repo: Path = Path()
+    config: Config | None = None
+    remote: str | None = None
+    verdicts: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class NextVersionRequest:
     name: str
     bump: str | None = None

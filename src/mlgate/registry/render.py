@@ -83,6 +83,8 @@ def history(result: HistoryResult) -> str:
 
 
 def write(result: WriteResult) -> str:
+    if result.event == "release" and result.release:
+        return f"{result.name} {result.version}: GitHub Release {result.release.get('html_url')}"
     if not result.created:
         return "\n".join(result.notes) or "nothing to do"
     what = {

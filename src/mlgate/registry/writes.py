@@ -7,12 +7,12 @@ re-checks everything on each attempt, so a retry after a lost race never writes 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mlgate import gitio
-from mlgate.errors import UsageError
+from mlgate.errors import ConfigError, UsageError
 from mlgate.registry import evidence
 from mlgate.registry.api import (
     BUMPS,
@@ -21,6 +21,7 @@ from mlgate.registry.api import (
     DeregisterRequest,
     NextVersionRequest,
     RegisterRequest,
+    ReleaseVersionRequest,
     RollbackRequest,
     UnassignRequest,
     WriteRequest,
@@ -206,11 +207,20 @@ def register(request: RegisterRequest) -> WriteResult:
     written = _run(ctx, plan)
     result = _result(ctx, written)
     if request.release:
-        from mlgate.registry.release import release_for  # noqa: PLC0415
+        from mlgate.registry.release import ReleaseRequest, ensure_version_release  # noqa: PLC0415
 
-        release = release_for(ctx.root, request, result)
-        from dataclasses import replace  # noqa: PLC0415
-
+        release = ensure_version_release(
+            ctx.root,
+            request.config,
+            ReleaseRequest(
+                name=ctx.name,
+                version=str(result.version),
+                tag=str(result.tag),
+                commit=str(result.commit),
+                payload=result.payload,
+                verdicts=request.verdicts,
+            ),
+        )
         result = replace(result, release=release)
     return result
 
@@ -361,10 +371,7 @@ def rollback(request: RollbackRequest) -> WriteResult:
             summary=summary,
         )
 
-    result = _result(ctx, _run(ctx, plan))
-    from dataclasses import replace  # noqa: PLC0415
-
-    return replace(result, event="rollback")
+    return replace(_result(ctx, _run(ctx, plan)), event="rollback")
 
 
 def deregister(request: DeregisterRequest) -> WriteResult:
@@ -412,6 +419,38 @@ def deprecate(request: DeprecateRequest) -> WriteResult:
         return Plan(ctx.name, (spec,), info)
 
     return _result(ctx, _run(ctx, plan))
+
+
+def release_version(request: ReleaseVersionRequest) -> WriteResult:
+    """Create or update the GitHub Release of an existing registration (idempotent)."""
+    from mlgate.registry.release import ReleaseRequest, ensure_version_release  # noqa: PLC0415
+
+    root = gitio.repo_root(request.repo.resolve())
+    name = check_name(request.name)
+    state = load_state(root, request.remote)
+    model = state.model(name)
+    version = _live_version(model, request.version)
+    reg = version.registration
+    if reg is None:
+        raise UsageError(f"{name} {request.version} has no registration tag")
+    if reg.payload_error:
+        raise ConfigError(f"registry tag {reg.tag} has a corrupted payload: {reg.payload_error}")
+    payload = reg.payload or {"model": name, "version": version.version}
+    made = ensure_version_release(
+        root,
+        request.config,
+        ReleaseRequest(name, version.version, reg.tag, version.commit, payload, request.verdicts),
+    )
+    return WriteResult(
+        event="release",
+        name=name,
+        tag=reg.tag,
+        commit=version.commit,
+        version=version.version,
+        created=False,
+        payload=payload,
+        release=made,
+    )
 
 
 def next_version(request: NextVersionRequest) -> str:
