@@ -357,3 +357,26 @@ def test_register_records_committed_evidence(repo: Path) -> None:
     (repo / "models" / "churn" / "model.txt").write_text("tampered\n")
     resolved = mlgate_json(repo, "registry", "resolve", "churn@v0.0.1")
     assert Path(resolved["model_file"]).read_text() == "weights\n"
+
+
+def test_reading_leaves_the_work_tree_clean(repo: Path) -> None:
+    mlgate(repo, "registry", "register", "churn")
+    mlgate(repo, "registry", "show")
+    assert (repo / ".mlgate" / "cache" / "registry" / "valid-payloads.txt").is_file()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_registry_help_stays_light(repo: Path) -> None:
+    from mlgate import proc
+
+    code = (
+        "import sys\n"
+        "from mlgate.cli.main import main\n"
+        "rc = main(['registry', 'show', '--help'])\n"
+        "heavy = [m for m in ('pandas', 'numpy', 'sklearn', 'jsonschema', 'requests')"
+        " if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    import sys
+
+    assert proc.run([sys.executable, "-c", code], cwd=repo).stdout.strip().endswith("[]")

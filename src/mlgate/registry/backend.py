@@ -123,7 +123,9 @@ def load_state(root: Path, remote: str | None = None) -> RegistryState:
     read = read_tags(root, remote)
     checker = PayloadChecker(paths.cache_dir(root) / "registry")
     decoded = decode(read.tags, checker)
-    checker.save(keep=(t.object_id for t in read.tags))
+    if checker.added:
+        checker.save(keep=(t.object_id for t in read.tags))
+        ignore_cache(root)
     return build_state(
         decoded.events,
         [*read.problems, *decoded.problems],
@@ -131,6 +133,19 @@ def load_state(root: Path, remote: str | None = None) -> RegistryState:
         read.source,
         decoded.parsed,
     )
+
+
+def ignore_cache(root: Path) -> None:
+    """Make git ignore ``.mlgate/cache`` wherever it is created (as pytest does for its cache),
+    so reading a registry never leaves untracked files in a user's work tree."""
+    marker = paths.cache_dir(root) / ".gitignore"
+    if marker.exists():
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("# created by mlgate: caches are local, never committed\n*\n")
+    except OSError:
+        return  # read-only checkout: the cache is optional
 
 
 def verify_tags(root: Path, tags: Sequence[str]) -> None:

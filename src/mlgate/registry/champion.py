@@ -15,7 +15,7 @@ from typing import Any
 from mlgate import gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, UsageError
-from mlgate.registry.backend import load_state, verify_tags
+from mlgate.registry.backend import ignore_cache, load_state, verify_tags
 from mlgate.registry.events import FETCH_HINT
 from mlgate.registry.grammar import SemVer, check_stage
 from mlgate.registry.policy import policy_for
@@ -104,7 +104,9 @@ def extract_model_file(root: Path, model: ModelConfig, version: VersionState) ->
         )
     from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
 
-    return atomic_write_bytes(target, data)
+    written = atomic_write_bytes(target, data)
+    ignore_cache(root)
+    return written
 
 
 def _sha256(data: bytes) -> str:

@@ -122,7 +122,9 @@ def policy_for(config: Config | None, name: str) -> RegistryPolicy:
     model = find_model(config, name)
     if config is None or model is None:
         return RegistryPolicy()
-    where = config.locate(model, "registry") if model.registry else config.locate(model)
+    # Errors point at the stages line when there is one: that is where a fix goes.
+    keys = ("registry", "stages") if "stages" in model.registry else ("registry",)
+    where = config.locate(model, *keys) if model.registry else config.locate(model)
     return RegistryPolicy.parse(model.registry, where)
 
 
