@@ -219,7 +219,7 @@ def main() -> int:
     parser.add_argument("--gto-venv", default=os.environ.get("GTO_VENV"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/registry.json"))
     args = parser.parse_args()
-    gto = Path(args.gto_venv, "bin", "gto") if args.gto_venv else None
+    gto = Path(args.gto_venv, "bin", "gto").resolve() if args.gto_venv else None
     if gto is not None and not gto.exists():
         parser.error(f"no gto in {args.gto_venv}")
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -118,9 +118,10 @@ def resolve_commit(cwd: Path, rev: str) -> str | None:
     return result.stdout.strip() or None if result.ok else None
 
 
-def ls_remote_tags(cwd: Path, remote: str) -> dict[str, str]:
+def ls_remote_tags(cwd: Path, remote: str, patterns: Sequence[str] = ()) -> dict[str, str]:
     """Tag name -> object id on ``remote`` (``git ls-remote --tags``; peeled lines skipped)."""
-    result = git(["ls-remote", "--tags", "--", remote], cwd, check=False, timeout=120)
+    args = ["ls-remote", "--tags", "--", remote, *patterns]
+    result = git(args, cwd, check=False, timeout=120)
     if not result.ok:
         raise ExternalError(
             f"cannot list the tags of remote {remote!r}",

@@ -380,3 +380,12 @@ def test_registry_help_stays_light(repo: Path) -> None:
     import sys
 
     assert proc.run([sys.executable, "-c", code], cwd=repo).stdout.strip().endswith("[]")
+
+
+def test_one_model_reads_still_suggest_names(repo: Path) -> None:
+    mlgate(repo, "registry", "register", "churn")
+    mlgate(repo, "registry", "assign", "churn", "v0.0.1", "env/prod")  # '/' in a stage name
+    assert mlgate_json(repo, "registry", "resolve", "churn#env/prod")["version"] == "v0.0.1"
+    assert mlgate_json(repo, "registry", "assign", "churn", "v0.0.1", "qa")["counter"] == 2
+    typo = mlgate(repo, "registry", "resolve", "churm#prod", expect=2)
+    assert "did you mean 'churn'?" in typo.stderr

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mlgate import gitio, paths
 from mlgate.errors import CheckFailed, UsageError
 from mlgate.registry.events import Problem, RawTag, decode
+from mlgate.registry.grammar import parse_tag, to_tag_name
 from mlgate.registry.payload import PayloadChecker
 from mlgate.registry.state import RegistryState, build_state
 
@@ -67,8 +68,16 @@ def parse_refs(output: str) -> list[RawTag]:
     return tags
 
 
-def read_local_tags(root: Path) -> list[RawTag]:
-    return parse_refs(gitio.for_each_ref(root, FORMAT, ["refs/tags"]))
+def model_patterns(name: str | None) -> list[str]:
+    """Ref patterns for one model's tags (``*`` stops at '/', stage names may hold one)."""
+    if name is None:
+        return ["refs/tags"]
+    base = TAGS + to_tag_name(name)
+    return [f"{base}@*", f"{base}#*", f"{base}#*/**"]
+
+
+def read_local_tags(root: Path, name: str | None = None) -> list[RawTag]:
+    return parse_refs(gitio.for_each_ref(root, FORMAT, model_patterns(name)))
 
 
 @dataclass(frozen=True)
@@ -81,12 +90,16 @@ class TagsRead:
     source: str
 
 
-def read_tags(root: Path, remote: str | None = None) -> TagsRead:
-    """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here."""
-    local = read_local_tags(root)
+def read_tags(root: Path, remote: str | None = None, name: str | None = None) -> TagsRead:
+    """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here.
+
+    With ``name``, only that model's tags (a model's state depends on its own events only).
+    """
+    local = read_local_tags(root, name)
     if remote is None:
         return TagsRead(local, frozenset(t.name for t in local), [], "local")
-    listing = gitio.ls_remote_tags(root, remote)
+    patterns = model_patterns(name) if name is not None else []
+    listing = gitio.ls_remote_tags(root, remote, patterns)
     by_name = {t.name: t for t in local}
     diverged = [n for n, oid in listing.items() if n in by_name and by_name[n].object_id != oid]
     if diverged:
@@ -107,7 +120,7 @@ def read_tags(root: Path, remote: str | None = None) -> TagsRead:
             else [f"{TAGS}{n}:{TAGS}{n}" for n in missing]
         )
         gitio.fetch_refspecs(root, remote, refspecs)
-        local = read_local_tags(root)
+        local = read_local_tags(root, name)
         by_name = {t.name: t for t in local}
     tags = [by_name[n] for n in listing if n in by_name]
     problems = [
@@ -118,21 +131,32 @@ def read_tags(root: Path, remote: str | None = None) -> TagsRead:
     return TagsRead(tags, frozenset(listing) | frozenset(by_name), problems, f"remote {remote}")
 
 
-def load_state(root: Path, remote: str | None = None) -> RegistryState:
-    """The registry state of the repository at ``root`` (or of its ``remote``)."""
-    read = read_tags(root, remote)
+def load_state(root: Path, remote: str | None = None, name: str | None = None) -> RegistryState:
+    """The registry state of the repository at ``root`` (or of its ``remote``); with ``name``,
+    only that model's tags are read."""
+    read = read_tags(root, remote, name)
     checker = PayloadChecker(paths.cache_dir(root) / "registry")
     decoded = decode(read.tags, checker)
     if checker.added:
-        checker.save(keep=(t.object_id for t in read.tags))
+        # A full read knows every live tag, so it also drops ids of deleted ones.
+        checker.save(keep=(t.object_id for t in read.tags) if name is None else None)
         ignore_cache(root)
-    return build_state(
+    state = build_state(
         decoded.events,
         [*read.problems, *decoded.problems],
         read.occupied,
         read.source,
         decoded.parsed,
     )
+    if name is None:
+        return state
+    return replace(state, all_models=lambda: model_names(root))
+
+
+def model_names(root: Path) -> list[str]:
+    """Every model name among local registry tags (names only: a cheap listing)."""
+    listing = gitio.for_each_ref(root, "%(refname:strip=2)", ["refs/tags"]).split()
+    return sorted({p.name for p in map(parse_tag, listing) if p is not None})
 
 
 def ignore_cache(root: Path) -> None:

@@ -39,7 +39,7 @@ def resolve_champion(config: Config, model: ModelConfig, ref: str) -> Champion |
     if stage is not None:
         policy.check_stage(stage)
     root = gitio.repo_root(config.root)
-    state = load_state(root)
+    state = load_state(root, None, model.name)
     light = [p for p in state.problems_for(model.name) if p.kind == "lightweight"]
     found = state.get(model.name)
     if light and found is None:

@@ -31,14 +31,15 @@ def _root(request: ReadRequest) -> Path:
     return gitio.repo_root(request.repo.resolve())
 
 
-def _state(request: ReadRequest) -> tuple[Path, RegistryState]:
+def _state(request: ReadRequest, name: str | None = None) -> tuple[Path, RegistryState]:
+    """The state (of one model's tags only when ``name`` is given: all its state needs)."""
     root = _root(request)
-    return root, load_state(root, request.remote)
+    return root, load_state(root, request.remote, check_name(name) if name else None)
 
 
 def show(request: ShowRequest) -> ShowResult:
     """The registry (or one model): latest version and stage holders, plus any problems."""
-    root, state = _state(request)
+    root, state = _state(request, request.name)
     models = [state.model(request.name)] if request.name else list(state.models.values())
     stages: dict[str, tuple[str, ...]] = {}
     to_verify: list[str] = []
@@ -62,7 +63,7 @@ def _relied_on(model: ModelState) -> list[str]:
 
 def history(request: HistoryRequest) -> HistoryResult:
     """Every event in replay order (one model's, or all models' merged by time)."""
-    _, state = _state(request)
+    _, state = _state(request, request.name)
     if request.name:
         model = state.model(request.name)
         events: tuple[Event, ...] = model.events
@@ -77,8 +78,8 @@ def history(request: HistoryRequest) -> HistoryResult:
 
 def resolve(request: ResolveRequest) -> Resolution:
     """``NAME#STAGE``, ``NAME@latest`` or ``NAME@vX.Y.Z`` -> version, commit, payload, model."""
-    root, state = _state(request)
     ref = parse_ref(request.ref)
+    root, state = _state(request, ref.name)
     model = state.model(ref.name)
     version, stage_tag = pick_version(model, ref.stage, ref.version, latest=ref.latest)
     if version is None:
@@ -162,7 +163,7 @@ def check_ref(request: CheckRefRequest) -> RefInfo:
     parsed = parse_tag(tag)
     if parsed is None:
         return RefInfo(ref=request.ref, registry=False)
-    _, state = _state(request)
+    _, state = _state(request, parsed.name)
     problem = next((p for p in state.problems if p.tag == tag), None)
     if problem is not None and problem.kind == "lightweight":
         raise UsageError(f"registry tag {tag} is lightweight here", hint=FETCH_HINT)
@@ -191,7 +192,7 @@ def check_ref(request: CheckRefRequest) -> RefInfo:
 
 def stages(request: StagesRequest) -> StagesResult:
     """Allowed stages (policy) and stages in use (tags), per model."""
-    _, state = _state(request)
+    _, state = _state(request, request.name)
     names: list[str] = []
     if request.name:
         names = [check_name(request.name)]

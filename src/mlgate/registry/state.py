@@ -179,6 +179,8 @@ class RegistryState:
     problems: tuple[Problem, ...] = ()
     tag_names: frozenset[str] = frozenset()
     source: str = "local"
+    # For a read of one model's tags: how to list every model, for "did you mean" hints.
+    all_models: Callable[[], Iterable[str]] | None = field(default=None, compare=False)
 
     def get(self, name: str) -> ModelState | None:
         from mlgate.registry.grammar import from_tag_name  # noqa: PLC0415
@@ -190,7 +192,8 @@ class RegistryState:
         found = self.get(name)
         if found is not None:
             return found
-        close = difflib.get_close_matches(name, list(self.models), n=1, cutoff=0.6)
+        known = list(self.all_models()) if self.all_models else list(self.models)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = (
             f"did you mean {close[0]!r}?"
             if close

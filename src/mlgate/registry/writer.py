@@ -55,6 +55,7 @@ class WriteOptions:
     remote: str = "origin"
     sign: bool = False
     attempts: int = DEFAULT_ATTEMPTS
+    model: str | None = None  # read only this model's tags (all a write of it depends on)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def write(
     """Plan and create tags, retrying lost races up to ``options.attempts`` times."""
     chance = rng or random.Random()  # noqa: S311 - jitter, not cryptography
     for attempt in range(1, options.attempts + 1):
-        state = load_state(root, options.remote if options.push else None)
+        state = load_state(root, options.remote if options.push else None, options.model)
         plan = planner(state)
         if not plan.tags:
             return Written(plan, state, attempt, pushed=False)

@@ -65,6 +65,7 @@ def _context(request: WriteRequest) -> _Context:
         remote=request.remote or policy.remote,
         sign=policy.sign if request.sign is None else request.sign,
         attempts=request.attempts or DEFAULT_ATTEMPTS,
+        model=name,
     )
     return _Context(root, name, policy, options, evidence.actor_name(root))
 
@@ -427,7 +428,7 @@ def release_version(request: ReleaseVersionRequest) -> WriteResult:
 
     root = gitio.repo_root(request.repo.resolve())
     name = check_name(request.name)
-    state = load_state(root, request.remote)
+    state = load_state(root, request.remote, name)
     model = state.model(name)
     version = _live_version(model, request.version)
     reg = version.registration
@@ -458,5 +459,5 @@ def next_version(request: NextVersionRequest) -> str:
     if request.bump and request.bump not in BUMPS:
         raise UsageError(f"unknown bump {request.bump!r}", hint="use major, minor or patch")
     root = gitio.repo_root(request.repo.resolve())
-    state = load_state(root, request.remote)
-    return state.next_version(check_name(request.name), request.bump)
+    name = check_name(request.name)
+    return load_state(root, request.remote, name).next_version(name, request.bump)
