@@ -1,7 +1,7 @@
 """Benchmark: mlgate's registry against GTO on the same repositories, in the same run.
 
 Builds repositories with 100 / 1,000 / 5,000 annotated registry tags over 50 models (one
-``git fast-import`` per repository, not one process per tag), then times ``registry show``,
+``git fast-import`` per repository, not one process per tag; refs packed as in a clone), then times ``registry show``,
 ``history``, ``resolve`` and ``register`` for mlgate and ``gto show`` / ``history`` /
 ``show NAME#STAGE`` / ``register`` for GTO, alternating the two tools, and reports medians and
 ratios. GTO runs from its own virtual environment (``--gto-venv`` or ``GTO_VENV``).
@@ -115,6 +115,7 @@ def build(repo: Path, tags: int, free: int) -> list[str]:
     marks = repo / ".git" / "bench-marks"
     git(repo, "fast-import", "--quiet", f"--export-marks={marks}", stdin="".join(stream.parts))
     git(repo, "reset", "--quiet", "--hard", "main")
+    git(repo, "pack-refs", "--all")  # tags as a clone has them (packed), for both tools
     table = dict(line.split() for line in marks.read_text().splitlines())
     if len(git(repo, "tag", "--list").split()) != tags:
         raise RuntimeError("fast-import did not create every tag")
