@@ -2,10 +2,9 @@
 
 Builds repositories with 100 / 1,000 / 5,000 annotated registry tags over 50 models (one
 ``git fast-import`` per repository, not one process per tag; refs packed as in a clone), then
-times ``registry show``, ``history``, ``resolve`` and ``register`` for mlgate and ``gto show`` /
-``history`` /
-``show NAME#STAGE`` / ``register`` for GTO, alternating the two tools, and reports medians and
-ratios. GTO runs from its own virtual environment (``--gto-venv`` or ``GTO_VENV``).
+times ``registry show``, ``history``, ``resolve`` and ``register`` for mlgate and ``gto show``,
+``history``, ``show NAME#STAGE`` and ``register`` for GTO, alternating the two tools, and reports
+medians and ratios. GTO runs from its own virtual environment (``--gto-venv`` or ``GTO_VENV``).
 
     python bench/registry.py [--sizes 100,1000,5000] [--reps 3] [--out bench/results/registry.json]
 """
