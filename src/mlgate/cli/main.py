@@ -18,6 +18,11 @@ COMMANDS: dict[str, str] = {
     "init": "mlgate.cli.init_cmd:init",
     "schema": "mlgate.cli.config_cmd:schema",
     "config": "mlgate.cli.config_cmd:config",
+    "lock": "mlgate.cli.repro_cmd:lock",
+    "repro": "mlgate.cli.repro_cmd:repro",
+    "train": "mlgate.cli.repro_cmd:train",
+    "validate": "mlgate.cli.gates_cmd:validate",
+    "drift": "mlgate.cli.gates_cmd:drift",
     "registry": "mlgate.cli.registry_cmd:registry",
 }
 
