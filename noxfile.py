@@ -197,7 +197,9 @@ class Demo:
         self.git("add", "--all")
         self.git("commit", "--quiet", "--message", "Train the churn model")
         self.git("push", "--quiet", "origin", "main")
-        self.mlgate("registry", "register", "churn", "--version", "v1.0.0", "--push")
+        out = self.project / ".mlgate" / "out" / "churn"
+        evidence = [f"--verdict={out / kind}.json" for kind in ("repro", "validation")]
+        self.mlgate("registry", "register", "churn", "--version", "v1.0.0", *evidence, "--push")
         self.mlgate("registry", "assign", "churn", "v1.0.0", "staging", "--push")
         self.mlgate("registry", "assign", "churn", "v1.0.0", "prod", "--push")
 
