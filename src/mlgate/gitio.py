@@ -211,3 +211,24 @@ def committer_ident(cwd: Path) -> str:
 def has_path(cwd: Path, rev: str, path: str) -> bool:
     """Whether ``path`` exists in commit ``rev`` (``git cat-file -e``)."""
     return git(["cat-file", "-e", f"{rev}:{path}"], cwd, check=False).ok
+
+
+def common_dir(root: Path) -> Path | None:
+    """The repository's git directory shared by all its worktrees, found without running git
+    (``.git`` folder, or the ``gitdir:`` file of a worktree or submodule); None if unknown."""
+    dotgit = root / ".git"
+    if dotgit.is_dir():
+        return dotgit
+    try:
+        text = dotgit.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    gitdir = Path(text[len("gitdir:") :].strip())
+    gitdir = gitdir if gitdir.is_absolute() else (root / gitdir).resolve()
+    try:
+        common = (gitdir / "commondir").read_text("utf-8").strip()
+    except OSError:
+        return gitdir
+    return (gitdir / common).resolve()

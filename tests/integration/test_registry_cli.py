@@ -360,10 +360,15 @@ def test_register_records_committed_evidence(repo: Path) -> None:
 
 
 def test_reading_leaves_the_work_tree_clean(repo: Path) -> None:
+    write_config(repo)
     mlgate(repo, "registry", "register", "churn")
     mlgate(repo, "registry", "show")
-    assert (repo / ".mlgate" / "cache" / "registry" / "valid-payloads.txt").is_file()
+    # Checked payloads are remembered in the git directory, where no commit can plant them.
+    assert (repo / ".git" / "mlgate" / "registry" / "valid-payloads.txt").is_file()
     assert git(repo, "status", "--porcelain") == ""
+    resolved = mlgate_json(repo, "registry", "resolve", "churn@latest")
+    assert Path(resolved["model_file"]).is_file()
+    assert git(repo, "status", "--porcelain") == ""  # .mlgate/cache ignores itself
 
 
 def test_registry_help_stays_light(repo: Path) -> None:

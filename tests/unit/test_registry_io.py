@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +232,17 @@ def test_policy_parse_defaults() -> None:
         "remote": "origin",
     }
     assert json.dumps(policy.to_dict())
+
+
+def test_common_dir(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    (plain / ".git").mkdir(parents=True)
+    assert gitio.common_dir(plain) == plain / ".git"
+    main_git = tmp_path / "main" / ".git"
+    (main_git / "worktrees" / "wt").mkdir(parents=True)
+    (main_git / "worktrees" / "wt" / "commondir").write_text("../..\n")
+    worktree = tmp_path / "wt"
+    worktree.mkdir()
+    (worktree / ".git").write_text(f"gitdir: {main_git / 'worktrees' / 'wt'}\n")
+    assert gitio.common_dir(worktree) == main_git.resolve()
+    assert gitio.common_dir(tmp_path / "nowhere") is None

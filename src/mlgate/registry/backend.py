@@ -135,12 +135,11 @@ def load_state(root: Path, remote: str | None = None, name: str | None = None) -
     """The registry state of the repository at ``root`` (or of its ``remote``); with ``name``,
     only that model's tags are read."""
     read = read_tags(root, remote, name)
-    checker = PayloadChecker(paths.cache_dir(root) / "registry")
+    checker = PayloadChecker(payload_cache(root))
     decoded = decode(read.tags, checker)
     if checker.added:
         # A full read knows every live tag, so it also drops ids of deleted ones.
         checker.save(keep=(t.object_id for t in read.tags) if name is None else None)
-        ignore_cache(root)
     state = build_state(
         decoded.events,
         [*read.problems, *decoded.problems],
@@ -151,6 +150,13 @@ def load_state(root: Path, remote: str | None = None, name: str | None = None) -
     if name is None:
         return state
     return replace(state, all_models=lambda: model_names(root))
+
+
+def payload_cache(root: Path) -> Path | None:
+    """Where checked payloads are remembered: inside the git directory, which no commit can
+    reach (a cache in the work tree could be committed by a pull request to skip the checks)."""
+    common = gitio.common_dir(root)
+    return common / "mlgate" / "registry" if common else None
 
 
 def model_names(root: Path) -> list[str]:
