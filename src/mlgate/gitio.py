@@ -232,3 +232,22 @@ def common_dir(root: Path) -> Path | None:
     except OSError:
         return gitdir
     return (gitdir / common).resolve()
+
+
+def changed_files(cwd: Path, base: str, head: str | None = None) -> list[str]:
+    """Files changed since the merge base of ``base`` (one ``git diff --name-only`` call).
+
+    Against ``head`` when given, else against the working tree (so uncommitted edits of tracked
+    files count locally). Renames list both the old and the new path.
+    """
+    args = ["diff", "--name-only", "-z", "--no-renames", "--merge-base", base]
+    if head is not None:
+        args.append(head)
+    result = git([*args, "--"], cwd)
+    return sorted(p for p in result.stdout.split("\0") if p)
+
+
+def merge_base(cwd: Path, a: str, b: str = "HEAD") -> str | None:
+    """The best common ancestor of two commits, or None when they share none (shallow clone)."""
+    result = git(["merge-base", a, b], cwd, check=False)
+    return result.stdout.strip() or None if result.ok else None

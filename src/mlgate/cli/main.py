@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "train": "mlgate.cli.repro_cmd:train",
     "validate": "mlgate.cli.gates_cmd:validate",
     "drift": "mlgate.cli.gates_cmd:drift",
+    "plan": "mlgate.cli.plan_cmd:plan",
+    "check": "mlgate.cli.check_cmd:check",
+    "scan": "mlgate.cli.scan_cmd:scan",
     "registry": "mlgate.cli.registry_cmd:registry",
 }
 
