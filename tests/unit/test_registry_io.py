@@ -16,7 +16,7 @@ from mlgate.registry.evidence import merge
 from mlgate.registry.grammar import Kind
 from mlgate.registry.payload import check_payload, compose_message, parse_payload
 from mlgate.registry.policy import RegistryPolicy
-from mlgate.registry.state import build_state
+from mlgate.registry.replay import build_state
 
 C1 = "1" * 40
 

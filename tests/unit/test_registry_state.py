@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mlgate.errors import UsageError
 from mlgate.registry.events import Event, RawTag, decode
 from mlgate.registry.grammar import parse_tag
-from mlgate.registry.state import build_state, order_events
+from mlgate.registry.replay import build_state, order_events
 
 C1, C2, C3 = "1" * 40, "2" * 40, "3" * 40
 

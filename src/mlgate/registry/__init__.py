@@ -33,17 +33,15 @@ if TYPE_CHECKING:
         UnassignRequest,
         WriteResult,
     )
+    from mlgate.registry.promote import assign, rollback, unassign
     from mlgate.registry.reads import check_ref, history, resolve, show, stages
     from mlgate.registry.state import ModelState, RegistryState, VersionState
     from mlgate.registry.writes import (
-        assign,
         deprecate,
         deregister,
         next_version,
         register,
         release_version,
-        rollback,
-        unassign,
     )
 
 # Imported on first use, so a read command never loads the write path (start-up time matters:
@@ -76,18 +74,9 @@ _HOMES = {
     **dict.fromkeys(("check_ref", "history", "resolve", "show", "stages"), "reads"),
     **dict.fromkeys(("ModelState", "RegistryState", "VersionState"), "state"),
     **dict.fromkeys(
-        (
-            "assign",
-            "deprecate",
-            "deregister",
-            "next_version",
-            "register",
-            "release_version",
-            "rollback",
-            "unassign",
-        ),
-        "writes",
+        ("deprecate", "deregister", "next_version", "register", "release_version"), "writes"
     ),
+    **dict.fromkeys(("assign", "rollback", "unassign"), "promote"),
 }
 
 

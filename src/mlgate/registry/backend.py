@@ -14,7 +14,8 @@ from mlgate.errors import CheckFailed, UsageError
 from mlgate.registry.events import Problem, RawTag, decode
 from mlgate.registry.grammar import parse_tag, to_tag_name
 from mlgate.registry.payload import PayloadChecker
-from mlgate.registry.state import RegistryState, build_state
+from mlgate.registry.replay import build_state
+from mlgate.registry.state import RegistryState
 
 TAGS = "refs/tags/"
 _FIELDS = (
