@@ -5,16 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from mlgate.config.loader import load_config
 from mlgate.governance.audit import report_document
 from tests.conftest import invoke
 from tests.integration.governance.conftest import out_dir
 from tests.report_fixtures import write_all
-
-# The registry (issue #5) writes the tags these tests read; until it is merged here they skip.
-pytest.importorskip("mlgate.registry", reason="the git-tag registry is not merged yet")
 
 
 def _register(repo: Path, *extra: str) -> None:
