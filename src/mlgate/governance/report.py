@@ -38,6 +38,7 @@ from mlgate.verdict import Check, Status, Verdict
 REPORT_FORMAT = 1
 FORMATS = ("md", "html", "json")
 FILE_NAMES = {"md": "report.md", "html": "report.html", "json": "report.json"}
+PAYLOAD_FILE = "registry-payload.json"
 GATE_TITLES = {
     "lock": "Lock",
     "run": "Training run record",
@@ -66,6 +67,7 @@ class ModelInfo:
     description: str | None
     path: str
     model_file: str
+    repo_root: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def build_report_data(
         description=model.description,
         path=model.relative(model.root),
         model_file=model.relative(model.model.file),
+        repo_root=str(model.repo_root),
     )
     return ReportData(
         model=info,
@@ -296,7 +299,7 @@ def compute_facts(
 
 def write_report(data: ReportData, out_dir: Path, formats: Sequence[str]) -> ModelReport:
     """Write the governance verdict and each format atomically; returns paths and sha256s."""
-    from mlgate.fsio import atomic_write_text  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_json, atomic_write_text  # noqa: PLC0415
     from mlgate.verdict import write_verdict  # noqa: PLC0415
 
     files: dict[str, Path] = {
@@ -305,7 +308,22 @@ def write_report(data: ReportData, out_dir: Path, formats: Sequence[str]) -> Mod
     for fmt in formats:
         files[fmt] = atomic_write_text(out_dir / FILE_NAMES[fmt], render(data, fmt))
     digests = {k: "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items()}
+    if "json" in files:
+        # The registry payload field that ties a registration to this report (verdicts are
+        # recorded by --verdict): mlgate registry register NAME --payload <this file> ...
+        fragment = {"report": {"digest": digests["json"], "path": _rel(files["json"], data)}}
+        files["payload"] = atomic_write_json(out_dir / PAYLOAD_FILE, fragment)
     return ModelReport(data, files, digests)
+
+
+def _rel(path: Path, data: ReportData) -> str:
+    root = Path(data.model.repo_root) if data.model.repo_root else None
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
 
 
 def render(data: ReportData, fmt: str, *, full_report: str | None = None) -> str:

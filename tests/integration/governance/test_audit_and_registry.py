@@ -53,8 +53,8 @@ def test_audit_reads_who_what_when_and_which_checks_from_the_tags(repo: Path) ->
     cfg = load_config(repo / "mlgate.yaml")
     document = report_document(cfg.model())
     assert document is not None
-    payload = repo.parent / "payload.json"
-    payload.write_text(json.dumps({"report": document}))
+    payload = out / "registry-payload.json"  # written by mlgate report
+    assert json.loads(payload.read_text()) == {"report": document}
     verdicts = [
         a for k in ("validation", "governance") for a in ("--verdict", str(out / f"{k}.json"))
     ]
