@@ -98,7 +98,8 @@ def _entry(event: Any) -> AuditEntry:
     payload: Mapping[str, Any] = event.payload or {}
     tagger = event.tagger + (f" <{event.tagger_email}>" if event.tagger_email else "")
     actor = payload.get("actor")
-    who = f"{actor} (tagged by {tagger})" if actor and actor != event.tagger else tagger
+    same = actor in {None, "", event.tagger, tagger}
+    who = tagger if same else f"{actor} (tagged by {tagger})"
     checks: dict[str, Mapping[str, Any]] = {}
     for kind, entry in (payload.get("verdicts") or {}).items():
         if isinstance(entry, Mapping):
@@ -113,7 +114,8 @@ def _entry(event: Any) -> AuditEntry:
         documents["image"] = f"{image.get('reference')}@{image['digest']}"
     model_file = payload.get("model_file")
     if isinstance(model_file, Mapping) and model_file.get("sha256"):
-        documents["model"] = str(model_file["sha256"])
+        digest = str(model_file["sha256"])
+        documents["model"] = digest if ":" in digest else "sha256:" + digest
     return AuditEntry(
         tag=event.tag,
         event=str(getattr(event.kind, "value", event.kind)),
