@@ -110,7 +110,9 @@ def from_state(state: Any, model: ModelConfig, stage: str | None) -> RegistryCon
     would = [f"register {name}@{next_version}"]
     if champion is not None:
         where = f"at {stage!r}" if stage else "as the latest version"
-        would.append(f"challenge {champion.version} {where}; promotion stays a separate, explicit step")
+        would.append(
+            f"challenge {champion.version} {where}; promotion stays a separate, explicit step"
+        )
     elif stage:
         would.append(f"be the first version at {stage!r} once assigned (no champion yet)")
     if found.deprecated:
