@@ -22,8 +22,26 @@ PYTHON = None  # the interpreter nox runs on; CI and the quick start use one Pyt
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (pass pytest arguments after --)."""
     session.install("-e", ".[test]")
+    session.env["GTO_VENV"] = str(gto_venv(session))
     args = session.posargs or ["-n", "auto", "--durations=15"]
     session.run("pytest", *args)
+
+
+GTO_VERSION = "1.10.1"
+
+
+def gto_venv(session: nox.Session) -> Path:
+    """GTO in a virtual environment of its own (never the test one), for the registry's
+    compatibility tests and benchmark; created once under .nox/gto and reused."""
+    venv = ROOT / ".nox" / "gto"
+    marker = venv / f".gto-{GTO_VERSION}"
+    if not marker.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run("python", "-m", "venv", str(venv), silent=True)
+        pip = str(venv / "bin" / "python")
+        session.run(pip, "-m", "pip", "install", "--quiet", f"gto=={GTO_VERSION}", external=True)
+        marker.write_text(GTO_VERSION + "\n")
+    return venv
 
 
 @nox.session(python=PYTHON)
@@ -139,6 +157,8 @@ class Demo:
         self.reproducibility()
         self.validation()
         self.pull_request_check()
+        self.registry()
+        self.governance()
         self.summary()
 
     def foundation(self) -> None:
@@ -243,6 +263,61 @@ class Demo:
         self.mlgate("check", "--base", "main")
         out = self.project / ".mlgate" / "out" / "churn"
         self.produced.append(("PR check verdict (check.json)", out / "check.json"))
+
+    def registry(self) -> None:
+        self.step("model registry in annotated git tags: register, promote, pushed to a remote")
+        remote = self.project.parent / "registry-origin.git"
+        self.git("init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+        self.git("remote", "add", "origin", str(remote))
+        self.git("add", "--all")
+        self.commit_if_changed("Commit the trained churn model")
+        self.git("push", "--quiet", "origin", "HEAD:main")  # the merged pull request
+        out = self.project / ".mlgate" / "out" / "churn"
+        evidence = [f"--verdict={out / kind}.json" for kind in ("repro", "validation")]
+        self.mlgate("registry", "register", "churn", "--version", "v1.0.0", *evidence, "--push")
+        self.mlgate("registry", "assign", "churn", "v1.0.0", "staging", "--push")
+        self.mlgate("registry", "assign", "churn", "v1.0.0", "prod", "--push")
+
+        self.step("a second version: retrain with another seed, register, promote")
+        self.session.chdir(self.model_dir)
+        self.session.run("python", "train.py", env={"MLGATE_SEED": "7"})
+        self.session.chdir(self.project)
+        self.git("commit", "--quiet", "--all", "--message", "Retrain the churn model (seed 7)")
+        self.git("push", "--quiet", "origin", "HEAD:main")
+        self.mlgate("registry", "register", "churn", "--bump", "minor", "--push")
+        self.mlgate("registry", "assign", "churn", "v1.1.0", "staging", "--push")
+        self.mlgate("registry", "assign", "churn", "v1.1.0", "prod", "--push")
+
+        self.step("roll prod back to the version that held it before")
+        self.mlgate("registry", "rollback", "churn", "prod", "--push")
+        self.mlgate("registry", "resolve", "churn#prod")
+        self.mlgate("registry", "history", "churn")
+        self.mlgate("registry", "show", "--remote", "origin")
+        self.produced.append(("registry remote (annotated tags)", remote))
+
+    def commit_if_changed(self, message: str) -> None:
+        self.session.run(
+            "git", "commit", "--quiet", "--message", message,
+            external=True, silent=True, success_codes=[0, 1],  # 1: nothing to commit
+        )  # fmt: skip
+
+    def governance(self) -> None:
+        # Last before the summary: the report shows whatever evidence the steps above produced.
+        self.step("mlgate report: model card, lineage, verdicts, compliance (md, html, json)")
+        self.mlgate("report", "--format", "md,html,json")
+        out = self.project / ".mlgate" / "out" / "churn"
+        for name, label in (
+            ("report.md", "governance report (Markdown, PR comment)"),
+            ("report.html", "governance report (HTML with charts)"),
+            ("report.json", "governance report (JSON)"),
+            ("governance.json", "governance verdict"),
+        ):
+            self.produced.append((label, out / name))
+        self.step("mlgate card export --hf")
+        self.mlgate("card", "export", "--hf")
+        self.produced.append(("model card (Hugging Face README)", out / "README.md"))
+        self.step("mlgate audit churn: the trail of registry events, from the tags alone")
+        self.mlgate("audit", "churn")
 
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)

@@ -26,6 +26,10 @@ COMMANDS: dict[str, str] = {
     "plan": "mlgate.cli.plan_cmd:plan",
     "check": "mlgate.cli.check_cmd:check",
     "scan": "mlgate.cli.scan_cmd:scan",
+    "registry": "mlgate.cli.registry_cmd:registry",
+    "report": "mlgate.cli.report_cmd:report",
+    "card": "mlgate.cli.report_cmd:card",
+    "audit": "mlgate.cli.report_cmd:audit",
 }
 
 
