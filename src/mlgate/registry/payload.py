@@ -93,6 +93,8 @@ def parse_payload(body: str) -> tuple[dict[str, Any] | None, str | None]:
         payload = json.loads(body)
     except ValueError as exc:
         return None, f"not valid JSON ({exc})"
+    except RecursionError:
+        return None, "not valid JSON (nested too deeply)"
     if not isinstance(payload, dict):
         return None, "the JSON is not an object"
     errors = schema_errors(payload)
