@@ -75,13 +75,24 @@ class UnsafeModelError(CheckFailed):
 
 @dataclass(frozen=True)
 class ScanResult:
-    """What a pickle stream imports."""
+    """What a pickle stream imports, as ``module.name`` and as (module, name) pairs."""
 
     globals: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...] = ()
+    incomplete: str | None = None  # why the file could not be followed to its end
 
     @property
     def dangerous(self) -> tuple[str, ...]:
-        return tuple(g for g in self.globals if g.startswith(DANGEROUS_GLOBALS))
+        from mlgate.pickles import refusal  # noqa: PLC0415
+
+        # Within the scientific stack, what the loader would refuse is dangerous too
+        # (numpy.testing's runstring, numpy.memmap, joblib's own load, ...).
+        stack = {
+            f"{m}.{n}"
+            for m, n in self.pairs
+            if f"{m}.{n}".startswith(SAFE_PICKLE_GLOBALS) and refusal(m, n)
+        }
+        return tuple(g for g in self.globals if g.startswith(DANGEROUS_GLOBALS) or g in stack)
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -102,7 +113,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def scan_pickle(data: bytes) -> ScanResult:
     """Every global a pickle stream (or a concatenation of streams) references, without loading."""
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     stream = io.BytesIO(data)
     while stream.tell() < len(data):
         # STACK_GLOBAL takes module and name from the two values pushed just before it, which
@@ -121,16 +132,25 @@ def scan_pickle(data: bytes) -> ScanResult:
                 elif name in {"GET", "BINGET", "LONG_BINGET"}:
                     pushed.append(memo.get(arg))
                 elif name in {"GLOBAL", "INST"}:
-                    found.append(str(arg).replace(" ", "."))
+                    text_module, _, text_attr = str(arg).partition(" ")
+                    found.append((text_module, text_attr))
                 elif name == "STACK_GLOBAL":
                     module, attr = pushed[-2:] if len(pushed) >= 2 else (None, None)
-                    found.append(f"{module or '?'}.{attr or '?'}")
+                    found.append((module or "?", attr or "?"))
                 elif name != "FRAME":
                     pushed.append(None)
         except (ValueError, IndexError, EOFError):
             # joblib writes raw array bytes between pickle frames; what was read is reported.
             break
-    return ScanResult(tuple(dict.fromkeys(found)))
+    # The opcodes alone lose their place in joblib files (raw array bytes follow each array's
+    # header): a dry run that builds only arrays and plain data follows them to the end.
+    from mlgate.pickles import list_globals  # noqa: PLC0415
+
+    dry, incomplete = list_globals(data)
+    if incomplete is None:  # the opcodes read through raw array bytes are noise; keep alarms
+        found = [(m, n) for m, n in found if f"{m}.{n}".startswith(DANGEROUS_GLOBALS)]
+    pairs = tuple(dict.fromkeys([*dry, *found]))
+    return ScanResult(tuple(dict.fromkeys(f"{m}.{n}" for m, n in pairs)), pairs, incomplete)
 
 
 def _skops_untrusted(data: bytes, trusted_types: Iterable[str]) -> list[str]:
@@ -164,7 +184,9 @@ def load_model(
     if fmt == "skops":
         return _load_skops(path, data, trusted_types, what)
     if fmt in PICKLE_FORMATS:
-        return _load_pickle(path, data, fmt, trusted=trusted, what=what)
+        return _load_pickle(
+            path, data, fmt, trusted=trusted, what=what, trusted_types=trusted_types
+        )
     raise ConfigError(f"unknown model format {fmt!r} for {path}")
 
 
@@ -186,7 +208,15 @@ def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str
         raise ConfigError(f"cannot load {what} file {path}: {exc}") from None
 
 
-def _load_pickle(path: Path, data: bytes, fmt: str, *, trusted: bool, what: str) -> Any:
+def _load_pickle(
+    path: Path,
+    data: bytes,
+    fmt: str,
+    *,
+    trusted: bool,
+    what: str,
+    trusted_types: Sequence[str] = (),
+) -> Any:
     scan = scan_pickle(data)
     if scan.dangerous:
         raise UnsafeModelError(
@@ -202,15 +232,19 @@ def _load_pickle(path: Path, data: bytes, fmt: str, *, trusted: bool, what: str)
             "mlgate.yaml if this file comes only from your own training runs",
             details=[f"imports: {', '.join(scan.globals) or 'none'}"],
         )
-    if scan.unknown:
-        raise UnsafeModelError(
-            f"{what} file {path} imports names outside the scientific stack: "
-            + ", ".join(scan.unknown),
-            hint="save the model with skops and list custom types under model.trusted_types",
-        )
-    import joblib  # noqa: PLC0415 - joblib reads both formats; ships with scikit-learn
+    from mlgate.pickles import RefusedGlobal, restricted_load  # noqa: PLC0415
 
-    return joblib.load(io.BytesIO(data))
+    # Every global is checked again as the unpickler meets it: a scan cannot follow joblib's
+    # raw array bytes, so what comes after them is only seen here.
+    try:
+        return restricted_load(data, trusted_types)
+    except RefusedGlobal as exc:
+        raise UnsafeModelError(
+            f"{what} file {path} was refused while loading: {exc.reason}",
+            hint="save the model with skops and list custom types under model.trusted_types",
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - unpickling raises many types on corrupt files
+        raise ConfigError(f"cannot load {what} file {path}: {exc}") from None
 
 
 def save_model(model: Any, path: Path) -> Path:

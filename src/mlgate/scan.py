@@ -83,6 +83,16 @@ def scan_file(path: Path, shown: str, owner: ModelConfig | None = None) -> Check
             details=details,
             config_key=key,
         )
+    if found.incomplete:
+        return Check(
+            check_id,
+            "scan",
+            Status.FAIL,
+            f"{shown}: this {fmt} file could not be read to its end ({found.incomplete}); "
+            "what follows was not checked, so it must not be loaded",
+            details=details,
+            config_key=key,
+        )
     unknown = [g for g in found.unknown if g not in trusted]
     if unknown:
         return Check(

@@ -1,0 +1,150 @@
+"""Security: a malicious pickle in a pull request is never executed, whatever the pull request's
+mlgate.yaml says about trusting it, through ``mlgate scan``, ``validate`` and ``check``.
+
+Each exploit creates a marker file when unpickled. The pull request marks the model file
+``trusted: true`` (it controls mlgate.yaml too), so only the loader's own checks stand between
+the file and the unpickler.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+import pickle
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pytest
+from numpy.testing._private.utils import runstring
+from scipy.io import FortranFile
+
+from mlgate import gitio
+from mlgate.modelio import load_model
+from tests.conftest import invoke
+
+
+class Reduce:
+    """An object that pickles as ``func(*args)``: what an attacker's pickle calls on load."""
+
+    def __init__(self, func: Callable[..., Any], *args: Any) -> None:
+        self.func, self.args = func, args
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.func, self.args
+
+
+def exploits(marker: Path) -> dict[str, bytes]:
+    """Name -> file content; each writes ``marker`` (or a sibling) if it is ever unpickled."""
+    touch = f"touch {marker}"
+    inner = marker.parent / "inner.pkl"
+    inner.write_bytes(pickle.dumps(Reduce(os.system, touch)))
+    out: dict[str, bytes] = {
+        "os.system, protocol 0": pickle.dumps(Reduce(os.system, touch), protocol=0),
+        "os.system, protocol 4 (STACK_GLOBAL)": pickle.dumps(Reduce(os.system, touch)),
+        "builtins.eval": pickle.dumps(Reduce(builtins.eval, f"open({str(marker)!r}, 'w')")),
+        "numpy.testing runstring (exec inside numpy)": pickle.dumps(
+            Reduce(runstring, f"open({str(marker)!r}, 'w').close()", {})
+        ),
+        "joblib.numpy_pickle.load of another file": pickle.dumps(
+            Reduce(joblib.numpy_pickle.load, str(inner))
+        ),
+        "numpy.memmap writing a file": pickle.dumps(
+            Reduce(np.memmap, str(marker), "uint8", "w+", 0, (4,))
+        ),
+        "scipy.io.FortranFile writing a file": pickle.dumps(Reduce(FortranFile, str(marker), "w")),
+    }
+    for name, value in (
+        ("after joblib's raw array bytes", [np.arange(4096.0), Reduce(os.system, touch)]),
+        ("in a joblib object array", np.array([Reduce(os.system, touch)], dtype=object)),
+    ):
+        buffer = io.BytesIO()
+        joblib.dump(value, buffer)
+        out[f"os.system {name}"] = buffer.getvalue()
+    buffer = io.BytesIO()
+    joblib.dump(Reduce(os.system, touch), buffer, compress=3)
+    out["os.system in a compressed joblib file"] = buffer.getvalue()
+    return out
+
+
+def trust_pickles(root: Path, name: str = "model.pkl") -> Path:
+    """The pull request's mlgate.yaml: the model file is a pickle, marked trusted."""
+    config = root / "mlgate.yaml"
+    text = config.read_text()
+    text = text.replace(
+        "file: artifacts/model.skops", f"file: artifacts/{name}\n      trusted: true"
+    )
+    config.write_text(text)
+    target = root / "models" / "churn" / "artifacts" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not (root / ".git").exists():
+        gitio.git(["init", "--quiet"], root)
+        gitio.git(["add", "--all"], root)
+        gitio.git(["commit", "--quiet", "-m", "pull request"], root)
+    return target
+
+
+MARKER_NAMES = re.compile(r"PWNED")
+
+
+@pytest.mark.parametrize("fmt", ["pkl", "joblib"])
+def test_malicious_model_files_are_never_unpickled(starter: Path, tmp_path: Path, fmt: str) -> None:
+    marker = tmp_path / "PWNED"
+    model = trust_pickles(starter, f"model.{fmt}")
+    tried = 0
+    for name, content in exploits(marker).items():
+        model.write_bytes(content)
+        scanned = invoke("scan", cwd=starter)
+        assert scanned.exit_code == 1, (name, scanned.output)
+        assert "would run code" in scanned.output, (name, scanned.output)
+        validated = invoke("validate", cwd=starter)
+        assert validated.exit_code == 1, (name, validated.output)
+        assert "refused" in validated.stderr or "would run code" in validated.stderr, name
+        checked = invoke("check", "--stage", "scan", "--stage", "validate", cwd=starter)
+        assert checked.exit_code == 1, (name, checked.output)
+        for outcome in (scanned, validated, checked):
+            assert "internal error" not in outcome.output, (name, outcome.output)
+        assert not marker.exists(), f"{name}: the pickle ran"
+        tried += 1
+    assert tried == 10
+    assert not [p for p in tmp_path.rglob("*") if MARKER_NAMES.search(p.name)]
+
+
+def test_a_champion_given_as_a_malicious_pickle_is_refused(starter: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    champion = tmp_path / "champion.pkl"
+    champion.write_bytes(exploits(marker)["numpy.testing runstring (exec inside numpy)"])
+    trust_pickles(starter, "model.pkl").write_bytes(b"")
+    result = invoke("validate", "--champion", str(champion), cwd=starter)
+    assert result.exit_code in (1, 2), result.output
+    assert "internal error" not in result.output
+    assert not marker.exists()
+
+
+def test_a_real_trusted_joblib_model_still_loads(tmp_path: Path) -> None:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": rng.random(60), "b": ["x", "y", "z"] * 20})
+    target = np.arange(60) % 2
+    model = make_pipeline(
+        ColumnTransformer([("n", StandardScaler(), ["a"]), ("c", OneHotEncoder(), ["b"])]),
+        HistGradientBoostingClassifier(max_iter=3),
+    ).fit(frame, target)
+    for fmt, compress in (("joblib", 0), ("joblib", 3), ("pickle", 0)):
+        path = tmp_path / f"model.{fmt}"
+        if fmt == "pickle":
+            path.write_bytes(pickle.dumps(model))
+        else:
+            joblib.dump(model, path, compress=compress)
+        loaded: Callable[..., Any] = load_model(path, fmt=fmt, trusted=True)
+        assert (loaded.predict(frame) == model.predict(frame)).all()  # type: ignore[attr-defined]
