@@ -98,3 +98,18 @@ def author_of(cwd: Path, rev: str = "HEAD") -> dict[str, str]:
     """Author name, email and date (ISO 8601) of ``rev``."""
     fields = out(["log", "-1", "--format=%an%x00%ae%x00%aI", rev], cwd).split("\0")
     return dict(zip(("name", "email", "date"), fields, strict=False))
+
+
+def remote_url(cwd: Path, remote: str = "origin") -> str | None:
+    """The fetch URL of ``remote`` with any credentials removed, or None when there is none."""
+    result = git(["remote", "get-url", remote], cwd, check=False)
+    if not result.ok:
+        return None
+    url = result.stdout.strip()
+    if url.startswith("git@") and ":" in url:  # git@host:org/repo.git -> https://host/org/repo
+        host, _, path = url[4:].partition(":")
+        url = f"https://{host}/{path}"
+    if "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://{rest.split('@', 1)[1]}"
+    return url.removesuffix(".git")

@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "init": "mlgate.cli.init_cmd:init",
     "schema": "mlgate.cli.config_cmd:schema",
     "config": "mlgate.cli.config_cmd:config",
+    "serve": "mlgate.cli.serve_cmd:serve",
+    "publish": "mlgate.cli.publish_cmd:publish",
 }
 
 

@@ -1,0 +1,1 @@
+"""The scoring server that runs inside the published image (``mlgate serve``)."""

@@ -1,0 +1,74 @@
+"""Run the scoring app on uvicorn (httptools and uvloop when installed), one or more workers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.errors import ConfigError, UsageError
+from mlgate.serve.app import DEFAULT_MAX_REQUEST_BYTES, ServeSettings, configure_logging
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    model_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    access_log: bool = True
+    log_level: str = "info"
+
+
+def serve(request: ServeRequest) -> int:
+    """Load the model, then serve until interrupted; returns the exit code."""
+    try:
+        import uvicorn  # noqa: PLC0415
+    except ImportError:
+        raise UsageError(
+            "the scoring server needs uvicorn, which is not installed",
+            hint="pip install 'mlgate[serve]'",
+        ) from None
+    from mlgate.serve.model import ModelInfo  # noqa: PLC0415
+
+    ModelInfo.read(request.model_dir)  # fail fast (exit 2) before any worker starts
+    if request.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {request.workers}")
+    settings = ServeSettings(
+        model_dir=request.model_dir.resolve(),
+        max_request_bytes=request.max_request_bytes,
+        access_log=request.access_log,
+    )
+    os.environ.update(settings.to_env())
+    config = uvicorn.Config(
+        "mlgate.serve.app:create_app",
+        factory=True,
+        host=request.host,
+        port=request.port,
+        workers=request.workers,
+        log_config=configure_logging(request.log_level),
+        access_log=False,
+        http=_pick("httptools", "auto"),
+        loop=_pick("uvloop", "auto"),
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    if request.workers > 1:
+        from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
+
+        sock = config.bind_socket()
+        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        return 0
+    server.run()
+    if not server.started:
+        raise ConfigError(f"the scoring server did not start (model directory {request.model_dir})")
+    return 0
+
+
+def _pick(module: str, fallback: str) -> str:
+    import importlib.util  # noqa: PLC0415
+
+    return module if importlib.util.find_spec(module) is not None else fallback
