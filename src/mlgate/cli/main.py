@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "config": "mlgate.cli.config_cmd:config",
     "serve": "mlgate.cli.serve_cmd:serve",
     "publish": "mlgate.cli.publish_cmd:publish",
+    "deploy": "mlgate.cli.deploy_cmd:deploy",
 }
 
 
