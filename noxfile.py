@@ -35,6 +35,13 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def e2e(session: nox.Session) -> None:
+    """Publishing against a real Docker engine and registry (started by the tests themselves)."""
+    session.install("-e", ".[test,serve]")
+    session.run("pytest", "tests/e2e", "-m", "e2e", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
     """The main job: the starter project end to end, in a fresh temporary folder."""
     session.install("-e", ".")

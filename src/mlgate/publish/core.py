@@ -118,6 +118,27 @@ def publish_model(config: Config, model: ModelConfig, request: PublishRequest) -
         return PublishResult(model.name, image, version, labels, built.path)
 
     engine = dockerio.client()
+    try:
+        result = _build_and_ship(engine, model, settings, bundle, request, image, tag, labels)
+    finally:
+        engine.close()
+    record = paths.out_dir(model.repo_root, model.tag_name) / RECORD_FILE
+    atomic_write_json(record, result.to_dict())
+    return PublishResult(**{**result.__dict__, "record": record})
+
+
+def _build_and_ship(
+    engine: Any,
+    model: ModelConfig,
+    settings: PublishSettings,
+    bundle: metadata.ModelBundle,
+    request: PublishRequest,
+    image: str,
+    tag: str,
+    labels: dict[str, str],
+) -> PublishResult:
+    progress = request.progress
+    version = labels[ctx.OCI + "version"]
     dockerio.ensure_image(engine, settings.base_image, progress)
     target = probe_target(engine, model, settings.base_image)
     keep = request.out is not None
@@ -156,13 +177,10 @@ def publish_model(config: Config, model: ModelConfig, request: PublishRequest) -
             engine, settings.repository, tag, attempts=settings.push_attempts, progress=progress
         )
         progress(f"pushed {digest_ref}")
-    result = PublishResult(
+    return PublishResult(
         model.name, image, version, labels, folder if keep else None, image_id, size, seconds,
         smoke, digest_ref,
     )  # fmt: skip
-    record = paths.out_dir(model.repo_root, model.tag_name) / RECORD_FILE
-    atomic_write_json(record, result.to_dict())
-    return PublishResult(**{**result.__dict__, "record": record})
 
 
 def host_target() -> wheelhouse.Target:
