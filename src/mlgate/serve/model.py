@@ -286,7 +286,7 @@ def _as_datetime(name: str, values: Sequence[Any]) -> Any:
     import pandas as pd  # noqa: PLC0415
 
     try:
-        return pd.to_datetime(list(values))
+        return pd.to_datetime(list(values), format="ISO8601")
     except (ValueError, TypeError):
         bad = next((v for v in values if not isinstance(v, str | int)), values[0])
         raise _fail(name, "datetime", bad) from None
