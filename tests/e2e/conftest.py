@@ -4,13 +4,13 @@ loopback (all started here, see infra.py), and a trained, committed starter proj
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from mlgate import proc
 from tests.e2e import infra
 
 pytestmark = pytest.mark.e2e
@@ -43,10 +43,9 @@ def make_project(folder: Path) -> Path:
 
     init_project(InitRequest(folder))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    subprocess.run([sys.executable, "train.py"], cwd=folder / "models" / "churn", check=True,
-                   capture_output=True, env=env)  # fmt: skip
+    proc.run([sys.executable, "train.py"], cwd=folder / "models" / "churn", env=env)
     for args in (["init", "-q", "-b", "main"], ["add", "-A", "-f"], ["commit", "-qm", "starter"]):
-        subprocess.run([*GIT, *args], cwd=folder, check=True, capture_output=True, env=env)
+        proc.run([*GIT, *args], cwd=folder, env=env)
     return folder
 
 

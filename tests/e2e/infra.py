@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlgate import proc
+
 BASE_IMAGE = "mlgate-e2e/base:bookworm"
 SUITE = "bookworm"
 PACKAGES = "python3,python3-venv,ca-certificates"
@@ -26,7 +29,7 @@ SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/source
 
 
 def _ok(*args: str) -> bool:
-    return subprocess.run(args, capture_output=True, check=False).returncode == 0
+    return proc.run(args, check=False, timeout=120).ok
 
 
 def wait_until(predicate: object, timeout: float, what: str) -> None:
@@ -48,9 +51,7 @@ def ensure_engine(log_dir: Path | None = None) -> None:
         raise RuntimeError("no Docker engine and no dockerd to start (apt-get install docker.io)")
     log_dir = log_dir or Path(tempfile.gettempdir())
     with (log_dir / "mlgate-e2e-dockerd.log").open("ab") as log:
-        subprocess.Popen(  # noqa: S603 - a fixed command; runs for the rest of the session
-            ["dockerd"], stdout=log, stderr=log, start_new_session=True
-        )
+        subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
     wait_until(lambda: _ok("docker", "info"), 90, "dockerd")
 
 
@@ -64,8 +65,7 @@ def debian_mirror() -> str:
             if line.startswith("URIs:") and len(parts) > 1:
                 return parts[1]
             if parts[:1] == ["deb"]:
-                url = next(p for p in parts[1:] if not p.startswith("["))
-                return url
+                return next(p for p in parts[1:] if not p.startswith("["))
     raise RuntimeError("no Debian mirror configured in " + ", ".join(map(str, SOURCES)))
 
 
@@ -77,16 +77,18 @@ def ensure_base_image(name: str = BASE_IMAGE) -> str:
         raise RuntimeError("debootstrap is needed to build the base image (apt-get install it)")
     root = Path(tempfile.mkdtemp(prefix="mlgate-rootfs-"))
     try:
-        subprocess.run(
+        proc.run(
             ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, str(root),
              debian_mirror()],
-            check=True, capture_output=True,
+            timeout=1200,
         )  # fmt: skip
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "import", "-", name], stdin=tar.stdout, check=True,
-                       capture_output=True)  # fmt: skip
-        if tar.wait() != 0:
-            raise RuntimeError("tar of the debootstrap root failed")
+        load = subprocess.Popen(["docker", "import", "-", name], stdin=tar.stdout,
+                                stdout=subprocess.DEVNULL)  # fmt: skip
+        assert tar.stdout is not None
+        tar.stdout.close()
+        if load.wait() != 0 or tar.wait() != 0:
+            raise RuntimeError(f"importing the debootstrap root as {name} failed")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return name
@@ -109,22 +111,21 @@ class Registry:
     process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def start(cls, folder: Path, username: str = "mlgate", password: str = "s3cret-e2e") -> Registry:
+    def start(cls, folder: Path, username: str = "mlgate") -> Registry:
+        password = secrets.token_urlsafe(12)
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        htpasswd = subprocess.run(
-            ["htpasswd", "-Bbn", username, password], capture_output=True, check=True, text=True
-        ).stdout
+        htpasswd = proc.run(["htpasswd", "-Bbn", username, password]).stdout
         (folder / "htpasswd").write_text(htpasswd)
         (folder / "config.yml").write_text(
             "version: 0.1\n"
             "log: {level: warn}\n"
-            f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}, delete: {{enabled: true}}}}\n"
+            f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}}}\n"
             f"http: {{addr: '127.0.0.1:{port}'}}\n"
             f"auth: {{htpasswd: {{realm: mlgate-e2e, path: {folder / 'htpasswd'}}}}}\n"
         )
         with (folder / "registry.log").open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603
+            process = subprocess.Popen(
                 ["docker-registry", "serve", str(folder / "config.yml")], stdout=log, stderr=log
             )
         registry = cls(f"127.0.0.1:{port}", username, password, folder, process)
@@ -133,7 +134,7 @@ class Registry:
 
     def answering(self) -> bool:
         try:
-            urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2)
         except urllib.error.HTTPError as exc:
             return exc.code == 401
         except OSError:
@@ -146,7 +147,7 @@ class Registry:
         import json
 
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        request = urllib.request.Request(  # noqa: S310
+        request = urllib.request.Request(
             f"http://{self.host}/v2/_catalog", headers={"Authorization": f"Basic {token}"}
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310

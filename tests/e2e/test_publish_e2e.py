@@ -38,7 +38,8 @@ def test_build_smoke_push_pull_by_digest_run_and_predict(
                  "--push", "--json", cwd=project)  # fmt: skip
     assert out.exit_code == 0, out.output
     result = json.loads(out.stdout)
-    assert result["smoke"]["passed"] and result["smoke"]["rows"] == 50
+    assert result["smoke"]["passed"]
+    assert result["smoke"]["rows"] == 50
     digest_ref = result["image_digest_ref"]
     assert digest_ref.startswith(f"{credentials.host}/your-org/churn@sha256:")
     record = json.loads((project / ".mlgate/out/churn/publish.json").read_text())
@@ -50,12 +51,16 @@ def test_build_smoke_push_pull_by_digest_run_and_predict(
         auth = {"username": credentials.username, "password": credentials.password}
         pulled = engine.images.pull(digest_ref, auth_config=auth)
         labels = pulled.labels
-        assert labels["org.opencontainers.image.revision"] == record["labels"][
-            "org.opencontainers.image.revision"
-        ]
-        assert labels["io.mlgate.model.sha256"] == json.loads(
-            (project / ".mlgate/out/churn/publish.json").read_text()
-        )["labels"]["io.mlgate.model.sha256"]
+        assert (
+            labels["org.opencontainers.image.revision"]
+            == record["labels"]["org.opencontainers.image.revision"]
+        )
+        assert (
+            labels["io.mlgate.model.sha256"]
+            == json.loads((project / ".mlgate/out/churn/publish.json").read_text())["labels"][
+                "io.mlgate.model.sha256"
+            ]
+        )
         assert {"org.opencontainers.image.created", "org.opencontainers.image.version"} <= set(
             labels
         )
@@ -84,9 +89,11 @@ def test_build_smoke_push_pull_by_digest_run_and_predict(
             assert answer.status_code == 200, answer.text
             got = [row[1] for row in answer.json()["predictions"]]
             assert got == pytest.approx(proba, abs=1e-12)
-            bad = requests.post(url + "/invocations",
-                                json={"dataframe_records": [{"tenure": 1}]}, timeout=10)
-            assert bad.status_code == 400 and "tenure_months" in bad.json()["message"]
+            bad = requests.post(
+                url + "/invocations", json={"dataframe_records": [{"tenure": 1}]}, timeout=10
+            )
+            assert bad.status_code == 400
+            assert "tenure_months" in bad.json()["message"]
             version = requests.get(url + "/version", timeout=10).json()
             assert version["model_sha256"] == labels["io.mlgate.model.sha256"]
             metrics = requests.get(url + "/metrics", timeout=10).text
@@ -106,7 +113,8 @@ def test_wrong_credentials_fail_clearly_and_push_nothing(
     out = invoke("publish", "--base-image", base_image, "--registry", registry.host, "--push",
                  cwd=project)  # fmt: skip
     assert out.exit_code == 3, out.output
-    assert "refused" in out.stderr and "MLGATE_REGISTRY_USERNAME" in out.stderr
+    assert "refused" in out.stderr
+    assert "MLGATE_REGISTRY_USERNAME" in out.stderr
     assert "attempts" not in out.stderr  # an auth error is not retried
     assert registry.catalog() == before
 

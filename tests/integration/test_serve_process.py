@@ -111,7 +111,7 @@ def test_deploy_render_uses_the_last_pushed_image(starter: Path) -> None:
     record.write_text(json.dumps({"image_digest_ref": f"r.example/churn@{digest}",
                                   "version": "sha-abc"}))  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    subprocess.run(["git", "init", "-q"], cwd=starter, check=True, env=env)
+    proc.run(["git", "init", "-q"], cwd=starter, env=env)
     out = invoke("deploy", "render", "churn", "prod", "--json", cwd=starter)
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
@@ -121,4 +121,5 @@ def test_deploy_render_uses_the_last_pushed_image(starter: Path) -> None:
     assert missing.exit_code == 0
     record.unlink()
     none = invoke("deploy", "render", "churn", "prod", cwd=starter)
-    assert none.exit_code == 2 and "no pushed image found" in none.stderr
+    assert none.exit_code == 2
+    assert "no pushed image found" in none.stderr

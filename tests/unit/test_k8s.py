@@ -32,7 +32,8 @@ def test_image_pinned_by_digest_and_probes_on_the_server_endpoints(starter: Path
     assert container["readinessProbe"]["httpGet"]["path"] == "/health"
     assert container["livenessProbe"]["httpGet"]["path"] == "/ping"
     assert container["ports"][0]["containerPort"] == 8080
-    assert deployment["metadata"]["namespace"] == "ml" and deployment["spec"]["replicas"] == 3
+    assert deployment["metadata"]["namespace"] == "ml"
+    assert deployment["spec"]["replicas"] == 3
     assert deployment["metadata"]["name"] == "churn-staging"
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     assert result.source == "--image"

@@ -48,7 +48,8 @@ def test_split_registry_and_tags() -> None:
 def test_target_platforms_cover_every_manylinux_the_glibc_accepts() -> None:
     tags = wheelhouse.Target("3.11", "x86_64", "2.36").platforms()
     assert tags[0] == "manylinux_2_36_x86_64"
-    assert "manylinux_2_17_x86_64" in tags and "manylinux2014_x86_64" in tags
+    assert "manylinux_2_17_x86_64" in tags
+    assert "manylinux2014_x86_64" in tags
     assert "manylinux_2_16_x86_64" not in tags
     with pytest.raises(ConfigError, match="no glibc"):
         wheelhouse.Target("3.11", "x86_64", None).platforms()
@@ -83,11 +84,11 @@ class FakeAPI:
         self.streams = streams
         self.calls = 0
 
-    def push(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    def push(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
         self.calls += 1
         return self.streams.pop(0)
 
-    def build(self, **kwargs: Any) -> list[dict[str, Any]]:
+    def build(self, **_: Any) -> list[dict[str, Any]]:
         return self.streams.pop(0)
 
 
@@ -162,9 +163,11 @@ def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_smoke_comparison() -> None:
     sample = SmokeSample(["a"], [[1], [2]], "predict_proba", [[0.1, 0.9], [0.5, 0.5]])
     ok = compare(sample, [[0.1, 0.9], [0.5, 0.5 + 1e-12]], 1e-9, 1.0)
-    assert ok.passed and ok.max_abs_diff == pytest.approx(1e-12)
+    assert ok.passed
+    assert ok.max_abs_diff == pytest.approx(1e-12)
     bad = compare(sample, [[0.1, 0.9], [0.4, 0.6]], 1e-9, 1.0)
-    assert bad.mismatches == 1 and "row 1" in bad.examples[0]
+    assert bad.mismatches == 1
+    assert "row 1" in bad.examples[0]
     assert compare(sample, [[0.1, 0.9]], 1e-9, 1.0).mismatches == 2
     labels = SmokeSample(["a"], [[1]], "predict", ["yes"])
     assert not compare(labels, ["no"], 1e-9, 1.0).passed

@@ -38,9 +38,7 @@ def served() -> ServedModel:
         [
             (
                 "features",
-                ColumnTransformer(
-                    [("plan", OneHotEncoder(), ["plan"])], remainder="passthrough"
-                ),
+                ColumnTransformer([("plan", OneHotEncoder(), ["plan"])], remainder="passthrough"),
             ),
             ("clf", LogisticRegression(max_iter=500)),
         ]
@@ -83,9 +81,11 @@ def call(
 
     asyncio.run(app(scope, receive, send))
     start, body_msg = sent
-    return start["status"], dict((k.decode(), v.decode()) for k, v in start["headers"]), body_msg[
-        "body"
-    ]
+    return (
+        start["status"],
+        {k.decode(): v.decode() for k, v in start["headers"]},
+        body_msg["body"],
+    )
 
 
 def post_json(app: ScoringApp, payload: Any) -> tuple[int, Any]:
@@ -158,13 +158,18 @@ def test_pandas_split_content_type_of_mlflow_1(app: ScoringApp) -> None:
             "missing feature column(s) 'plan' (got 'plna'; did you mean 'plan'?)",
         ),
         ({"dataframe_split": {"columns": ["age"], "data": [[1]]}}, "missing feature column(s)"),
-        ({"dataframe_split": {"columns": COLUMNS, "data": [[1, 2]]}}, "data[0] must be a list of 4"),
+        (
+            {"dataframe_split": {"columns": COLUMNS, "data": [[1, 2]]}},
+            "data[0] must be a list of 4",
+        ),
         ({"instances": [[1, 2]]}, "instances[0] must list 4 values in signature order"),
         ({"records": []}, "request must have exactly one of"),
         ({"dataframe_records": [ROW], "instances": [ROW]}, "request must have exactly one of"),
         ({"dataframe_records": [ROW], "params": {"method": "explode"}}, "params.method"),
-        ({"inputs": {"age": [1, 2], "income": [1.0], "plan": ["a"], "active": [True]}},
-         "columns have different lengths"),
+        (
+            {"inputs": {"age": [1, 2], "income": [1.0], "plan": ["a"], "active": [True]}},
+            "columns have different lengths",
+        ),
     ],
 )
 def test_invalid_input_is_400_naming_the_problem(
@@ -200,7 +205,8 @@ def test_health_version_metrics_and_unknown_paths(app: ScoringApp) -> None:
     post_json(app, {"dataframe_records": [ROW, ROW]})
     post_json(app, {"dataframe_records": [{"x": 1}]})
     status, headers, text = call(app, "GET", "/metrics")
-    assert status == 200 and headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain; version=0.0.4")
     metrics = text.decode()
     assert 'mlgate_requests_total{endpoint="/invocations",status="200"} 1' in metrics
     assert 'mlgate_requests_total{endpoint="/invocations",status="400"} 1' in metrics
@@ -247,6 +253,8 @@ def test_datetime_and_nulls(served: ServedModel) -> None:
     stamps = _CONVERTERS["datetime"]("when", ["2024-01-02", "2024-03-04T05:06:07"])
     assert str(stamps[0].date()) == "2024-01-02"
     floats = _CONVERTERS["float"]("x", [None, "", 1, "2.5"])
-    assert np.isnan(floats[0]) and np.isnan(floats[1]) and floats[3] == 2.5
+    assert np.isnan(floats[0])
+    assert np.isnan(floats[1])
+    assert floats[3] == 2.5
     with pytest.raises(InputError, match="column 'when' expects datetime"):
         _CONVERTERS["datetime"]("when", [{"a": 1}])

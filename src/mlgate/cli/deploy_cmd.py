@@ -18,12 +18,20 @@ def deploy() -> None:
 @config_option
 @click.argument("name")
 @click.argument("stage")
-@click.option("--image", metavar="REPO@sha256:DIGEST", default=None,
-              help="Use this image instead of looking up the stage's registered digest.")
+@click.option(
+    "--image",
+    metavar="REPO@sha256:DIGEST",
+    default=None,
+    help="Use this image instead of looking up the stage's registered digest.",
+)
 @click.option("--namespace", default=None, help="Kubernetes namespace (default: from config).")
 @click.option("--replicas", type=click.IntRange(0), default=None)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the manifests to this file instead of standard output.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the manifests to this file instead of standard output.",
+)
 @json_option
 def render(
     config_path: str | None,
@@ -36,15 +44,22 @@ def render(
     as_json: bool,
 ) -> int:
     """Render a Deployment and Service for model NAME at STAGE, pinned by image digest."""
-    from mlgate.publish.k8s import RenderRequest, render as run, write  # noqa: PLC0415
+    from mlgate.publish import k8s  # noqa: PLC0415 - jinja2 and yaml only when the command runs
 
-    result = run(RenderRequest(config_path, name, stage, image, namespace, replicas))
-    written = write(result, out)
+    result = k8s.render(k8s.RenderRequest(config_path, name, stage, image, namespace, replicas))
+    written = k8s.write(result, out)
     if as_json:
-        emit_json({"model": result.model, "stage": result.stage, "image": result.image,
-                   "version": result.version, "source": result.source,
-                   "manifests": list(result.manifests),
-                   "written": str(written) if written else None})
+        emit_json(
+            {
+                "model": result.model,
+                "stage": result.stage,
+                "image": result.image,
+                "version": result.version,
+                "source": result.source,
+                "manifests": list(result.manifests),
+                "written": str(written) if written else None,
+            }
+        )
     elif written:
         echo(f"wrote {written} ({result.image}, from {result.source})")
     else:

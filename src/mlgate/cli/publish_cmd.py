@@ -16,19 +16,37 @@ def progress(line: str) -> None:
 @click.command()
 @config_option
 @model_option
-@click.option("--base-image", metavar="IMAGE", default=None,
-              help="Base image (default: publish.base_image, else python:3.11-slim).")
-@click.option("--registry", metavar="HOST[:PORT]", default=None, envvar="MLGATE_REGISTRY",
-              help="Push to this registry instead of the one in publish.image.")
+@click.option(
+    "--base-image",
+    metavar="IMAGE",
+    default=None,
+    help="Base image (default: publish.base_image, else python:3.11-slim).",
+)
+@click.option(
+    "--registry",
+    metavar="HOST[:PORT]",
+    default=None,
+    envvar="MLGATE_REGISTRY",
+    help="Push to this registry instead of the one in publish.image.",
+)
 @click.option("--push", is_flag=True, help="Push the image after the smoke test passes.")
-@click.option("--smoke/--no-smoke", default=True, show_default=True,
-              help="Run the image and compare its predictions (always on with --push).")
-@click.option("--context-only", is_flag=True,
-              help="Only write the build context to --out (no Docker needed).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the build context in this folder.")
+@click.option(
+    "--smoke/--no-smoke",
+    default=True,
+    show_default=True,
+    help="Run the image and compare its predictions (always on with --push).",
+)
+@click.option(
+    "--context-only", is_flag=True, help="Only write the build context to --out (no Docker needed)."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the build context in this folder.",
+)
 @json_option
-def publish(
+def publish(  # noqa: PLR0917 - one parameter per flag, as click passes them
     config_path: str | None,
     model_name: str | None,
     base_image: str | None,
@@ -45,10 +63,10 @@ def publish(
     docker configuration (docker login). The pushed digest is recorded in
     .mlgate/out/<model>/publish.json.
     """
-    from mlgate.publish.core import PublishRequest, publish as run  # noqa: PLC0415
+    from mlgate.publish import core  # noqa: PLC0415 - heavy imports only when the command runs
 
-    result = run(
-        PublishRequest(
+    result = core.publish(
+        core.PublishRequest(
             config_path=config_path,
             model_name=model_name,
             base_image=base_image,

@@ -157,7 +157,7 @@ def push(engine: Any, repository: str, tag: str, progress: Progress) -> str:
         for chunk in stream:
             error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
             if error:
-                raise _push_error(str(error), repository)
+                raise _push_error(str(error), repository)  # noqa: TRY301 - ends the stream
             aux = chunk.get("aux")
             if isinstance(aux, dict) and aux.get("Digest"):
                 digest = str(aux["Digest"])
@@ -169,9 +169,7 @@ def push(engine: Any, repository: str, tag: str, progress: Progress) -> str:
     except Exception as exc:  # noqa: BLE001 - requests/docker errors mid-stream
         raise _push_error(str(exc), repository) from None
     if digest is None:
-        raise PushFailed(
-            f"push of {repository}:{tag} ended without a digest", transient=True
-        )
+        raise PushFailed(f"push of {repository}:{tag} ended without a digest", transient=True)
     return digest
 
 
@@ -274,7 +272,7 @@ def _consume(
         for chunk in stream:
             error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
             if error:
-                raise ExternalError(
+                raise ExternalError(  # noqa: TRY301 - an error chunk ends the stream
                     f"docker {what} failed: {str(error).strip()}",
                     details=["last output:", *tail[-15:]] if tail else None,
                 )

@@ -122,7 +122,9 @@ def resolve_image(
 
 def _from_registry(config: Config, model: ModelConfig, stage: str) -> tuple[str, str, str] | None:
     try:
-        from mlgate.registry.champion import resolve_champion  # noqa: PLC0415
+        from mlgate.registry.champion import (  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+            resolve_champion,
+        )
     except ImportError:
         return None
     champion = resolve_champion(config, model, stage)

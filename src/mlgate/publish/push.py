@@ -36,8 +36,10 @@ def push_with_retries(
                     f"{exc.message} (gave up after {attempts} attempts)",
                     hint=exc.hint,
                 ) from None
-            progress(f"push: attempt {attempt} of {attempts} failed ({exc.message}); "
-                     f"retrying in {delay:g} s")
+            progress(
+                f"push: attempt {attempt} of {attempts} failed ({exc.message}); "
+                f"retrying in {delay:g} s"
+            )
             sleep(delay)  # backoff between attempts at an external service
             delay = min(delay * 2, BACKOFF_CAP)
             continue

@@ -93,7 +93,7 @@ class PublishSettings:
 
 
 def split_registry(image: str) -> tuple[str | None, str]:
-    """``ghcr.io/acme/churn`` -> (``ghcr.io``, ``acme/churn``); no registry part -> (None, image)."""
+    """``ghcr.io/acme/churn`` -> (``ghcr.io``, ``acme/churn``); no registry -> (None, image)."""
     first, _, rest = image.partition("/")
     if rest and (first == "localhost" or "." in first or ":" in first):
         return first, rest

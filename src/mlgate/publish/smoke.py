@@ -74,9 +74,7 @@ def smoke_test(
         progress(f"smoke test: started {running.container.short_id}, waiting for /health")
         _wait_healthy(running, timeout)
         startup = time.monotonic() - started
-        response = requests.post(
-            running.url + "/invocations", json=sample.request(), timeout=60
-        )
+        response = requests.post(running.url + "/invocations", json=sample.request(), timeout=60)
         if response.status_code != 200:
             raise CheckFailed(
                 f"smoke test: POST /invocations answered {response.status_code}",

@@ -78,16 +78,15 @@ def normalize(name: str) -> str:
 
 def installed_pins(names: Iterable[str]) -> list[str]:
     """``name==version`` for each installed distribution named; missing ones are an error."""
-    pins = []
-    for name in names:
-        try:
-            pins.append(f"{normalize(name)}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            raise ConfigError(
-                f"{name} is not installed here, so its training version is unknown",
-                hint="pip install 'mlgate[serve]' in the training environment",
-            ) from None
-    return pins
+    wanted = list(names)
+    versions = {normalize(d.metadata["Name"] or ""): d.version for d in metadata.distributions()}
+    missing = [n for n in wanted if normalize(n) not in versions]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} not installed here, so the training version is unknown",
+            hint="pip install 'mlgate[serve]' in the training environment",
+        )
+    return [f"{normalize(n)}=={versions[normalize(n)]}" for n in wanted]
 
 
 def collect_requirements(model: ModelConfig, settings: PublishSettings) -> Requirements:
@@ -153,7 +152,7 @@ def constraints(exclude: Iterable[str]) -> list[str]:
     skip = {normalize(n) for n in exclude} | {"mlgate", "pip", "setuptools", "wheel"}
     found = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata["Name"]
         if name and normalize(name) not in skip:
             found[normalize(name)] = dist.version
     return [f"{n}=={v}" for n, v in sorted(found.items())]
@@ -187,13 +186,11 @@ def prepare(
     _copy_tree(cache, third_party)
     app = dest / "app"
     app.mkdir(parents=True, exist_ok=True)
-    wheels = [mlgate_wheel(paths.cache_dir(model.repo_root) / "mlgate-wheel", progress)]
-    for package in reqs.local:
-        wheels.append(_local_wheel(package, paths.cache_dir(model.repo_root), progress))
-    placed = []
-    for wheel in wheels:
-        shutil.copy2(wheel, app / wheel.name)
-        placed.append(app / wheel.name)
+    wheels = [
+        mlgate_wheel(paths.cache_dir(model.repo_root) / "mlgate-wheel", progress),
+        *(_local_wheel(p, paths.cache_dir(model.repo_root), progress) for p in reqs.local),
+    ]
+    placed = [Path(shutil.copy2(wheel, app / wheel.name)) for wheel in wheels]
     pins = tuple((cache / "requirements.txt").read_text("utf-8").split())
     return Wheelhouse(third_party, tuple(placed), pins, cached)
 

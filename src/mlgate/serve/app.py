@@ -183,7 +183,9 @@ class ScoringApp:
         except InputError as exc:
             return 400, _error(str(exc)), _JSON
         except Exception as exc:  # noqa: BLE001 - the model failed on valid input: a 500, logged
-            log_event("prediction failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+            log_event(
+                "prediction failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}"
+            )
             return 500, _error(f"the model failed to score the input: {exc}"), _JSON
         if self.metrics is not None:
             self.metrics.predictions(predictions, classifier=model.is_classifier)

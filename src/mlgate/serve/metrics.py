@@ -100,8 +100,10 @@ class Metrics:
         for label, n in sorted(self.labels.items()):
             out.append(f"mlgate_predicted_label_total{{{_labels({'label': label})}}} {n}")
         out += [
-            "# HELP mlgate_prediction_value Predicted values (regression) or positive-class "
-            "probabilities.",
+            (
+                "# HELP mlgate_prediction_value Predicted values (regression) or positive-class "
+                "probabilities."
+            ),
             "# TYPE mlgate_prediction_value histogram",
             *self.values.lines("mlgate_prediction_value"),
         ]

@@ -7,7 +7,6 @@ out once at load time so a request only converts values and calls the estimator.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,9 +137,7 @@ class ServedModel:
         """Predictions as plain Python values (JSON-ready)."""
         chosen = method or self.info.method
         if chosen not in self.methods:
-            raise InputError(
-                f"this model cannot {chosen}; it supports: {', '.join(self.methods)}"
-            )
+            raise InputError(f"this model cannot {chosen}; it supports: {', '.join(self.methods)}")
         result = getattr(self.estimator, chosen)(frame)
         values: list[Any] = result.tolist() if hasattr(result, "tolist") else list(result)
         return values
@@ -151,11 +148,11 @@ class ServedModel:
         for index, record in enumerate(records):
             if not isinstance(record, Mapping):
                 raise InputError(f"{what}[{index}] must be an object of column values")
+            missing = [name for name in self.names if name not in record]
+            if missing:
+                raise InputError(self.missing_message(missing, what, record))
             for slot, name in zip(out, self.names, strict=True):
-                try:
-                    slot.append(record[name])
-                except KeyError:
-                    raise InputError(self.missing_message([name], what, record)) from None
+                slot.append(record[name])
         return out
 
     def columns_from_split(self, columns: Sequence[Any], rows: Sequence[Any]) -> list[list[Any]]:

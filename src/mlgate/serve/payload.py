@@ -96,7 +96,7 @@ def _method(params: Any) -> str | None:
     method = params.get("method", params.get("predict_method"))
     if method is not None and method not in METHODS:
         raise InputError(f"params.method must be one of {', '.join(METHODS)}, got {method!r}")
-    return method
+    return str(method) if method is not None else None
 
 
 def _parse_csv(model: ServedModel, body: bytes) -> list[list[Any]]:
@@ -108,10 +108,9 @@ def _parse_csv(model: ServedModel, body: bytes) -> list[list[Any]]:
     header = next(reader, None)
     if not header:
         raise InputError("CSV body is empty; send a header row and one row per prediction")
-    rows: list[list[Any]] = []
-    for row in reader:
-        if row:
-            rows.append([None if cell == "" else cell for cell in row])
+    rows: list[list[Any]] = [
+        [None if cell == "" else cell for cell in row] for row in reader if row
+    ]
     if not rows:
         raise InputError("CSV body has a header but no rows")
     return model.columns_from_split(header, rows)

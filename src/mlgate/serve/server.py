@@ -9,6 +9,8 @@ from pathlib import Path
 from mlgate.errors import ConfigError, UsageError
 from mlgate.serve.app import DEFAULT_MAX_REQUEST_BYTES, ServeSettings, configure_logging
 
+APP = "mlgate.serve.app:create_app"
+
 
 @dataclass(frozen=True)
 class ServeRequest:
@@ -41,27 +43,23 @@ def serve(request: ServeRequest) -> int:
         access_log=request.access_log,
     )
     os.environ.update(settings.to_env())
-    config = uvicorn.Config(
-        "mlgate.serve.app:create_app",
-        factory=True,
-        host=request.host,
-        port=request.port,
-        workers=request.workers,
-        log_config=configure_logging(request.log_level),
-        access_log=False,
-        http=_pick("httptools", "auto"),
-        loop=_pick("uvloop", "auto"),
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
+    options = {
+        "factory": True,
+        "host": request.host,
+        "port": request.port,
+        "log_config": configure_logging(request.log_level),
+        "access_log": False,
+        "http": _pick("httptools", "auto"),
+        "loop": _pick("uvloop", "auto"),
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 10,
+        "server_header": False,
+    }
     if request.workers > 1:
-        from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
-
-        sock = config.bind_socket()
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        # uvicorn's supervisor forks the workers; each loads the model in its lifespan.
+        uvicorn.run(APP, workers=request.workers, **options)  # type: ignore[arg-type]
         return 0
+    server = uvicorn.Server(uvicorn.Config(APP, **options))  # type: ignore[arg-type]
     server.run()
     if not server.started:
         raise ConfigError(f"the scoring server did not start (model directory {request.model_dir})")
