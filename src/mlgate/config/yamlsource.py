@@ -55,12 +55,17 @@ class SourceMap:
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document; duplicate keys and syntax errors raise ConfigError with position."""
     source = SourceMap(file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             raise _syntax_error(exc, file) from None
+        except yaml.reader.ReaderError as exc:
+            raise _reader_error(exc, text, file) from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"invalid YAML: {exc}", location=Location(file)) from None
         if node is None:
@@ -103,6 +108,17 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
         f"invalid YAML: {problem}{context}",
         location=Location(file, line, col),
         hint="check indentation and quoting around this position",
+    )
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> ConfigError:
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return ConfigError(
+        f"invalid YAML: character {exc.character!r} is not allowed in YAML text",
+        location=Location(file, line, column),
+        hint="remove control characters; the file must be plain UTF-8 text",
     )
 
 

@@ -1,0 +1,366 @@
+"""A fake GitHub on loopback: an API host and an uploads host, checked against the OpenAPI subset.
+
+Every request is validated by ``contract.Contract`` (a violation answers 400 and is recorded, so the
+test fails at teardown), then served from in-memory state (comments, releases, assets) the way
+GitHub serves it: Link pagination with a small page size, 404 for drafts on the by-tag endpoint,
+422 ``already_exists`` for a second release of a tag or a second asset of a name. Faults (5xx,
+rate limits, lost answers) are injected per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.github.contract import Contract, Match, load_contract
+
+DATE = "2026-01-01T00:00:00Z"
+OWNER, REPO = "acme", "models"
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    times: int
+    headers: dict[str, str]
+    body: Any
+    after: bool  # apply the request, then answer with the fault (a lost answer)
+
+
+@dataclass(frozen=True)
+class Seen:
+    host: str
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: Any
+    headers: dict[str, str]
+    status: int
+
+
+@dataclass
+class FakeGitHub:
+    api: HTTPServer
+    uploads: HTTPServer
+    token: str = "ghs_fake_token_0123456789abcdef"
+    prefix: str = ""  # "/api/v3" makes it look like GitHub Enterprise Server
+    page_size: int = 100
+    contract: Contract = field(default_factory=load_contract)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    assets: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    blobs: dict[int, bytes] = field(default_factory=dict)
+    seen: list[Seen] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
+
+    def start(self) -> FakeGitHub:
+        for server, host in ((self.api, "api"), (self.uploads, "uploads")):
+            server.expect_request(re.compile(".*")).respond_with_handler(
+                lambda request, host=host: self.handle(request, host)
+            )
+        return self
+
+    # -- what tests use ------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return self.api.url_for(self.prefix or "/").rstrip("/")
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "GITHUB_TOKEN": self.token,
+            "GITHUB_API_URL": self.api_url,
+            "GITHUB_REPOSITORY": f"{OWNER}/{REPO}",
+        }
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        after: bool = False,
+    ) -> None:
+        """Answer the next ``times`` requests matching ``method`` and ``path`` with ``status``."""
+        default = {"message": f"fake failure {status}"}
+        self.faults.append(
+            Fault(method, re.compile(path), status, times, headers or {}, body or default, after)
+        )
+
+    def calls(self, method: str | None = None, path: str | None = None) -> list[Seen]:
+        return [
+            s
+            for s in self.seen
+            if (method is None or s.method == method) and (path is None or re.search(path, s.path))
+        ]
+
+    def add_comment(self, issue: int, body: str, login: str = "someone") -> dict[str, Any]:
+        comment = self._comment(issue, body, login)
+        self.comments.setdefault(issue, []).append(comment)
+        return comment
+
+    # -- serving -----------------------------------------------------------------------------
+
+    def handle(self, request: Request, host: str) -> Response:
+        path = request.path
+        if self.prefix and host == "api":
+            if not path.startswith(self.prefix + "/"):
+                return self._answer(request, host, 404, {"message": "Not Found"})
+            path = path[len(self.prefix) :]
+        body = request.get_data()
+        match = self.contract.check_request(
+            host=host,
+            method=request.method,
+            path=path,
+            query=list(request.args.items(multi=True)),
+            content_type=request.headers.get("Content-Type"),
+            body=body,
+        )
+        if isinstance(match, list) or match.problems:
+            problems = match if isinstance(match, list) else list(match.problems)
+            self.violations += [f"{request.method} {path}: {p}" for p in problems]
+            return self._answer(request, host, 400, {"message": "; ".join(problems)}, path)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._answer(request, host, 401, {"message": "Bad credentials"}, path)
+        fault = self._fault(request.method, path)
+        if fault is not None and not fault.after:
+            return self._answer(request, host, fault.status, fault.body, path, fault.headers)
+        status, data, headers = self._serve(match, request, body)
+        if status < 400:
+            self.violations += [
+                f"fake answered badly: {p}"
+                for p in self.contract.check_response(match.operation, status, data)
+            ]
+        if fault is not None:
+            return self._answer(request, host, fault.status, fault.body, path, fault.headers)
+        return self._answer(request, host, status, data, path, headers)
+
+    def _fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.path.search(path):
+                fault.times -= 1
+                return fault
+        return None
+
+    def _answer(
+        self,
+        request: Request,
+        host: str,
+        status: int,
+        data: Any,
+        path: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        body = request.get_data()
+        try:
+            shown: Any = (
+                json.loads(body) if body and "json" in (request.content_type or "") else body
+            )
+        except ValueError:
+            shown = body
+        self.seen.append(
+            Seen(
+                host,
+                request.method,
+                path or request.path,
+                tuple(request.args.items(multi=True)),
+                shown,
+                dict(request.headers),
+                status,
+            )
+        )
+        if status == 204 or data is None:
+            return Response(status=status, headers=headers or {})
+        return Response(
+            json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
+        )
+
+    def _serve(
+        self, match: Match, request: Request, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        op, p = match.operation.operation_id, match.path_params
+        data: Any = json.loads(body) if body and "json" in (request.content_type or "") else None
+        if op == "issues/list-comments":
+            return self._page(request, self.comments.get(p["issue_number"], []))
+        if op == "issues/create-comment":
+            return 201, self.add_comment(p["issue_number"], data["body"], "github-actions[bot]"), {}
+        if op in {"issues/update-comment", "issues/delete-comment"}:
+            for thread in self.comments.values():
+                for comment in thread:
+                    if comment["id"] == p["comment_id"]:
+                        if op == "issues/delete-comment":
+                            thread.remove(comment)
+                            return 204, None, {}
+                        comment["body"] = data["body"]
+                        return 200, comment, {}
+            return 404, {"message": "Not Found"}, {}
+        return self._serve_release(op, p, request, data, body)
+
+    def _serve_release(  # noqa: PLR0911, PLR0912 - one branch per documented operation
+        self, op: str, p: dict[str, Any], request: Request, data: Any, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        if op == "repos/list-releases":
+            return self._page(request, [self._release_view(r) for r in reversed(self.releases)])
+        if op == "repos/create-release":
+            if any(r["tag_name"] == data["tag_name"] for r in self.releases):
+                error = {"resource": "Release", "code": "already_exists", "field": "tag_name"}
+                return 422, {"message": "Validation Failed", "errors": [error]}, {}
+            release = self._new_release(data)
+            self.releases.append(release)
+            return 201, self._release_view(release), {}
+        if op == "repos/get-release-by-tag":
+            for release in self.releases:
+                if release["tag_name"] == p["tag"] and not release["draft"]:
+                    return 200, self._release_view(release), {}
+            return 404, {"message": "Not Found"}, {}
+        release = next((r for r in self.releases if r["id"] == p.get("release_id")), None)
+        if op == "repos/delete-release-asset":
+            for items in self.assets.values():
+                for asset in items:
+                    if asset["id"] == p["asset_id"]:
+                        items.remove(asset)
+                        return 204, None, {}
+            return 404, {"message": "Not Found"}, {}
+        if release is None:
+            return 404, {"message": "Not Found"}, {}
+        if op == "repos/get-release":
+            return 200, self._release_view(release), {}
+        if op == "repos/update-release":
+            release.update(data)
+            return 200, self._release_view(release), {}
+        if op == "repos/list-release-assets":
+            return self._page(request, self.assets.get(release["id"], []))
+        if op == "repos/upload-release-asset":
+            name = request.args["name"]
+            items = self.assets.setdefault(release["id"], [])
+            if any(a["name"] == name for a in items):
+                error = {"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}
+                return 422, {"message": "Validation Failed", "errors": [error]}, {}
+            asset = self._asset(name, body, request.content_type or "")
+            items.append(asset)
+            self.blobs[asset["id"]] = body
+            return 201, asset, {}
+        return 500, {"message": f"the fake does not serve {op}"}, {}
+
+    def _page(self, request: Request, items: list[Any]) -> tuple[int, Any, dict[str, str]]:
+        per_page = min(int(request.args.get("per_page", 30)), self.page_size)
+        page = int(request.args.get("page", 1))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        last = max(1, -(-len(items) // per_page))
+        links = []
+        base = request.base_url
+        if page < last:
+            links.append(
+                f'<{base}?{urlencode({"per_page": per_page, "page": page + 1})}>; rel="next"'
+            )
+            links.append(f'<{base}?{urlencode({"per_page": per_page, "page": last})}>; rel="last"')
+        return 200, chunk, {"Link": ", ".join(links)} if links else {}
+
+    # -- GitHub-shaped objects -------------------------------------------------------------------
+
+    def _html(self, *parts: object) -> str:
+        return "https://github.example/" + "/".join([OWNER, REPO, *map(str, parts)])
+
+    def _api(self, *parts: object) -> str:
+        return self.api_url + "/repos/" + "/".join([OWNER, REPO, *map(str, parts)])
+
+    def _comment(self, issue: int, body: str, login: str) -> dict[str, Any]:
+        cid = next(self._ids)
+        return {
+            "id": cid,
+            "node_id": f"IC_{cid}",
+            "url": self._api("issues", "comments", cid),
+            "html_url": self._html("pull", issue) + f"#issuecomment-{cid}",
+            "issue_url": self._api("issues", issue),
+            "body": body,
+            "user": user(login),
+            "created_at": DATE,
+            "updated_at": DATE,
+            "author_association": "NONE",
+        }
+
+    def _new_release(self, data: dict[str, Any]) -> dict[str, Any]:
+        rid = next(self._ids)
+        return {
+            "id": rid,
+            "node_id": f"RE_{rid}",
+            "url": self._api("releases", rid),
+            "html_url": self._html("releases", "tag", data["tag_name"]),
+            "assets_url": self._api("releases", rid, "assets"),
+            "upload_url": self.uploads.url_for(f"/repos/{OWNER}/{REPO}/releases/{rid}/assets")
+            + "{?name,label}",
+            "tarball_url": self._api("tarball", data["tag_name"]),
+            "zipball_url": self._api("zipball", data["tag_name"]),
+            "tag_name": data["tag_name"],
+            "target_commitish": data.get("target_commitish", "main"),
+            "name": data.get("name"),
+            "body": data.get("body"),
+            "draft": bool(data.get("draft", False)),
+            "prerelease": bool(data.get("prerelease", False)),
+            "created_at": DATE,
+            "published_at": None if data.get("draft") else DATE,
+            "author": user("github-actions[bot]"),
+        }
+
+    def _release_view(self, release: dict[str, Any]) -> dict[str, Any]:
+        return {**release, "assets": list(self.assets.get(release["id"], []))}
+
+    def _asset(self, name: str, body: bytes, content_type: str) -> dict[str, Any]:
+        aid = next(self._ids)
+        return {
+            "id": aid,
+            "node_id": f"RA_{aid}",
+            "url": self._api("releases", "assets", aid),
+            "browser_download_url": self._html("releases", "download", name),
+            "name": name,
+            "label": None,
+            "state": "uploaded",
+            "content_type": content_type,
+            "size": len(body),
+            "digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+            "download_count": 0,
+            "created_at": DATE,
+            "updated_at": DATE,
+            "uploader": user("github-actions[bot]"),
+        }
+
+
+def user(login: str) -> dict[str, Any]:
+    """A ``simple-user`` object with every required field."""
+    base = f"https://api.github.example/users/{login}"
+    return {
+        "login": login,
+        "id": 41898282,
+        "node_id": "MDM6Qm90NDE4OTgyODI=",
+        "avatar_url": "https://avatars.github.example/u/41898282",
+        "gravatar_id": "",
+        "url": base,
+        "html_url": f"https://github.example/{login}",
+        "followers_url": base + "/followers",
+        "following_url": base + "/following{/other_user}",
+        "gists_url": base + "/gists{/gist_id}",
+        "starred_url": base + "/starred{/owner}{/repo}",
+        "subscriptions_url": base + "/subscriptions",
+        "organizations_url": base + "/orgs",
+        "repos_url": base + "/repos",
+        "events_url": base + "/events{/privacy}",
+        "received_events_url": base + "/received_events",
+        "type": "Bot",
+        "site_admin": False,
+    }
