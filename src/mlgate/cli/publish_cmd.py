@@ -36,6 +36,7 @@ def progress(line: str) -> None:
     show_default=True,
     help="Run the image and compare its predictions (always on with --push).",
 )
+@click.option("--no-cache", is_flag=True, help="Rebuild every image layer (no docker cache).")
 @click.option(
     "--context-only", is_flag=True, help="Only write the build context to --out (no Docker needed)."
 )
@@ -53,6 +54,7 @@ def publish(  # noqa: PLR0917 - one parameter per flag, as click passes them
     registry: str | None,
     push: bool,
     smoke: bool,
+    no_cache: bool,
     context_only: bool,
     out: Path | None,
     as_json: bool,
@@ -73,6 +75,7 @@ def publish(  # noqa: PLR0917 - one parameter per flag, as click passes them
             registry=registry,
             push=push,
             smoke=smoke,
+            no_cache=no_cache,
             context_only=context_only,
             out=out,
             progress=progress,

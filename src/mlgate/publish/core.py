@@ -43,6 +43,7 @@ class PublishRequest:
     registry: str | None = None
     push: bool = False
     smoke: bool = True
+    no_cache: bool = False  # rebuild every layer (docker build --no-cache)
     context_only: bool = False
     out: Path | None = None  # where to keep the build context (default: a temporary folder)
     version: str | None = None  # set by release: the registry version being published
@@ -149,7 +150,10 @@ def _build_and_ship(
         built = ctx.write_context(folder, settings, bundle, house, labels)
         progress(f"docker build {image} (base {settings.base_image}, no network)")
         started = time.monotonic()
-        image_id = dockerio.build(engine, built.path, tag=image, labels=labels, progress=progress)
+        image_id = dockerio.build(
+            engine, built.path, tag=image, labels=labels, progress=progress,
+            no_cache=request.no_cache,
+        )  # fmt: skip
         seconds = round(time.monotonic() - started, 3)
     finally:
         if not keep:

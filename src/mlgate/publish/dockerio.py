@@ -125,6 +125,7 @@ def build(
     tag: str,
     labels: Mapping[str, str],
     progress: Progress,
+    no_cache: bool = False,
 ) -> str:
     """Build ``context`` (no network: everything comes from the wheelhouse); the image id."""
     stream = engine.api.build(
@@ -136,6 +137,7 @@ def build(
         pull=False,
         decode=True,
         network_mode="none",
+        nocache=no_cache,
     )
     image_id: str | None = None
     for chunk in _consume(stream, f"build {tag}", progress, keep=True):
