@@ -98,13 +98,19 @@ def table(r: dict) -> str:
             "",
             "| build | total s | docker build s |",
             "|---|---|---|",
-            f"| cold (--no-cache, no wheelhouse cache) | {r['cold']['total_s']} | "
-            f"{r['cold']['docker_build_s']} |",
-            f"| after a model-only change | {r['model_only_change']['total_s']} | "
-            f"{r['model_only_change']['docker_build_s']} |",
+            (
+                f"| cold (--no-cache, no wheelhouse cache) | {r['cold']['total_s']} | "
+                f"{r['cold']['docker_build_s']} |"
+            ),
+            (
+                f"| after a model-only change | {r['model_only_change']['total_s']} | "
+                f"{r['model_only_change']['docker_build_s']} |"
+            ),
             "",
-            f"model-only rebuild / cold: {r['ratio_total']:.1%} of the total time, "
-            f"{r['ratio_docker_build']:.1%} of the docker build time (target: at most 20%)",
+            (
+                f"model-only rebuild / cold: {r['ratio_total']:.1%} of the total time, "
+                f"{r['ratio_docker_build']:.1%} of the docker build time (target: at most 20%)"
+            ),
             f"image size: {r['image_size_mb']} MB (base image {r['base_image_size_mb']} MB)",
         ]
     )
