@@ -28,6 +28,10 @@ _TRANSIENT = re.compile(
 _AUTH = re.compile(r"unauthorized|authentication required|denied|forbidden|401|403", re.I)
 
 
+# Build output kept for error messages but not shown as progress.
+_NOISE = (" ---> ", "Removing intermediate container")
+
+
 class PushFailed(ExternalError):
     """A push error chunk; ``transient`` says whether trying again may help."""
 
@@ -283,7 +287,8 @@ def _consume(
                 for line in text.rstrip("\n").splitlines():
                     if line.strip():
                         tail.append(line)
-                        progress(line)
+                        if not line.startswith(_NOISE):
+                            progress(line)
             elif chunk.get("status") and not chunk.get("progressDetail"):
                 progress(str(chunk["status"]))
             if keep:
