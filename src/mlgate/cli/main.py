@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "serve": "mlgate.cli.serve_cmd:serve",
     "publish": "mlgate.cli.publish_cmd:publish",
     "deploy": "mlgate.cli.deploy_cmd:deploy",
+    "release": "mlgate.cli.release_cmd:release",
+    "promote": "mlgate.cli.release_cmd:promote",
+    "rollback": "mlgate.cli.release_cmd:rollback",
 }
 
 
