@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgate.serve.app import DEFAULT_MAX_REQUEST_BYTES
+from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
 
 
 @click.command()

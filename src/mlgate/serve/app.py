@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
 from mlgate.serve.metrics import CONTENT_TYPE, Metrics
 from mlgate.serve.model import InputError, ServedModel
 from mlgate.serve.payload import UnsupportedMediaType, parse
@@ -27,7 +28,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
 ENV_PREFIX = "MLGATE_SERVE_"
 _JSON = [(b"content-type", b"application/json")]
 _LOG = logging.getLogger("mlgate.serve")

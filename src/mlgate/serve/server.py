@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.errors import ConfigError, UsageError
-from mlgate.serve.app import DEFAULT_MAX_REQUEST_BYTES, ServeSettings, configure_logging
+from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
+from mlgate.serve.app import ServeSettings, configure_logging
 
 APP = "mlgate.serve.app:create_app"
 
