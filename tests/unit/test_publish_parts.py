@@ -194,3 +194,50 @@ def test_repacked_wheel_is_byte_identical_and_installable_shape(tmp_path: Path) 
     assert "click/__init__.py" in names
     assert "click/__init__.py,sha256=" in record
     assert not any(n.endswith(("INSTALLER", "direct_url.json")) for n in names)
+
+
+def test_settings_defaults_and_overrides(starter: Path) -> None:
+    from mlgate.config.loader import load_config
+    from mlgate.publish.settings import PublishSettings
+
+    config = load_config(starter / "mlgate.yaml")
+    model = config.model()
+    settings = PublishSettings.from_model(config, model, registry="127.0.0.1:5000")
+    assert settings.repository == "127.0.0.1:5000/your-org/churn"
+    assert settings.base_image == "python:3.11-slim"
+    assert (settings.port, settings.smoke_rows, settings.push_attempts) == (8080, 50, 3)
+    other = PublishSettings.from_model(config, model, base_image="debian:12")
+    assert other.base_image == "debian:12"
+
+
+def test_publish_config_is_validated_with_its_location(starter: Path) -> None:
+    from mlgate.config.loader import load_config
+
+    path = starter / "mlgate.yaml"
+    path.write_text(path.read_text().replace("base_image:", "base_imge:"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "base_imge" in info.value.render()
+    assert "base_image" in info.value.render()
+
+
+def test_context_only_needs_out(starter: Path) -> None:
+    from mlgate.publish.core import PublishRequest, publish
+
+    with pytest.raises(UsageError, match="--context-only needs --out"):
+        publish(PublishRequest(config_path=str(starter / "mlgate.yaml"), context_only=True))
+
+
+def test_dockerfile_orders_layers_dependencies_app_model(tmp_path: Path) -> None:
+    from mlgate.publish.context import render_dockerfile
+    from mlgate.publish.settings import PublishSettings
+
+    house = wheelhouse.Wheelhouse(tmp_path, (tmp_path / "mlgate-0.1.0-py3-none-any.whl",),
+                                  ("numpy==2.0.0",), cached=False)  # fmt: skip
+    text = render_dockerfile(PublishSettings("r/x", base_image="base:1", port=9000), house)
+    deps, app, model = (text.index(s) for s in ("COPY wheelhouse", "COPY app", "COPY model"))
+    assert deps < app < model
+    assert text.count("FROM base:1") == 2
+    assert "EXPOSE 9000" in text
+    assert 'ENTRYPOINT ["mlgate", "serve", "--model-dir", "/model"]' in text
+    assert "USER 65532" in text
