@@ -146,6 +146,7 @@ class ScoringApp:
             status, body, headers = 200, text, [(b"content-type", CONTENT_TYPE.encode())]
         else:
             status, body, headers = 404, _error(f"no such endpoint: {method} {path}"), _JSON
+        headers = [*headers, (b"content-length", b"%d" % len(body))]  # no chunked framing
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         elapsed = time.perf_counter() - started
