@@ -121,23 +121,41 @@ def resolve_image(
 
 
 def _from_registry(config: Config, model: ModelConfig, stage: str) -> tuple[str, str, str] | None:
+    """The image of the version holding ``stage``; None when the model has no registered
+    versions at all (then the last push stands in). A registered model whose stage is empty is
+    an error: rendering some other image for it would deploy an unpromoted model."""
+    from mlgate.errors import CheckFailed  # noqa: PLC0415
+    from mlgate.publish import regapi  # noqa: PLC0415
+
+    registry = regapi.available()
+    if registry is None:
+        return None
+    state = registry.read_state(model.repo_root)
+    found = state.get(model.name)
+    if found is None or not found.versions:
+        return None
     try:
-        from mlgate.registry.champion import (  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
-            resolve_champion,
+        resolution = registry.resolve(
+            registry.ResolveRequest(
+                ref=f"{model.tag_name}#{stage}",
+                repo=model.repo_root,
+                config=config,
+                model_file=False,
+            )
         )
-    except ImportError:
-        return None
-    champion = resolve_champion(config, model, stage)
-    if champion is None:
-        return None
-    ref = image_ref_from_payload(champion.payload)
+    except CheckFailed as exc:
+        raise UsageError(
+            exc.message,
+            hint=f"promote a version first: mlgate promote {model.name} VERSION {stage}",
+        ) from None
+    version = str(resolution.version)
+    ref = image_ref_from_payload(dict(resolution.payload or {}))
     if ref is None:
         raise ConfigError(
-            f"{model.name} {champion.version} holds {stage!r} but its registration records no "
-            "image digest",
+            f"{model.name} {version} holds {stage!r} but its registration records no image digest",
             hint="register versions with mlgate release, which records the pushed digest",
         )
-    return ref, champion.version, f"registry ({model.tag_name}@{champion.version})"
+    return ref, version, f"registry ({model.tag_name}@{version})"
 
 
 def image_ref_from_payload(payload: dict[str, Any]) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, ExternalError, UsageError
-from mlgate.publish import dockerio
+from mlgate.publish import dockerio, regapi
 from mlgate.publish.core import PublishRequest, PublishResult, publish_model
 from mlgate.publish.k8s import image_ref_from_payload
 from mlgate.publish.push import push_with_retries
@@ -30,16 +30,6 @@ VERDICT_FILES = ("repro.json", "validation.json", "drift.json", "governance.json
 
 def _quiet(_: str) -> None:
     return None
-
-
-def _registry() -> Any:
-    """The registry API (``mlgate.registry``), imported when a command needs it."""
-    import importlib  # noqa: PLC0415
-
-    try:
-        return importlib.import_module("mlgate.registry")
-    except ImportError:
-        raise UsageError("the model registry is not part of this mlgate build") from None
 
 
 @dataclass(frozen=True)
@@ -77,7 +67,7 @@ def release(request: ReleaseRequest) -> ReleaseResult:
     """Build, verify and push the image of the next version, then register it."""
     from mlgate.config.loader import load_config  # noqa: PLC0415
 
-    registry = _registry()
+    registry = regapi.required()
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
@@ -130,7 +120,7 @@ def _refuse_second_release(root: Path, model: ModelConfig, remote: str | None) -
     """One version per commit (GTO's rule): say so before building anything."""
     from mlgate import gitio  # noqa: PLC0415
 
-    registry = _registry()
+    registry = regapi.required()
 
     head = gitio.head_commit(root)
     if head is None:
@@ -186,7 +176,7 @@ def promote(request: StageRequest) -> StageResult:
     """Assign VERSION to STAGE (policy checked), then tag its image ``REPO:STAGE`` by digest."""
     from mlgate.config.loader import load_config  # noqa: PLC0415
 
-    registry = _registry()
+    registry = regapi.required()
 
     if request.version is None:
         raise UsageError("promote needs a version")
@@ -215,7 +205,7 @@ def rollback(request: StageRequest) -> StageResult:
     """Give STAGE back to its previous holder, then point ``REPO:STAGE`` at that image."""
     from mlgate.config.loader import load_config  # noqa: PLC0415
 
-    registry = _registry()
+    registry = regapi.required()
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
@@ -238,7 +228,7 @@ def rollback(request: StageRequest) -> StageResult:
 
 def _registered_image(config: Config, model: ModelConfig, version: str, remote: str | None) -> str:
     """``REPO@sha256:...`` recorded at registration; a version without one cannot be staged."""
-    registry = _registry()
+    registry = regapi.required()
 
     found = registry.resolve(
         registry.ResolveRequest(
