@@ -54,6 +54,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_project(tmp_path_factory.mktemp("e2e") / "starter")
 
 
+@pytest.fixture(scope="session")
+def wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One wheelhouse cache for every project of the session (MLGATE_CACHE_DIR)."""
+    return tmp_path_factory.mktemp("wheel-cache")
+
+
+@pytest.fixture(autouse=True)
+def _shared_wheel_cache(wheel_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLGATE_CACHE_DIR", str(wheel_cache))
+
+
 @pytest.fixture
 def credentials(monkeypatch: pytest.MonkeyPatch, registry: infra.Registry) -> infra.Registry:
     monkeypatch.setenv("MLGATE_REGISTRY_USERNAME", registry.username)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
@@ -32,6 +33,7 @@ SERVE_REQUIREMENTS = (
 )  # fmt: skip
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 Progress = Callable[[str], None]
+ENV_CACHE = "MLGATE_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,12 @@ class Wheelhouse:
     app: tuple[Path, ...]  # mlgate's wheel and local packages' wheels
     pins: tuple[str, ...]
     cached: bool
+
+
+def build_cache(repo_root: Path) -> Path:
+    """Where wheels are cached: ``$MLGATE_CACHE_DIR`` (shared by repositories) or the repo's."""
+    shared = os.environ.get(ENV_CACHE)
+    return Path(shared) if shared else paths.cache_dir(repo_root)
 
 
 def normalize(name: str) -> str:
@@ -172,7 +180,8 @@ def prepare(
     key = hashlib.sha256(
         json.dumps([reqs.lines, pinned_env, target.python, target.platforms()]).encode()
     ).hexdigest()[:20]
-    cache = paths.cache_dir(model.repo_root) / "wheelhouse" / key
+    shared = build_cache(model.repo_root)
+    cache = shared / "wheelhouse" / key
     cached = (cache / "requirements.txt").is_file()
     if cached:
         progress(f"wheelhouse: reusing {len(list(cache.glob('*.whl')))} wheels ({key})")
@@ -187,7 +196,7 @@ def prepare(
     app = dest / "app"
     app.mkdir(parents=True, exist_ok=True)
     wheels = [
-        mlgate_wheel(paths.cache_dir(model.repo_root) / "mlgate-wheel", progress),
+        mlgate_wheel(shared / "mlgate-wheel", progress),
         *(_local_wheel(p, paths.cache_dir(model.repo_root), progress) for p in reqs.local),
     ]
     placed = [Path(shutil.copy2(wheel, app / wheel.name)) for wheel in wheels]
