@@ -169,6 +169,7 @@ def _build_and_ship(
             container_port=settings.port,
             network=settings.smoke_network,
             tolerance=settings.tolerance,
+            model_sha256=bundle.sha256,
             progress=progress,
         )
         progress(

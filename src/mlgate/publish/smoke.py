@@ -60,6 +60,7 @@ def smoke_test(
     container_port: int,
     network: str,
     tolerance: float,
+    model_sha256: str,
     progress: Callable[[str], None],
     timeout: float = STARTUP_TIMEOUT,
 ) -> SmokeResult:
@@ -82,10 +83,7 @@ def smoke_test(
             )
         got = response.json().get("predictions")
         result = compare(sample, got, tolerance, startup)
-        for path in ("/version", "/metrics"):
-            check = requests.get(running.url + path, timeout=10)
-            if check.status_code != 200:
-                raise CheckFailed(f"smoke test: GET {path} answered {check.status_code}")
+        _check_endpoints(running.url, sample, model_sha256)
     finally:
         running.stop()
     if not result.passed:
@@ -98,6 +96,31 @@ def smoke_test(
             details=list(result.examples),
         )
     return result
+
+
+def _check_endpoints(url: str, sample: SmokeSample, model_sha256: str) -> None:
+    """The image serves this very model file, validates input, and exposes its metrics."""
+    import requests  # noqa: PLC0415
+
+    version = requests.get(url + "/version", timeout=10)
+    served = version.json().get("model_sha256") if version.status_code == 200 else None
+    if served != model_sha256:
+        raise CheckFailed(
+            f"smoke test: /version reports model sha256 {served}, expected {model_sha256}"
+        )
+    broken = {
+        "dataframe_split": {"columns": sample.columns[1:], "data": [r[1:] for r in sample.rows[:1]]}
+    }
+    refused = requests.post(url + "/invocations", json=broken, timeout=30)
+    if refused.status_code != 400 or sample.columns[0] not in refused.text:
+        raise CheckFailed(
+            "smoke test: a request without column "
+            f"{sample.columns[0]!r} was not refused with 400 naming it "
+            f"(got {refused.status_code})"
+        )
+    metrics = requests.get(url + "/metrics", timeout=10)
+    if metrics.status_code != 200 or "mlgate_requests_total" not in metrics.text:
+        raise CheckFailed(f"smoke test: GET /metrics answered {metrics.status_code}")
 
 
 def _wait_healthy(running: dockerio.Running, timeout: float) -> None:
