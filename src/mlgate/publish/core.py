@@ -142,6 +142,13 @@ def _build_and_ship(
     version = labels[ctx.OCI + "version"]
     dockerio.ensure_image(engine, settings.base_image, progress)
     target = probe_target(engine, model, settings.base_image)
+    base = dockerio.inspect(engine, settings.base_image)
+    repo_digests = [d for d in base.get("RepoDigests") or [] if "@" in d]
+    # The OCI base digest is the base's manifest digest when it came from a registry; an
+    # imported local image has none, so its content id is recorded instead.
+    labels[ctx.OCI + "base.digest"] = (
+        repo_digests[0].split("@", 1)[1] if repo_digests else str(base["Id"])
+    )
     keep = request.out is not None
     folder = request.out if keep else Path(tempfile.mkdtemp(prefix="mlgate-build-"))
     assert folder is not None  # noqa: S101
