@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -83,6 +84,8 @@ class Demo:
     def run(self) -> None:
         # One method per capability, in the order a pull request meets them.
         self.foundation()
+        self.reproducibility()
+        self.validation()
         self.publish()
         self.summary()
 
@@ -98,11 +101,82 @@ class Demo:
         self.step("mlgate config check")
         self.mlgate("config", "check")
 
-        self.step("train the starter model")
-        self.session.chdir(self.model_dir)
-        self.session.run("python", "train.py")
-        self.session.chdir(self.project)
+        self.step("mlgate train: train the starter model, keeping a run record")
+        self.mlgate("train")
         self.produced.append(("trained model", self.model_dir / "artifacts" / "model.skops"))
+        self.produced.append(("run records", self.project / ".mlgate" / "runs" / "churn"))
+
+    def reproducibility(self) -> None:
+        self.step("mlgate lock: pin data, code, params and environment by content hash")
+        self.mlgate("lock")
+        self.git("add", "mlgate.lock", ".mlgate/runs")
+        self.git("commit", "--quiet", "--message", "Lock the churn model's inputs")
+        self.produced.append(("lock file (committed)", self.project / "mlgate.lock"))
+
+        self.step("mlgate train --use-cache: same inputs, outputs unchanged -> skipped")
+        self.mlgate("train", "--use-cache")
+
+        self.step("mlgate repro --check: the working tree matches the lock")
+        self.mlgate("repro", "--check")
+
+        self.step("a data file changes: mlgate repro --check catches it (exit 1)")
+        data = self.model_dir / "data" / "train.csv"
+        original = data.read_bytes()
+        last_row = original.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        data.write_bytes(original + last_row + b"\n")  # one duplicated row
+        self.mlgate("repro", "--check", expect=1)
+        data.write_bytes(original)
+
+        self.step("mlgate repro --check --rerun: as locked, and two isolated re-runs agree")
+        self.mlgate("repro", "--check", "--rerun")
+        verdict = self.project / ".mlgate" / "out" / "churn" / "repro.json"
+        self.produced.append(("reproducibility verdict", verdict))
+
+    def validation(self) -> None:
+        """Gates: a worse challenger fails against the champion, a good one passes; drift."""
+        champion = self.project.parent / "champion.skops"
+        shutil.copy(self.model_dir / "artifacts" / "model.skops", champion)
+        params = self.model_dir / "params.yaml"
+        original = params.read_text()
+        worse = original
+        for key, value in (
+            ("model", "gradient_boosting"),
+            ("n_estimators", "5"),
+            ("max_depth", "1"),
+        ):
+            worse = re.sub(rf"^{key}: \S+", f"{key}: {value}", worse, flags=re.MULTILINE)
+
+        self.step(
+            "validation: a deliberately worse challenger (5 stumps) fails against the champion"
+        )
+        params.write_text(worse)
+        self.mlgate("train")
+        self.mlgate("validate", "--champion", str(champion), expect=1)
+
+        self.step("validation: the original parameters again; the challenger passes")
+        params.write_text(original)
+        self.mlgate("train")
+        self.mlgate("validate", "--champion", str(champion))
+        out = self.project / ".mlgate" / "out" / "churn"
+        self.produced.append(("validation verdict", out / "validation.json"))
+
+        self.step("drift: evaluation data against training data (no drift)")
+        self.mlgate("drift")
+        self.produced.append(("drift verdict", out / "drift.json"))
+
+        self.step("drift: a shifted copy of the evaluation data (drift)")
+        shifted = self.project.parent / "eval-shifted.csv"
+        self.session.run(
+            "python",
+            "-c",
+            "import sys, pandas as pd; f = pd.read_csv(sys.argv[1]); "
+            "f['tenure_months'] += 18; f['monthly_charges'] *= 1.3; "
+            "f['contract'] = 'monthly'; f.to_csv(sys.argv[2], index=False)",
+            str(self.model_dir / "data" / "eval.csv"),
+            str(shifted),
+            silent=True,
+        )
+        self.mlgate("drift", "--current", str(shifted), "--out", str(shifted.parent), expect=1)
 
     def publish(self) -> None:
         """The serving image: built, smoke-tested, pushed when a registry is configured."""

@@ -87,6 +87,17 @@ def tracked_files(cwd: Path, pathspecs: Sequence[str] = ()) -> list[str]:
     return sorted(p for p in result.stdout.split("\0") if p)
 
 
+def tracked_relative(cwd: Path, *, whole_repo: bool = False) -> list[str] | None:
+    """Tracked files below ``cwd`` (or in the whole repository, then with ``../`` prefixes),
+    relative to ``cwd``; None when ``cwd`` is not inside a git repository. One git process."""
+    result = git(["ls-files", "-z", "--", ":/" if whole_repo else "."], cwd, check=False)
+    if not result.ok:
+        if "not a git repository" in result.stderr:
+            return None
+        raise proc.process_error(result, "git ls-files")
+    return sorted(p for p in result.stdout.split("\0") if p)
+
+
 def show_file(cwd: Path, rev: str, path: str) -> bytes:
     """The content of ``path`` at ``rev`` without a checkout (``git cat-file``)."""
     return proc.run_binary(

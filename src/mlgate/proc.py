@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,3 +121,99 @@ def run_binary(
         stderr = proc.stderr.decode("utf-8", errors="replace")
         raise process_error(Completed(argv, proc.returncode, "", stderr), label)
     return proc.stdout
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A finished long-running process whose output was streamed line by line."""
+
+    args: tuple[str, ...]
+    returncode: int | None  # None when it was stopped at the timeout
+    tail: tuple[str, ...]
+    seconds: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def stream(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    on_line: Callable[[str], None] | None = None,
+    keep: int = _TAIL_LINES,
+    what: str | None = None,
+) -> Streamed:
+    """Run ``args`` with stdout and stderr merged, passing each line to ``on_line`` as it comes.
+
+    The process runs in its own session so a timeout or Ctrl-C stops its children too. A non-zero
+    exit is returned, not raised: the caller decides what a failure means.
+    """
+    argv = tuple(os.fspath(a) for a in args)
+    label = what or Path(argv[0]).name
+    tail: deque[str] = deque(maxlen=keep)
+    began = time.perf_counter()
+    try:
+        child = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(os.environ if env is None else env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise ExternalError(f"{label}: program not found: {argv[0]}") from exc
+    except PermissionError as exc:
+        raise ExternalError(f"{label}: cannot execute {argv[0]}: {exc.strerror}") from exc
+
+    def pump() -> None:
+        assert child.stdout is not None  # noqa: S101 - Popen was given stdout=PIPE
+        for line in child.stdout:
+            text = line.rstrip("\n")
+            tail.append(text)
+            if on_line is not None:
+                on_line(text)
+
+    reader = threading.Thread(target=pump, name="mlgate-output", daemon=True)
+    reader.start()
+    timed_out = False
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _stop(child)
+    except BaseException:
+        _stop(child)
+        raise
+    finally:
+        reader.join(timeout=10)
+        if child.stdout is not None and not reader.is_alive():
+            child.stdout.close()
+    code = None if timed_out else child.returncode
+    return Streamed(argv, code, tuple(tail), time.perf_counter() - began, timed_out)
+
+
+def _stop(child: subprocess.Popen[str], grace: float = 5.0) -> None:
+    """Terminate the child's whole process group; kill it if it does not exit within ``grace``."""
+    for sig, wait in ((signal.SIGTERM, grace), (getattr(signal, "SIGKILL", signal.SIGTERM), grace)):
+        try:
+            if hasattr(os, "killpg"):
+                os.killpg(child.pid, sig)
+            else:  # pragma: no cover - Windows
+                child.send_signal(sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            child.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        return

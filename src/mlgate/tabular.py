@@ -85,6 +85,28 @@ def _read_one(path: Path, what: str, columns: Sequence[str] | None) -> pd.DataFr
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def table_columns(path: Path, *, what: str = "data") -> list[str]:
+    """Column names of a table file or folder (its first file), read from the header only."""
+    import pandas as pd  # noqa: PLC0415
+
+    if not path.exists():
+        raise ConfigError(f"{what} file not found: {path}", location=Location(str(path)))
+    first = table_files(path)[0]
+    try:
+        if _kind(first) == "parquet":
+            import pyarrow.parquet as pq  # noqa: PLC0415
+
+            return [str(n) for n in pq.read_schema(first).names]
+        sep = "\t" if ".tsv" in first.name.lower() else ","
+        return [str(c) for c in pd.read_csv(first, sep=sep, nrows=0).columns]
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"{what} file is empty: {first}", location=Location(str(first))) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot read {what} file: {exc}", location=Location(str(first))
+        ) from None
+
+
 KINDS = ("integer", "float", "boolean", "string", "category", "datetime")
 
 

@@ -239,3 +239,13 @@ def test_starter_yaml_round_trips() -> None:
     data = yaml.safe_load(files["mlgate.yaml"])
     assert data["models"][0]["name"] == "churn"
     assert files[".mlgate/config.schema.json"].startswith(b"{")
+
+
+def test_every_shipped_schema_is_valid() -> None:
+    import jsonschema
+
+    from mlgate.schemas import available, load_schema
+
+    for name in available():
+        schema = load_schema(name)
+        jsonschema.validators.validator_for(schema).check_schema(schema)

@@ -39,7 +39,7 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
+    # The shipped schemas are checked against their meta-schema by the tests, not at run time.
     validator: jsonschema.protocols.Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
     return validator
 
@@ -51,6 +51,8 @@ def problems(data: Any, name: str, source: SourceMap) -> list[Problem]:
     as the misspelling with its "did you mean".
     """
     found = [p for error in _validator(name).iter_errors(data) for p in _describe(error, source)]
+    # jsonschema reports each missing required key separately; _describe lists them all each time.
+    found = list(dict.fromkeys(found))
     meant = {(p.parent, p.suggestion) for p in found if p.suggestion}
     found = [p for p in found if not (p.missing and (p.parent, p.missing) in meant)]
     found.sort(key=lambda p: (p.location.line or 0, p.location.column or 0, p.message))

@@ -1,0 +1,1 @@
+"""Validation gates: challenger against champion, slices, data checks, budgets and drift."""

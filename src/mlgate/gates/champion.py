@@ -1,0 +1,98 @@
+"""Which model is the champion: a file given on the command line, or a registry reference.
+
+A registry reference (a stage such as ``prod``, ``latest`` or ``vX.Y.Z``) is resolved by
+``mlgate.registry.champion.resolve_champion``, imported only when needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import UsageError
+from mlgate.gates.settings import ChampionSettings
+
+MODEL_SUFFIXES = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
+
+
+@dataclass(frozen=True)
+class ChampionRef:
+    """Where the champion's model file is and how it was found."""
+
+    path: Path
+    source: str  # "path" | "registry"
+    ref: str
+    version: str | None = None
+    commit: str | None = None
+    stage: str | None = None
+
+    @property
+    def format(self) -> str:
+        return MODEL_SUFFIXES.get(self.path.suffix.lower(), "skops")
+
+    @property
+    def label(self) -> str:
+        if self.source == "registry":
+            where = f" ({self.stage})" if self.stage else ""
+            return f"champion {self.version}{where}"
+        return "champion"
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "source": self.source,
+            "ref": self.ref,
+            "path": str(self.path),
+            "version": self.version,
+            "commit": self.commit,
+            "stage": self.stage,
+        }
+
+
+def is_path(ref: str) -> bool:
+    """A champion argument names a file when it exists or ends like a model file."""
+    return Path(ref).is_file() or Path(ref).suffix.lower() in MODEL_SUFFIXES
+
+
+def resolve(
+    config: Config, model: ModelConfig, ref: str | None, settings: ChampionSettings
+) -> ChampionRef | None:
+    """The champion for this run, or None when there is none (``on_missing`` then applies)."""
+    if ref is not None and is_path(ref):
+        path = Path(ref).resolve()
+        if not path.is_file():
+            raise UsageError(f"champion model file not found: {ref}")
+        return ChampionRef(path, "path", ref)
+    wanted = ref if ref is not None else settings.stage
+    if wanted is None:
+        return None
+    return _from_registry(config, model, wanted, explicit=ref is not None)
+
+
+def _from_registry(
+    config: Config, model: ModelConfig, ref: str, *, explicit: bool
+) -> ChampionRef | None:
+    try:
+        registry = importlib.import_module("mlgate.registry.champion")
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"mlgate.registry", "mlgate.registry.champion"}:
+            raise
+        origin = "--champion" if explicit else "gates.champion.stage in mlgate.yaml"
+        raise UsageError(
+            f"champion {ref!r} (from {origin}) is a registry reference, and the model registry "
+            "is not part of this mlgate installation",
+            hint="pass --champion PATH to a model file, e.g. a copy of the current champion",
+            location=None if explicit else config.locate(model, "gates", "champion", "stage"),
+        ) from None
+    found = registry.resolve_champion(config, model, ref)
+    if found is None:
+        return None
+    return ChampionRef(
+        path=Path(found.model_path),
+        source="registry",
+        ref=ref,
+        version=found.version,
+        commit=found.commit,
+        stage=found.stage,
+    )

@@ -1,0 +1,1 @@
+"""Data drift: per-column tests on cacheable reference summaries, one vectorised pass per column."""

@@ -1,0 +1,246 @@
+"""``mlgate drift``, and the drift gate inside ``mlgate validate``: files in, verdict out.
+
+Reference summaries are cached by content under ``.mlgate/cache/drift/``; with a warm cache the
+reference file is hashed but not parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import UsageError
+from mlgate.gates.drift import cache
+from mlgate.gates.drift.engine import DriftOptions, DriftReport, compare, summarise_frame
+from mlgate.gates.drift.report import drift_checks
+from mlgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+VERDICT_FILE = "drift.json"
+
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """What ``mlgate drift`` was asked; None means "from mlgate.yaml, else the default"."""
+
+    reference: Path | None = None
+    current: Path | None = None
+    columns: tuple[str, ...] | None = None
+    config_path: str | None = None
+    model: str | None = None
+    out: Path | None = None
+    p_value: float | None = None
+    distance: float | None = None
+    max_drifted_share: float | None = None
+    methods: Mapping[str, str] = field(default_factory=dict)
+    cache: bool = True
+    start: Path | None = None
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    verdict: Verdict
+    report: DriftReport
+    written: Path | None
+    cache_hit: bool
+    config: Config | None = None  # the project whose settings applied, if any
+    model: ModelConfig | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+
+@dataclass(frozen=True)
+class DriftInputs:
+    """Resolved inputs of one drift comparison."""
+
+    reference: Path
+    current: Path
+    columns: tuple[str, ...] | None
+    options: DriftOptions
+    cache_dir: Path | None
+    model_name: str
+    config_key: tuple[str | int, ...] | None = None
+
+
+def run_drift(request: DriftRequest) -> DriftResult:
+    """Resolve the request against mlgate.yaml (when there is one), compare, write the verdict."""
+    config, model = _project(request)
+    inputs, out_dir = _resolve(request, config, model)
+    verdict, report, hit = drift_gate(inputs)
+    written = None
+    if out_dir is not None:
+        from mlgate.verdict import write_verdict  # noqa: PLC0415
+
+        written = write_verdict(out_dir / VERDICT_FILE, verdict)
+    return DriftResult(verdict, report, written, hit, config, model)
+
+
+def _resolve(
+    request: DriftRequest, config: Config | None, model: ModelConfig | None
+) -> tuple[DriftInputs, Path | None]:
+    settings = None
+    if model is not None and config is not None:
+        from mlgate.gates.settings import drift_settings  # noqa: PLC0415
+
+        settings = drift_settings(model, model.gates.get("drift", {}))
+    reference = request.reference or (settings.reference if settings else None)
+    current = request.current or (settings.current if settings else None)
+    if reference is None or current is None:
+        missing = " and ".join(
+            f"--{n}" for n, v in (("reference", reference), ("current", current)) if v is None
+        )
+        raise UsageError(
+            f"drift needs {missing}",
+            hint="pass the files, or run inside a project whose mlgate.yaml sets data.train and "
+            "data.eval (or gates.drift.reference/current)",
+        )
+    options = settings.options if settings else DriftOptions()
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("p_value", request.p_value),
+            ("distance", request.distance),
+            ("max_drifted_share", request.max_drifted_share),
+        )
+        if v is not None
+    }
+    if request.methods:
+        overrides["methods"] = {**options.methods, **request.methods}
+    options = replace(options, **overrides)
+    columns = request.columns
+    if columns is None and settings is not None and model is not None:
+        columns = settings.columns or _features(model, reference)
+    from mlgate import paths  # noqa: PLC0415
+
+    cache_dir = None
+    if request.cache and config is not None and (settings is None or settings.cache):
+        cache_dir = paths.cache_dir(config.root)
+    out_dir = request.out
+    if out_dir is None and config is not None and model is not None:
+        out_dir = paths.out_dir(config.root, model.tag_name)
+    name = model.name if model is not None else current.stem
+    key = ("gates", "drift") if model is not None and "drift" in model.gates else None
+    return DriftInputs(reference, current, columns, options, cache_dir, name, key), out_dir
+
+
+def _project(request: DriftRequest) -> tuple[Config | None, ModelConfig | None]:
+    """The configuration and model whose settings apply.
+
+    With both files on the command line and no ``--model`` the comparison stands alone; a
+    project found around it only provides the cache folder.
+    """
+    from mlgate.config.loader import find_config, load_config  # noqa: PLC0415
+    from mlgate.errors import ConfigError  # noqa: PLC0415
+
+    standalone = request.reference is not None and request.current is not None
+    if request.config_path is None and request.model is None:
+        try:
+            find_config(None, request.start)
+        except ConfigError:
+            return None, None
+    config = load_config(request.config_path, request.start)
+    if standalone and request.model is None:
+        return config, None
+    return config, config.model(request.model)
+
+
+def _features(model: ModelConfig, reference: Path) -> tuple[str, ...]:
+    from mlgate.tabular import table_columns  # noqa: PLC0415
+
+    present = table_columns(reference, what="reference data")
+    if model.data.features is not None:
+        return tuple(model.data.features)
+    excluded = {model.data.target, *model.data.sensitive}
+    return tuple(c for c in present if c not in excluded)
+
+
+def drift_gate(
+    inputs: DriftInputs,
+    *,
+    reference_frame: pd.DataFrame | None = None,
+    current_frame: pd.DataFrame | None = None,
+) -> tuple[Verdict, DriftReport, bool]:
+    """Compare current with reference (frames given are used instead of reading the files)."""
+    from mlgate.tabular import read_table, table_columns  # noqa: PLC0415
+
+    ref_cols = (
+        [str(c) for c in reference_frame.columns]
+        if reference_frame is not None
+        else table_columns(inputs.reference, what="reference data")
+    )
+    columns = list(inputs.columns) if inputs.columns is not None else ref_cols
+    _check_columns(columns, ref_cols)
+    summaries, hit = _reference_summaries(inputs, columns, reference_frame)
+    if current_frame is None:
+        present = set(table_columns(inputs.current, what="current data"))
+        wanted = [c for c in columns if c in present]
+        current_frame = read_table(inputs.current, what="current data", columns=wanted)
+    rows = next(iter(summaries.values())).rows if summaries else 0
+    report = compare(summaries, current_frame, columns, inputs.options, reference_rows=rows)
+    checks = drift_checks(report, config_key=inputs.config_key)
+    notes = []
+    if hit:
+        notes.append("reference summaries read from the cache")
+    verdict = Verdict(
+        kind="drift",
+        model=inputs.model_name,
+        checks=tuple(checks),
+        notes=tuple(notes),
+        context={
+            "reference": str(inputs.reference),
+            "current": str(inputs.current),
+            "reference_rows": report.reference_rows,
+            "current_rows": report.current_rows,
+            "drifted_share": report.share,
+            "dataset_drift": report.dataset_drift,
+            "options": {
+                "p_value": inputs.options.p_value,
+                "distance": inputs.options.distance,
+                "max_drifted_share": inputs.options.max_drifted_share,
+                "methods": dict(inputs.options.methods),
+                "critical": list(inputs.options.critical),
+            },
+        },
+    )
+    return verdict, report, hit
+
+
+def _check_columns(columns: Sequence[str], present: Sequence[str]) -> None:
+    from mlgate.config.validate import suggest  # noqa: PLC0415
+
+    for name in columns:
+        if name not in present:
+            guess = suggest(name, present)
+            raise UsageError(
+                f"column {name!r} is not in the reference data",
+                hint=f"did you mean {guess!r}?" if guess else "columns: " + ", ".join(present),
+            )
+
+
+def _reference_summaries(
+    inputs: DriftInputs, columns: Sequence[str], frame: pd.DataFrame | None
+) -> tuple[dict[str, Any], bool]:
+    points = inputs.options.summary_points
+    target = None
+    found: dict[str, Any] = {}
+    if inputs.cache_dir is not None:
+        target = cache.cache_file(inputs.cache_dir, cache.data_digest(inputs.reference), points)
+        found = cache.load(target)
+    need = [c for c in columns if c not in found]
+    if not need:
+        return {c: found[c] for c in columns}, True
+    if frame is None:
+        from mlgate.tabular import read_table  # noqa: PLC0415
+
+        frame = read_table(inputs.reference, what="reference data", columns=need)
+    found.update(summarise_frame(frame, need, max_points=points))
+    if target is not None:
+        cache.save(target, found)
+    return {c: found[c] for c in columns}, False

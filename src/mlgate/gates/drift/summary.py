@@ -1,0 +1,133 @@
+"""Per-column summaries: everything a drift test needs from one side, computed in one pass.
+
+A numeric column is kept as its sorted finite values; above ``max_points`` values it is kept as
+``max_points`` equally spaced quantiles (cell midpoints), which changes a normalised Wasserstein
+distance by about 1e-5 and keeps a cached reference small. Exact value counts are kept for
+columns with few distinct values, and the standard deviation is computed on all values.
+Categorical columns are kept as value counts. Missing values (and infinities) are dropped, as
+the widely used drift tools do, and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+NUMERIC_KINDS = ("integer", "float")
+# Value counts are kept for numeric columns with at most this many distinct values.
+MAX_COUNTED = 1000
+DEFAULT_POINTS = 100_000
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnSummary:
+    """One column of one table, reduced to what the drift tests read."""
+
+    name: str
+    dtype: str  # tabular.column_kind: integer, float, boolean, string, category, datetime
+    rows: int  # all rows, missing included
+    count: int  # non-missing values
+    distinct: int  # distinct non-missing values
+    points: np.ndarray | None = None  # numeric: sorted values or quantile points
+    exact: bool = True  # points are every value (not quantiles)
+    std: float | None = None  # numeric: population standard deviation of all values
+    keys: Sequence[Any] | None = None  # distinct values (sorted for numeric), when counted
+    counts: np.ndarray | None = None  # occurrences of each key
+
+    @property
+    def numeric(self) -> bool:
+        return self.dtype in NUMERIC_KINDS
+
+    @property
+    def missing(self) -> int:
+        return self.rows - self.count
+
+    def count_of(self, keys: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Occurrences of each of ``keys`` (0 if absent); estimated from quantiles if uncounted."""
+        if self.keys is not None and self.counts is not None:
+            if self.numeric:
+                known = np.asarray(self.keys, dtype=np.float64)
+                wanted = np.asarray(keys, dtype=np.float64)
+                pos = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
+                hit = (known[pos] == wanted) if len(known) else np.zeros(len(wanted), bool)
+                return np.where(hit, self.counts[pos] if len(known) else 0, 0).astype(np.float64)
+            lookup = dict(zip(self.keys, self.counts.tolist(), strict=True))
+            return np.array([lookup.get(k, 0) for k in keys], dtype=np.float64)
+        if self.points is None:
+            return np.zeros(len(keys))
+        wanted = np.asarray(keys, dtype=np.float64)
+        cells = np.searchsorted(self.points, wanted, "right") - np.searchsorted(
+            self.points, wanted, "left"
+        )
+        return cells.astype(np.float64) * (self.count / len(self.points))
+
+
+def summarise(series: pd.Series, *, max_points: int | None = DEFAULT_POINTS) -> ColumnSummary:
+    """Summarise one column; ``max_points=None`` keeps every value (used for current data)."""
+    from mlgate.tabular import column_kind  # noqa: PLC0415
+
+    dtype = column_kind(series)
+    name = str(series.name)
+    if dtype in NUMERIC_KINDS:
+        return _numeric(name, dtype, series, max_points)
+    if dtype == "datetime":
+        return ColumnSummary(name, dtype, len(series), int(series.notna().sum()), 0)
+    return _categorical(name, dtype, series)
+
+
+def _numeric(name: str, dtype: str, series: pd.Series, max_points: int | None) -> ColumnSummary:
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(values)
+    kept = values[finite] if not finite.all() else values.copy()
+    kept.sort()
+    count = len(kept)
+    if count == 0:
+        return ColumnSummary(name, dtype, len(values), 0, 0, points=kept, std=None)
+    distinct = int(np.count_nonzero(kept[1:] != kept[:-1])) + 1
+    keys = counts = None
+    if distinct <= MAX_COUNTED:
+        starts = np.flatnonzero(kept[1:] != kept[:-1]) + 1
+        bounds = np.concatenate(([0], starts, [count]))
+        keys = kept[bounds[:-1]]
+        counts = np.diff(bounds)
+    std = float(kept.std())
+    points, exact = kept, True
+    if max_points is not None and count > max_points:
+        points, exact = quantiles(kept, max_points), False
+    return ColumnSummary(
+        name, dtype, len(values), count, distinct, points, exact, std, keys, counts
+    )
+
+
+def quantiles(ordered: np.ndarray, points: int) -> np.ndarray:
+    """``points`` equally weighted values standing for a sorted sample: its cell midpoints."""
+    cells = ((np.arange(points) + 0.5) * (len(ordered) / points)).astype(np.int64)
+    return ordered[np.minimum(cells, len(ordered) - 1)]
+
+
+def _categorical(name: str, dtype: str, series: pd.Series) -> ColumnSummary:
+    counted = series.value_counts(dropna=True, sort=False)
+    counted = counted[counted > 0]
+    keys = [_plain(k) for k in counted.index.tolist()]
+    counts = counted.to_numpy(dtype=np.int64)
+    return ColumnSummary(
+        name, dtype, len(series), int(counts.sum()), len(keys), keys=keys, counts=counts
+    )
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python values, so keys compare and serialise the same on both sides."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def as_categorical(summary: ColumnSummary) -> tuple[list[Any], np.ndarray]:
+    """Keys and counts of a summary treated as categorical (numeric ones must be counted)."""
+    if summary.keys is None or summary.counts is None:
+        raise ValueError(f"column {summary.name!r} has too many distinct values to count")
+    return list(summary.keys), np.asarray(summary.counts, dtype=np.float64)

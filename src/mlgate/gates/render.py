@@ -1,0 +1,89 @@
+"""Verdicts as readable text: a row per check, then the failures and their mlgate.yaml lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlgate.errors import Location
+from mlgate.verdict import Check, Scalar, Status, Verdict
+
+STYLES: dict[Status, dict[str, Any]] = {
+    Status.PASS: {"fg": "green"},
+    Status.FAIL: {"fg": "red", "bold": True},
+    Status.WARN: {"fg": "yellow"},
+    Status.SKIP: {"dim": True},
+}
+Styler = Callable[..., str]
+Locator = Callable[[Check], "Location | None"]
+
+
+def _plain(text: str, **_: object) -> str:
+    return text
+
+
+def number(value: Scalar) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return "0" if value == 0 else f"{value:.4g}"
+
+
+def threshold_text(check: Check) -> str:
+    if check.threshold is None:
+        return ""
+    op = check.details.get("op") if check.details else None
+    return f"{op} {number(check.threshold)}" if op else number(check.threshold)
+
+
+def render_verdict(
+    verdict: Verdict, *, style: Styler = _plain, locate: Locator | None = None, title: str = ""
+) -> str:
+    """The verdict as a table and a list of what failed (and where it is configured)."""
+    counts = verdict.counts()
+    summary = ", ".join(
+        f"{n} {word}"
+        for word, n in (
+            ("failed", counts["fail"]),
+            ("warned", counts["warn"]),
+            ("passed", counts["pass"]),
+            ("skipped", counts["skip"]),
+        )
+        if n
+    )
+    word = (
+        style("PASS", fg="green", bold=True) if verdict.ok else style("FAIL", fg="red", bold=True)
+    )
+    head = title or f"{verdict.kind} of {verdict.model}"
+    lines = [f"{head}: {word} ({summary or 'no checks'})"]
+    rows = [("STATUS", "CHECK", "OBSERVED", "THRESHOLD", "CHAMPION", "REASON")]
+    rows += [
+        (
+            c.status.value.upper(),
+            c.id,
+            number(c.observed),
+            threshold_text(c),
+            number(c.champion),
+            c.message,
+        )
+        for c in verdict.checks
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for i, row in enumerate(rows):
+        cells = [row[j].ljust(widths[j]) for j in range(5)]
+        if i:
+            status = verdict.checks[i - 1].status
+            cells[0] = style(cells[0], **STYLES[status])
+        lines.append("  " + "  ".join(cells) + "  " + row[5])
+    failed = verdict.failures
+    if failed:
+        lines.append("")
+        lines.append(f"{len(failed)} check{'s' * (len(failed) != 1)} failed:")
+        for c in failed:
+            where = locate(c) if locate else None
+            lines.append(f"  - {c.id}: {c.message}")
+            if where is not None:
+                lines.append(f"    configured at {where}")
+    lines.extend(f"note: {note}" for note in verdict.notes)
+    return "\n".join(lines)

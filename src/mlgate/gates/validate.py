@@ -1,0 +1,299 @@
+"""``mlgate validate``: challenger against champion on the same evaluation data, every gate.
+
+One core call per model returns the verdicts (``validation`` and, when configured, ``drift``)
+and the files written; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import EXIT_OK, ConfigError, UsageError
+from mlgate.gates import champion as champions
+from mlgate.gates.settings import GateSettings, gate_settings
+from mlgate.verdict import Check, Status, Verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+VALIDATION_FILE = "validation.json"
+CONTRACT_FILE = "data_contract.json"
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    config_path: str | None = None
+    model: str | None = None
+    champion: str | None = None  # a model file, or a registry reference (stage, latest, vX.Y.Z)
+    out: Path | None = None
+    start: Path | None = None
+
+
+@dataclass(frozen=True)
+class ModelValidation:
+    model: str
+    validation: Verdict
+    drift: Verdict | None
+    written: tuple[Path, ...]
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        return (self.validation,) if self.drift is None else (self.validation, self.drift)
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.verdicts)
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    config: Config
+    models: tuple[ModelValidation, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return max((v.exit_code for m in self.models for v in m.verdicts), default=EXIT_OK)
+
+
+def validate(request: ValidateRequest) -> ValidateResult:
+    """Validate the selected model(s); gate failures are in the verdicts, not raised."""
+    from mlgate.config.loader import load_config  # noqa: PLC0415
+
+    config = load_config(request.config_path, request.start)
+    selected = config.select(request.model)
+    if request.champion is not None and len(selected) > 1:
+        raise UsageError(
+            f"--champion names one model's champion, and {config.path.name} defines "
+            f"{len(selected)} models",
+            hint="add --model NAME",
+        )
+
+    def out_for(model: ModelConfig) -> Path | None:
+        # Several models under one --out folder: one subfolder each, so nothing is overwritten.
+        if request.out is None or len(selected) == 1:
+            return request.out
+        return request.out / model.tag_name
+
+    return ValidateResult(
+        config, tuple(validate_model(config, m, request.champion, out_for(m)) for m in selected)
+    )
+
+
+@dataclass
+class _Run:
+    """The state of one model's validation while its checks are collected."""
+
+    config: Config
+    model: ModelConfig
+    settings: GateSettings
+    checks: list[Check]
+    notes: list[str]
+
+    def locate(self, *keys: str | int) -> Any:
+        return self.config.locate(self.model, *keys)
+
+
+def validate_model(
+    config: Config, model: ModelConfig, champion_arg: str | None, out: Path | None
+) -> ModelValidation:
+    """Every configured check of one model, written as verdict files."""
+    from mlgate import paths  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_json  # noqa: PLC0415
+    from mlgate.gates import datacheck  # noqa: PLC0415
+    from mlgate.gates.evaluation import evaluate  # noqa: PLC0415
+    from mlgate.verdict import write_verdict  # noqa: PLC0415
+
+    run = _Run(config, model, gate_settings(config, model), [], [])
+    eval_path, target = _eval_inputs(run)
+    frame = _read(eval_path, "evaluation data")
+    _require_target(run, frame, eval_path, target)
+    frame = _labelled(run, frame, target)
+    training = _read(model.data.train, "training data") if model.data.train else None
+    features = _features(run, training if training is not None else frame, target)
+
+    contract = datacheck.build_contract(
+        run.settings.data,
+        training,
+        [
+            *features,
+            target,
+            *model.data.sensitive,
+            *(run.settings.slices.columns if run.settings.slices else ()),
+        ],
+    )
+    run.checks.extend(datacheck.data_checks(contract, frame, run.settings.data))
+
+    ref = champions.resolve(config, model, champion_arg, run.settings.champion)
+    context = evaluate(run, frame, target, features, ref)
+
+    drift_verdict = None
+    if run.settings.drift is not None:
+        drift_verdict = _drift(run, features, training, frame, eval_path)
+
+    verdict = Verdict(
+        kind="validation",
+        model=model.name,
+        checks=tuple(run.checks),
+        notes=tuple(dict.fromkeys(run.notes)),
+        context={
+            **context,
+            "evaluation": {"path": model.relative(eval_path), "rows": len(frame), "target": target},
+            "features": list(features),
+        },
+    )
+    folder = out or paths.out_dir(config.root, model.tag_name)
+    written = [write_verdict(folder / VALIDATION_FILE, verdict)]
+    written.append(atomic_write_json(folder / CONTRACT_FILE, contract.to_dict()))
+    if drift_verdict is not None:
+        from mlgate.gates.drift.run import VERDICT_FILE  # noqa: PLC0415
+
+        written.append(write_verdict(folder / VERDICT_FILE, drift_verdict))
+    return ModelValidation(model.name, verdict, drift_verdict, tuple(written))
+
+
+def _eval_inputs(run: _Run) -> tuple[Path, str]:
+    data = run.model.data
+    if data.eval is None:
+        raise ConfigError(
+            f"model {run.model.name!r} has no evaluation data (data.eval)",
+            location=run.locate("data"),
+            hint="set data.eval to the CSV or Parquet file the models are evaluated on",
+        )
+    if not data.target:
+        raise ConfigError(
+            f"model {run.model.name!r} has no target column (data.target)",
+            location=run.locate("data"),
+            hint="set data.target to the label column of the evaluation data",
+        )
+    return data.eval, data.target
+
+
+def _read(path: Path | None, what: str) -> pd.DataFrame:
+    from mlgate.tabular import read_table  # noqa: PLC0415
+
+    assert path is not None  # noqa: S101 - callers check
+    return read_table(path, what=what)
+
+
+def _require_target(run: _Run, frame: pd.DataFrame, path: Path, target: str) -> None:
+    if target in frame.columns:
+        return
+    from mlgate.config.validate import suggest  # noqa: PLC0415
+
+    present = [str(c) for c in frame.columns]
+    guess = suggest(target, present)
+    raise ConfigError(
+        f"the evaluation data {run.model.relative(path)} has no target column {target!r}",
+        location=run.locate("data", "target"),
+        hint=(f"did you mean {guess!r}? " if guess else "") + "columns: " + ", ".join(present),
+    )
+
+
+def _labelled(run: _Run, frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Rows without a label cannot be scored; they are left out and the verdict says so."""
+    missing = frame[target].isna().to_numpy()
+    count = int(missing.sum())
+    if count == 0:
+        return frame
+    if count == len(frame):
+        raise ConfigError(
+            f"every row of the evaluation data lacks the target {target!r}",
+            location=run.locate("data", "target"),
+        )
+    run.checks.append(
+        Check(
+            f"data.{target}.labels",
+            "data",
+            Status.WARN,
+            f"{count} of {len(frame)} evaluation rows have no {target!r} label and were left out "
+            "of the metrics",
+            observed=count,
+            details={"rows": len(frame)},
+            config_key=("data", "target"),
+        )
+    )
+    return frame.loc[~missing].reset_index(drop=True)
+
+
+def _features(run: _Run, frame: pd.DataFrame, target: str) -> list[str]:
+    from mlgate.tabular import feature_columns  # noqa: PLC0415
+
+    data = run.model.data
+    try:
+        return feature_columns(
+            frame,
+            target=target,
+            features=data.features,
+            sensitive=data.sensitive,
+            source="training data" if data.train else "evaluation data",
+        )
+    except ConfigError as exc:
+        raise ConfigError(
+            exc.message, location=run.locate("data", "features"), hint=exc.hint
+        ) from None
+
+
+def _drift(
+    run: _Run,
+    features: Sequence[str],
+    training: pd.DataFrame | None,
+    frame: pd.DataFrame,
+    eval_path: Path,
+) -> Verdict:
+    from mlgate import paths  # noqa: PLC0415
+    from mlgate.gates.drift.run import DriftInputs, drift_gate  # noqa: PLC0415
+
+    settings = run.settings.drift
+    assert settings is not None  # noqa: S101
+    if settings.reference is None:
+        raise ConfigError(
+            "the drift gate needs reference data: set gates.drift.reference or data.train",
+            location=run.locate("gates", "drift"),
+        )
+    current = settings.current or eval_path
+    inputs = DriftInputs(
+        reference=settings.reference,
+        current=current,
+        columns=settings.columns or tuple(features),
+        options=settings.options,
+        cache_dir=paths.cache_dir(run.config.root) if settings.cache else None,
+        model_name=run.model.name,
+        config_key=("gates", "drift"),
+    )
+    same_ref = training is not None and settings.reference == run.model.data.train
+    try:
+        verdict, _, _ = drift_gate(
+            inputs,
+            reference_frame=training if same_ref else None,
+            current_frame=frame if current == eval_path else None,
+        )
+    except (UsageError, ConfigError) as exc:
+        if exc.location is not None:
+            raise
+        raise ConfigError(
+            f"drift gate: {exc.message}", location=run.locate("gates", "drift"), hint=exc.hint
+        ) from None
+    return verdict
+
+
+def label_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
+    """The evaluation labels as an array (floats for regression)."""
+    values = frame[target]
+    if task == "regression":
+        import pandas as pd  # noqa: PLC0415
+
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = values[numbers.isna()]
+        if len(bad):
+            raise ConfigError(
+                f"the regression target {target!r} has values that are not numbers, e.g. "
+                + ", ".join(repr(v) for v in bad.unique()[:3]),
+            )
+        return np.asarray(numbers.to_numpy(dtype=np.float64))
+    return np.asarray(values.to_numpy())

@@ -1,0 +1,127 @@
+"""Running the training command: argv from shlex (never a shell), the environment, isolated copies.
+
+The command runs in the model folder with the interpreter's folder first on PATH, so ``python``
+means the Python mlgate runs on (the one whose packages the run record lists), and with
+``MLGATE_SEED``/``PYTHONHASHSEED`` set from ``train.seed``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from mlgate import proc
+from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import ConfigError
+from mlgate.repro.inputs import SKIPPED_DIRS, require_train
+
+
+def command_argv(config: Config, model: ModelConfig) -> list[str]:
+    """``train.command`` split like a shell would, without running one."""
+    require_train(config, model)
+    assert model.train is not None  # noqa: S101 - checked just above
+    try:
+        argv = shlex.split(model.train.command)
+    except ValueError as exc:
+        raise ConfigError(
+            f"cannot split train.command: {exc}",
+            location=config.locate(model, "train", "command"),
+            hint="mlgate splits the command like a shell (quotes group words) but runs no shell",
+        ) from None
+    if not argv:
+        raise ConfigError(
+            "train.command is empty", location=config.locate(model, "train", "command")
+        )
+    return argv
+
+
+def training_env(model: ModelConfig, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment training runs with (``base`` defaults to this process's environment)."""
+    env = dict(os.environ if base is None else base)
+    interpreter_dir = str(Path(sys.executable).parent)
+    path = env.get("PATH", "")
+    if path.split(os.pathsep)[0] != interpreter_dir:
+        env["PATH"] = interpreter_dir + (os.pathsep + path if path else "")
+    env["PYTHONUNBUFFERED"] = "1"  # so output streams as it is printed
+    env["MLGATE_MODEL"] = model.name
+    if model.train is not None:
+        if model.train.seed is not None:
+            env["MLGATE_SEED"] = str(model.train.seed)
+            env["PYTHONHASHSEED"] = str(model.train.seed)
+        env.update(model.train.env)
+    return env
+
+
+def resolve_program(
+    config: Config, model: ModelConfig, argv: list[str], env: dict[str, str]
+) -> str:
+    """The executable ``argv[0]`` names, found on the training PATH (ConfigError if absent)."""
+    program = argv[0]
+    if os.sep in program or (os.altsep and os.altsep in program):
+        return program
+    found = shutil.which(program, path=env.get("PATH"))
+    if found is None:
+        raise ConfigError(
+            f"train.command: program {program!r} not found on PATH",
+            location=config.locate(model, "train", "command"),
+            hint="install it in the environment mlgate runs in, or give its full path",
+        )
+    return found
+
+
+def run_training(
+    config: Config,
+    model: ModelConfig,
+    cwd: Path,
+    *,
+    on_line: Callable[[str], None] | None = None,
+) -> proc.Streamed:
+    """Run the model's training command in ``cwd`` (the model folder or an isolated copy of it)."""
+    argv = command_argv(config, model)
+    env = training_env(model)
+    argv[0] = resolve_program(config, model, argv, env)
+    assert model.train is not None  # noqa: S101 - command_argv checked it
+    return proc.stream(argv, cwd=cwd, env=env, timeout=model.train.timeout, on_line=on_line)
+
+
+def isolated_copy(
+    config: Config, model: ModelConfig, inputs: Iterable[Path], outputs: Iterable[Path], dest: Path
+) -> Path:
+    """Copy the model folder (without its outputs) and every input inside the repository into
+    ``dest``, keeping repository-relative paths; returns the copy's model folder.
+
+    Inputs outside the repository are referred to by absolute path and left where they are.
+    """
+    root = config.root
+    skipped_outputs = {p.resolve() for p in outputs}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        here = Path(folder)
+        return {n for n in names if n in SKIPPED_DIRS or (here / n).resolve() in skipped_outputs}
+
+    model_copy = (
+        dest / model.root.relative_to(root) if _inside(model.root, root) else dest / "model"
+    )
+    shutil.copytree(model.root, model_copy, ignore=ignore, symlinks=False, dirs_exist_ok=True)
+    for path in inputs:
+        if not _inside(path, root) or _inside(path, model.root):
+            continue
+        target = dest / path.relative_to(root)
+        if path.is_dir():
+            shutil.copytree(path, target, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return model_copy
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,249 @@
+"""``mlgate repro``: compare the working tree with the lock and/or re-run training; one verdict
+(kind ``repro``) per model, written to ``<out>/repro.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate import paths
+from mlgate.config.loader import load_config
+from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, Location
+from mlgate.repro import environment
+from mlgate.repro.diff import CATEGORIES, Difference, diff_entries
+from mlgate.repro.hashing import Hasher, Progress, StatCache
+from mlgate.repro.inputs import Inputs, collect_inputs
+from mlgate.repro.lockfile import Lock, read_lock
+from mlgate.repro.settings import ReproSettings
+from mlgate.verdict import Check, Status, Verdict, write_verdict
+
+LineSink = Callable[[str], None]
+VERDICT_FILE = "repro.json"
+# Where a difference of each category is configured, for CI annotations on mlgate.yaml.
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "data": ("data",),
+    "code": ("repro", "code"),
+    "params": ("train", "params"),
+    "train": ("train",),
+    "environment": ("repro", "requirements"),
+}
+
+
+@dataclass(frozen=True)
+class ReproRequest:
+    config_path: str | None = None
+    model_name: str | None = None
+    check: bool = True
+    rerun: bool = False
+    runs: int | None = None  # default: repro.runs of each model
+    out: Path | None = None
+    keep: bool = False
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    verdict: Verdict
+    path: Path
+    differences: tuple[Difference, ...] = ()
+    # Where each failing check is configured in mlgate.yaml (for CI annotations).
+    locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReproResult:
+    reports: tuple[ModelReport, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return all(r.verdict.ok for r in self.reports)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_CHECK_FAILED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "verdicts": [{"path": str(r.path), **r.verdict.to_dict()} for r in self.reports],
+        }
+
+
+def repro(
+    request: ReproRequest,
+    *,
+    on_line: LineSink | None = None,
+    on_event: LineSink | None = None,
+    progress: Progress | None = None,
+) -> ReproResult:
+    """Run the requested checks on every selected model and write their verdicts."""
+    from mlgate.repro.rerun import check_mode_prerequisites, rerun  # noqa: PLC0415
+
+    config = load_config(request.config_path)
+    models = config.select(request.model_name)
+    if request.rerun:  # configuration problems surface before anything long runs
+        for model in models:
+            check_mode_prerequisites(config, model, ReproSettings.of(model))
+    lock = read_lock(paths.lock_path(config.root)) if request.check else None
+    cache = StatCache(paths.cache_dir(config.root) / "hashes.json")
+    hasher = Hasher(cache, progress=progress)
+    reports = []
+    try:
+        for model in models:
+            target = _verdict_path(config, model, request.out, several=len(models) > 1)
+            # A verdict from an earlier run must not outlive a run that fails before writing one.
+            target.unlink(missing_ok=True)
+            inputs = collect_inputs(config, model, hasher)
+            checks: list[Check] = []
+            notes: list[str] = list(inputs.notes)
+            context: dict[str, Any] = {"fingerprint": inputs.fingerprint, "checked": []}
+            differences: list[Difference] = []
+            if request.check:
+                context["checked"].append("lock")
+                differences = _lock_checks(model, lock, inputs, checks, context)
+            if request.rerun:
+                context["checked"].append("rerun")
+                runs = request.runs or ReproSettings.of(model).runs
+                outcome = rerun(
+                    config,
+                    model,
+                    inputs,
+                    runs_wanted=runs,
+                    keep=request.keep,
+                    on_line=on_line,
+                    on_event=on_event,
+                )
+                checks.extend(outcome.checks)
+                notes.extend(outcome.notes)
+                context["rerun"] = outcome.context
+            verdict = Verdict("repro", model.name, tuple(checks), tuple(notes), context)
+            write_verdict(target, verdict)
+            locations = {
+                c.id: config.locate(model, *c.config_key)
+                for c in verdict.failures
+                if c.config_key is not None
+            }
+            reports.append(ModelReport(verdict, target, tuple(differences), locations))
+    finally:
+        cache.save()
+    return ReproResult(tuple(reports))
+
+
+def _verdict_path(config: Config, model: ModelConfig, out: Path | None, *, several: bool) -> Path:
+    if out is None:
+        return paths.out_dir(config.root, model.tag_name) / VERDICT_FILE
+    return (out / model.tag_name if several else out) / VERDICT_FILE
+
+
+def _lock_checks(
+    model: ModelConfig,
+    lock: Lock | None,
+    inputs: Inputs,
+    checks: list[Check],
+    context: dict[str, Any],
+) -> list[Difference]:
+    lock_name = paths.LOCK_FILE
+    entry = lock.entry(model.name) if lock else None
+    if entry is None:
+        where = (
+            f"no {lock_name}" if lock is None else f"{lock_name} has no entry for {model.name!r}"
+        )
+        checks.append(
+            Check(
+                "repro.lock",
+                "repro",
+                Status.FAIL,
+                f"{where}: the model's inputs are not pinned",
+                details={"hint": "run 'mlgate lock' and commit mlgate.lock"},
+            )
+        )
+        return []
+    context["locked_fingerprint"] = entry["fingerprint"]
+    differences = diff_entries(entry, inputs.entry)
+    for category in CATEGORIES:
+        found = [d for d in differences if d.category == category]
+        checks.append(_category_check(category, found, inputs.entry, model))
+    checks.extend(_installed_check(inputs.entry))
+    return differences
+
+
+def _category_check(
+    category: str, found: list[Difference], entry: dict[str, Any], model: ModelConfig
+) -> Check:
+    key = CONFIG_KEYS[category]
+    if category == "code" and not model.repro.get("code"):
+        key = ("repro",) if model.repro else ()
+    if found:
+        listed = "; ".join(d.describe() for d in found[:3])
+        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+        message = (
+            f"{category}: {len(found)} difference{'s' * (len(found) > 1)} from "
+            f"{paths.LOCK_FILE}: {listed}{more}"
+        )
+        return Check(
+            f"repro.lock.{category}",
+            "repro",
+            Status.FAIL,
+            message,
+            observed=len(found),
+            threshold=0,
+            details={"differences": [d.to_dict() for d in found]},
+            config_key=key or None,
+        )
+    return Check(
+        f"repro.lock.{category}",
+        "repro",
+        Status.PASS,
+        f"{category}: {_matching(category, entry)} as locked",
+        observed=0,
+        threshold=0,
+        config_key=key or None,
+    )
+
+
+def _matching(category: str, entry: dict[str, Any]) -> str:
+    if category == "train":
+        train = entry.get("train")
+        if train is None:
+            return "no training command"
+        return f"command {train['command']!r}, seed {train['seed']}, env and outputs"
+    if category == "environment":
+        env = entry["environment"]
+        return f"Python {env['python']} and {len(env['packages'])} packages ({env['source']})"
+    count = len(entry[category])
+    noun = {"data": "data input", "code": "code file", "params": "parameter file"}[category]
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def _installed_check(entry: dict[str, Any]) -> list[Check]:
+    """A warning when the running install breaks the pins (results may differ from the lock's)."""
+    env = entry["environment"]
+    if env["source"] == environment.INSTALLED:
+        return []
+    broken = environment.installed_mismatches(env["packages"])
+    if not broken:
+        return [
+            Check(
+                "repro.environment.installed",
+                "repro",
+                Status.PASS,
+                f"installed packages satisfy the pins in {env['source']}",
+            )
+        ]
+    shown = ", ".join(f"{n} {have or 'not installed'} (pinned {pin})" for n, pin, have in broken)
+    return [
+        Check(
+            "repro.environment.installed",
+            "repro",
+            Status.WARN,
+            f"this environment differs from {env['source']}: {shown}",
+            observed=len(broken),
+            details={
+                "mismatches": [{"package": n, "pinned": p, "installed": h} for n, p, h in broken]
+            },
+            config_key=CONFIG_KEYS["environment"],
+        )
+    ]

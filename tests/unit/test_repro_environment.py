@@ -1,0 +1,147 @@
+"""Package sets from requirements and lock files, glob patterns for code files."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from mlgate.errors import ConfigError
+from mlgate.repro import environment, patterns
+from mlgate.repro.environment import find_requirements, installed_mismatches, read_environment
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_requirements_pins_extras_markers_hashes_and_includes(tmp_path: Path) -> None:
+    write(tmp_path / "base.txt", "Scikit_Learn==1.4.2\n")
+    req = write(
+        tmp_path / "requirements.txt",
+        "# pinned\n"
+        "-r base.txt\n"
+        "numpy==1.26.4 ; python_version >= '3.10'  # comment\n"
+        "pandas[parquet]==2.2.1 \\\n"
+        "    --hash=sha256:abc \\\n"
+        "    --hash=sha256:def\n"
+        "requests>=2.31\n"
+        "--index-url https://example.invalid/simple\n"
+        "\n",
+    )
+    env = read_environment(req, "requirements.txt")
+    assert env.packages == {
+        "numpy": "1.26.4",
+        "pandas": "2.2.1",
+        "requests": ">=2.31",
+        "scikit-learn": "1.4.2",
+    }
+    assert env.source == "requirements.txt"
+    assert any("not pinned" in n and "requests" in n for n in env.notes)
+    assert any("--index-url" in n for n in env.notes)
+
+
+def test_include_loops_do_not_recurse_forever(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "-r b.txt\nx==1\n")
+    write(tmp_path / "b.txt", "-r a.txt\ny==2\n")
+    assert read_environment(tmp_path / "a.txt", "a.txt").packages == {"x": "1", "y": "2"}
+
+
+def test_unparseable_requirement_line_names_the_file(tmp_path: Path) -> None:
+    req = write(tmp_path / "requirements.txt", "numpy==1\n!!!\n")
+    with pytest.raises(ConfigError, match=r"cannot parse requirements file requirements.txt"):
+        read_environment(req, "requirements.txt")
+
+
+def test_toml_lock_files(tmp_path: Path) -> None:
+    uv = write(
+        tmp_path / "uv.lock",
+        'version = 1\n[[package]]\nname = "NumPy"\nversion = "2.0.0"\n'
+        '[[package]]\nname = "pandas"\nversion = "2.2.2"\n',
+    )
+    assert read_environment(uv, "uv.lock").packages == {"numpy": "2.0.0", "pandas": "2.2.2"}
+    pylock = write(tmp_path / "pylock.toml", '[[packages]]\nname = "scipy"\nversion = "1.13"\n')
+    assert read_environment(pylock, "pylock.toml").packages == {"scipy": "1.13"}
+    broken = write(tmp_path / "poetry.lock", "[[package]\n")
+    with pytest.raises(ConfigError, match=r"cannot parse requirements file poetry\.lock"):
+        read_environment(broken, "poetry.lock")
+
+
+def test_pipfile_lock(tmp_path: Path) -> None:
+    lock = write(
+        tmp_path / "Pipfile.lock",
+        json.dumps({"default": {"Requests": {"version": "==2.31.0"}, "six": {}}}),
+    )
+    assert read_environment(lock, "Pipfile.lock").packages == {"requests": "2.31.0", "six": "*"}
+
+
+def test_configured_file_missing_points_at_the_setting(tmp_path: Path) -> None:
+    from mlgate.errors import Location
+
+    with pytest.raises(ConfigError) as info:
+        read_environment(tmp_path / "nope.txt", "nope.txt", Location("mlgate.yaml", 7, 5))
+    assert info.value.location == Location("mlgate.yaml", 7, 5)
+
+
+def test_without_a_file_the_installed_packages_are_recorded() -> None:
+    env = read_environment(None, "")
+    assert env.source == environment.INSTALLED
+    assert env.packages["pyyaml"] == metadata.version("pyyaml")
+
+
+def test_find_requirements_prefers_the_model_folder(tmp_path: Path) -> None:
+    model = tmp_path / "models" / "m"
+    model.mkdir(parents=True)
+    assert find_requirements(model, tmp_path) is None
+    write(tmp_path / "requirements.txt", "")
+    assert find_requirements(model, tmp_path) == tmp_path / "requirements.txt"
+    write(model / "uv.lock", "")
+    assert find_requirements(model, tmp_path) == model / "uv.lock"
+
+
+def test_installed_mismatches_ignore_specifiers() -> None:
+    yaml_version = metadata.version("pyyaml")
+    pins = {"pyyaml": yaml_version, "click": "0.0.1", "not-a-real-package-x": "1.0", "six": ">=1"}
+    assert installed_mismatches(pins) == [
+        ("click", "0.0.1", metadata.version("click")),
+        ("not-a-real-package-x", "1.0", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("*.py", "train.py", True),
+        ("*.py", "src/train.py", False),
+        ("**/*.py", "train.py", True),
+        ("**/*.py", "src/a/train.py", True),
+        ("src/**", "src/a/b.txt", True),
+        ("./src/*.py", "src/a.py", True),
+        ("data/?.csv", "data/a.csv", True),
+        ("data/[!b].csv", "data/b.csv", False),
+        ("data/[ab].csv", "data/b.csv", True),
+        ("weird[.py", "weird[.py", True),
+        ("../lib/*.py", "../lib/x.py", True),
+    ],
+)
+def test_glob_patterns(pattern: str, path: str, expected: bool) -> None:
+    assert patterns.matches(path, [pattern]) is expected
+
+
+def test_select_applies_excludes_and_sorts() -> None:
+    chosen = patterns.select(
+        ["b.py", "a.py", "tests/test_a.py", "notes.md"], ["**/*.py"], ["tests/**"]
+    )
+    assert chosen == ["a.py", "b.py"]
+    assert patterns.reaches_outside(["../x/*.py"])
+    assert not patterns.reaches_outside(["x/*.py"])
+
+
+def test_fast_installed_scan_agrees_with_importlib_metadata() -> None:
+    expected: dict[str, str] = {}
+    for dist in metadata.distributions():
+        expected.setdefault(environment.normalise(dist.metadata["Name"]), dist.version)
+    assert environment.installed_packages() == dict(sorted(expected.items()))
