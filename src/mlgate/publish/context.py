@@ -80,6 +80,8 @@ def labels(
     source = source_url(model)
     if source:
         out[OCI + "source"] = source
+    if meta.get("fingerprint"):
+        out[LABEL_PREFIX + "fingerprint"] = str(meta["fingerprint"])
     for role, info in dict(meta.get("data", {})).items():
         out[f"{LABEL_PREFIX}data.{role}.sha256"] = str(info["sha256"])
     out.update(settings.labels)

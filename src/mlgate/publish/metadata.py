@@ -99,6 +99,7 @@ def build_bundle(
         "trusted_types": list(spec.trusted_types),
         "signature": signature.to_dict(),
         "data": _fingerprints(model),
+        "fingerprint": _lock_fingerprint(model),
         "mlgate_version": __version__,
     }
     if "regression" in spec.task and model.data.target in train:
@@ -121,6 +122,17 @@ def source_commit(model: ModelConfig) -> tuple[str | None, bool]:
     rel = model.relative(model.root)
     dirty = commit is not None and gitio.is_dirty(model.repo_root, [rel])
     return commit, dirty
+
+
+def _lock_fingerprint(model: ModelConfig) -> str | None:
+    """The fingerprint of the model's inputs in mlgate.lock, when the model is locked."""
+    from mlgate import paths  # noqa: PLC0415
+    from mlgate.repro.lockfile import read_lock  # noqa: PLC0415
+
+    lock = read_lock(paths.lock_path(model.repo_root))
+    entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None
+    value = entry.get("fingerprint") if entry else None
+    return str(value) if value else None
 
 
 def _suffix(path: Path) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from mlgate import paths, proc
 from mlgate.config.model import ModelConfig
@@ -97,9 +98,20 @@ def installed_pins(names: Iterable[str]) -> list[str]:
     return [f"{normalize(n)}=={versions[normalize(n)]}" for n in wanted]
 
 
+def locked_environment(model: ModelConfig) -> dict[str, Any] | None:
+    """The training environment ``mlgate lock`` recorded for the model (packages, python)."""
+    from mlgate.repro.lockfile import read_lock  # noqa: PLC0415
+
+    lock = read_lock(paths.lock_path(model.repo_root))
+    entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None
+    environment = entry.get("environment") if entry else None
+    return dict(environment) if isinstance(environment, dict) else None
+
+
 def collect_requirements(model: ModelConfig, settings: PublishSettings) -> Requirements:
-    """The configured requirements file (or the model's or repository's requirements.txt),
-    plus what the server needs and ``publish.packages``; unpinned lines get installed versions."""
+    """Pins of the training environment: ``publish.requirements``, else the packages
+    ``mlgate.lock`` recorded, else the model's or repository's requirements.txt, else the
+    installed versions; plus what the server needs and ``publish.packages``."""
     candidates = (
         [settings.requirements]
         if settings.requirements
@@ -107,6 +119,11 @@ def collect_requirements(model: ModelConfig, settings: PublishSettings) -> Requi
     )
     lines: list[str] = []
     source = "the installed versions"
+    locked = None if settings.requirements else locked_environment(model)
+    if locked and locked.get("packages"):
+        lines = [f"{normalize(n)}=={v}" for n, v in sorted(dict(locked["packages"]).items())]
+        source = paths.LOCK_FILE
+        candidates = []
     for candidate in candidates:
         if candidate.is_file():
             lines = _read_requirements(candidate)
@@ -174,6 +191,15 @@ def prepare(
     progress: Progress,
 ) -> Wheelhouse:
     """Fill ``dest/wheelhouse`` (third party) and ``dest/app`` (mlgate, local packages)."""
+    locked = locked_environment(model)
+    trained_with = str(locked.get("python", "")) if locked else ""
+    if trained_with and trained_with != target.python:
+        raise ConfigError(
+            f"{model.name} was trained with Python {trained_with} ({paths.LOCK_FILE}) but the "
+            f"base image {settings.base_image} has Python {target.python}",
+            hint=f"use a base image with Python {trained_with} (e.g. "
+            f"python:{trained_with}-slim), or retrain and lock with Python {target.python}",
+        )
     reqs = collect_requirements(model, settings)
     named = [m.group(1) for line in reqs.lines if (m := _NAME.match(line))]
     pinned_env = constraints(named)

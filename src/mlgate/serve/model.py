@@ -85,6 +85,7 @@ class ModelInfo:
             "commit": self.commit,
             "model_sha256": self.sha256,
             "data": dict(self.data),
+            "fingerprint": self.raw.get("fingerprint"),
             "task": self.task,
             "mlgate": __version__,
         }
