@@ -94,6 +94,14 @@ def ensure_base_image(name: str = BASE_IMAGE) -> str:
     return name
 
 
+def remove_images(prefix: str) -> None:
+    """Remove the images the tests tagged for the registry at ``prefix`` (layers stay cached)."""
+    listed = proc.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], check=False)
+    refs = [r for r in listed.stdout.split() if r.startswith(prefix + "/")]
+    if refs:
+        proc.run(["docker", "rmi", *refs], check=False)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
