@@ -35,7 +35,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Itera
     running = infra.Registry.start(tmp_path_factory.mktemp("registry"))
     yield running
     running.stop()
-    infra.remove_images(running.host)
+    infra.remove_images()
 
 
 def make_project(folder: Path) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -94,12 +95,18 @@ def ensure_base_image(name: str = BASE_IMAGE) -> str:
     return name
 
 
-def remove_images(prefix: str) -> None:
-    """Remove the images the tests tagged for the registry at ``prefix`` (layers stay cached)."""
-    listed = proc.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], check=False)
-    refs = [r for r in listed.stdout.split() if r.startswith(prefix + "/")]
-    if refs:
-        proc.run(["docker", "rmi", *refs], check=False)
+TEST_REPOSITORY = re.compile(r"^127\.0\.0\.1:\d+/your-org/")
+
+
+def remove_images() -> None:
+    """Remove the images the tests made for loopback registries (``127.0.0.1:PORT/your-org/``)."""
+    listed = proc.run(["docker", "images", "--format", "{{.Repository}} {{.ID}}"], check=False)
+    ids = sorted({
+        line.split()[1] for line in listed.stdout.splitlines()
+        if TEST_REPOSITORY.match(line)
+    })  # fmt: skip
+    if ids:
+        proc.run(["docker", "rmi", "--force", *ids], check=False)
 
 
 def free_port() -> int:
