@@ -146,8 +146,7 @@ def test_build_error_chunk_raises_with_the_log_tail(tmp_path: Path) -> None:
     stream = [{"stream": "Step 1/2 : FROM base\n"}, {"stream": "pip: no matching wheel\n"},
               {"error": "The command returned a non-zero code: 1"}]  # fmt: skip
     with pytest.raises(ExternalError, match="non-zero code") as info:
-        dockerio.build(FakeEngine([stream]), tmp_path, tag="x:1", labels={},
-                       progress=lambda _: None)  # fmt: skip
+        dockerio.build(FakeEngine([stream]), tmp_path, tag="x:1", progress=lambda _: None)
     assert "pip: no matching wheel" in info.value.details
 
 
@@ -234,7 +233,10 @@ def test_dockerfile_orders_layers_dependencies_app_model(tmp_path: Path) -> None
 
     house = wheelhouse.Wheelhouse(tmp_path, (tmp_path / "mlgate-0.1.0-py3-none-any.whl",),
                                   ("numpy==2.0.0",), cached=False)  # fmt: skip
-    text = render_dockerfile(PublishSettings("r/x", base_image="base:1", port=9000), house)
+    labels = {"org.opencontainers.image.version": "v1", "io.mlgate.note": 'say "hi"'}
+    text = render_dockerfile(PublishSettings("r/x", base_image="base:1", port=9000), house, labels)
+    assert text.rstrip().endswith('org.opencontainers.image.version="v1"')
+    assert 'io.mlgate.note="say \\"hi\\"" \\\n' in text
     deps, app, model = (text.index(s) for s in ("COPY wheelhouse", "COPY app", "COPY model"))
     assert deps < app < model
     assert text.count("FROM base:1") == 2

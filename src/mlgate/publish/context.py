@@ -28,7 +28,9 @@ class BuildContext:
     labels: Mapping[str, str]
 
 
-def render_dockerfile(settings: PublishSettings, wheelhouse: Wheelhouse) -> str:
+def render_dockerfile(
+    settings: PublishSettings, wheelhouse: Wheelhouse, image_labels: Mapping[str, str]
+) -> str:
     import jinja2  # noqa: PLC0415
 
     template = (templates_dir() / "docker" / "Dockerfile.j2").read_text("utf-8")
@@ -43,6 +45,7 @@ def render_dockerfile(settings: PublishSettings, wheelhouse: Wheelhouse) -> str:
         workers=settings.workers,
         pins_count=len(wheelhouse.pins),
         local_packages=local,
+        labels=dict(image_labels),
     )
 
 
@@ -111,7 +114,7 @@ def write_context(
     model_dir.mkdir(parents=True)
     shutil.copy2(bundle.model_file, model_dir / str(bundle.metadata["model_file"]))
     atomic_write_json(model_dir / METADATA_FILE, bundle.metadata)
-    atomic_write_text(dest / "Dockerfile", render_dockerfile(settings, wheelhouse))
+    atomic_write_text(dest / "Dockerfile", render_dockerfile(settings, wheelhouse, image_labels))
     atomic_write_text(dest / ".dockerignore", "**/__pycache__\n**/*.pyc\n")
     atomic_write_json(dest / "labels.json", dict(image_labels))
     return BuildContext(dest, dict(image_labels))

@@ -158,7 +158,7 @@ def _build_and_ship(
         progress(f"docker build {image} (base {settings.base_image}, no network)")
         started = time.monotonic()
         image_id = dockerio.build(
-            engine, built.path, tag=image, labels=labels, progress=progress,
+            engine, built.path, tag=image, progress=progress,
             no_cache=request.no_cache,
         )  # fmt: skip
         seconds = round(time.monotonic() - started, 3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,15 +127,14 @@ def build(
     context: Path,
     *,
     tag: str,
-    labels: Mapping[str, str],
     progress: Progress,
     no_cache: bool = False,
 ) -> str:
-    """Build ``context`` (no network: everything comes from the wheelhouse); the image id."""
+    """Build ``context`` (no network: everything comes from the wheelhouse); the image id.
+    Labels are in the Dockerfile (one instruction, last)."""
     stream = engine.api.build(
         path=str(context),
         tag=tag,
-        labels=dict(labels),
         rm=True,
         forcerm=True,
         pull=False,
