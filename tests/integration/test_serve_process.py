@@ -123,3 +123,20 @@ def test_deploy_render_uses_the_last_pushed_image(starter: Path) -> None:
     none = invoke("deploy", "render", "churn", "prod", cwd=starter)
     assert none.exit_code == 2
     assert "no pushed image found" in none.stderr
+
+
+def test_a_model_that_cannot_load_fails_before_the_port_opens(model_dir: Path) -> None:
+    (model_dir / "model.skops").write_bytes(b"not a model")
+    out = invoke("serve", "--model-dir", str(model_dir), "--port", str(_port()))
+    assert out.exit_code == 2, out.output
+    assert "does not match the sha256 recorded in model.json" in out.stderr
+
+
+def test_a_port_in_use_is_an_external_error(model_dir: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = invoke("serve", "--model-dir", str(model_dir), "--port", str(port))
+    assert out.exit_code == 3, out.output
+    assert "could not start" in out.stderr

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from mlgate.errors import ConfigError, UsageError
+from mlgate.errors import ExternalError, UsageError
 from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
-from mlgate.serve.app import ServeSettings, configure_logging
+from mlgate.serve.app import ScoringApp, ServeSettings, configure_logging
 
 APP = "mlgate.serve.app:create_app"
 
@@ -44,11 +45,12 @@ def serve(request: ServeRequest) -> int:
         access_log=request.access_log,
     )
     os.environ.update(settings.to_env())
-    options = {
+    log_config = configure_logging(request.log_level)
+    options: dict[str, Any] = {
         "factory": True,
         "host": request.host,
         "port": request.port,
-        "log_config": configure_logging(request.log_level),
+        "log_config": log_config,
         "access_log": False,
         "http": _pick("httptools", "auto"),
         "loop": _pick("uvloop", "auto"),
@@ -58,12 +60,26 @@ def serve(request: ServeRequest) -> int:
     }
     if request.workers > 1:
         # uvicorn's supervisor forks the workers; each loads the model in its lifespan.
-        uvicorn.run(APP, workers=request.workers, **options)  # type: ignore[arg-type]
+        uvicorn.run(APP, workers=request.workers, **options)
         return 0
-    server = uvicorn.Server(uvicorn.Config(APP, **options))  # type: ignore[arg-type]
-    server.run()
+    # One worker: load here, so a model that cannot load fails with its own error and exit
+    # code before the port opens, and /health is ready as soon as the server listens.
+    import logging.config  # noqa: PLC0415
+
+    logging.config.dictConfig(log_config)
+    app = ScoringApp(settings)
+    app.load()
+    options.pop("factory")
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits the process when it cannot bind
+        server.started = False
     if not server.started:
-        raise ConfigError(f"the scoring server did not start (model directory {request.model_dir})")
+        raise ExternalError(
+            f"the scoring server could not start on {request.host}:{request.port}",
+            hint="see the log above; is the port already in use?",
+        )
     return 0
 
 
