@@ -210,6 +210,9 @@ def _fail(name: str, kind: str, value: Any) -> InputError:
     )
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _as_int(name: str, values: Sequence[Any]) -> Any:
     import numpy as np  # noqa: PLC0415
 
@@ -227,6 +230,9 @@ def _as_int(name: str, values: Sequence[Any]) -> Any:
                 raise _fail(name, "integer", v) from None
         else:
             raise _fail(name, "integer", v)
+    for v in out:
+        if not _INT64_MIN <= v <= _INT64_MAX:
+            raise InputError(f"column {name!r}: {v} is outside the 64-bit integer range")
     return np.array(out, dtype=np.int64)
 
 
@@ -281,13 +287,17 @@ def _as_object(name: str, values: Sequence[Any]) -> Any:
 
 
 def _as_datetime(name: str, values: Sequence[Any]) -> Any:
+    """ISO 8601 strings (or null); numbers are refused, since their unit would be a guess."""
     import pandas as pd  # noqa: PLC0415
 
+    for v in values:
+        if v is not None and type(v) is not str:
+            raise _fail(name, "datetime (ISO 8601 string)", v)
     try:
         return pd.to_datetime(list(values), format="ISO8601")
-    except (ValueError, TypeError):
-        bad = next((v for v in values if not isinstance(v, str | int)), values[0])
-        raise _fail(name, "datetime", bad) from None
+    except (ValueError, TypeError, OverflowError):
+        bad = next((v for v in values if v is not None), values[0])
+        raise _fail(name, "datetime (ISO 8601 string)", bad) from None
 
 
 _CONVERTERS = {
