@@ -36,10 +36,11 @@ MODEL = ServedModel(
     Echo(),
 )
 
-def score(body: bytes) -> Any:
+
+def score(body: bytes, content_type: str = "application/json") -> Any:
     """The frame the server would predict on, or the InputError it would answer 400 with."""
     try:
-        request = parse(MODEL, body, "application/json")
+        request = parse(MODEL, body, content_type)
         return MODEL.frame(request.columns)
     except InputError as exc:
         return exc
@@ -79,3 +80,22 @@ def test_records_with_any_values_are_scored_or_refused_naming_a_column(rows: lis
         assert any(repr(name) in str(outcome) for name in NAMES)
     else:
         assert len(outcome) == len(rows)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from([*NAMES, ",", '"', "\n", "\r", "\x00", "a", "1", ".", "-", ":", "T"]),
+        max_size=40,
+    )
+)
+def test_any_csv_body_is_scored_or_refused(parts: list[str]) -> None:
+    outcome = score("".join(parts).encode(), "text/csv")
+    assert isinstance(outcome, InputError) or list(outcome.columns) == NAMES
+
+
+def test_a_csv_cell_beyond_the_field_limit_is_refused() -> None:
+    body = ",".join(NAMES) + "\n" + "1," * 4 + "x" * 200_000 + "\n"
+    outcome = score(body.encode(), "text/csv")
+    assert isinstance(outcome, InputError)
+    assert "CSV body cannot be parsed" in str(outcome)

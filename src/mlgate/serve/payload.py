@@ -104,13 +104,16 @@ def _parse_csv(model: ServedModel, body: bytes) -> list[list[Any]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"CSV body is not UTF-8 (byte {exc.start})") from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        rows: list[list[Any]] = [
+            [None if cell == "" else cell for cell in row] for row in reader if row
+        ]
+    except csv.Error as exc:
+        raise InputError(f"CSV body cannot be parsed: {exc}") from None
     if not header:
         raise InputError("CSV body is empty; send a header row and one row per prediction")
-    rows: list[list[Any]] = [
-        [None if cell == "" else cell for cell in row] for row in reader if row
-    ]
     if not rows:
         raise InputError("CSV body has a header but no rows")
     return model.columns_from_split(header, rows)
