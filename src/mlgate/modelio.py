@@ -220,3 +220,8 @@ def save_model(model: Any, path: Path) -> Path:
     from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
 
     return atomic_write_bytes(path, sio.dumps(model))
+
+
+def untrusted_skops_types(data: bytes, trusted_types: Iterable[str] = ()) -> list[str]:
+    """Types in a skops file outside the scientific stack and ``trusted_types`` (not loaded)."""
+    return _skops_untrusted(data, trusted_types)

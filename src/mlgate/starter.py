@@ -16,6 +16,8 @@ from mlgate.schemas import schema_text
 TEMPLATE_SUFFIX = ".j2"
 # The training environment the starter pins: the versions installed next to this mlgate.
 PINNED = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "pyyaml")
+# Workflow templates (templates/workflows, the one source, linted as they are) go here.
+WORKFLOWS_DIR = ".github/workflows"
 # Files the starter carries that are not in templates/starter.
 GENERATED: dict[str, Callable[[], str]] = {
     ".mlgate/config.schema.json": lambda: schema_text("config"),
@@ -65,9 +67,20 @@ def render_starter() -> dict[str, bytes]:
             files[rel.removesuffix(TEMPLATE_SUFFIX)] = text.encode("utf-8")
         else:
             files[rel] = path.read_bytes()
+    files.update(workflow_files())
     for rel, make in GENERATED.items():
         files[rel] = make().encode("utf-8")
     return files
+
+
+def workflow_files() -> dict[str, bytes]:
+    """The GitHub workflows users get, from ``templates/workflows`` (copied unchanged)."""
+    root = templates_dir() / "workflows"
+    return {
+        f"{WORKFLOWS_DIR}/{path.name}": path.read_bytes()
+        for path in sorted(root.glob("*.yml"))
+        if path.is_file()
+    }
 
 
 def init_project(request: InitRequest) -> InitResult:

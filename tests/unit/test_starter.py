@@ -55,3 +55,30 @@ def test_init_into_a_file_is_refused(tmp_path: Path) -> None:
     target.write_text("")
     with pytest.raises(UsageError, match="not a folder"):
         init_project(InitRequest(target))
+
+
+def test_starter_workflows_come_from_templates_workflows() -> None:
+    from mlgate.resources import templates_dir
+
+    files = render_starter()
+    source = templates_dir() / "workflows"
+    names = sorted(p.name for p in source.glob("*.yml"))
+    assert names == ["mlgate-monitor.yml", "mlgate-pr.yml", "mlgate-release.yml"]
+    for name in names:
+        assert files[f".github/workflows/{name}"] == (source / name).read_bytes()
+    assert not (templates_dir() / "starter" / ".github").exists(), "one source: templates/workflows"
+
+
+def test_starter_precommit_config_uses_every_offered_hook() -> None:
+    import yaml
+
+    from mlgate import __version__
+    from mlgate.resources import MLGATE_REPO
+    from tests.workflow_files import ROOT
+
+    config = yaml.safe_load(render_starter()[".pre-commit-config.yaml"])
+    (repo,) = config["repos"]
+    assert repo["repo"] == f"https://github.com/{MLGATE_REPO}"
+    assert repo["rev"] == f"v{__version__}"
+    offered = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert [h["id"] for h in repo["hooks"]] == [h["id"] for h in offered]

@@ -124,12 +124,9 @@ def _from_registry(config: Config, model: ModelConfig, stage: str) -> tuple[str,
     """The image of the version holding ``stage``; None when the model has no registered
     versions at all (then the last push stands in). A registered model whose stage is empty is
     an error: rendering some other image for it would deploy an unpromoted model."""
+    from mlgate import registry  # noqa: PLC0415
     from mlgate.errors import CheckFailed  # noqa: PLC0415
-    from mlgate.publish import regapi  # noqa: PLC0415
 
-    registry = regapi.available()
-    if registry is None:
-        return None
     state = registry.read_state(model.repo_root)
     found = state.get(model.name)
     if found is None or not found.versions:

@@ -18,7 +18,7 @@ from typing import Any
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, ExternalError, UsageError
-from mlgate.publish import dockerio, regapi
+from mlgate.publish import dockerio
 from mlgate.publish.core import PublishRequest, PublishResult, publish_model
 from mlgate.publish.k8s import image_ref_from_payload
 from mlgate.publish.push import push_with_retries
@@ -65,9 +65,8 @@ class ReleaseResult:
 
 def release(request: ReleaseRequest) -> ReleaseResult:
     """Build, verify and push the image of the next version, then register it."""
+    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
     from mlgate.config.loader import load_config  # noqa: PLC0415
-
-    registry = regapi.required()
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
@@ -118,9 +117,7 @@ def release(request: ReleaseRequest) -> ReleaseResult:
 
 def _refuse_second_release(root: Path, model: ModelConfig, remote: str | None) -> None:
     """One version per commit (GTO's rule): say so before building anything."""
-    from mlgate import gitio  # noqa: PLC0415
-
-    registry = regapi.required()
+    from mlgate import gitio, registry  # noqa: PLC0415 - the registry loads only when needed
 
     head = gitio.head_commit(root)
     if head is None:
@@ -174,9 +171,8 @@ class StageResult:
 
 def promote(request: StageRequest) -> StageResult:
     """Assign VERSION to STAGE (policy checked), then tag its image ``REPO:STAGE`` by digest."""
+    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
     from mlgate.config.loader import load_config  # noqa: PLC0415
-
-    registry = regapi.required()
 
     if request.version is None:
         raise UsageError("promote needs a version")
@@ -203,9 +199,8 @@ def promote(request: StageRequest) -> StageResult:
 
 def rollback(request: StageRequest) -> StageResult:
     """Give STAGE back to its previous holder, then point ``REPO:STAGE`` at that image."""
+    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
     from mlgate.config.loader import load_config  # noqa: PLC0415
-
-    registry = regapi.required()
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
@@ -228,7 +223,7 @@ def rollback(request: StageRequest) -> StageResult:
 
 def _registered_image(config: Config, model: ModelConfig, version: str, remote: str | None) -> str:
     """``REPO@sha256:...`` recorded at registration; a version without one cannot be staged."""
-    registry = regapi.required()
+    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
 
     found = registry.resolve(
         registry.ResolveRequest(

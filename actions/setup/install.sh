@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install the mlgate engine into an isolated virtual environment and put only `mlgate` on PATH,
+# so the project's own Python (which trains the models) stays untouched.
+#
+# Every composite action of mlgate runs this first; after the setup action it is a no-op.
+# Inputs arrive as environment variables (never expanded into this script's text):
+#   MLGATE_PYTHON   interpreter for the virtual environment (default: python3)
+#   MLGATE_VERSION  install this release from the package index instead of the action's source
+#   MLGATE_HOME     where the environment goes (default: $RUNNER_TEMP/mlgate)
+set -euo pipefail
+
+source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+emit() {  # emit NAME VALUE: one step output, heredoc form so any value is safe
+  [ -n "${GITHUB_OUTPUT:-}" ] || return 0
+  local delimiter="ghadelimiter_${RANDOM}${RANDOM}${RANDOM}${RANDOM}"
+  printf '%s<<%s\n%s\n%s\n' "$1" "$delimiter" "$2" "$delimiter" >> "$GITHUB_OUTPUT"
+}
+
+if [ -n "${MLGATE_BIN:-}" ] && [ -x "$MLGATE_BIN" ] && version="$("$MLGATE_BIN" --version 2>/dev/null)"; then
+  echo "mlgate already set up: $MLGATE_BIN ($version)"
+  emit mlgate-path "$MLGATE_BIN"
+  emit version "${version##* }"
+  exit 0
+fi
+
+python="${MLGATE_PYTHON:-python3}"
+home="${MLGATE_HOME:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}/mlgate}"
+if [ -n "${MLGATE_VERSION:-}" ]; then
+  if ! [[ "$MLGATE_VERSION" =~ ^[0-9]+(\.[0-9]+)*([a-z]+[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$ ]]; then
+    echo "::error title=mlgate setup::version must look like 1.2.3, got: $MLGATE_VERSION"
+    exit 2
+  fi
+  spec="mlgate==$MLGATE_VERSION"
+else
+  spec="$source_dir"
+fi
+
+echo "::group::Install mlgate into $home/venv"
+"$python" -m venv --clear "$home/venv"
+"$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$home/venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off "$spec"
+echo "::endgroup::"
+
+mkdir -p "$home/bin"
+ln -sf "$home/venv/bin/mlgate" "$home/bin/mlgate"
+version="$("$home/bin/mlgate" --version)"
+echo "installed $version"
+
+if [ -n "${GITHUB_PATH:-}" ]; then
+  echo "$home/bin" >> "$GITHUB_PATH"
+fi
+if [ -n "${GITHUB_ENV:-}" ]; then
+  echo "MLGATE_BIN=$home/bin/mlgate" >> "$GITHUB_ENV"
+fi
+export MLGATE_BIN="$home/bin/mlgate"
+emit mlgate-path "$home/bin/mlgate"
+emit version "${version##* }"
+emit python-path "$home/venv/bin/python"

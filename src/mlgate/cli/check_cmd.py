@@ -1,0 +1,83 @@
+"""``mlgate check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlgate.cli._common import config_option, echo, emit_json, json_option, model_option
+
+
+@click.command()
+@config_option
+@model_option
+@click.option(
+    "--base",
+    envvar="MLGATE_BASE",
+    metavar="REF",
+    help="Check only the models the change since REF touches (see 'mlgate plan').",
+)
+@click.option("--post", is_flag=True, help="Post or update the sticky pull-request comment.")
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    metavar="NAME",
+    help="Run only these stages (repeatable; default: all).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for verdicts and reports (default: .mlgate/out/<model>).",
+)
+@json_option
+def check(
+    config_path: str | None,
+    model_name: str | None,
+    base: str | None,
+    post: bool,
+    stages: tuple[str, ...],
+    out: Path | None,
+    as_json: bool,
+) -> int:
+    """The whole pull-request check in one command.
+
+    Runs every available stage for each model, writes one combined verdict per model
+    (check.json), and on GitHub Actions sets outputs, writes the job summary and points
+    annotations at the mlgate.yaml lines of failed gates. Exit 1 when a check fails.
+    """
+    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.errors import ConfigError  # noqa: PLC0415
+    from mlgate.github import actions  # noqa: PLC0415
+    from mlgate.prcheck import render  # noqa: PLC0415
+    from mlgate.prcheck.core import CheckRequest, run_check  # noqa: PLC0415
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        where = exc.location
+        actions.annotation(
+            "error",
+            exc.message,
+            file=render.workspace_path(where.file) if where else None,
+            line=where.line if where else None,
+            column=where.column if where else None,
+            title="mlgate configuration",
+        )
+        raise
+    request = CheckRequest(config_path, model_name, base, post, out, stages or None)
+    with actions.group("mlgate check: training and re-runs"):
+        result = run_check(request, config, on_line=lambda line: echo(line, err=as_json))
+    for name, value in render.outputs(result).items():
+        actions.set_output(name, value)
+    actions.append_summary(render.markdown(result))
+    render.emit_annotations(result, config)
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        with actions.group("mlgate check: details"):
+            for line in render.text(result):
+                echo(line)
+    return result.exit_code

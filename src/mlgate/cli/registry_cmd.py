@@ -1,0 +1,354 @@
+"""``mlgate registry ...``: the model registry in annotated git tags (thin layer over core)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mlgate.cli._common import F, config_option, echo, emit_json, json_option
+
+if TYPE_CHECKING:
+    from mlgate.config.model import Config
+
+
+def _config(config_path: str | None) -> Config | None:
+    """mlgate.yaml when there is one (its policies apply); the registry works without it."""
+    from mlgate.config.loader import find_config, load_config  # noqa: PLC0415
+    from mlgate.errors import ConfigError  # noqa: PLC0415
+
+    if config_path is None and not os.environ.get("MLGATE_CONFIG"):
+        try:
+            find_config()
+        except ConfigError:
+            return None
+    return load_config(config_path)
+
+
+def _emit(result: Any, as_json: bool, text: Callable[[Any], str], problems: Any = ()) -> int:
+    from mlgate.registry import render  # noqa: PLC0415
+
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        echo(text(result))
+        for line in render.problems(list(problems)):
+            echo(line, err=True)
+    return 0
+
+
+def remote_option(func: F) -> F:
+    return click.option(
+        "--remote",
+        metavar="NAME",
+        default=None,
+        help="Read the registry on this git remote (ls-remote + fetch) instead of local tags.",
+    )(func)
+
+
+def write_options(func: F) -> F:
+    options = [
+        click.option(
+            "--push", is_flag=True, help="Push the tag (race-safe: retries on a lost race)."
+        ),
+        click.option(
+            "--remote",
+            metavar="NAME",
+            default=None,
+            help="Remote to push to (default: registry.remote, else origin).",
+        ),
+        click.option(
+            "-m", "--message", default=None, help="First line of the tag message (and a note)."
+        ),
+        click.option(
+            "--sign/--no-sign",
+            default=None,
+            help="Sign the tag (git tag -s); default: registry.sign in mlgate.yaml.",
+        ),
+        config_option,
+        json_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "repo": Path.cwd(),
+        "config": _config(kwargs.pop("config_path")),
+        "push": kwargs.pop("push"),
+        "remote": kwargs.pop("remote"),
+        "message": kwargs.pop("message"),
+        "sign": kwargs.pop("sign"),
+    }
+
+
+@click.group()
+def registry() -> None:
+    """Model registry in annotated git tags (GTO-compatible).
+
+    Tags: NAME@vX.Y.Z (register), NAME@vX.Y.Z! (deregister), NAME#STAGE#N (assign),
+    NAME#STAGE!#N (unassign), NAME@deprecated. State is read from local tags, or from a
+    remote with --remote.
+    """
+
+
+@registry.command()
+@click.argument("name")
+@click.option("--version", "version", metavar="vX.Y.Z", default=None, help="Explicit version.")
+@click.option(
+    "--bump",
+    type=click.Choice(["major", "minor", "patch"]),
+    default=None,
+    help="Bump the highest version so far (default patch; the first is v0.0.1).",
+)
+@click.option("--ref", default="HEAD", show_default=True, help="Commit that produced the model.")
+@click.option(
+    "--payload",
+    "payload_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON file with more payload fields (see 'mlgate schema payload').",
+)
+@click.option(
+    "--verdict",
+    "verdicts",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verdict file whose digest and outcome to record (repeatable).",
+)
+@click.option("--release", is_flag=True, help="Also create the GitHub Release (needs --push).")
+@write_options
+def register(as_json: bool, payload_file: Path | None, **kwargs: Any) -> int:
+    """Register a version of model NAME at a commit."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate.registry.evidence import read_payload_file  # noqa: PLC0415
+
+    payload = read_payload_file(payload_file) if payload_file else None
+    request = core.RegisterRequest(
+        **_common(kwargs), payload=payload, verdicts=tuple(kwargs.pop("verdicts")), **kwargs
+    )
+    return _emit(core.register(request), as_json, render.write)
+
+
+@registry.command()
+@click.argument("name")
+@click.argument("version")
+@click.argument("stage")
+@click.option("--force", is_flag=True, help="Write a new tag even if VERSION already holds STAGE.")
+@write_options
+def assign(as_json: bool, **kwargs: Any) -> int:
+    """Assign VERSION of NAME to STAGE (policy: allowed stages, order, passing verdicts)."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    return _emit(
+        core.assign(core.AssignRequest(**_common(kwargs), **kwargs)), as_json, render.write
+    )
+
+
+@registry.command()
+@click.argument("name")
+@click.argument("stage")
+@click.option("--version", default=None, help="Version to take out (default: the holder).")
+@write_options
+def unassign(as_json: bool, **kwargs: Any) -> int:
+    """Take the version holding STAGE (or --version) out of it."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    return _emit(
+        core.unassign(core.UnassignRequest(**_common(kwargs), **kwargs)), as_json, render.write
+    )
+
+
+@registry.command()
+@click.argument("name")
+@click.argument("version")
+@write_options
+def deregister(as_json: bool, **kwargs: Any) -> int:
+    """Withdraw VERSION of NAME (it loses its stages; versions are never reused)."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    return _emit(
+        core.deregister(core.DeregisterRequest(**_common(kwargs), **kwargs)), as_json, render.write
+    )
+
+
+@registry.command()
+@click.argument("name")
+@write_options
+def deprecate(as_json: bool, **kwargs: Any) -> int:
+    """Deprecate model NAME (a later registration makes it active again)."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    return _emit(
+        core.deprecate(core.DeprecateRequest(**_common(kwargs), **kwargs)), as_json, render.write
+    )
+
+
+@registry.command()
+@click.argument("name")
+@click.argument("stage")
+@write_options
+def rollback(as_json: bool, **kwargs: Any) -> int:
+    """Give STAGE back to the version that held it before the current one."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    return _emit(
+        core.rollback(core.RollbackRequest(**_common(kwargs), **kwargs)), as_json, render.write
+    )
+
+
+@registry.command()
+@click.argument("name", required=False)
+@remote_option
+@config_option
+@json_option
+def show(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
+    """Latest version and stage holders of every model (or the versions of NAME)."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    request = core.ShowRequest(
+        repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
+    )
+    result = core.show(request)
+    return _emit(result, as_json, render.show, result.state.problems_for(result.name))
+
+
+@registry.command()
+@click.argument("name", required=False)
+@remote_option
+@config_option
+@json_option
+def history(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
+    """Every registry event of NAME (or all models), in replay order."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    request = core.HistoryRequest(
+        repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
+    )
+    result = core.history(request)
+    return _emit(result, as_json, render.history, result.problems)
+
+
+@registry.command()
+@click.argument("ref", metavar="NAME#STAGE|NAME@latest|NAME@vX.Y.Z")
+@click.option("--no-model-file", is_flag=True, help="Do not extract the model file at the commit.")
+@remote_option
+@config_option
+@json_option
+def resolve(
+    ref: str, no_model_file: bool, remote: str | None, config_path: str | None, as_json: bool
+) -> int:
+    """Version, commit, payload and model file a reference points at."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    request = core.ResolveRequest(
+        repo=Path.cwd(),
+        config=_config(config_path),
+        remote=remote,
+        ref=ref,
+        model_file=not no_model_file,
+    )
+    return _emit(core.resolve(request), as_json, render.resolution)
+
+
+@registry.command("check-ref")
+@click.argument("ref", envvar="GITHUB_REF", metavar="REF")
+@config_option
+@json_option
+def check_ref(ref: str, config_path: str | None, as_json: bool) -> int:
+    """What the tag REF records (default $GITHUB_REF); sets step outputs on GitHub Actions."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.github.actions import set_output  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    result = core.check_ref(
+        core.CheckRefRequest(repo=Path.cwd(), config=_config(config_path), ref=ref)
+    )
+    for key in ("event", "name", "version", "stage", "commit", "tag"):
+        set_output(key, str(getattr(result, key) or ""))
+    return _emit(result, as_json, render.ref_info)
+
+
+@registry.command()
+@click.argument("name", required=False)
+@remote_option
+@config_option
+@json_option
+def stages(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
+    """Allowed stages (policy) and stages in use, per model."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    request = core.StagesRequest(
+        repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
+    )
+    return _emit(core.stages(request), as_json, render.stages)
+
+
+@registry.command()
+@click.argument("name")
+@click.argument("version")
+@click.option(
+    "--verdict",
+    "verdicts",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verdict file to attach (repeatable).",
+)
+@remote_option
+@config_option
+@json_option
+def release(
+    name: str,
+    version: str,
+    verdicts: tuple[Path, ...],
+    remote: str | None,
+    config_path: str | None,
+    as_json: bool,
+) -> int:
+    """Create or update the GitHub Release of a registered VERSION (idempotent)."""
+    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate.registry import render  # noqa: PLC0415
+
+    request = core.ReleaseVersionRequest(
+        name=name,
+        version=version,
+        repo=Path.cwd(),
+        config=_config(config_path),
+        remote=remote,
+        verdicts=verdicts,
+    )
+    return _emit(core.release_version(request), as_json, render.write)
+
+
+@registry.command("next-version")
+@click.argument("name")
+@click.option("--bump", type=click.Choice(["major", "minor", "patch"]), default=None)
+@remote_option
+@json_option
+def next_version_cmd(name: str, bump: str | None, remote: str | None, as_json: bool) -> int:
+    """The version 'register NAME' would create now."""
+    from mlgate import registry as core  # noqa: PLC0415
+
+    version = core.next_version(
+        core.NextVersionRequest(name=name, bump=bump, repo=Path.cwd(), remote=remote)
+    )
+    if as_json:
+        emit_json({"name": name, "version": version})
+    else:
+        echo(version)
+    return 0

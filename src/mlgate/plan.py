@@ -1,0 +1,380 @@
+"""``mlgate plan``: which models a change touches, as a matrix for a monorepo's CI fan-out.
+
+A model is touched when a changed file is inside its folder or is something it depends on:
+data (train, eval, extra), parameter files, the code globs and requirements file of its
+``repro`` section, its model card, the drift reference, its run records, or its own entry of
+``mlgate.yaml``. Everything comes from one ``git diff --name-only`` against the merge base.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from mlgate import gitio, paths
+from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import UsageError
+from mlgate.github.event import NULL_SHA, Event, load_event
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    config_path: str | None = None
+    base: str | None = None
+    head: str | None = None
+    all_models: bool = False
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A path (file, folder or glob, repository-relative) a model depends on, and why."""
+
+    pattern: str
+    why: str
+
+    def matches(self, changed: str) -> bool:
+        if _GLOB_CHARS & set(self.pattern):
+            return _glob_regex(self.pattern).fullmatch(changed) is not None
+        return changed == self.pattern or changed.startswith(self.pattern.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class PlannedModel:
+    name: str
+    tag_name: str
+    path: str
+    reasons: tuple[str, ...]
+
+    def matrix_entry(self) -> dict[str, str]:
+        """One matrix row; ``artifact`` is the name made safe for artifact and file names."""
+        return {
+            "model": self.name,
+            "tag_name": self.tag_name,
+            "path": self.path,
+            "artifact": re.sub(r"[^A-Za-z0-9._-]+", "-", self.tag_name),
+        }
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    base: str | None
+    base_commit: str | None
+    head: str | None
+    changed: tuple[str, ...]
+    models: tuple[PlannedModel, ...]
+    untouched: tuple[str, ...]
+    removed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def matrix(self) -> dict[str, list[dict[str, str]]]:
+        """The value for ``strategy.matrix`` (``fromJSON``); check ``any`` first, GitHub
+        rejects an empty matrix."""
+        return {"include": [m.matrix_entry() for m in self.models]}
+
+    def outputs(self) -> dict[str, str]:
+        """Step outputs for ``$GITHUB_OUTPUT``."""
+        from mlgate.fsio import dump_json  # noqa: PLC0415
+
+        return {
+            "matrix": _compact(self.matrix),
+            "models": _compact([m.name for m in self.models]),
+            "count": str(len(self.models)),
+            "any": "true" if self.models else "false",
+            "base": self.base_commit or "",
+            "plan": dump_json(self.to_dict()).rstrip("\n"),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "base": self.base,
+            "base_commit": self.base_commit,
+            "head": self.head,
+            "changed": list(self.changed),
+            "models": [{**m.matrix_entry(), "reasons": list(m.reasons)} for m in self.models],
+            "untouched": list(self.untouched),
+            "removed": list(self.removed),
+            "matrix": self.matrix,
+            "notes": list(self.notes),
+        }
+
+    def to_markdown(self) -> str:
+        lines = ["### mlgate plan", ""]
+        if not self.models:
+            lines.append("No model is touched by this change; no model check runs.")
+        else:
+            lines += ["| model | folder | why |", "|---|---|---|"]
+            for m in self.models:
+                why = "<br>".join(_md(r) for r in m.reasons[:5])
+                more = len(m.reasons) - 5
+                why += f"<br>… and {more} more" if more > 0 else ""
+                lines.append(f"| `{_md(m.name)}` | `{_md(m.path)}` | {why} |")
+        if self.untouched:
+            lines += ["", "Not touched: " + ", ".join(f"`{_md(n)}`" for n in self.untouched)]
+        if self.notes:
+            lines += ["", *(f"> {_md(n)}" for n in self.notes)]
+        return "\n".join(lines) + "\n"
+
+
+def plan(request: PlanRequest, config: Config, event: Event | None = None) -> PlanResult:
+    """The models the change between the base and HEAD (or the working tree) touches."""
+    repo = gitio.repo_root(config.root)
+    event = load_event() if event is None else event
+    base, forced = resolve_base(repo, request.base, event)
+    if request.all_models or base is None:
+        note = "all models selected (--all)" if request.all_models else forced
+        every = tuple(
+            PlannedModel(m.name, m.tag_name, _rel(m, m.root), (note or "",)) for m in config.models
+        )
+        return PlanResult(base, None, request.head, (), every, (), notes=(note or "",))
+    base_commit = gitio.resolve_commit(repo, base)
+    if base_commit is None:
+        raise UsageError(
+            f"the base revision {base!r} is not in this clone",
+            hint="fetch it (actions/checkout with fetch-depth: 0) or pass --base REF",
+        )
+    if request.head is not None and gitio.resolve_commit(repo, request.head) is None:
+        raise UsageError(f"the head revision {request.head!r} is not in this clone")
+    ancestor = gitio.merge_base(repo, base_commit, request.head or "HEAD")
+    if ancestor is None:
+        raise UsageError(
+            f"{base!r} and {request.head or 'HEAD'} have no common history in this clone",
+            hint="the clone is probably shallow: use actions/checkout with fetch-depth: 0",
+        )
+    changed = gitio.changed_files(repo, base_commit, request.head)
+    touched: dict[str, list[str]] = {m.name: [] for m in config.models}
+    for model in config.models:
+        deps = model_dependencies(model)
+        for path in changed:
+            for dep in deps:
+                if dep.matches(path):
+                    touched[model.name].append(f"{path} ({dep.why})")
+                    break
+    notes: list[str] = []
+    removed: tuple[str, ...] = ()
+    config_rel = _repo_rel(repo, config.path)
+    if config_rel in changed:
+        by_config, removed, note = _config_changes(repo, config, config_rel, ancestor)
+        for name, reason in by_config.items():
+            touched[name].append(reason)
+        notes += [note] if note else []
+    lock_rel = _repo_rel(repo, paths.lock_path(config.root))
+    if lock_rel in changed:
+        for name in _lock_changes(repo, config, lock_rel, ancestor, request.head):
+            touched[name].append(f"{lock_rel}: its entry changed")
+    models = tuple(
+        PlannedModel(m.name, m.tag_name, _rel(m, m.root), tuple(touched[m.name]))
+        for m in config.models
+        if touched[m.name]
+    )
+    untouched = tuple(m.name for m in config.models if not touched[m.name])
+    return PlanResult(
+        base, base_commit, request.head, tuple(changed), models, untouched, removed, tuple(notes)
+    )
+
+
+def resolve_base(repo: Path, explicit: str | None, event: Event) -> tuple[str | None, str | None]:
+    """The revision to compare with, or (None, why) when every model must be checked.
+
+    ``--base``, else the pull request's base commit, else the commit a push started from, else
+    ``origin/$GITHUB_BASE_REF``, else the remote's default branch, ``main`` or ``master``.
+    """
+    if explicit:
+        if explicit.startswith("-"):
+            raise UsageError(f"--base {explicit!r} is not a revision")
+        return explicit, None
+    pr = event.pull_request
+    if pr is not None and pr.base_sha:
+        return pr.base_sha, None
+    before = event.before
+    if before == NULL_SHA:
+        return None, "a new branch was pushed: every model is checked"
+    if before:
+        return before, None
+    base_ref = os.environ.get("GITHUB_BASE_REF")
+    candidates = [f"origin/{base_ref}"] if base_ref else []
+    candidates += ["origin/HEAD", "main", "master"]
+    for candidate in candidates:
+        if gitio.resolve_commit(repo, candidate):
+            return candidate, None
+    raise UsageError(
+        "no base revision to compare with",
+        hint="pass --base REF (for example --base origin/main)",
+    )
+
+
+def model_dependencies(model: ModelConfig) -> list[Dependency]:
+    """Everything outside the model's own files whose change touches the model."""
+    deps: list[Dependency] = []
+
+    def add(path: Path | None, why: str) -> None:
+        if path is not None:
+            rel = _rel(model, path)
+            if not rel.startswith(("/", "../")):
+                deps.append(Dependency(rel, why))
+
+    for key in ("train", "eval"):
+        add(getattr(model.data, key), f"data.{key}")
+    for extra in model.data.extra:
+        add(extra, "data.extra")
+    if model.train is not None:
+        for params in model.train.params:
+            add(params, "train.params")
+    deps += [
+        Dependency(_rel_pattern(model, p), "repro.code") for p in _strings(model.repro.get("code"))
+    ]
+    requirements = model.repro.get("requirements")
+    if isinstance(requirements, str):
+        add(model.resolve(requirements), "repro.requirements")
+    card = model.governance.get("card")
+    if isinstance(card, str):
+        add(model.resolve(card), "governance.card")
+    drift = model.gates.get("drift")
+    if isinstance(drift, Mapping):
+        for key in ("reference", "current"):
+            if isinstance(drift.get(key), str):
+                add(model.resolve(drift[key]), f"gates.drift.{key}")
+    add(paths.runs_dir(model.repo_root, model.tag_name), "run records")
+    # Last, so a file that is also a named input gets the more telling reason.
+    deps.append(Dependency(_rel(model, model.root), "model folder"))
+    excluded = [_rel_pattern(model, p) for p in _strings(model.repro.get("exclude"))]
+    if excluded:
+        deps = [_Excluding(d.pattern, d.why, tuple(excluded)) for d in deps]
+    return deps
+
+
+@dataclass(frozen=True)
+class _Excluding(Dependency):
+    """A dependency minus the files ``repro.exclude`` leaves out of the fingerprint."""
+
+    excluded: tuple[str, ...] = ()
+
+    def matches(self, changed: str) -> bool:
+        if any(_glob_regex(p).fullmatch(changed) for p in self.excluded):
+            return False
+        return super().matches(changed)
+
+
+def _config_changes(
+    repo: Path, config: Config, config_rel: str, ancestor: str
+) -> tuple[dict[str, str], tuple[str, ...], str | None]:
+    """Models whose own entry of mlgate.yaml changed; all of them when shared settings did."""
+    import yaml  # noqa: PLC0415
+
+    every = {m.name: f"{config_rel} changed" for m in config.models}
+    try:
+        old = yaml.safe_load(gitio.show_file(repo, ancestor, config_rel))
+    except Exception:  # noqa: BLE001 - absent or unparsable before: treat as all new
+        return every, (), f"{config_rel} is new or was unreadable at the base: all models"
+    if not isinstance(old, dict) or not isinstance(old.get("models"), list):
+        return every, (), None
+    shared_old = {k: v for k, v in old.items() if k != "models"}
+    shared_new = {k: v for k, v in config.raw.items() if k != "models"}
+    if shared_old != shared_new:
+        return every, (), f"settings shared by all models changed in {config_rel}"
+    old_entries = {e.get("name"): e for e in old["models"] if isinstance(e, dict)}
+    touched = {}
+    for model in config.models:
+        before = old_entries.get(model.name)
+        if before is None:
+            touched[model.name] = f"{config_rel}: new model entry"
+        elif before != config.raw["models"][model.index]:
+            touched[model.name] = f"{config_rel}: models[{model.index}] changed"
+    current = {m.name for m in config.models}
+    removed = tuple(str(n) for n in old_entries if n not in current)
+    return touched, removed, None
+
+
+def _lock_changes(
+    repo: Path, config: Config, lock_rel: str, ancestor: str, head: str | None
+) -> list[str]:
+    """Models whose entry of mlgate.lock differs between the merge base and now."""
+    import json  # noqa: PLC0415
+
+    def entries(rev: str | None) -> dict[str, Any] | None:
+        try:
+            raw = (
+                paths.lock_path(config.root).read_bytes()
+                if rev is None
+                else gitio.show_file(repo, rev, lock_rel)
+            )
+            models = json.loads(raw).get("models")
+        except Exception:  # noqa: BLE001 - absent or unreadable: compare as empty
+            return None
+        return models if isinstance(models, dict) else None
+
+    before, after = entries(ancestor) or {}, entries(head) or {}
+    return [m.name for m in config.models if before.get(m.name) != after.get(m.name)]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _rel(model: ModelConfig, path: Path) -> str:
+    return model.relative(path)
+
+
+def _repo_rel(repo: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _rel_pattern(model: ModelConfig, pattern: str) -> str:
+    """A glob relative to the model folder, made repository-relative (``..`` allowed)."""
+    base = (
+        model.root.relative_to(model.repo_root).as_posix() if model.root != model.repo_root else ""
+    )
+    joined = os.path.normpath(f"{base}/{pattern}" if base else pattern)
+    return Path(joined).as_posix()
+
+
+@cache
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """``**`` spans folders, ``*`` and ``?`` stay inside one, ``[...]`` is a class."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            out.append("[" + pattern[i + 1 : end].replace("!", "^", 1) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    # A pattern naming a folder also covers what is inside it.
+    return re.compile("".join(out) + "(?:/.*)?")
+
+
+def _compact(data: object) -> str:
+    import json  # noqa: PLC0415
+
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")

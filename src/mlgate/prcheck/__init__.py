@@ -1,0 +1,1 @@
+"""The pull-request check: stages, pipeline, rendering."""

@@ -1,0 +1,204 @@
+"""``mlgate check``: the whole pull-request check for each model, one combined verdict each.
+
+The stages run in ``PIPELINE`` order; a stage that cannot run (missing file, external failure)
+becomes a failed check carrying its error, and the remaining stages still run, so one broken
+input does not hide the others' evidence. The exit code is the first stage error's, else 1 when
+any check failed, else 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate import paths
+from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, MlgateError, UsageError
+from mlgate.github.event import Event, load_event
+from mlgate.prcheck.stages import PIPELINE, STAGES, StageContext
+from mlgate.verdict import Check, Status, Verdict, combine, write_verdict
+
+COMBINED_FILE = "check.json"
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    config_path: str | None = None
+    model: str | None = None
+    base: str | None = None
+    post: bool = False
+    out: Path | None = None
+    stages: tuple[str, ...] | None = None  # default: the whole PIPELINE
+
+
+@dataclass(frozen=True)
+class StageError:
+    stage: str
+    exit_code: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """One model's result: the combined verdict, where it is, and the files stages wrote."""
+
+    model: ModelConfig
+    verdict: Verdict
+    verdict_path: Path
+    stages: tuple[str, ...]
+    files: dict[str, Path] = field(default_factory=dict)
+    errors: tuple[StageError, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return self.errors[0].exit_code
+        return self.verdict.exit_code
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.name,
+            "ok": self.verdict.ok and not self.errors,
+            "exit_code": self.exit_code,
+            "stages": list(self.stages),
+            "verdict": str(self.verdict_path),
+            "files": {k: str(v) for k, v in sorted(self.files.items())},
+            "counts": self.verdict.counts(),
+            "failures": [c.to_dict() for c in self.verdict.failures],
+            "errors": [e.__dict__ for e in self.errors],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    models: tuple[ModelCheck, ...]
+    skipped: tuple[str, ...] = ()  # models the change does not touch (with --base)
+
+    @property
+    def exit_code(self) -> int:
+        codes = [m.exit_code for m in self.models]
+        errors = [c for c in codes if c not in (EXIT_OK, EXIT_CHECK_FAILED)]
+        if errors:
+            return errors[0]
+        return EXIT_CHECK_FAILED if EXIT_CHECK_FAILED in codes else EXIT_OK
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "models": [m.to_dict() for m in self.models],
+            "skipped": list(self.skipped),
+        }
+
+
+def run_check(
+    request: CheckRequest,
+    config: Config,
+    event: Event | None = None,
+    *,
+    on_line: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Run the pipeline over the selected models (those the change touches with ``--base``);
+    ``on_line`` receives the output of long stages (training)."""
+    event = load_event() if event is None else event
+    stages = _stages(request.stages, post=request.post)
+    selected: Sequence[ModelConfig] = config.select(request.model)
+    skipped: tuple[str, ...] = ()
+    if request.base is not None and request.model is None:
+        from mlgate.plan import PlanRequest, plan  # noqa: PLC0415
+
+        planned = plan(PlanRequest(request.config_path, request.base), config, event)
+        names = {m.name for m in planned.models}
+        selected = [m for m in config.models if m.name in names]
+        skipped = planned.untouched
+    results = tuple(_check_model(request, config, m, stages, event, on_line) for m in selected)
+    return CheckResult(results, skipped)
+
+
+def _stages(names: tuple[str, ...] | None, *, post: bool) -> tuple[str, ...]:
+    if names is None:
+        return tuple(n for n in PIPELINE if post or n != "comment")
+    unknown = [n for n in names if n not in STAGES]
+    if unknown:
+        from mlgate.config.validate import suggest  # noqa: PLC0415
+
+        guess = suggest(unknown[0], list(STAGES))
+        raise UsageError(
+            f"unknown check stage {unknown[0]!r}",
+            hint=f"did you mean {guess!r}?" if guess else "stages: " + ", ".join(PIPELINE),
+        )
+    return tuple(n for n in PIPELINE if n in names) + tuple(n for n in names if n not in PIPELINE)
+
+
+def _check_model(
+    request: CheckRequest,
+    config: Config,
+    model: ModelConfig,
+    names: tuple[str, ...],
+    event: Event,
+    on_line: Callable[[str], None] | None,
+) -> ModelCheck:
+    out_dir = request.out or paths.out_dir(config.root, model.tag_name)
+    verdicts: dict[str, Verdict] = {}
+    files: dict[str, Path] = {}
+    errors: list[StageError] = []
+    notes: list[str] = []
+    for name in names:
+        ctx = StageContext(
+            config,
+            model,
+            out_dir,
+            request.base,
+            request.post,
+            event,
+            dict(verdicts),
+            dict(files),
+            on_line,
+        )
+        try:
+            outcome = STAGES[name].run(ctx)
+        except MlgateError as exc:
+            errors.append(StageError(name, exc.exit_code, exc.render()))
+            verdicts[name] = _error_verdict(name, model, exc)
+            continue
+        if outcome.verdict is not None:
+            verdicts[name] = outcome.verdict
+        files.update(outcome.files)
+        notes.extend(outcome.notes)
+    combined = combine("check", model.name, verdicts.values())
+    combined = Verdict(
+        combined.kind,
+        combined.model,
+        combined.checks,
+        (*combined.notes, *notes),
+        {**combined.context, "stages": list(names)},
+    )
+    path = write_verdict(out_dir / COMBINED_FILE, combined)
+    files["check"] = path
+    return ModelCheck(model, combined, path, names, files, tuple(errors), tuple(notes))
+
+
+def _error_verdict(stage: str, model: ModelConfig, exc: MlgateError) -> Verdict:
+    """A stage that could not run is a failed check, never a silent pass."""
+    location = exc.location
+    details: dict[str, Any] = {"error": type(exc).__name__, "exit_code": exc.exit_code}
+    if exc.hint:
+        details["hint"] = exc.hint
+    if location is not None:
+        details["location"] = str(location)
+    check = Check(
+        id=f"{stage}:error",
+        kind=stage,
+        status=Status.FAIL,
+        message=f"the {stage} stage could not run: {exc.message}",
+        details=details,
+    )
+    return Verdict(stage, model.name, (check,))

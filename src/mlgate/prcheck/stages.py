@@ -1,0 +1,200 @@
+"""The stages of the pull-request check: a Protocol, a registry dict and the pipeline order.
+
+Each stage calls one feature's core function and hands back its verdict (and any files it
+wrote). A stage whose engine is not part of this mlgate is simply not in ``PIPELINE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from mlgate.config.model import Config, ModelConfig
+from mlgate.github.event import Event
+from mlgate.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What every stage may read: the configuration, the model, the run's options and the
+    verdicts of the stages before it."""
+
+    config: Config
+    model: ModelConfig
+    out_dir: Path
+    base: str | None
+    post: bool
+    event: Event
+    earlier: Mapping[str, Verdict] = field(default_factory=dict)
+    files: Mapping[str, Path] = field(default_factory=dict)
+    # Where long-running stages send their output lines (training logs); None discards them.
+    on_line: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """A stage's verdict (None for stages that only publish), files it wrote, and notes."""
+
+    verdict: Verdict | None = None
+    files: Mapping[str, Path] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+class Stage(Protocol):
+    """One step of the PR check."""
+
+    name: str
+    description: str
+
+    def run(self, ctx: StageContext) -> StageOutcome: ...
+
+
+class TrainStage:
+    """Train the model unless a run with the same inputs already produced its outputs."""
+
+    name = "train"
+    description = "training (skipped when inputs and outputs match an earlier run)"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.repro.train import TrainRequest, train  # noqa: PLC0415
+
+        if ctx.model.train is None:
+            return StageOutcome(notes=("no train section: the committed model file is checked",))
+        result = train(
+            TrainRequest(str(ctx.config.path), ctx.model.name, use_cache=True),
+            on_line=ctx.on_line,
+        )
+        (outcome,) = result.outcomes
+        note = (
+            f"training skipped, outputs match run {outcome.run_id}"
+            if outcome.status == "cached"
+            else f"trained in {outcome.duration_s:.1f} s (run {outcome.run_id})"
+        )
+        return StageOutcome(files={"run": outcome.record_path}, notes=(note,))
+
+
+class ReproStage:
+    """Inputs as pinned in mlgate.lock, and isolated re-runs that agree within tolerance."""
+
+    name = "repro"
+    description = "reproducibility (lock check and re-runs)"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.repro.verify import ReproRequest, repro  # noqa: PLC0415
+
+        rerun = ctx.model.train is not None
+        result = repro(
+            ReproRequest(
+                str(ctx.config.path), ctx.model.name, check=True, rerun=rerun, out=ctx.out_dir
+            ),
+            on_line=ctx.on_line,
+            on_event=ctx.on_line,
+        )
+        (report,) = result.reports
+        return StageOutcome(report.verdict, {"repro": report.path})
+
+
+class ValidateStage:
+    """Gates: metrics against bounds and the champion, slices, fairness, data checks, drift."""
+
+    name = "validate"
+    description = "validation gates and drift"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.gates.validate import validate_model  # noqa: PLC0415
+        from mlgate.verdict import combine  # noqa: PLC0415
+
+        result = validate_model(ctx.config, ctx.model, None, ctx.out_dir)
+        files = {path.stem: path for path in result.written}
+        verdict = combine("validate", ctx.model.name, result.verdicts)
+        return StageOutcome(verdict, files)
+
+
+class ScanStage:
+    """Model files that would run code when loaded fail the check before anything loads them."""
+
+    name = "scan"
+    description = "model file safety (no unpickling)"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.fsio import atomic_write_json  # noqa: PLC0415
+        from mlgate.scan import ScanRequest, scan  # noqa: PLC0415
+
+        verdict = scan(ScanRequest(model=ctx.model.name), ctx.config)
+        verdict = Verdict("scan", ctx.model.name, verdict.checks, verdict.notes)
+        path = atomic_write_json(ctx.out_dir / "scan.json", verdict.to_dict())
+        return StageOutcome(verdict, {"scan": path})
+
+
+class CommentStage:
+    """The sticky pull-request comment: the evidence of the stages before it, updated in place.
+
+    Skipped (with a note, never a failure) outside a pull request, without ``--post``, on pull
+    requests from forks (their token is read-only) and without a token. A token that may not
+    write comments is a warning; any other GitHub failure is an external error (exit 3).
+    """
+
+    name = "comment"
+    description = "sticky pull-request comment"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.github import actions  # noqa: PLC0415
+        from mlgate.github.client import GitHubClient, GitHubError  # noqa: PLC0415
+        from mlgate.github.comments import upsert_comment  # noqa: PLC0415
+        from mlgate.verdict import Check, Status, combine  # noqa: PLC0415
+
+        pr = ctx.event.pull_request
+        skip = None
+        if not ctx.post:
+            return StageOutcome()
+        if pr is None or not pr.number:
+            skip = "not a pull request: no comment posted"
+        elif pr.is_fork:
+            skip = (
+                f"pull request from a fork ({pr.head_repo}): its token cannot write, so the "
+                "comment is skipped; the report is in the job summary"
+            )
+        client = GitHubClient.from_env() if skip is None else None
+        if client is not None and not client.has_token:
+            skip = "no GITHUB_TOKEN: no comment posted"
+        if skip is not None or client is None or pr is None:
+            actions.annotation("notice", skip or "", title="mlgate comment")
+            return StageOutcome(notes=(skip or "",))
+        from mlgate.prcheck.render import comment_body  # noqa: PLC0415
+
+        evidence = combine("check", ctx.model.name, ctx.earlier.values())
+        body = comment_body(ctx.model.name, evidence, tuple(ctx.earlier), ctx.files)
+        try:
+            posted = upsert_comment(client, pr.number, body, key=ctx.model.tag_name)
+        except GitHubError as exc:
+            if exc.status != 403:
+                raise
+            check = Check(
+                "comment:permission",
+                "comment",
+                Status.WARN,
+                "the token may not comment on pull requests; give the job "
+                "'permissions: pull-requests: write'",
+                details={"status": 403},
+            )
+            return StageOutcome(Verdict("comment", ctx.model.name, (check,)))
+        note = f"pull-request comment {posted.action}: {posted.url or posted.comment_id}"
+        return StageOutcome(notes=(note,))
+
+
+# name -> stage; a feature adds its stage here and its name to PIPELINE.
+STAGES: dict[str, Stage] = {
+    "train": TrainStage(),
+    "scan": ScanStage(),
+    "repro": ReproStage(),
+    "validate": ValidateStage(),
+    "comment": CommentStage(),
+}
+
+# The order a pull request meets them; the comment comes last, it carries everything before it.
+# Not in the default pipeline yet: validate (runs with --stage validate; it joins when the
+# registry lands, which resolves the champion stage of gates.champion) and report (governance
+# report and card, when its engine lands).
+PIPELINE: tuple[str, ...] = ("train", "scan", "repro", "comment")

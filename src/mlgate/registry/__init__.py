@@ -1,0 +1,134 @@
+"""The model registry, kept in annotated git tags (GTO-compatible grammar).
+
+Core API used by the CLI, the publish flow and the actions: each function takes one frozen
+request and returns a result object; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mlgate.registry.api import (
+        AssignRequest,
+        CheckRefRequest,
+        DeprecateRequest,
+        DeregisterRequest,
+        HistoryRequest,
+        HistoryResult,
+        NextVersionRequest,
+        RefInfo,
+        RegisterRequest,
+        ReleaseVersionRequest,
+        Resolution,
+        ResolveRequest,
+        RollbackRequest,
+        ShowRequest,
+        ShowResult,
+        StagesRequest,
+        StagesResult,
+        UnassignRequest,
+        WriteResult,
+    )
+    from mlgate.registry.promote import assign, rollback, unassign
+    from mlgate.registry.reads import check_ref, history, resolve, show, stages
+    from mlgate.registry.state import ModelState, RegistryState, VersionState
+    from mlgate.registry.writes import (
+        deprecate,
+        deregister,
+        next_version,
+        register,
+        release_version,
+    )
+
+# Imported on first use, so a read command never loads the write path (start-up time matters:
+# ``registry show`` has a 0.3 s budget on 5,000 tags).
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "AssignRequest",
+            "CheckRefRequest",
+            "DeprecateRequest",
+            "DeregisterRequest",
+            "HistoryRequest",
+            "HistoryResult",
+            "NextVersionRequest",
+            "RefInfo",
+            "RegisterRequest",
+            "ReleaseVersionRequest",
+            "Resolution",
+            "ResolveRequest",
+            "RollbackRequest",
+            "ShowRequest",
+            "ShowResult",
+            "StagesRequest",
+            "StagesResult",
+            "UnassignRequest",
+            "WriteResult",
+        ),
+        "api",
+    ),
+    **dict.fromkeys(("check_ref", "history", "resolve", "show", "stages"), "reads"),
+    **dict.fromkeys(("ModelState", "RegistryState", "VersionState"), "state"),
+    **dict.fromkeys(
+        ("deprecate", "deregister", "next_version", "register", "release_version"), "writes"
+    ),
+    **dict.fromkeys(("assign", "rollback", "unassign"), "promote"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mlgate.registry' has no attribute {name!r}")
+    return getattr(import_module(f"mlgate.registry.{home}"), name)
+
+
+def read_state(repo_root: Path, remote: str | None = None) -> RegistryState:
+    """The registry state: local tags, or ``remote``'s (one ls-remote plus one fetch)."""
+    from mlgate.registry.backend import load_state  # noqa: PLC0415
+
+    return load_state(repo_root, remote)
+
+
+__all__ = [
+    "AssignRequest",
+    "CheckRefRequest",
+    "DeprecateRequest",
+    "DeregisterRequest",
+    "HistoryRequest",
+    "HistoryResult",
+    "ModelState",
+    "NextVersionRequest",
+    "RefInfo",
+    "RegisterRequest",
+    "RegistryState",
+    "ReleaseVersionRequest",
+    "Resolution",
+    "ResolveRequest",
+    "RollbackRequest",
+    "ShowRequest",
+    "ShowResult",
+    "StagesRequest",
+    "StagesResult",
+    "UnassignRequest",
+    "VersionState",
+    "WriteResult",
+    "assign",
+    "check_ref",
+    "deprecate",
+    "deregister",
+    "history",
+    "next_version",
+    "read_state",
+    "register",
+    "release_version",
+    "resolve",
+    "rollback",
+    "show",
+    "stages",
+    "unassign",
+]

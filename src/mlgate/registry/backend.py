@@ -1,0 +1,202 @@
+"""Where registry state comes from: one ``git for-each-ref`` (local) or one ``git ls-remote``
+plus one fetch of what is missing (remote), parsed in a single pass. All git goes via gitio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mlgate import gitio, paths
+from mlgate.errors import CheckFailed, UsageError
+from mlgate.registry.events import Problem, RawTag, decode
+from mlgate.registry.grammar import parse_tag, to_tag_name
+from mlgate.registry.payload import PayloadChecker
+from mlgate.registry.replay import build_state
+from mlgate.registry.state import RegistryState
+
+TAGS = "refs/tags/"
+_FIELDS = (
+    "%(refname)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(*objecttype)",
+    "%(*objectname)",
+    "%(taggername)",
+    "%(taggeremail)",
+    "%(taggerdate:unix)",
+    "%(taggerdate:iso-strict)",
+    "%(contents:subject)",
+    "%(contents:body)",
+    "%(contents:signature)",
+)
+# Every field ends in NUL (git messages cannot hold one); for-each-ref ends records with "\n".
+FORMAT = "".join(f"{field}%00" for field in _FIELDS)
+_WILDCARD_ABOVE = 200  # fetch with one wildcard refspec when this many tags are missing
+
+
+def parse_refs(output: str) -> list[RawTag]:
+    """The tags in ``git for-each-ref --format=FORMAT`` output (pure, one pass)."""
+    parts = output.split("\0")
+    width = len(_FIELDS)
+    tags = []
+    for start in range(0, len(parts) - width + 1, width):
+        (ref, otype, oid, ttype, target, tname, temail, unix, iso, subject, body, sig) = parts[
+            start : start + width
+        ]
+        ref = ref.lstrip("\n")
+        if not ref.startswith(TAGS):
+            continue
+        annotated = otype == "tag"
+        tags.append(
+            RawTag(
+                name=ref[len(TAGS) :],
+                object_type=otype,
+                object_id=oid,
+                target_type=ttype if annotated else otype,
+                target=target if annotated else oid,
+                tagger_name=tname,
+                tagger_email=temail,
+                timestamp=int(unix) if unix.isdigit() else 0,
+                date=iso,
+                subject=subject,
+                body=body,
+                signed=bool(sig.strip()),
+            )
+        )
+    return tags
+
+
+def model_patterns(name: str | None) -> list[str]:
+    """Ref patterns for one model's tags (``*`` stops at '/', stage names may hold one)."""
+    if name is None:
+        return ["refs/tags"]
+    base = TAGS + to_tag_name(name)
+    return [f"{base}@*", f"{base}#*", f"{base}#*/**"]
+
+
+def read_local_tags(root: Path, name: str | None = None) -> list[RawTag]:
+    return parse_refs(gitio.for_each_ref(root, FORMAT, model_patterns(name)))
+
+
+@dataclass(frozen=True)
+class TagsRead:
+    """Tags the state is built from, plus every tag name a new tag must not collide with."""
+
+    tags: list[RawTag]
+    occupied: frozenset[str]
+    problems: list[Problem]
+    source: str
+
+
+def read_tags(root: Path, remote: str | None = None, name: str | None = None) -> TagsRead:
+    """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here.
+
+    With ``name``, only that model's tags (a model's state depends on its own events only).
+    """
+    local = read_local_tags(root, name)
+    if remote is None:
+        return TagsRead(local, frozenset(t.name for t in local), [], "local")
+    patterns = model_patterns(name) if name is not None else []
+    listing = gitio.ls_remote_tags(root, remote, patterns)
+    by_name = {t.name: t for t in local}
+    diverged = [n for n, oid in listing.items() if n in by_name and by_name[n].object_id != oid]
+    if diverged:
+        first = diverged[0]
+        raise UsageError(
+            f"local tag {first!r} differs from the one on {remote!r}"
+            + (f" (and {len(diverged) - 1} more)" if len(diverged) > 1 else ""),
+            hint=f"a local event was never pushed and {remote} has another under the same name; "
+            f"inspect both, then take the remote's with: git fetch --force {remote} "
+            f"'refs/tags/{first}:refs/tags/{first}'",
+            details=diverged[1:20],
+        )
+    missing = [n for n in listing if n not in by_name]
+    if missing:
+        refspecs = (
+            [f"{TAGS}*:{TAGS}*"]
+            if len(missing) > _WILDCARD_ABOVE
+            else [f"{TAGS}{n}:{TAGS}{n}" for n in missing]
+        )
+        gitio.fetch_refspecs(root, remote, refspecs)
+        local = read_local_tags(root, name)
+        by_name = {t.name: t for t in local}
+    tags = [by_name[n] for n in listing if n in by_name]
+    problems = [
+        Problem(n, "missing", f"is on {remote} but could not be fetched")
+        for n in listing
+        if n not in by_name
+    ]
+    return TagsRead(tags, frozenset(listing) | frozenset(by_name), problems, f"remote {remote}")
+
+
+def load_state(root: Path, remote: str | None = None, name: str | None = None) -> RegistryState:
+    """The registry state of the repository at ``root`` (or of its ``remote``); with ``name``,
+    only that model's tags are read."""
+    read = read_tags(root, remote, name)
+    checker = PayloadChecker(payload_cache(root))
+    decoded = decode(read.tags, checker)
+    if checker.added:
+        # A full read knows every live tag, so it also drops ids of deleted ones.
+        checker.save(keep=(t.object_id for t in read.tags) if name is None else None)
+    state = build_state(
+        decoded.events,
+        [*read.problems, *decoded.problems],
+        read.occupied,
+        read.source,
+        decoded.parsed,
+    )
+    if name is None:
+        return state
+    return replace(state, all_models=lambda: model_names(root))
+
+
+def payload_cache(root: Path) -> Path | None:
+    """Where checked payloads are remembered: inside the git directory, which no commit can
+    reach (a cache in the work tree could be committed by a pull request to skip the checks)."""
+    common = gitio.common_dir(root)
+    return common / "mlgate" / "registry" if common else None
+
+
+def model_names(root: Path) -> list[str]:
+    """Every model name among local registry tags (names only: a cheap listing)."""
+    listing = gitio.for_each_ref(root, "%(refname:strip=2)", ["refs/tags"]).split()
+    return sorted({p.name for p in map(parse_tag, listing) if p is not None})
+
+
+def ignore_cache(root: Path) -> None:
+    """Make git ignore ``.mlgate/cache`` wherever it is created (as pytest does for its cache),
+    so reading a registry never leaves untracked files in a user's work tree."""
+    marker = paths.cache_dir(root) / ".gitignore"
+    if marker.exists():
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("# created by mlgate: caches are local, never committed\n*\n")
+    except OSError:
+        return  # read-only checkout: the cache is optional
+
+
+def verify_tags(root: Path, tags: Sequence[str]) -> None:
+    """Check the signatures of ``tags`` (in parallel); CheckFailed (exit 1) names every failure."""
+    unique = list(dict.fromkeys(tags))
+    if not unique:
+        return
+    with ThreadPoolExecutor(max_workers=min(4, len(unique))) as pool:
+        results = list(pool.map(lambda t: (t, gitio.verify_tag(root, t)), unique))
+    failed = [(t, r) for t, r in results if not r.ok]
+    if not failed:
+        return
+    details = []
+    for tag, result in failed:
+        reason = (result.stderr.strip().splitlines() or ["no signature"])[-1]
+        details.append(f"{tag}: {reason}")
+    raise CheckFailed(
+        f"signature verification failed for {len(failed)} registry tag(s), and the policy "
+        "requires verified tags",
+        details=details,
+        hint="sign registry tags (registry.sign: true, git config user.signingKey, gpg.format) "
+        "and make the signers trusted here (gpg keyring, or gpg.ssh.allowedSignersFile)",
+    )

@@ -1,0 +1,137 @@
+"""Stage policy from the ``registry:`` section of a model in mlgate.yaml.
+
+``stages`` (allowed, lowest first), ``require_order`` (a version reaches a stage only after the
+one before it), ``require_passing`` (only versions whose payload records passing verdicts),
+``sign`` (create signed tags), ``verify`` (check signatures of the tags a read relies on) and
+``remote`` (where ``--push`` goes). Without mlgate.yaml, or for a model it does not list, every
+stage is allowed and nothing else is required, as in GTO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlgate.errors import CheckFailed, Location, UsageError
+
+if TYPE_CHECKING:
+    from mlgate.config.model import Config, ModelConfig
+    from mlgate.registry.state import ModelState, VersionState
+
+DEFAULT_REMOTE = "origin"
+
+
+@dataclass(frozen=True)
+class RegistryPolicy:
+    stages: tuple[str, ...] | None = None
+    require_order: bool = False
+    require_passing: bool = False
+    sign: bool = False
+    verify: bool = False
+    remote: str = DEFAULT_REMOTE
+    where: Location | None = None  # the model's registry section, for error messages
+
+    @classmethod
+    def parse(cls, section: Mapping[str, Any], where: Location | None = None) -> RegistryPolicy:
+        stages = section.get("stages")
+        return cls(
+            stages=tuple(stages) if stages is not None else None,
+            require_order=bool(section.get("require_order", False)),
+            require_passing=bool(section.get("require_passing", False)),
+            sign=bool(section.get("sign", False)),
+            verify=bool(section.get("verify", False)),
+            remote=str(section.get("remote", DEFAULT_REMOTE)),
+            where=where,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stages": list(self.stages) if self.stages is not None else None,
+            "require_order": self.require_order,
+            "require_passing": self.require_passing,
+            "sign": self.sign,
+            "verify": self.verify,
+            "remote": self.remote,
+        }
+
+    def check_stage(self, stage: str) -> None:
+        """UsageError (exit 2) when the policy lists stages and ``stage`` is not one of them."""
+        if self.stages is None or stage in self.stages:
+            return
+        from mlgate.config.validate import suggest  # noqa: PLC0415
+
+        guess = suggest(stage, self.stages)
+        allowed = ", ".join(self.stages) or "(none)"
+        raise UsageError(
+            f"stage {stage!r} is not allowed by the registry policy (allowed: {allowed})",
+            location=self.where,
+            hint=f"did you mean {guess!r}?"
+            if guess
+            else "add it to registry.stages in mlgate.yaml",
+        )
+
+    def check_order(self, model: ModelState, version: VersionState, stage: str) -> None:
+        """CheckFailed (exit 1) when ``require_order`` wants an earlier stage first."""
+        if not self.require_order or not self.stages or stage not in self.stages:
+            return
+        index = self.stages.index(stage)
+        if index == 0:
+            return
+        before = self.stages[index - 1]
+        if model.in_stage(version.version, before) or model.ever_assigned(version.version, before):
+            return
+        raise CheckFailed(
+            f"{model.name} {version.version} cannot go to {stage!r} before {before!r}: "
+            "the policy requires stages in order",
+            location=self.where,
+            hint=f"assign it to {before!r} first: mlgate registry assign {model.name} "
+            f"{version.version} {before}",
+        )
+
+    def check_passing(self, model: ModelState, version: VersionState) -> None:
+        """CheckFailed (exit 1) when ``require_passing`` and the payload lacks passing verdicts."""
+        if not self.require_passing:
+            return
+        reg = version.registration
+        where = f"{model.name} {version.version}"
+        if reg is not None and reg.payload_error:
+            raise CheckFailed(
+                f"{where}: its registration tag {reg.tag} has a corrupted payload, so its "
+                f"verdicts cannot be read: {reg.payload_error}",
+                location=self.where,
+            )
+        verdicts = (version.payload or {}).get("verdicts") or {}
+        if not verdicts:
+            raise CheckFailed(
+                f"{where} records no verdicts, and the policy requires passing ones",
+                location=self.where,
+                hint="register versions with their verdicts (register --verdict FILE)",
+            )
+        failed = sorted(kind for kind, v in verdicts.items() if not v.get("ok"))
+        if failed:
+            raise CheckFailed(
+                f"{where} has failing verdicts ({', '.join(failed)}); the policy requires "
+                "passing ones",
+                location=self.where,
+            )
+
+
+def policy_for(config: Config | None, name: str) -> RegistryPolicy:
+    """The policy of model ``name`` (``dir:name`` or ``dir=name``); permissive when unlisted."""
+    model = find_model(config, name)
+    if config is None or model is None:
+        return RegistryPolicy()
+    # Errors point at the stages line when there is one: that is where a fix goes.
+    keys = ("registry", "stages") if "stages" in model.registry else ("registry",)
+    where = config.locate(model, *keys) if model.registry else config.locate(model)
+    return RegistryPolicy.parse(model.registry, where)
+
+
+def find_model(config: Config | None, name: str) -> ModelConfig | None:
+    if config is None:
+        return None
+    for model in config.models:
+        if name in (model.name, model.tag_name):
+            return model
+    return None

@@ -1,0 +1,211 @@
+"""Registry reads: show, history, resolve, check-ref, stages. Each reads the state once."""
+
+from __future__ import annotations
+
+import heapq
+from pathlib import Path
+
+from mlgate import gitio
+from mlgate.errors import CheckFailed, ConfigError, UsageError
+from mlgate.registry.api import (
+    CheckRefRequest,
+    HistoryRequest,
+    HistoryResult,
+    ReadRequest,
+    RefInfo,
+    Resolution,
+    ResolveRequest,
+    ShowRequest,
+    ShowResult,
+    StagesRequest,
+    StagesResult,
+)
+from mlgate.registry.backend import load_state, verify_tags
+from mlgate.registry.events import FETCH_HINT, Event
+from mlgate.registry.grammar import TAGS_PREFIX, check_name, parse_ref, parse_tag
+from mlgate.registry.policy import find_model, policy_for
+from mlgate.registry.state import ModelState, RegistryState, VersionState
+
+
+def _root(request: ReadRequest) -> Path:
+    return gitio.repo_root(request.repo.resolve())
+
+
+def _state(request: ReadRequest, name: str | None = None) -> tuple[Path, RegistryState]:
+    """The state (of one model's tags only when ``name`` is given: all its state needs)."""
+    root = _root(request)
+    return root, load_state(root, request.remote, check_name(name) if name else None)
+
+
+def show(request: ShowRequest) -> ShowResult:
+    """The registry (or one model): latest version and stage holders, plus any problems."""
+    root, state = _state(request, request.name)
+    models = [state.model(request.name)] if request.name else list(state.models.values())
+    stages: dict[str, tuple[str, ...]] = {}
+    to_verify: list[str] = []
+    for model in models:
+        policy = policy_for(request.config, model.name)
+        stages[model.name] = tuple(dict.fromkeys([*(policy.stages or ()), *model.holders]))
+        if policy.verify:
+            to_verify.extend(_relied_on(model))
+    verify_tags(root, to_verify)
+    return ShowResult(state, check_name(request.name) if request.name else None, stages)
+
+
+def _relied_on(model: ModelState) -> list[str]:
+    tags = [h.event.tag for h in model.holders.values()]
+    versions = [model.versions[h.version] for h in model.holders.values()]
+    if model.latest:
+        versions.append(model.latest)
+    tags.extend(v.registration.tag for v in versions if v.registration)
+    return tags
+
+
+def history(request: HistoryRequest) -> HistoryResult:
+    """Every event in replay order (one model's, or all models' merged by time)."""
+    _, state = _state(request, request.name)
+    if request.name:
+        model = state.model(request.name)
+        events: tuple[Event, ...] = model.events
+    else:
+        # Merge keeps each model's own (counter) order and interleaves models by tag time.
+        events = tuple(
+            heapq.merge(*(m.events for m in state.models.values()), key=lambda e: e.timestamp)
+        )
+    name = check_name(request.name) if request.name else None
+    return HistoryResult(state.source, name, events, tuple(state.problems_for(name)))
+
+
+def resolve(request: ResolveRequest) -> Resolution:
+    """``NAME#STAGE``, ``NAME@latest`` or ``NAME@vX.Y.Z`` -> version, commit, payload, model."""
+    ref = parse_ref(request.ref)
+    root, state = _state(request, ref.name)
+    model = state.model(ref.name)
+    version, stage_tag = pick_version(model, ref.stage, ref.version, latest=ref.latest)
+    if version is None:
+        held = ", ".join(f"{s}={h.version}" for s, h in model.holders.items()) or "none"
+        what = f"holds {ref.stage!r}" if ref.stage else "is active"
+        raise CheckFailed(
+            f"no version of {model.name} {what} ({state.source})",
+            hint=f"stages held now: {held}",
+        )
+    payload = _usable_payload(version)
+    policy = policy_for(request.config, model.name)
+    if policy.verify:
+        tags = [stage_tag] if stage_tag else []
+        verify_tags(root, [*tags, *([version.registration.tag] if version.registration else [])])
+    notes: list[str] = []
+    model_file = None
+    model_cfg = find_model(request.config, model.name)
+    if request.model_file and model_cfg is not None:
+        from mlgate.registry.champion import extract_model_file  # noqa: PLC0415
+
+        model_file = extract_model_file(root, model_cfg, version)
+    elif request.model_file and request.config is not None:
+        notes.append(f"{model.name} is not in {request.config.path.name}; model file not extracted")
+    reg = version.registration
+    return Resolution(
+        ref=str(ref),
+        name=model.name,
+        version=version.version,
+        commit=version.commit,
+        tag=reg.tag if reg else version.commit,
+        stage=ref.stage,
+        stage_tag=stage_tag,
+        date=reg.date if reg else None,
+        payload=payload,
+        model_file=model_file,
+        notes=tuple(notes),
+    )
+
+
+def pick_version(
+    model: ModelState, stage: str | None, version: str | None, *, latest: bool = False
+) -> tuple[VersionState | None, str | None]:
+    """The version a reference names and the stage tag behind it (None: nothing holds it)."""
+    if stage is not None:
+        holder = model.holders.get(stage)
+        return (model.versions[holder.version], holder.event.tag) if holder else (None, None)
+    if latest:
+        return model.latest, None
+    assert version is not None  # noqa: S101 - parse_ref guarantees one of the three
+    found = model.version(version)
+    if found is None or not found.registered:
+        from mlgate.config.validate import suggest  # noqa: PLC0415
+
+        known = [v for v, s in model.versions.items() if s.registered and s.active]
+        guess = suggest(version, known)
+        raise UsageError(
+            f"{model.name} {version} is not registered",
+            hint=f"did you mean {guess!r}?" if guess else "active versions: " + ", ".join(known),
+        )
+    if not found.active:
+        raise UsageError(
+            f"{model.name} {version} was deregistered"
+            + (f" ({found.deregistration.tag})" if found.deregistration else ""),
+        )
+    return found, None
+
+
+def _usable_payload(version: VersionState) -> dict[str, object] | None:
+    reg = version.registration
+    if reg is not None and reg.payload_error:
+        raise ConfigError(
+            f"registry tag {reg.tag} has a corrupted payload: {reg.payload_error}",
+            hint=f"inspect it with 'git show {reg.tag}'; delete and recreate a hand-made tag",
+        )
+    return dict(version.payload) if version.payload is not None else None
+
+
+def check_ref(request: CheckRefRequest) -> RefInfo:
+    """What the tag that triggered a workflow records (event, name, version, stage)."""
+    tag = request.ref.strip().removeprefix(TAGS_PREFIX)
+    parsed = parse_tag(tag)
+    if parsed is None:
+        return RefInfo(ref=request.ref, registry=False)
+    _, state = _state(request, parsed.name)
+    problem = next((p for p in state.problems if p.tag == tag), None)
+    if problem is not None and problem.kind == "lightweight":
+        raise UsageError(f"registry tag {tag} is lightweight here", hint=FETCH_HINT)
+    model = state.get(parsed.name)
+    event = next((e for e in model.events if e.tag == tag), None) if model else None
+    if event is None:
+        raise UsageError(
+            f"tag {tag!r} is not in this repository ({state.source})",
+            hint="fetch the registry tags first: git fetch --tags --force",
+        )
+    if event.payload_error:
+        raise ConfigError(f"registry tag {tag} has a corrupted payload: {event.payload_error}")
+    return RefInfo(
+        ref=request.ref,
+        registry=True,
+        event=event.kind.value,
+        name=event.name,
+        version=event.version,
+        stage=event.stage,
+        counter=event.counter,
+        commit=event.commit,
+        tag=tag,
+        payload=event.payload,
+    )
+
+
+def stages(request: StagesRequest) -> StagesResult:
+    """Allowed stages (policy) and stages in use (tags), per model."""
+    _, state = _state(request, request.name)
+    names: list[str] = []
+    if request.name:
+        names = [check_name(request.name)]
+    else:
+        names = [m.name for m in request.config.models] if request.config else []
+        names.extend(n for n in state.models if n not in names)
+    out = {}
+    for name in names:
+        policy = policy_for(request.config, name)
+        model = state.get(name)
+        out[name] = {
+            "allowed": list(policy.stages) if policy.stages is not None else None,
+            "used": model.used_stages() if model else [],
+            "held": {s: h.version for s, h in model.holders.items()} if model else {},
+        }
+    return StagesResult(out)

@@ -1,0 +1,138 @@
+"""The GitHub Release of a registration tag: card, verdicts, metrics and payload as assets.
+
+Made through the project's one GitHub client (``mlgate.github``), idempotently: running it again
+for the same tag updates the release and replaces assets by name. A failure here never touches
+the registry: the tag is the record, the release is derived from it and can be redone with
+``mlgate registry release NAME VERSION``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlgate import gitio
+from mlgate.errors import ExternalError, UsageError
+
+if TYPE_CHECKING:
+    from mlgate.config.model import Config
+
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    """One registered version to publish as a GitHub Release."""
+
+    name: str
+    version: str
+    tag: str
+    commit: str
+    payload: Mapping[str, Any]
+    verdicts: Sequence[Path] = ()
+
+
+def ensure_version_release(
+    root: Path, config: Config | None, request: ReleaseRequest
+) -> dict[str, Any]:
+    """Create or update the release; returns ``{id, url, html_url, assets}``."""
+    from mlgate.github.client import GitHubClient  # noqa: PLC0415 - requests is heavy
+    from mlgate.github.releases import ensure_release  # noqa: PLC0415
+
+    client = GitHubClient.from_env()
+    if not client.has_token:
+        raise UsageError(
+            "a GitHub Release needs a token: GITHUB_TOKEN is not set",
+            hint="in a workflow, pass env GITHUB_TOKEN: ${{ github.token }} with "
+            "permissions contents: write",
+        )
+    with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
+        assets = _assets(root, config, request, Path(tmp))
+        try:
+            release = ensure_release(
+                client,
+                request.tag,
+                name=f"{request.name} {request.version}",
+                body=release_notes(request),
+                assets=assets,
+                target_commitish=request.commit,
+            )
+        except ExternalError as exc:
+            exc.hint = (
+                f"the version is registered ({request.tag}); make its release again with: "
+                f"mlgate registry release {request.name} {request.version}"
+            )
+            raise
+    return {
+        "id": release.get("id"),
+        "url": release.get("url"),
+        "html_url": release.get("html_url"),
+        "assets": sorted(a.get("name", "") for a in release.get("assets", [])),
+    }
+
+
+def _assets(root: Path, config: Config | None, request: ReleaseRequest, folder: Path) -> list[Path]:
+    payload = dict(request.payload)
+    files = [_write(folder / "payload.json", json.dumps(payload, indent=2, sort_keys=True))]
+    metrics = payload.get("metrics")
+    if metrics:
+        files.append(_write(folder / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True)))
+    files.extend(
+        _write(folder / f"verdict-{path.name}", path.read_text("utf-8"))
+        for path in request.verdicts
+    )
+    card = (payload.get("card") or {}).get("path")
+    if card is None and config is not None:
+        from mlgate.registry.policy import find_model  # noqa: PLC0415
+
+        model = find_model(config, request.name)
+        card_setting = model.governance.get("card") if model else None
+        if model and card_setting:
+            card = model.relative(model.resolve(str(card_setting)))
+    if card and gitio.has_path(root, request.commit, str(card)):
+        data = gitio.show_file(root, request.commit, str(card))
+        files.append(_write_bytes(folder / Path(str(card)).name, data))
+    model_file = (payload.get("model_file") or {}).get("path")
+    if model_file and gitio.has_path(root, request.commit, str(model_file)):
+        data = gitio.show_file(root, request.commit, str(model_file))
+        files.append(_write_bytes(folder / Path(str(model_file)).name, data))
+    return files
+
+
+def release_notes(request: ReleaseRequest) -> str:
+    """The release body: what was registered, from which commit, with which evidence."""
+    payload = request.payload
+    head = (
+        f"Registered **{request.name} {request.version}** (tag `{request.tag}`) "
+        f"from commit `{request.commit}`."
+    )
+    lines = [head, ""]
+    metrics = payload.get("metrics") or {}
+    if metrics:
+        lines += ["| metric | value |", "|---|---:|"]
+        lines += [f"| {k} | {v:.6g} |" for k, v in sorted(metrics.items()) if v is not None]
+        lines.append("")
+    verdicts = payload.get("verdicts") or {}
+    for kind, verdict in sorted(verdicts.items()):
+        outcome = "pass" if verdict.get("ok") else "FAIL"
+        lines.append(f"- {kind}: {outcome} (`{verdict.get('digest')}`)")
+    image = payload.get("image") or {}
+    if image:
+        lines.append(f"- image: `{image.get('reference')}` {image.get('digest', '')}".rstrip())
+    if payload.get("run_url"):
+        lines.append(f"- run: {payload['run_url']}")
+    if payload.get("note"):
+        lines += ["", str(payload["note"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text + ("" if text.endswith("\n") else "\n"), "utf-8")
+    return path
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,217 @@
+"""Race-safe writes: create tags only if absent, push without force, retry on a lost race.
+
+One attempt: read the state (the remote's when pushing), let the planner decide the tags (next
+version, next counter, policy checks), create them locally, push them atomically. A push the
+remote rejects because someone else got there first removes our local tags, waits a random
+moment, and tries again from a fresh read; any other rejection removes them and fails (exit 3).
+Nothing is ever left behind locally that the remote refused.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mlgate import gitio, proc
+from mlgate.errors import ExternalError
+from mlgate.registry.backend import TAGS, load_state
+from mlgate.registry.state import RegistryState
+
+DEFAULT_ATTEMPTS = 10
+_RETRYABLE = ("already exists", "fetch first", "stale info", "non-fast-forward", "atomic push")
+# A remote refusing because another push holds the ref's lock right now: also a lost race.
+_TRANSIENT = ("failed to update ref", "failed to lock", "cannot lock ref", "incorrect old value")
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    """A tag to create: its name, the commit it tags and its full message."""
+
+    name: str
+    target: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one write creates (no tags: nothing to do) and what the caller reports about it."""
+
+    model: str
+    tags: tuple[TagSpec, ...]
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    push: bool = False
+    remote: str = "origin"
+    sign: bool = False
+    attempts: int = DEFAULT_ATTEMPTS
+    model: str | None = None  # read only this model's tags (all a write of it depends on)
+
+
+@dataclass(frozen=True)
+class Written:
+    plan: Plan
+    state: RegistryState  # the state the plan was made from
+    attempts: int
+    pushed: bool
+
+
+class _Lost(Exception):
+    """Someone else created the tag first: read again and re-plan."""
+
+
+def write(
+    root: Path,
+    planner: Callable[[RegistryState], Plan],
+    options: WriteOptions,
+    *,
+    rng: random.Random | None = None,
+) -> Written:
+    """Plan and create tags, retrying lost races up to ``options.attempts`` times."""
+    chance = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+    for attempt in range(1, options.attempts + 1):
+        state = load_state(root, options.remote if options.push else None, options.model)
+        plan = planner(state)
+        if not plan.tags:
+            return Written(plan, state, attempt, pushed=False)
+        date = tag_date(state, plan.model)
+        try:
+            _create_and_push(root, plan, options, date)
+        except _Lost:
+            if attempt < options.attempts:
+                time.sleep(min(2.0, 0.05 * 2**attempt) * chance.uniform(0.5, 1.5))
+            continue
+        return Written(plan, state, attempt, pushed=options.push)
+    raise ExternalError(
+        f"could not write {plan.tags[0].name} after {options.attempts} attempts: the registry "
+        "kept changing under us (other writers at the same time)",
+        hint="run the command again; nothing was left behind",
+    )
+
+
+def _create_and_push(root: Path, plan: Plan, options: WriteOptions, date: str | None) -> None:
+    created: dict[str, str] = {}
+    done = False
+    try:
+        for spec in plan.tags:
+            result = gitio.create_tag(
+                root, spec.name, spec.target, spec.message, sign=options.sign, date=date
+            )
+            if not result.ok:
+                if "already exists" in result.stderr:
+                    raise _Lost
+                raise _tag_error(result, spec.name, options.sign)
+            ref = TAGS + spec.name
+            created[ref] = gitio.ref_ids(root, [ref])[0]
+            if (
+                options.sign
+                and not gitio.for_each_ref(root, "%(contents:signature)", [ref]).strip()
+            ):
+                # Some git versions write the tag unsigned (with the error in its message) and
+                # exit 0 when the signing program fails.
+                raise _tag_error(result, spec.name, sign=True, reason="the tag came out unsigned")
+        if options.push:
+            _push(root, options.remote, list(created))
+        done = True
+    finally:
+        if not done and created:
+            gitio.delete_refs(root, created)
+
+
+def _push(root: Path, remote: str, refs: list[str]) -> None:
+    result = gitio.push_refspecs(root, remote, [f"{r}:{r}" for r in refs], atomic=len(refs) > 1)
+    statuses = [
+        line.split("\t")
+        for line in result.stdout.splitlines()
+        if line[:1] in " +-*!=" and line.count("\t") >= 2
+    ]
+    rejected = [s for s in statuses if s[0] == "!"]
+    if result.ok and statuses and not rejected:
+        return
+    if rejected and all(_lost_race(s[2]) for s in rejected):
+        raise _Lost
+    reasons = [f"{s[1].split(':')[0]}: {s[2]}" for s in rejected]
+    error = proc.process_error(result, f"git push {remote}")
+    raise ExternalError(
+        f"{remote} refused the registry tag"
+        + (f": {rejected[0][2]}" if rejected else f" (git push exit code {result.returncode})"),
+        hint="check your permission to push tags to it (protected tags, hooks, credentials); "
+        "the local tag was removed, so nothing is out of sync",
+        details=reasons + error.details,
+    )
+
+
+def _lost_race(summary: str) -> bool:
+    if "[rejected]" in summary:
+        return any(key in summary for key in _RETRYABLE)
+    if "[remote rejected]" in summary:
+        return any(key in summary for key in (*_TRANSIENT, "atomic push"))
+    return False
+
+
+def _tag_error(
+    result: proc.Completed, name: str, sign: bool, reason: str | None = None
+) -> ExternalError:
+    error = proc.process_error(result, "git tag")
+    hint = (
+        "signing needs a key: set git config user.signingKey (and gpg.format ssh for SSH keys)"
+        if sign
+        else None
+    )
+    message = f"git could not create tag {name!r}" + (f": {reason}" if reason else "")
+    return ExternalError(message, hint=hint, details=error.details)
+
+
+_RAW_DATE = re.compile(r"^@?(\d{9,})(?: ([+-]\d{4}))?$")
+
+
+def tag_date(state: RegistryState, model: str) -> str | None:
+    """A tagger date after every existing event of ``model``, so GTO (which orders by tag time,
+    to the second) replays events in the same order as mlgate (which orders by counter).
+
+    Honours a pinned ``GIT_COMMITTER_DATE``; None when it is set in a form we cannot read.
+    """
+    now = _now()
+    if now is None:
+        return None
+    found = state.get(model)
+    last = found.last_timestamp if found else 0
+    seconds, offset = now
+    return f"{max(seconds, last + 1)} {offset}"
+
+
+def _now() -> tuple[int, str] | None:
+    pinned = os.environ.get("GIT_COMMITTER_DATE", "").strip()
+    if not pinned:
+        local = time.localtime()
+        return int(time.time()), _offset(local.tm_gmtoff)
+    raw = _RAW_DATE.match(pinned)
+    if raw:
+        return int(raw[1]), raw[2] or "+0000"
+    try:
+        parsed = datetime.fromisoformat(pinned)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(pinned)
+        except (TypeError, ValueError):
+            return None
+    if parsed.tzinfo is None:
+        return None
+    delta = parsed.utcoffset()
+    return int(parsed.timestamp()), _offset(int(delta.total_seconds()) if delta else 0)
+
+
+def _offset(seconds: int) -> str:
+    sign = "-" if seconds < 0 else "+"
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60:02d}{minutes % 60:02d}"

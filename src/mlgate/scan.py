@@ -1,0 +1,135 @@
+"""``mlgate scan``: find model files that would run code when loaded, without loading them.
+
+Pickle and joblib files are read opcode by opcode (``modelio.scan_pickle``); skops files are
+asked for the types they contain. Files named by a model in mlgate.yaml are judged with that
+model's ``trusted_types``. The result is a Verdict (kind ``scan``), one check per file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate import modelio
+from mlgate.config.model import Config, ModelConfig
+from mlgate.verdict import Check, Status, Verdict
+
+# File suffix -> format; everything else is not a model file and is ignored.
+MODEL_SUFFIXES = {".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib", ".skops": "skops"}
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    paths: tuple[Path, ...] = ()
+    model: str | None = None
+
+
+def model_files(
+    config: Config | None, request: ScanRequest
+) -> list[tuple[Path, ModelConfig | None]]:
+    """The files to scan: those given, else every model file mlgate.yaml names."""
+    owners = {m.model.file.resolve(): m for m in config.models} if config else {}
+    if request.paths:
+        files: list[Path] = []
+        for path in request.paths:
+            if path.is_dir():
+                files += sorted(p for p in path.rglob("*") if p.suffix.lower() in MODEL_SUFFIXES)
+            else:
+                files.append(path)
+        return [(f, owners.get(f.resolve())) for f in files]
+    if config is None:
+        return []
+    return [(m.model.file, m) for m in config.select(request.model) if m.model.file.exists()]
+
+
+def scan(request: ScanRequest, config: Config | None) -> Verdict:
+    """Scan every selected file; unsafe files fail, unknown imports warn."""
+    checks = []
+    name = request.model or "all"
+    for path, owner in model_files(config, request):
+        shown = owner.relative(path) if owner else str(path)
+        checks.append(scan_file(path, shown, owner))
+    notes = () if checks else ("no model files to scan",)
+    return Verdict("scan", name, tuple(checks), notes)
+
+
+def scan_file(path: Path, shown: str, owner: ModelConfig | None = None) -> Check:
+    """One file's check: fail when loading it could run code nobody declared trusted."""
+    fmt = MODEL_SUFFIXES.get(path.suffix.lower())
+    key = ("model", "file") if owner else None
+    check_id = f"scan:{shown}"
+    if fmt is None:
+        return Check(check_id, "scan", Status.SKIP, f"{shown}: not a model file", config_key=key)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Check(
+            check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
+        )
+    trusted = owner.model.trusted_types if owner else ()
+    if fmt == "skops":
+        return _skops_check(check_id, shown, data, trusted, key)
+    found = modelio.scan_pickle(data)
+    details = {"format": fmt, "imports": list(found.globals)}
+    if found.dangerous:
+        return Check(
+            check_id,
+            "scan",
+            Status.FAIL,
+            f"{shown}: loading this {fmt} file would run code (imports "
+            + ", ".join(found.dangerous)
+            + "); do not load it",
+            details=details,
+            config_key=key,
+        )
+    unknown = [g for g in found.unknown if g not in trusted]
+    if unknown:
+        return Check(
+            check_id,
+            "scan",
+            Status.WARN,
+            f"{shown}: imports names outside the scientific stack: {', '.join(unknown)}",
+            details=details,
+            config_key=key,
+        )
+    return Check(
+        check_id,
+        "scan",
+        Status.PASS,
+        f"{shown}: no unsafe imports",
+        details=details,
+        config_key=key,
+    )
+
+
+def _skops_check(
+    check_id: str, shown: str, data: bytes, trusted: Sequence[str], key: tuple[str, ...] | None
+) -> Check:
+    try:
+        untrusted = modelio.untrusted_skops_types(data, trusted)
+    except Exception as exc:  # noqa: BLE001 - skops raises many types on corrupt files
+        return Check(
+            check_id,
+            "scan",
+            Status.FAIL,
+            f"{shown}: not a valid skops file ({exc})",
+            config_key=key,
+        )
+    if untrusted:
+        return Check(
+            check_id,
+            "scan",
+            Status.FAIL,
+            f"{shown}: contains types nobody declared trusted: {', '.join(untrusted)}",
+            details={"format": "skops", "untrusted": untrusted},
+            config_key=key,
+        )
+    return Check(
+        check_id,
+        "scan",
+        Status.PASS,
+        f"{shown}: only trusted types",
+        details={"format": "skops"},
+        config_key=key,
+    )
