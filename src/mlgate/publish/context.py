@@ -97,7 +97,9 @@ def source_url(model: ModelConfig) -> str | None:
     repository = os.environ.get("GITHUB_REPOSITORY")
     if repository:
         return f"{server.rstrip('/')}/{repository}"
-    return gitio.remote_url(model.repo_root)
+    url = gitio.remote_url(model.repo_root)
+    # A local path as a remote means nothing inside an image (and would leak a local folder).
+    return url if url and url.startswith(("https://", "http://")) else None
 
 
 def write_context(
