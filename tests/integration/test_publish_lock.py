@@ -50,3 +50,31 @@ def test_model_json_carries_the_lock_fingerprint(locked: Path) -> None:
     bundle = build_bundle(model, PublishSettings.from_model(config, model), version=None,
                           commit=None)  # fmt: skip
     assert str(bundle.metadata["fingerprint"]).startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected"),
+    [
+        ("git@github.com:acme/churn.git", "https://github.com/acme/churn"),
+        ("https://user:token@github.com/acme/churn.git", "https://github.com/acme/churn"),
+        ("/srv/git/churn.git", None),
+    ],
+)
+def test_source_label_is_the_web_address_without_credentials(
+    starter: Path, remote: str, expected: str | None
+) -> None:
+    from mlgate.publish.context import source_url
+
+    proc.run(["git", "init", "-q"], cwd=starter)
+    proc.run(["git", "remote", "add", "origin", remote], cwd=starter)
+    model = load_config(starter / "mlgate.yaml").model()
+    assert source_url(model) == expected
+
+
+def test_source_label_in_github_actions(starter: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlgate.publish.context import source_url
+
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/churn")
+    model = load_config(starter / "mlgate.yaml").model()
+    assert source_url(model) == "https://github.example.com/acme/churn"
