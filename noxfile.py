@@ -165,6 +165,7 @@ class Demo:
         self.validation()
         self.pull_request_check()
         self.registry()
+        self.governance()
         self.publish()
         self.summary()
 
@@ -307,6 +308,24 @@ class Demo:
             "git", "commit", "--quiet", "--message", message,
             external=True, silent=True, success_codes=[0, 1],  # 1: nothing to commit
         )  # fmt: skip
+
+    def governance(self) -> None:
+        # Last before the summary: the report shows whatever evidence the steps above produced.
+        self.step("mlgate report: model card, lineage, verdicts, compliance (md, html, json)")
+        self.mlgate("report", "--format", "md,html,json")
+        out = self.project / ".mlgate" / "out" / "churn"
+        for name, label in (
+            ("report.md", "governance report (Markdown, PR comment)"),
+            ("report.html", "governance report (HTML with charts)"),
+            ("report.json", "governance report (JSON)"),
+            ("governance.json", "governance verdict"),
+        ):
+            self.produced.append((label, out / name))
+        self.step("mlgate card export --hf")
+        self.mlgate("card", "export", "--hf")
+        self.produced.append(("model card (Hugging Face README)", out / "README.md"))
+        self.step("mlgate audit churn: the trail of registry events, from the tags alone")
+        self.mlgate("audit", "churn")
 
     def publish(self) -> None:
         """The serving image: built, smoke-tested, pushed when a registry is configured."""

@@ -96,9 +96,10 @@ def test_check_action_passes_and_outputs_the_verdict(repo: dict, tmp_path: Path)
     assert verdict.kind == "check"
     assert verdict.model == "churn"
     assert verdict.ok
-    assert verdict.context["stages"] == ["train", "scan", "repro"]
+    assert verdict.context["stages"] == ["train", "scan", "repro", "report"]
     kinds = {c.kind for c in verdict.checks}
-    assert {"scan", "repro"} <= kinds
+    assert {"scan", "repro", "card"} <= kinds
+    assert run.outputs["report"].endswith("report.html")
     assert "::group::mlgate check: training and re-runs" in run.stdout
     assert json.loads(run.outputs["verdicts"]) == {"churn": run.outputs["verdict"]}
     assert "## mlgate check" in run.summary

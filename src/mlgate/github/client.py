@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -140,7 +141,9 @@ class GitHubClient:
         env = os.environ if environ is None else environ
         token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
         if token:
-            mask(token)
+            # On stderr: the runner reads workflow commands there too, and stdout stays clean
+            # for --json output.
+            mask(token, stream=sys.stderr)
         return cls(
             token,
             api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,

@@ -128,6 +128,28 @@ class ScanStage:
         return StageOutcome(verdict, {"scan": path})
 
 
+class ReportStage:
+    """The governance report (card, lineage, verdicts, registry, compliance) in md, html, json;
+    its verdict is the governance gate (required model card fields)."""
+
+    name = "report"
+    description = "governance report and model card"
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        from mlgate.governance.report import FORMATS, build_report_data, write_report  # noqa: PLC0415
+
+        data = build_report_data(ctx.config, ctx.model, ctx.out_dir)
+        written = write_report(data, ctx.out_dir, FORMATS)
+        files = {
+            "report": written.files["html"],
+            "report_md": written.files["md"],
+            "report_json": written.files["json"],
+            "governance": written.files["verdict"],
+        }
+        notes = tuple(f"missing evidence: {i.kind} ({i.produce})" for i in data.missing)
+        return StageOutcome(data.governance, files, notes)
+
+
 class CommentStage:
     """The sticky pull-request comment: the evidence of the stages before it, updated in place.
 
@@ -190,11 +212,11 @@ STAGES: dict[str, Stage] = {
     "scan": ScanStage(),
     "repro": ReproStage(),
     "validate": ValidateStage(),
+    "report": ReportStage(),
     "comment": CommentStage(),
 }
 
 # The order a pull request meets them; the comment comes last, it carries everything before it.
 # Not in the default pipeline yet: validate (runs with --stage validate; it joins when the
-# registry lands, which resolves the champion stage of gates.champion) and report (governance
-# report and card, when its engine lands).
-PIPELINE: tuple[str, ...] = ("train", "scan", "repro", "comment")
+# registry lands, which resolves the champion stage of gates.champion).
+PIPELINE: tuple[str, ...] = ("train", "scan", "repro", "report", "comment")

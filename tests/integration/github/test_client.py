@@ -11,7 +11,7 @@ from mlgate.errors import EXIT_EXTERNAL, UsageError
 from mlgate.github.client import GitHubClient, GitHubError, RetryPolicy
 from tests.github.contract import load_contract
 from tests.github.fake import FakeGitHub
-from tests.integration.github.conftest import Clock
+from tests.github.fixtures import Clock
 
 COMMENTS = r"/issues/7/comments$"
 
@@ -213,7 +213,9 @@ def test_the_token_is_masked_on_the_runner(
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     GitHubClient.from_env(github.env)
-    assert capsys.readouterr().out == f"::add-mask::{github.token}\n"
+    captured = capsys.readouterr()
+    assert captured.err == f"::add-mask::{github.token}\n"
+    assert captured.out == ""
 
 
 def test_github_enterprise_api_url_with_a_path_prefix(github: FakeGitHub, clock: Clock) -> None:

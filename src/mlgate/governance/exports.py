@@ -1,0 +1,85 @@
+"""``mlgate card export`` and ``mlgate card check``: the card on its own, without a full report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate import paths
+from mlgate.config.model import Config
+from mlgate.errors import UsageError
+from mlgate.verdict import Verdict
+
+EXPORT_FORMATS = {"hf": "README.md", "mct": "model_card.json"}
+
+
+@dataclass(frozen=True)
+class CardExportRequest:
+    config_path: str | None = None
+    model: str | None = None
+    format: str = "hf"  # "hf" (Hugging Face README) or "mct" (Model Card Toolkit JSON)
+    out: Path | None = None  # a file; default .mlgate/out/<model>/README.md or model_card.json
+
+
+@dataclass(frozen=True)
+class CardExportResult:
+    model: str
+    format: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class CardCheckRequest:
+    config_path: str | None = None
+    model: str | None = None
+
+
+def export_card(request: CardExportRequest, config: Config | None = None) -> CardExportResult:
+    """Write the card, with the measured metrics, as a Hugging Face README or MCT JSON."""
+    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_text, dump_json  # noqa: PLC0415
+    from mlgate.governance.card import to_model_card_toolkit  # noqa: PLC0415
+    from mlgate.governance.hf import hf_readme  # noqa: PLC0415
+    from mlgate.governance.render_json import metric_rows_for_card  # noqa: PLC0415
+    from mlgate.governance.report import build_report_data  # noqa: PLC0415
+
+    if request.format not in EXPORT_FORMATS:
+        raise UsageError(f"unknown card format {request.format!r}", hint="use --hf or --mct")
+    cfg = config or load_config(request.config_path)
+    model = cfg.model(request.model)
+    out_dir = paths.out_dir(cfg.root, model.tag_name)
+    data = build_report_data(cfg, model, out_dir, diagnostics=False)
+    if data.card is None:
+        problems = "; ".join(p.message for p in data.card_result.problems) or "none configured"
+        raise UsageError(
+            f"model {model.name!r} has no readable model card ({problems})",
+            location=cfg.locate(model, "governance"),
+            hint="set governance.card to a model_card.yaml (see 'mlgate schema card')",
+        )
+    if request.format == "hf":
+        text = hf_readme(data)
+    else:
+        datasets = [
+            {"name": f.path, "description": f"{f.role} file, {f.digest}"}
+            for f in data.lineage.of_role("data")
+        ]
+        text = dump_json(
+            to_model_card_toolkit(data.card, metrics=metric_rows_for_card(data), datasets=datasets)
+        )
+    target = request.out or out_dir / EXPORT_FORMATS[request.format]
+    return CardExportResult(model.name, request.format, atomic_write_text(target, text))
+
+
+def check_cards(request: CardCheckRequest, config: Config | None = None) -> list[Verdict]:
+    """The card checks (schema and required fields) of each selected model."""
+    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.governance.card import load_card  # noqa: PLC0415
+
+    cfg = config or load_config(request.config_path)
+    verdicts = []
+    for model in cfg.select(request.model):
+        result = load_card(cfg, model)
+        verdicts.append(
+            Verdict("governance", model.name, tuple(result.checks(model.name)), result.notes)
+        )
+    return verdicts

@@ -1,0 +1,156 @@
+"""Put the report where reviewers read it: the pull request's sticky comment and the job summary.
+
+A pull request from a fork gets no token (or a read-only one): posting is skipped with a notice
+and nothing else changes. Other GitHub failures raise GitHubError (exit 3) naming the operation;
+the report files and the governance verdict were written before and stay as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlgate.github.client import GitHubClient, GitHubError
+from mlgate.github.comments import CommentResult, fit_comment, upsert_comment
+
+if TYPE_CHECKING:
+    from mlgate.governance.report import ReportResult
+
+
+@dataclass(frozen=True)
+class PostTarget:
+    """Where to post: the pull request (None outside one), whether it comes from a fork, and the
+    workflow run whose artifacts hold the full report."""
+
+    pr_number: int | None
+    fork: bool = False
+    run_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    model: str
+    comment: CommentResult | None
+    summary_written: bool
+    notices: tuple[str, ...] = ()
+
+
+def target_from_env(
+    environ: Mapping[str, str] | None = None, *, pr_number: int | None = None
+) -> PostTarget:
+    """The pull request of this Actions run (``GITHUB_EVENT_PATH``, else ``GITHUB_REF``)."""
+    env = os.environ if environ is None else environ
+    payload = _event(env.get("GITHUB_EVENT_PATH"))
+    pr = payload.get("pull_request") if isinstance(payload.get("pull_request"), dict) else None
+    number = pr_number
+    fork = False
+    if pr is not None:
+        number = number or _int(pr.get("number") or payload.get("number"))
+        head = (pr.get("head") or {}).get("repo") or {}
+        base = (pr.get("base") or {}).get("repo") or {}
+        fork = bool(head.get("fork")) or head.get("full_name") != base.get("full_name")
+    if number is None:
+        parts = env.get("GITHUB_REF", "").split("/")
+        if len(parts) == 4 and parts[:2] == ["refs", "pull"]:
+            number = _int(parts[2])
+    run_url = None
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return PostTarget(number, fork, run_url)
+
+
+def post_report(
+    markdown: str,
+    *,
+    model: str,
+    target: PostTarget,
+    client: GitHubClient,
+    full_report: str | None = None,
+) -> PostOutcome:
+    """Write the job summary and create or update the sticky comment for ``model``."""
+    from mlgate.github.actions import SUMMARY_LIMIT, append_summary  # noqa: PLC0415
+
+    link = full_report or target.run_url
+    summary = append_summary(fit_comment(markdown, limit=SUMMARY_LIMIT - 1024, full_report=link))
+    if target.pr_number is None:
+        return PostOutcome(model, None, summary, ("not a pull request: no comment posted",))
+    if not client.has_token:
+        why = (
+            "this pull request comes from a fork, which gets no token"
+            if target.fork
+            else ("GITHUB_TOKEN is not set")
+        )
+        notice = f"{why}: the report comment was skipped (the job summary and files have it)"
+        return PostOutcome(model, None, summary, (notice,))
+    try:
+        comment = upsert_comment(client, target.pr_number, markdown, key=model, full_report=link)
+    except GitHubError as exc:
+        if target.fork and exc.status in {401, 403, 404}:
+            notice = (
+                f"this pull request comes from a fork, whose token is read-only ({exc.status}): "
+                "the report comment was skipped (the job summary and files have it)"
+            )
+            return PostOutcome(model, None, summary, (notice,))
+        raise
+    return PostOutcome(model, comment, summary)
+
+
+def publish_reports(
+    result: ReportResult,
+    *,
+    pr_number: int | None = None,
+    report_url: str | None = None,
+    client: GitHubClient | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[PostOutcome]:
+    """Post every model's report; a GitHub failure says that the local reports and verdicts
+    were written and are unaffected."""
+    from mlgate.governance.report import render  # noqa: PLC0415
+
+    gh = client or GitHubClient.from_env(environ)
+    target = target_from_env(environ, pr_number=pr_number)
+    outcomes = []
+    for report in result.reports:
+        link = report_url or target.run_url
+        markdown = render(report.data, "md", full_report=link)
+        try:
+            outcomes.append(
+                post_report(
+                    markdown,
+                    model=report.data.model.tag_name,
+                    target=target,
+                    client=gh,
+                    full_report=link,
+                )
+            )
+        except GitHubError as exc:
+            verdict = "passed" if report.data.governance.ok else "failed"
+            exc.details.append(
+                f"the report and the governance verdict ({verdict}) were written to "
+                f"{report.files['verdict'].parent}; posting does not change them"
+            )
+            raise
+    return outcomes
+
+
+def _event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _int(value: object) -> int | None:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if number > 0 else None

@@ -1,0 +1,63 @@
+"""The report as one self-contained HTML file: inline CSS, inline SVG charts, no scripts, no
+external styles, fonts or images, so it opens offline and from a CI artifact as it is."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from mlgate.governance.compliance import FACTS
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from mlgate.governance.report import ReportData
+
+
+def environment() -> jinja2.Environment:
+    """The jinja2 environment over ``templates/report/``, autoescaping everything."""
+    import jinja2  # noqa: PLC0415 - keep CLI start-up light
+
+    from mlgate.resources import templates_dir  # noqa: PLC0415
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir() / "report"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = _num
+    env.filters["signed"] = lambda v: _num(v, signed=True)
+    env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, default=str)
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    from markupsafe import Markup  # noqa: PLC0415
+
+    from mlgate.governance.charts import build_charts  # noqa: PLC0415
+    from mlgate.governance.report import GATE_TITLES  # noqa: PLC0415
+
+    charts = [
+        {"key": c.key, "title": c.title, "svg": Markup(c.svg), "caption": c.caption}  # noqa: S704 - our own SVG, every text node escaped
+        for c in build_charts(data)
+    ]
+    template = environment().get_template("report.html.j2")
+    return template.render(
+        d=data,
+        charts=charts,
+        gate_titles=GATE_TITLES,
+        facts=FACTS,
+        failures=[(k, c) for k, v in data.verdicts.items() for c in v.failures],
+    )
+
+
+def _num(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:+.4f}" if signed else f"{value:.4f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -1,0 +1,327 @@
+"""The report as GitHub-flavoured Markdown, sized for a pull-request comment.
+
+The headline (verdicts, missing evidence, metrics) is always visible; everything long sits in a
+collapsible ``<details>`` section. Text from the card and the verdicts is escaped so it cannot
+break the tables or open HTML of its own. The comment poster cuts anything still too long.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mlgate.governance.compliance import FACTS
+
+if TYPE_CHECKING:
+    from mlgate.governance.report import ReportData
+
+ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "info": "ℹ️"}  # noqa: RUF001
+COMPLIANCE_ICON = {"covered": "✅", "partial": "🟡", "missing": "❌", "outside": "⚪"}
+MAX_CHECK_ROWS = 200  # per verdict; the HTML and JSON reports have them all
+
+
+def esc(value: object) -> str:
+    """Text safe inside a Markdown table cell: no HTML, no pipes, no line breaks."""
+    text = str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+
+
+def num(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:+.4f}" if signed else f"{value:.4f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += [
+        "| " + " | ".join(esc(c) if not _raw(c) else str(c) for c in row) + " |" for row in rows
+    ]
+    return out
+
+
+class _Raw(str):
+    """A cell already formatted (icons, code spans): not escaped again."""
+
+
+def _raw(cell: object) -> bool:
+    return isinstance(cell, _Raw)
+
+
+def details(summary: str, body: Sequence[str]) -> list[str]:
+    return ["", f"<details><summary>{esc(summary)}</summary>", "", *body, "", "</details>"]
+
+
+def render_markdown(data: ReportData, *, full_report: str | None = None) -> str:
+    """The whole report as Markdown."""
+    lines = _headline(data, full_report)
+    lines += _metrics(data)
+    lines += details("Model card", _card(data))
+    if data.slices:
+        lines += details(f"Metrics per slice ({len(data.slices)})", _slices(data))
+    if data.drift:
+        drifted = sum(1 for d in data.drift if d.drifted)
+        lines += details(f"Drift per column ({drifted} of {len(data.drift)} drifted)", _drift(data))
+    if data.diagnostics.kind == "confusion_matrix":
+        lines += details("Confusion matrix", _confusion(data))
+    lines += details("Lineage", _lineage(data))
+    lines += details("Registry", _registry(data))
+    lines += details("Compliance checklist", _compliance(data))
+    for kind, verdict in data.verdicts.items():
+        title = f"{kind} checks ({_counts(verdict.counts())})"
+        rows = [
+            (_icon(c.status.value), c.id, c.message, _val(c.observed), _val(c.threshold),
+             _val(c.champion))
+            for c in verdict.checks[:MAX_CHECK_ROWS]
+        ]  # fmt: skip
+        body = table(("", "check", "result", "observed", "threshold", "champion"), rows)
+        if len(verdict.checks) > MAX_CHECK_ROWS:
+            body.append(f"\n…and {len(verdict.checks) - MAX_CHECK_ROWS} more in the full report.")
+        body += [f"- {esc(n)}" for n in verdict.notes]
+        lines += details(title, body)
+    lines += ["", f"<sub>mlgate {esc(data.tool_version)} · governance report</sub>", ""]
+    return "\n".join(lines)
+
+
+def _headline(data: ReportData, full_report: str | None) -> list[str]:
+    from mlgate.governance.report import GATE_TITLES  # noqa: PLC0415
+
+    git = data.lineage.git
+    word = "PASS" if data.ok else "FAIL"
+    lines = [f"## {'✅' if data.ok else '❌'} mlgate report: `{esc(data.model.name)}` — {word}", ""]
+    where = []
+    if git.commit:
+        where.append(
+            f"commit `{git.commit[:12]}`" + (" (uncommitted changes)" if git.dirty else "")
+        )
+    if git.branch:
+        where.append(f"branch `{esc(git.branch)}`")
+    if git.author.get("name"):
+        where.append(f"by {esc(git.author['name'])}")
+    if data.lineage.model_file:
+        mf = data.lineage.model_file
+        where.append(f"model `{esc(mf.path)}` `{mf.digest[:19]}…`")
+    if where:
+        lines += [" · ".join(where), ""]
+    rows: list[Sequence[object]] = []
+    for kind, verdict in data.verdicts.items():
+        icon = "✅ pass" if verdict.ok else "❌ fail"
+        rows.append((GATE_TITLES.get(kind, kind), _Raw(icon), _counts(verdict.counts())))
+    for item in data.missing:
+        state = "⚠️ unreadable" if item.present else "⚠️ missing"
+        rows.append(
+            (GATE_TITLES.get(item.kind, item.kind), _Raw(state), _Raw(f"run `{esc(item.produce)}`"))
+        )
+    lines += table(("gate", "result", "checks"), rows)
+    if data.missing:
+        kinds = ", ".join(i.kind for i in data.missing)
+        lines += [
+            "",
+            f"> [!WARNING]\n> Missing evidence: **{esc(kinds)}**. This report cannot vouch for it.",
+        ]
+    stale = [i for i in data.evidence.items if i.stale]
+    if stale:
+        lines += ["", "> [!NOTE]"] + [
+            f"> {esc(i.kind)} verdict is stale: {esc(i.stale)}" for i in stale
+        ]
+    failures = [(k, c) for k, v in data.verdicts.items() for c in v.failures]
+    if failures:
+        lines += ["", "**Failed checks**", ""]
+        lines += [f"- {esc(k)}: {esc(c.message)}" for k, c in failures[:20]]
+        if len(failures) > 20:
+            lines.append(f"- …and {len(failures) - 20} more")
+    if full_report:
+        lines += ["", f"Full report (HTML with charts): {full_report}"]
+    return lines
+
+
+def _metrics(data: ReportData) -> list[str]:
+    if not data.metrics:
+        return ["", "_No metrics: no validation verdict and no training metrics file._"]
+    rows = [
+        (m.name, num(m.value), num(m.champion), num(m.delta, signed=True), _icon(m.status))
+        for m in data.metrics
+    ]
+    head = ["", f"**Metrics** ({esc(data.metrics_source)})", ""]
+    return head + table(("metric", "challenger", "champion", "Δ", ""), rows)
+
+
+def _card(data: ReportData) -> list[str]:
+    card = data.card
+    problems = [f"- ❌ {esc(p.location)}: {esc(p.message)}" for p in data.card_result.problems]
+    if card is None:
+        return [*problems, "", "_No readable model card._"]
+    owners = ", ".join(o.name + (f" ({o.contact})" if o.contact else "") for o in card.owners)
+    risk = (card.risk or "—") + (f": {card.risk_rationale}" if card.risk_rationale else "")
+    ethics = "; ".join(
+        c.name + (f" — {c.mitigation}" if c.mitigation else "") for c in card.ethical_considerations
+    )
+    rows: list[tuple[str, str]] = [
+        ("name", card.name or data.model.name),
+        ("overview", card.overview or "—"),
+        ("owners", owners or "—"),
+        ("license", card.license or "—"),
+        ("risk level", risk),
+        ("intended use", card.intended_use or "—"),
+        ("out-of-scope uses", "; ".join(card.out_of_scope_uses) or "—"),
+        ("limitations", "; ".join(card.limitations) or "—"),
+        ("ethical considerations", ethics or "—"),
+        ("training data", card.training_data or "—"),
+        ("human oversight", card.human_oversight or "—"),
+    ]
+    return [*problems, "", f"From `{esc(card.source)}`.", "", *table(("field", "value"), rows)]
+
+
+def _slices(data: ReportData) -> list[str]:
+    rows = [
+        (s.column, s.value, s.metric, num(s.score), "—" if s.size is None else s.size,
+         _icon(s.status))
+        for s in data.slices
+    ]  # fmt: skip
+    return table(("column", "slice", "metric", "value", "rows", ""), rows)
+
+
+def _drift(data: ReportData) -> list[str]:
+    rows = [
+        (d.column, d.method or "—", num(d.statistic), num(d.threshold),
+         _Raw("🔴 drifted" if d.drifted else "🟢 stable"))
+        for d in data.drift
+    ]  # fmt: skip
+    return table(("column", "test", "statistic", "threshold", ""), rows)
+
+
+def _confusion(data: ReportData) -> list[str]:
+    diag = data.diagnostics
+    head = ["actual \\ predicted", *diag.labels]
+    rows = [(label, *row) for label, row in zip(diag.labels, diag.matrix, strict=True)]
+    return [*table(head, rows), "", f"{diag.rows} rows of {esc(diag.source)}."]
+
+
+def _lineage(data: ReportData) -> list[str]:
+    lin = data.lineage
+    git = lin.git
+    email = git.author.get("email")
+    author = " ".join(x for x in (git.author.get("name"), f"<{email}>" if email else None) if x)
+    rows: list[tuple[str, str]] = [
+        ("commit", git.commit or "— (no commit)"),
+        ("branch", git.branch or "—"),
+        ("author", author or "—"),
+        ("commit date", git.date or "—"),
+        ("training command", lin.train_command or "—"),
+        ("seed", "—" if lin.seed is None else str(lin.seed)),
+        ("environment", f"{_env_line(lin.environment)} (recorded in: {lin.environment_source})"),
+    ]  # fmt: skip
+    if lin.run:
+        rows.append(("training run", _run_line(lin.run)))
+    out = table(("", ""), rows)
+    prints = [
+        (f.role, _Raw(f"`{esc(f.path)}`"), _Raw(f"`{esc(f.digest[:23])}…`"))
+        for f in lin.fingerprints
+    ]
+    if lin.model_file:
+        mf = lin.model_file
+        prints.append(("model", _Raw(f"`{esc(mf.path)}`"), _Raw(f"`{esc(mf.digest[:23])}…`")))
+    if prints:
+        out += ["", *table(("role", "file", "sha256"), prints)]
+    if lin.params:
+        out += [
+            "",
+            "Parameters:",
+            "",
+            "```json",
+            json.dumps(dict(lin.params), indent=2, sort_keys=True, default=str),
+            "```",
+        ]
+    return out
+
+
+def _run_line(run: Any) -> str:
+    parts = [str(run.get("id", "")), str(run.get("status", ""))]
+    if run.get("exit_code") is not None:
+        parts.append(f"exit {run['exit_code']}")
+    if isinstance(run.get("duration_s"), int | float):
+        parts.append(f"{run['duration_s']:.1f} s")
+    if run.get("commit"):
+        parts.append(f"at {str(run['commit'])[:12]}")
+    if run.get("inputs_fingerprint"):
+        parts.append(f"inputs {str(run['inputs_fingerprint'])[:19]}…")
+    return ", ".join(p for p in parts if p) or "—"
+
+
+def _env_line(env: Any) -> str:
+    parts = []
+    if env.get("python"):
+        parts.append(f"Python {env['python']}")
+    packages = env.get("packages")
+    if isinstance(packages, dict):
+        parts += [f"{k} {v}" for k, v in sorted(packages.items())][:8]
+    return ", ".join(parts) or "—"
+
+
+def _registry(data: ReportData) -> list[str]:
+    reg = data.registry
+    if not reg.available:
+        return [f"_{esc(reg.note or 'registry not available')}_"]
+    out = []
+    if reg.champion:
+        at = esc((reg.champion.commit or "")[:12])
+        stage = esc(reg.champion_stage)
+        out.append(f"Champion (`{stage}`): **{esc(reg.champion.version)}** at `{at}`")
+    elif reg.champion_stage:
+        out.append(
+            f"No version holds `{esc(reg.champion_stage)}`: this would be the first champion."
+        )
+    if reg.stages:
+        out += ["", *table(("stage", "version"), sorted(reg.stages.items()))]
+    if reg.versions:
+        rows = [
+            (v.version, (v.commit or "")[:12], ", ".join(v.stages) or "—")
+            for v in reg.versions[-10:]
+        ]
+        out += ["", "Latest versions:", "", *table(("version", "commit", "stages"), rows)]
+    if reg.would:
+        out += ["", "Merging this change would:", *[f"- {esc(w)}" for w in reg.would]]
+    if reg.note:
+        out += ["", f"_{esc(reg.note)}_"]
+    return out or ["_The registry has no versions of this model yet._"]
+
+
+def _compliance(data: ReportData) -> list[str]:
+    out = ["Required card fields:", ""]
+    required = data.card_result.required
+    failed = {p.check_id for p in data.card_result.problems}
+    out += [
+        f"- {'❌' if f'card.required.{r}' in failed else '✅'} `{esc(r)}`" for r in required
+    ] or ["- none required"]
+    for fw in data.compliance:
+        counts = ", ".join(
+            f"{fw.count(s)} {s}" for s in ("covered", "partial", "missing", "outside")
+        )
+        out += ["", f"**{esc(fw.framework.title)}** ({counts})", ""]
+        rows = [
+            (i.item.id, i.item.title, _Raw(f"{COMPLIANCE_ICON[i.status]} {i.status}"),
+             "; ".join(FACTS[f] for f in i.absent) or (i.item.note or ""))
+            for i in fw.items
+        ]  # fmt: skip
+        out += table(("item", "documentation", "status", "missing"), rows)
+    out += ["", "_A map of where the evidence is, not a legal assessment._"]
+    return out
+
+
+def _icon(status: str) -> _Raw:
+    return _Raw(ICON.get(status, ""))
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks"
+
+
+def _val(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return num(value)
+    return str(value)

@@ -1,0 +1,207 @@
+"""Tables the report shows, drawn from the verdicts: metrics (challenger against champion),
+per-slice metrics and drift per column. Checks are recognised by their ``kind`` and ``details``,
+so every gate that follows the verdict schema is shown, and nothing is invented when a verdict
+is absent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.config.model import ModelConfig
+from mlgate.verdict import Check, Verdict
+
+_DATASET_DRIFT = ("dataset", "share", "drifted_share", "overall")
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    name: str
+    value: float | None
+    champion: float | None
+    status: str  # worst status of the checks on this metric, or "info"
+    checks: tuple[str, ...]  # messages of the checks on this metric
+
+    @property
+    def delta(self) -> float | None:
+        if self.value is None or self.champion is None:
+            return None
+        return self.value - self.champion
+
+
+@dataclass(frozen=True)
+class SliceRow:
+    column: str
+    value: str
+    metric: str
+    score: float | None
+    size: int | None
+    status: str
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    column: str
+    method: str | None
+    statistic: float | None
+    threshold: float | None
+    drifted: bool
+    status: str
+
+
+_ORDER = {"fail": 0, "warn": 1, "skip": 2, "pass": 3, "info": 4}
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _metric_name(check: Check) -> str | None:
+    name = check.details.get("metric")
+    if isinstance(name, str):
+        return name
+    parts = check.id.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] in {"metric", "metrics"} else None
+
+
+def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) -> list[MetricRow]:
+    """One row per metric from the validation verdict, else from the training metrics file."""
+    if validation is None:
+        return [
+            MetricRow(str(k), _num(v), None, "info", ())
+            for k, v in sorted((fallback or {}).items())
+            if _num(v) is not None
+        ]
+    rows: dict[str, dict[str, Any]] = {}
+    measured = validation.context.get("metrics")
+    if isinstance(measured, Mapping):  # {name: {challenger, champion}}, as the gates record it
+        for name, values in measured.items():
+            if isinstance(values, Mapping):
+                rows[str(name)] = {
+                    "value": _num(values.get("challenger")),
+                    "champion": _num(values.get("champion")),
+                    "status": "pass",
+                    "msgs": [],
+                }
+    for check in validation.checks:
+        if check.kind not in {"metric", "metrics"}:
+            continue
+        name = _metric_name(check)
+        if name is None:
+            continue
+        row = rows.setdefault(name, {"value": None, "champion": None, "status": "pass", "msgs": []})
+        if row["value"] is None:
+            value = check.details.get("challenger", check.details.get("value"))
+            if value is None and check.id.endswith((".min", ".max")):
+                value = check.observed  # a value bound observes the challenger itself
+            row["value"] = _num(value)
+        champion = _num(check.champion)
+        row["champion"] = champion if row["champion"] is None else row["champion"]
+        if _ORDER[check.status.value] < _ORDER[row["status"]]:
+            row["status"] = check.status.value
+        row["msgs"].append(check.message)
+    return [
+        MetricRow(n, r["value"], r["champion"], r["status"], tuple(r["msgs"]))
+        for n, r in sorted(rows.items())
+    ]
+
+
+def slice_rows(validation: Verdict | None) -> list[SliceRow]:
+    """Per-slice metric values from checks of kind ``slice`` (one row per column, value, metric)."""
+    if validation is None:
+        return []
+    rows: dict[tuple[str, str, str], SliceRow] = {}
+    for check in validation.checks:
+        if not check.kind.startswith("slice"):
+            continue
+        d = check.details
+        column, metric = _slice_names(check)
+        per_slice = d.get("values") or d.get("slices")
+        if isinstance(per_slice, Mapping) and isinstance(column, str) and isinstance(metric, str):
+            # A gap check carries every slice's value: {slice: value} or {slice: {value, size}}.
+            for value, entry in per_slice.items():
+                score = _num(entry.get("value") if isinstance(entry, Mapping) else entry)
+                size = entry.get("size") if isinstance(entry, Mapping) else None
+                key = (column, str(value), metric)
+                rows.setdefault(key, SliceRow(column, str(value), metric, score, size, "info"))
+            continue
+        value = d.get("slice", d.get("value"))
+        if isinstance(column, str) and isinstance(metric, str) and value is not None:
+            size = d.get("size")
+            rows[(column, str(value), metric)] = SliceRow(
+                column,
+                str(value),
+                metric,
+                _num(check.observed),
+                size if isinstance(size, int) else None,
+                check.status.value,
+            )
+    return [rows[k] for k in sorted(rows)]
+
+
+def _slice_names(check: Check) -> tuple[str | None, str | None]:
+    """Column and metric of a slice check: from ``details``, else from the check id
+    (``slice.COLUMN=VALUE.METRIC.BOUND`` for a slice, ``slice.COLUMN.METRIC.max_gap`` for a gap)."""
+    d = check.details
+    column = d.get("column") if isinstance(d.get("column"), str) else None
+    metric = d.get("metric") if isinstance(d.get("metric"), str) else None
+    if metric is not None:
+        return column, metric
+    if column is not None and "value" in d:
+        prefix = f"slice.{column}={d['value']}."
+        if check.id.startswith(prefix):
+            return column, check.id[len(prefix) :].split(".")[0] or None
+        return column, None
+    if check.id.startswith("slice.") and check.id.endswith(".max_gap"):
+        middle = check.id[len("slice.") : -len(".max_gap")]
+        if "." in middle:
+            col, name = middle.rsplit(".", 1)
+            return column or col, name
+    return column, None
+
+
+def drift_rows(drift: Verdict | None) -> list[DriftRow]:
+    """One row per column tested for drift (the dataset-level check is not a column)."""
+    if drift is None:
+        return []
+    rows = []
+    for check in drift.checks:
+        if "drift" not in check.kind and "drift" not in check.id:
+            continue
+        d = check.details
+        column = d.get("column")
+        if not isinstance(column, str):
+            tail = check.id.split(".", 1)[-1]
+            if tail in _DATASET_DRIFT or tail == check.id:
+                continue
+            column = tail
+        drifted = d.get("drifted")
+        rows.append(
+            DriftRow(
+                column,
+                _text(d.get("method")) or _text(d.get("test")),
+                _num(check.observed),
+                _num(check.threshold),
+                bool(drifted) if drifted is not None else check.status.value in {"fail", "warn"},
+                check.status.value,
+            )
+        )
+    return sorted(rows, key=lambda r: r.column)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def training_metrics(model: ModelConfig) -> dict[str, Any] | None:
+    """The metrics file the training command writes (``train.metrics``), when there is one."""
+    path = model.train.metrics if model.train else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
