@@ -96,7 +96,7 @@ def test_check_action_passes_and_outputs_the_verdict(repo: dict, tmp_path: Path)
     assert verdict.kind == "check"
     assert verdict.model == "churn"
     assert verdict.ok
-    assert verdict.context["stages"] == ["train", "scan", "repro", "report"]
+    assert verdict.context["stages"] == ["train", "scan", "repro", "validate", "report"]
     kinds = {c.kind for c in verdict.checks}
     assert {"scan", "repro", "card"} <= kinds
     assert run.outputs["report"].endswith("report.html")

@@ -22,6 +22,7 @@ from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.render_md import esc, render_markdown
 from mlgate.governance.report import ReportData, build_report_data, parse_formats, render
 from mlgate.governance.results import drift_rows, metric_rows, slice_rows
+from mlgate.verdict import Check, Status, Verdict
 from tests.report_fixtures import drift_verdict, validation_verdict, write_all
 
 COMMIT = "a" * 40
@@ -55,6 +56,18 @@ def test_metric_rows_take_values_from_the_verdict_context() -> None:
     assert rows["roc_auc"].delta == pytest.approx(-0.10)
     assert rows["roc_auc"].status == "fail"
     assert rows["log_loss"].status == "pass"
+
+
+def test_metric_row_status_ignores_a_skipped_change_bound_beside_a_pass() -> None:
+    def check(suffix: str, status: Status) -> Check:
+        return Check(f"metric.roc_auc.{suffix}", "metric", status, suffix, observed=0.8)
+
+    first_model = Verdict(
+        "validation", "churn", (check("min", Status.PASS), check("change", Status.SKIP))
+    )
+    only_skipped = Verdict("validation", "churn", (check("change", Status.SKIP),))
+    assert metric_rows(first_model, None)[0].status == "pass"
+    assert metric_rows(only_skipped, None)[0].status == "skip"
 
 
 def test_metric_rows_fall_back_to_the_training_metrics_file() -> None:

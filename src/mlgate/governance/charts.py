@@ -158,15 +158,16 @@ def drift_chart(data: ReportData) -> Chart | None:
     rows = [d for d in data.drift if d.statistic is not None]
     if not rows:
         return None
-    label_w, bar_w, row_h = 150, 340, 22
+    names = [d.column + (f" ({d.method})" if d.method else "") for d in rows]
+    # Room for the longest label (about 7 px a character at the chart's font size).
+    label_w, bar_w, row_h = max(150, 7 * max(len(n) for n in names) + 16), 340, 22
     body: list[str] = []
-    for i, d in enumerate(rows):
+    for i, (d, name) in enumerate(zip(rows, names, strict=True)):
         if d.statistic is None:
             continue
         y = 8 + i * row_h
         values = [d.statistic] + ([d.threshold] if d.threshold is not None else [])
         top = _scale_max(values)
-        name = d.column + (f" ({d.method})" if d.method else "")
         body.append(_text(label_w - 8, y + 13, name, anchor="end"))
         width = bar_w * abs(d.statistic) / top
         color = FAIL if d.drifted else PASS

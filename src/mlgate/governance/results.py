@@ -51,7 +51,9 @@ class DriftRow:
     status: str
 
 
-_ORDER = {"fail": 0, "warn": 1, "skip": 2, "pass": 3, "info": 4}
+# A metric's row shows its worst check; a skipped check (e.g. a change bound with no champion)
+# does not hide the value bounds that passed, so "skip" shows only when nothing else applied.
+_ORDER = {"fail": 0, "warn": 1, "pass": 2, "skip": 3, "info": 4}
 
 
 def _num(value: Any) -> float | None:
@@ -82,7 +84,7 @@ def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) 
                 rows[str(name)] = {
                     "value": _num(values.get("challenger")),
                     "champion": _num(values.get("champion")),
-                    "status": "pass",
+                    "status": "info",
                     "msgs": [],
                 }
     for check in validation.checks:
@@ -91,7 +93,7 @@ def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) 
         name = _metric_name(check)
         if name is None:
             continue
-        row = rows.setdefault(name, {"value": None, "champion": None, "status": "pass", "msgs": []})
+        row = rows.setdefault(name, {"value": None, "champion": None, "status": "info", "msgs": []})
         if row["value"] is None:
             value = check.details.get("challenger", check.details.get("value"))
             if value is None and check.id.endswith((".min", ".max")):

@@ -188,6 +188,11 @@ class CommentStage:
 
         evidence = combine("check", ctx.model.name, ctx.earlier.values())
         body = comment_body(ctx.model.name, evidence, tuple(ctx.earlier), ctx.files)
+        report_md = ctx.files.get("report_md")
+        if report_md is not None and report_md.is_file():
+            # The governance report (card, lineage, verdict details, compliance) follows the
+            # check's summary; upsert_comment truncates the whole under GitHub's limit.
+            body += "\n" + report_md.read_text("utf-8")
         try:
             posted = upsert_comment(client, pr.number, body, key=ctx.model.tag_name)
         except GitHubError as exc:
@@ -216,7 +221,6 @@ STAGES: dict[str, Stage] = {
     "comment": CommentStage(),
 }
 
-# The order a pull request meets them; the comment comes last, it carries everything before it.
-# Not in the default pipeline yet: validate (runs with --stage validate; it joins when the
-# registry lands, which resolves the champion stage of gates.champion).
-PIPELINE: tuple[str, ...] = ("train", "scan", "repro", "report", "comment")
+# The order a pull request meets them: the report reads the verdicts before it, and the comment
+# comes last, carrying everything.
+PIPELINE: tuple[str, ...] = ("train", "scan", "repro", "validate", "report", "comment")

@@ -84,3 +84,14 @@ def test_other_github_failures_are_external_errors(pr_env: dict, github: FakeGit
     result = invoke("check", "--post", *SCAN, cwd=pr_env["root"])
     assert result.exit_code == 3, result.output
     assert "fail  comment:error: the comment stage could not run" in result.stdout
+
+
+def test_comment_carries_the_governance_report(pr_env: dict, github: FakeGitHub) -> None:
+    pr_env["event"]()
+    out = invoke("check", "--post", "--stage", "report", "--stage", "comment", cwd=pr_env["root"])
+    assert out.exit_code == 0, out.output
+    (ours,) = [c for c in github.comments[12] if "<!-- mlgate-report:churn -->" in c["body"]]
+    body = ours["body"]
+    assert body.index("## mlgate\n") < body.index("mlgate report: `churn`")
+    assert "Compliance checklist" in body
+    assert len(body) < 65_536

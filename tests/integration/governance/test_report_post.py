@@ -204,3 +204,13 @@ def test_json_output_stays_parseable_on_the_runner(
     assert posted["comment"] == "created"
     assert posted["url"] == github.comments[PR][0]["html_url"]
     assert posted["summary"] is True
+
+
+def test_report_outside_a_git_repository(starter: Path) -> None:
+    """A project that is not (yet) a git repository still gets every format; lineage says so."""
+    out = invoke("report", "--format", "md,html,json", cwd=starter)
+    assert out.exit_code in (0, 1), out.output
+    folder = starter / ".mlgate" / "out" / "churn"
+    for name in ("report.md", "report.html", "report.json"):
+        assert (folder / name).is_file(), name
+    assert "(no commit)" in (folder / "report.html").read_text()
