@@ -113,9 +113,16 @@ def workflows(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def e2e(session: nox.Session) -> None:
+    """Publishing against a real Docker engine and registry (started by the tests themselves)."""
+    session.install("-e", ".[test,serve]")
+    session.run("pytest", "tests/e2e", "-m", "e2e", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
     """The main job: the starter project end to end, in a fresh temporary folder."""
-    session.install("-e", ".")
+    session.install("-e", ".[serve]")
     keep = os.environ.get("MLGATE_DEMO_DIR")
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="mlgate-demo-"))
     if base.exists() and keep:
@@ -159,6 +166,7 @@ class Demo:
         self.pull_request_check()
         self.registry()
         self.governance()
+        self.publish()
         self.summary()
 
     def foundation(self) -> None:
@@ -318,6 +326,41 @@ class Demo:
         self.produced.append(("model card (Hugging Face README)", out / "README.md"))
         self.step("mlgate audit churn: the trail of registry events, from the tags alone")
         self.mlgate("audit", "churn")
+
+    def publish(self) -> None:
+        """The serving image: built, smoke-tested, pushed when a registry is configured."""
+        self.step("mlgate publish: serving image, smoke test, push")
+        import subprocess  # noqa: PLC0415
+
+        def docker(*args: str) -> bool:
+            try:
+                done = subprocess.run(["docker", *args], capture_output=True, check=False)  # noqa: TID251
+            except FileNotFoundError:
+                return False
+            return done.returncode == 0
+
+        if not docker("info"):
+            self.session.log(
+                "skipped: no Docker engine is reachable. Start Docker (or set DOCKER_HOST) and "
+                "run the demo again; MLGATE_DEMO_BASE_IMAGE picks the base image and "
+                "MLGATE_DEMO_REGISTRY=HOST:PORT (with MLGATE_REGISTRY_USERNAME/_PASSWORD) "
+                "pushes to a registry."
+            )
+            return
+        base = os.environ.get("MLGATE_DEMO_BASE_IMAGE")
+        if base is None and docker("image", "inspect", "mlgate-e2e/base:bookworm"):
+            base = "mlgate-e2e/base:bookworm"  # built by nox -s e2e; no registry pull needed
+        args = ["publish"] + (["--base-image", base] if base else [])
+        registry = os.environ.get("MLGATE_DEMO_REGISTRY")
+        if registry:
+            args += ["--registry", registry, "--push"]
+        self.session.run("mlgate", *args, silent=False)
+        record = self.project / ".mlgate" / "out" / "churn" / "publish.json"
+        self.produced.append(("image record (publish.json)", record))
+        if registry:
+            manifests = self.project / ".mlgate" / "out" / "churn" / "k8s-prod.yaml"
+            self.mlgate("deploy", "render", "churn", "prod", "--out", str(manifests))
+            self.produced.append(("Kubernetes manifests", manifests))
 
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)

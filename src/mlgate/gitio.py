@@ -251,3 +251,18 @@ def merge_base(cwd: Path, a: str, b: str = "HEAD") -> str | None:
     """The best common ancestor of two commits, or None when they share none (shallow clone)."""
     result = git(["merge-base", a, b], cwd, check=False)
     return result.stdout.strip() or None if result.ok else None
+
+
+def remote_url(cwd: Path, remote: str = "origin") -> str | None:
+    """The fetch URL of ``remote`` with any credentials removed, or None when there is none."""
+    result = git(["remote", "get-url", remote], cwd, check=False)
+    if not result.ok:
+        return None
+    url = result.stdout.strip()
+    if url.startswith("git@") and ":" in url:  # git@host:org/repo.git -> https://host/org/repo
+        host, _, path = url[4:].partition(":")
+        url = f"https://{host}/{path}"
+    if "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://{rest.split('@', 1)[1]}"
+    return url.removesuffix(".git")

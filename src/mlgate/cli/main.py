@@ -30,6 +30,12 @@ COMMANDS: dict[str, str] = {
     "report": "mlgate.cli.report_cmd:report",
     "card": "mlgate.cli.report_cmd:card",
     "audit": "mlgate.cli.report_cmd:audit",
+    "serve": "mlgate.cli.serve_cmd:serve",
+    "publish": "mlgate.cli.publish_cmd:publish",
+    "deploy": "mlgate.cli.deploy_cmd:deploy",
+    "release": "mlgate.cli.release_cmd:release",
+    "promote": "mlgate.cli.release_cmd:promote",
+    "rollback": "mlgate.cli.release_cmd:rollback",
 }
 
 

@@ -1,0 +1,79 @@
+"""``mlgate serve``: the scoring server (what the published image runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
+
+
+@click.command()
+@click.option(
+    "--model-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="MLGATE_MODEL_DIR",
+    required=True,
+    help="Folder with model.json and the model file (written by mlgate publish).",
+)
+@click.option("--host", default="127.0.0.1", envvar="MLGATE_HOST", show_default=True)
+@click.option(
+    "--port", default=8080, type=click.IntRange(0, 65535), envvar="MLGATE_PORT", show_default=True
+)
+@click.option(
+    "--workers",
+    default=1,
+    type=click.IntRange(1, 64),
+    envvar="MLGATE_WORKERS",
+    show_default=True,
+    help="Worker processes (each loads the model).",
+)
+@click.option(
+    "--max-request-bytes",
+    default=DEFAULT_MAX_REQUEST_BYTES,
+    type=click.IntRange(1),
+    envvar="MLGATE_MAX_REQUEST_BYTES",
+    show_default=True,
+    help="Larger request bodies are refused with 413.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    envvar="MLGATE_ACCESS_LOG",
+    show_default=True,
+    help="One JSON log line per request.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    show_default=True,
+)
+def serve(
+    model_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    max_request_bytes: int,
+    access_log: bool,
+    log_level: str,
+) -> int:
+    """Serve a model over HTTP with the MLflow scoring protocol.
+
+    POST /invocations (JSON dataframe_split, dataframe_records, instances, inputs; or CSV),
+    GET /ping, /health, /version and /metrics (Prometheus).
+    """
+    from mlgate.serve import server  # noqa: PLC0415 - uvicorn only when the command runs
+
+    return server.serve(
+        server.ServeRequest(
+            model_dir=model_dir,
+            host=host,
+            port=port,
+            workers=workers,
+            max_request_bytes=max_request_bytes,
+            access_log=access_log,
+            log_level=log_level,
+        )
+    )

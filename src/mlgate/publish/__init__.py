@@ -1,0 +1,1 @@
+"""Delivery: build context, docker build, smoke test, push with digest, release and deploy."""

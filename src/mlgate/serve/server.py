@@ -1,0 +1,89 @@
+"""Run the scoring app on uvicorn (httptools and uvloop when installed), one or more workers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import ExternalError, UsageError
+from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
+from mlgate.serve.app import ScoringApp, ServeSettings, configure_logging
+
+APP = "mlgate.serve.app:create_app"
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    model_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    access_log: bool = True
+    log_level: str = "info"
+
+
+def serve(request: ServeRequest) -> int:
+    """Load the model, then serve until interrupted; returns the exit code."""
+    try:
+        import uvicorn  # noqa: PLC0415
+    except ImportError:
+        raise UsageError(
+            "the scoring server needs uvicorn, which is not installed",
+            hint="pip install 'mlgate[serve]'",
+        ) from None
+    from mlgate.serve.model import ModelInfo  # noqa: PLC0415
+
+    ModelInfo.read(request.model_dir)  # fail fast (exit 2) before any worker starts
+    if request.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {request.workers}")
+    settings = ServeSettings(
+        model_dir=request.model_dir.resolve(),
+        max_request_bytes=request.max_request_bytes,
+        access_log=request.access_log,
+    )
+    os.environ.update(settings.to_env())
+    log_config = configure_logging(request.log_level)
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": request.host,
+        "port": request.port,
+        "log_config": log_config,
+        "access_log": False,
+        "http": _pick("httptools", "auto"),
+        "loop": _pick("uvloop", "auto"),
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 10,
+        "server_header": False,
+    }
+    if request.workers > 1:
+        # uvicorn's supervisor forks the workers; each loads the model in its lifespan.
+        uvicorn.run(APP, workers=request.workers, **options)
+        return 0
+    # One worker: load here, so a model that cannot load fails with its own error and exit
+    # code before the port opens, and /health is ready as soon as the server listens.
+    import logging.config  # noqa: PLC0415
+
+    logging.config.dictConfig(log_config)
+    app = ScoringApp(settings)
+    app.load()
+    options.pop("factory")
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits the process when it cannot bind
+        server.started = False
+    if not server.started:
+        raise ExternalError(
+            f"the scoring server could not start on {request.host}:{request.port}",
+            hint="see the log above; is the port already in use?",
+        )
+    return 0
+
+
+def _pick(module: str, fallback: str) -> str:
+    import importlib.util  # noqa: PLC0415
+
+    return module if importlib.util.find_spec(module) is not None else fallback

@@ -1,0 +1,192 @@
+"""Real infrastructure for the e2e tests, the benchmarks and the demo: a Docker engine, a base
+image built with debootstrap (no image is pulled), and a registry with htpasswd auth on loopback.
+
+Usable as a script: ``python -m tests.e2e.infra engine|base-image|registry``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate import proc
+
+BASE_IMAGE = "mlgate-e2e/base:bookworm"
+SUITE = "bookworm"
+PACKAGES = "python3,python3-venv,ca-certificates"
+SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
+
+
+def _ok(*args: str) -> bool:
+    return proc.run(args, check=False, timeout=120).ok
+
+
+def wait_until(predicate: object, timeout: float, what: str) -> None:
+    """Poll ``predicate`` (a callable) until true; a service starting up, not event ordering."""
+    deadline = time.monotonic() + timeout
+    delay = 0.1
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up within {timeout:g} s")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 2.0)
+
+
+def ensure_engine(log_dir: Path | None = None) -> None:
+    """A running Docker engine: start ``dockerd`` in the background when ``docker info`` fails."""
+    if _ok("docker", "info"):
+        return
+    if shutil.which("dockerd") is None:
+        raise RuntimeError("no Docker engine and no dockerd to start (apt-get install docker.io)")
+    log_dir = log_dir or Path(tempfile.gettempdir())
+    with (log_dir / "mlgate-e2e-dockerd.log").open("ab") as log:
+        subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
+    wait_until(lambda: _ok("docker", "info"), 90, "dockerd")
+
+
+def debian_mirror() -> str:
+    """The Debian mirror this machine's apt uses (first ``URIs:``/``deb`` entry)."""
+    for source in SOURCES:
+        if not source.is_file():
+            continue
+        for line in source.read_text().splitlines():
+            parts = line.split()
+            if line.startswith("URIs:") and len(parts) > 1:
+                return parts[1]
+            if parts[:1] == ["deb"]:
+                return next(p for p in parts[1:] if not p.startswith("["))
+    raise RuntimeError("no Debian mirror configured in " + ", ".join(map(str, SOURCES)))
+
+
+def ensure_base_image(name: str = BASE_IMAGE) -> str:
+    """A minimal Debian image with python3 and venv, built with debootstrap (reused if present)."""
+    if _ok("docker", "image", "inspect", name):
+        return name
+    if shutil.which("debootstrap") is None:
+        raise RuntimeError("debootstrap is needed to build the base image (apt-get install it)")
+    root = Path(tempfile.mkdtemp(prefix="mlgate-rootfs-"))
+    try:
+        proc.run(
+            ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, str(root),
+             debian_mirror()],
+            timeout=1200,
+        )  # fmt: skip
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        load = subprocess.Popen(["docker", "import", "-", name], stdin=tar.stdout,
+                                stdout=subprocess.DEVNULL)  # fmt: skip
+        assert tar.stdout is not None
+        tar.stdout.close()
+        if load.wait() != 0 or tar.wait() != 0:
+            raise RuntimeError(f"importing the debootstrap root as {name} failed")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return name
+
+
+TEST_REPOSITORY = re.compile(r"^127\.0\.0\.1:\d+/your-org/")
+
+
+def remove_images() -> None:
+    """Remove the images the tests made for loopback registries (``127.0.0.1:PORT/your-org/``)."""
+    listed = proc.run(["docker", "images", "--format", "{{.Repository}} {{.ID}}"], check=False)
+    ids = sorted({
+        line.split()[1] for line in listed.stdout.splitlines()
+        if TEST_REPOSITORY.match(line)
+    })  # fmt: skip
+    if ids:
+        proc.run(["docker", "rmi", "--force", *ids], check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Registry:
+    """``docker-registry serve`` on 127.0.0.1 with one htpasswd user; stop() ends it."""
+
+    host: str
+    username: str
+    password: str
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def start(cls, folder: Path, username: str = "mlgate") -> Registry:
+        password = secrets.token_urlsafe(12)
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        htpasswd = proc.run(["htpasswd", "-Bbn", username, password]).stdout
+        (folder / "htpasswd").write_text(htpasswd)
+        (folder / "config.yml").write_text(
+            "version: 0.1\n"
+            "log: {level: warn}\n"
+            f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}}}\n"
+            f"http: {{addr: '127.0.0.1:{port}'}}\n"
+            f"auth: {{htpasswd: {{realm: mlgate-e2e, path: {folder / 'htpasswd'}}}}}\n"
+        )
+        with (folder / "registry.log").open("ab") as log:
+            process = subprocess.Popen(
+                ["docker-registry", "serve", str(folder / "config.yml")], stdout=log, stderr=log
+            )
+        registry = cls(f"127.0.0.1:{port}", username, password, folder, process)
+        wait_until(registry.answering, 30, "docker-registry")
+        return registry
+
+    def answering(self) -> bool:
+        try:
+            urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2)
+        except urllib.error.HTTPError as exc:
+            return exc.code == 401
+        except OSError:
+            return False
+        return True
+
+    def catalog(self) -> list[str]:
+        """Repositories in the registry (authenticated)."""
+        import base64
+        import json
+
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        request = urllib.request.Request(
+            f"http://{self.host}/v2/_catalog", headers={"Authorization": f"Basic {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return list(json.load(response).get("repositories", []))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+            self.process = None
+
+
+def main(argv: list[str]) -> int:
+    what = argv[0] if argv else "base-image"
+    ensure_engine()
+    if what in ("base-image", "all"):
+        print(ensure_base_image())
+    if what == "registry":
+        registry = Registry.start(Path(tempfile.mkdtemp(prefix="mlgate-registry-")))
+        print(f"{registry.host} {registry.username} {registry.password} pid={registry.process.pid}")
+        os._exit(0)  # leave the registry running for the caller
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,142 @@
+"""``mlgate serve`` as a real process on uvicorn, and ``deploy render`` from a publish record."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+
+from mlgate import proc
+from mlgate.config.loader import load_config
+from mlgate.modelio import load_model
+from mlgate.publish.metadata import build_bundle
+from mlgate.publish.settings import PublishSettings
+from tests.conftest import invoke
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def model_dir(starter: Path, tmp_path: Path) -> Path:
+    """A served-model folder (model.json + model file) for the trained starter model."""
+    proc.run([sys.executable, "train.py"], cwd=starter / "models" / "churn")
+    config = load_config(starter / "mlgate.yaml")
+    model = config.model()
+    bundle = build_bundle(model, PublishSettings.from_model(config, model), version="v0.1.0",
+                          commit=None)  # fmt: skip
+    folder = tmp_path / "served"
+    folder.mkdir()
+    shutil.copy(bundle.model_file, folder / bundle.metadata["model_file"])
+    (folder / "model.json").write_text(json.dumps(bundle.metadata))
+    return folder
+
+
+@pytest.fixture
+def server(model_dir: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = _port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mlgate", "serve", "--model-dir", str(model_dir),
+             "--port", str(port), "--max-request-bytes", "20000"],
+            stdout=sink, stderr=sink,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)  # waiting for a server to start, not ordering events
+    yield url, log
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_real_server_scores_like_the_model_in_process(
+    server: tuple[str, Path], starter: Path
+) -> None:
+    url, log = server
+    frame = pd.read_csv(starter / "models/churn/data/eval.csv").head(25)
+    features = [c for c in frame.columns if c not in ("churned", "gender")]
+    model = load_model(starter / "models/churn/artifacts/model.skops")
+    answer = requests.post(
+        url + "/invocations",
+        json={"dataframe_records": frame[features].to_dict(orient="records")},
+        timeout=30,
+    )
+    assert answer.status_code == 200
+    assert answer.json()["predictions"] == model.predict(frame[features]).tolist()
+    csv = requests.post(url + "/invocations", data=frame[features].to_csv(index=False),
+                        headers={"Content-Type": "text/csv"}, timeout=30)  # fmt: skip
+    assert csv.json() == answer.json()
+    big = requests.post(url + "/invocations", data=b"x" * 30000,
+                        headers={"Content-Type": "text/csv"}, timeout=30)  # fmt: skip
+    assert big.status_code == 413
+    assert requests.get(url + "/version", timeout=5).json()["version"] == "v0.1.0"
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    requests_logged = [entry for entry in lines if entry["msg"] == "request"]
+    assert {"method", "path", "status", "ms"} <= set(requests_logged[-1])
+    assert any(entry["msg"] == "model loaded" for entry in lines)
+
+
+def test_serve_refuses_a_folder_without_model_json(tmp_path: Path) -> None:
+    out = invoke("serve", "--model-dir", str(tmp_path))
+    assert out.exit_code == 2
+    assert "model.json not found" in out.stderr
+
+
+def test_deploy_render_uses_the_last_pushed_image(starter: Path) -> None:
+    digest = "sha256:" + "cd" * 32
+    record = starter / ".mlgate/out/churn/publish.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"image_digest_ref": f"r.example/churn@{digest}",
+                                  "version": "sha-abc"}))  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    proc.run(["git", "init", "-q"], cwd=starter, env=env)
+    out = invoke("deploy", "render", "churn", "prod", "--json", cwd=starter)
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["image"] == f"r.example/churn@{digest}"
+    assert data["source"] == ".mlgate/out/churn/publish.json"
+    missing = invoke("deploy", "render", "churn", "prod", cwd=starter / "models")
+    assert missing.exit_code == 0
+    record.unlink()
+    none = invoke("deploy", "render", "churn", "prod", cwd=starter)
+    assert none.exit_code == 2
+    assert "no pushed image found" in none.stderr
+
+
+def test_a_model_that_cannot_load_fails_before_the_port_opens(model_dir: Path) -> None:
+    (model_dir / "model.skops").write_bytes(b"not a model")
+    out = invoke("serve", "--model-dir", str(model_dir), "--port", str(_port()))
+    assert out.exit_code == 2, out.output
+    assert "does not match the sha256 recorded in model.json" in out.stderr
+
+
+def test_a_port_in_use_is_an_external_error(model_dir: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = invoke("serve", "--model-dir", str(model_dir), "--port", str(port))
+    assert out.exit_code == 3, out.output
+    assert "could not start" in out.stderr

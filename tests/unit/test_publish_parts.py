@@ -1,0 +1,245 @@
+"""Publishing's pure parts: image naming, wheel platforms and pins, push retries and error
+chunks, the smoke comparison, metrics exposition, the Dockerfile and the mlgate wheel."""
+
+from __future__ import annotations
+
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlgate.errors import ConfigError, ExternalError, UsageError
+from mlgate.publish import dockerio, push, wheelhouse
+from mlgate.publish.metadata import SmokeSample
+from mlgate.publish.settings import image_repository, sanitize_tag, split_registry
+from mlgate.publish.smoke import compare
+from mlgate.publish.wheels import repack
+from mlgate.serve.metrics import Histogram
+
+
+@pytest.mark.parametrize(
+    ("image", "registry", "expected"),
+    [
+        ("ghcr.io/acme/churn", None, "ghcr.io/acme/churn"),
+        ("ghcr.io/acme/churn", "127.0.0.1:5000", "127.0.0.1:5000/acme/churn"),
+        ("acme/churn", "localhost:5000", "localhost:5000/acme/churn"),
+        ("acme/churn:v1", None, "acme/churn"),
+        ("registry.example.com:5000/team/x@sha256:abc", "https://ghcr.io/", "ghcr.io/team/x"),
+    ],
+)
+def test_image_repository(image: str, registry: str | None, expected: str) -> None:
+    assert image_repository(image, registry) == expected
+
+
+def test_bad_registry_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="not HOST\\[:PORT\\]"):
+        image_repository("acme/churn", "not a host")
+
+
+def test_split_registry_and_tags() -> None:
+    assert split_registry("localhost/x") == ("localhost", "x")
+    assert split_registry("acme/churn") == (None, "acme/churn")
+    assert sanitize_tag("sha-abc+dirty") == "sha-abc-dirty"
+    assert sanitize_tag("..") == "latest"
+
+
+def test_target_platforms_cover_every_manylinux_the_glibc_accepts() -> None:
+    tags = wheelhouse.Target("3.11", "x86_64", "2.36").platforms()
+    assert tags[0] == "manylinux_2_36_x86_64"
+    assert "manylinux_2_17_x86_64" in tags
+    assert "manylinux2014_x86_64" in tags
+    assert "manylinux_2_16_x86_64" not in tags
+    with pytest.raises(ConfigError, match="no glibc"):
+        wheelhouse.Target("3.11", "x86_64", None).platforms()
+
+
+def test_requirements_file_pins_and_installed_versions(starter: Path) -> None:
+    from mlgate.config.loader import load_config
+    from mlgate.publish.settings import PublishSettings
+
+    config = load_config(starter / "mlgate.yaml")
+    model = config.model()
+    (model.root / "requirements.txt").write_text("# pins\nnumpy==1.0.0  # old\nclick\n")
+    settings = PublishSettings.from_model(config, model)
+    reqs = wheelhouse.collect_requirements(model, settings)
+    assert "numpy==1.0.0" in reqs.lines
+    assert f"click=={metadata.version('click')}" in reqs.lines
+    assert f"uvicorn=={metadata.version('uvicorn')}" in reqs.lines
+    assert reqs.source == "models/churn/requirements.txt"
+    (model.root / "requirements.txt").write_text("--index-url http://x\n")
+    with pytest.raises(ConfigError, match="pip options"):
+        wheelhouse.collect_requirements(model, settings)
+
+
+def test_constraints_pin_the_environment_but_not_requested_names() -> None:
+    lines = wheelhouse.constraints(["numpy"])
+    assert f"click=={metadata.version('click')}" in lines
+    assert not any(line.startswith(("numpy==", "mlgate==")) for line in lines)
+
+
+class FakeAPI:
+    def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
+        self.streams = streams
+        self.calls = 0
+
+    def push(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
+        self.calls += 1
+        return self.streams.pop(0)
+
+    def build(self, **_: Any) -> list[dict[str, Any]]:
+        return self.streams.pop(0)
+
+
+class FakeEngine:
+    def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
+        self.api = FakeAPI(streams)
+
+
+OK_PUSH = [
+    {"status": "The push refers to repository [r/x]"},
+    {"status": "Pushed", "id": "abc"},
+    {"aux": {"Tag": "v1", "Digest": "sha256:" + "a" * 64, "Size": 1}},
+]
+REFUSED = [{"errorDetail": {"message": "dial tcp 127.0.0.1:1: connect: connection refused"},
+            "error": "dial tcp 127.0.0.1:1: connect: connection refused"}]  # fmt: skip
+UNAUTHORIZED = [{"error": "unauthorized: authentication required"}]
+
+
+def test_push_returns_the_digest_and_retries_transient_errors() -> None:
+    engine = FakeEngine([REFUSED, list(OK_PUSH)])
+    waits: list[float] = []
+    lines: list[str] = []
+    ref = push.push_with_retries(engine, "r/x", "v1", attempts=3, progress=lines.append,
+                                 sleep=waits.append)  # fmt: skip
+    assert ref == "r/x@sha256:" + "a" * 64
+    assert waits == [1.0]
+    assert any("attempt 1 of 3 failed" in line for line in lines)
+
+
+def test_push_gives_up_after_bounded_attempts() -> None:
+    engine = FakeEngine([REFUSED, REFUSED, REFUSED])
+    waits: list[float] = []
+    with pytest.raises(ExternalError, match="gave up after 3 attempts") as info:
+        push.push_with_retries(engine, "r/x", "v1", attempts=3, progress=lambda _: None,
+                               sleep=waits.append)  # fmt: skip
+    assert info.value.exit_code == 3
+    assert waits == [1.0, 2.0]
+
+
+def test_authentication_errors_are_not_retried() -> None:
+    engine = FakeEngine([UNAUTHORIZED, list(OK_PUSH)])
+    with pytest.raises(dockerio.PushFailed, match="refused the push") as info:
+        push.push_with_retries(engine, "127.0.0.1:5000/x", "v1", attempts=3,
+                               progress=lambda _: None, sleep=lambda _: None)  # fmt: skip
+    assert engine.api.calls == 1
+    assert "MLGATE_REGISTRY_USERNAME" in (info.value.hint or "")
+
+
+def test_a_push_stream_without_digest_is_an_error() -> None:
+    with pytest.raises(dockerio.PushFailed, match="without a digest"):
+        dockerio.push(FakeEngine([[{"status": "Preparing"}]]), "r/x", "v1", lambda _: None)
+
+
+def test_build_error_chunk_raises_with_the_log_tail(tmp_path: Path) -> None:
+    stream = [{"stream": "Step 1/2 : FROM base\n"}, {"stream": "pip: no matching wheel\n"},
+              {"error": "The command returned a non-zero code: 1"}]  # fmt: skip
+    with pytest.raises(ExternalError, match="non-zero code") as info:
+        dockerio.build(FakeEngine([stream]), tmp_path, tag="x:1", progress=lambda _: None)
+    assert "pip: no matching wheel" in info.value.details
+
+
+def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert dockerio.registry_auth() is None
+    monkeypatch.setenv("MLGATE_REGISTRY_USERNAME", "u")
+    with pytest.raises(UsageError, match="MLGATE_REGISTRY_PASSWORD is not set"):
+        dockerio.registry_auth()
+    monkeypatch.setenv("MLGATE_REGISTRY_PASSWORD", "p")
+    assert dockerio.registry_auth() == {"username": "u", "password": "p"}
+
+
+def test_smoke_comparison() -> None:
+    sample = SmokeSample(["a"], [[1], [2]], "predict_proba", [[0.1, 0.9], [0.5, 0.5]])
+    ok = compare(sample, [[0.1, 0.9], [0.5, 0.5 + 1e-12]], 1e-9, 1.0)
+    assert ok.passed
+    assert ok.max_abs_diff == pytest.approx(1e-12)
+    bad = compare(sample, [[0.1, 0.9], [0.4, 0.6]], 1e-9, 1.0)
+    assert bad.mismatches == 1
+    assert "row 1" in bad.examples[0]
+    assert compare(sample, [[0.1, 0.9]], 1e-9, 1.0).mismatches == 2
+    labels = SmokeSample(["a"], [[1]], "predict", ["yes"])
+    assert not compare(labels, ["no"], 1e-9, 1.0).passed
+
+
+def test_histogram_is_cumulative_with_inclusive_bounds() -> None:
+    hist = Histogram((0.1, 0.5, 1.0))
+    for value in (0.1, 0.3, 2.0):
+        hist.observe(value)
+    lines = list(hist.lines("m"))
+    assert lines[:4] == ['m_bucket{le="0.1"} 1', 'm_bucket{le="0.5"} 2', 'm_bucket{le="1.0"} 2',
+                         'm_bucket{le="+Inf"} 3']  # fmt: skip
+    assert lines[-1] == "m_count 3"
+
+
+def test_repacked_wheel_is_byte_identical_and_installable_shape(tmp_path: Path) -> None:
+    dist = metadata.distribution("click")
+    first = repack(dist, tmp_path / "a")
+    second = repack(dist, tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as zf:
+        names = zf.namelist()
+        record = zf.read(next(n for n in names if n.endswith("/RECORD"))).decode()
+    assert "click/__init__.py" in names
+    assert "click/__init__.py,sha256=" in record
+    assert not any(n.endswith(("INSTALLER", "direct_url.json")) for n in names)
+
+
+def test_settings_defaults_and_overrides(starter: Path) -> None:
+    from mlgate.config.loader import load_config
+    from mlgate.publish.settings import PublishSettings
+
+    config = load_config(starter / "mlgate.yaml")
+    model = config.model()
+    settings = PublishSettings.from_model(config, model, registry="127.0.0.1:5000")
+    assert settings.repository == "127.0.0.1:5000/your-org/churn"
+    assert settings.base_image == "python:3.11-slim"
+    assert (settings.port, settings.smoke_rows, settings.push_attempts) == (8080, 50, 3)
+    other = PublishSettings.from_model(config, model, base_image="debian:12")
+    assert other.base_image == "debian:12"
+
+
+def test_publish_config_is_validated_with_its_location(starter: Path) -> None:
+    from mlgate.config.loader import load_config
+
+    path = starter / "mlgate.yaml"
+    path.write_text(path.read_text().replace("base_image:", "base_imge:"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "base_imge" in info.value.render()
+    assert "base_image" in info.value.render()
+
+
+def test_context_only_needs_out(starter: Path) -> None:
+    from mlgate.publish.core import PublishRequest, publish
+
+    with pytest.raises(UsageError, match="--context-only needs --out"):
+        publish(PublishRequest(config_path=str(starter / "mlgate.yaml"), context_only=True))
+
+
+def test_dockerfile_orders_layers_dependencies_app_model(tmp_path: Path) -> None:
+    from mlgate.publish.context import render_dockerfile
+    from mlgate.publish.settings import PublishSettings
+
+    house = wheelhouse.Wheelhouse(tmp_path, (tmp_path / "mlgate-0.1.0-py3-none-any.whl",),
+                                  ("numpy==2.0.0",), cached=False)  # fmt: skip
+    labels = {"org.opencontainers.image.version": "v1", "io.mlgate.note": 'say "hi"'}
+    text = render_dockerfile(PublishSettings("r/x", base_image="base:1", port=9000), house, labels)
+    assert text.rstrip().endswith('org.opencontainers.image.version="v1"')
+    assert 'io.mlgate.note="say \\"hi\\"" \\\n' in text
+    deps, app, model = (text.index(s) for s in ("COPY wheelhouse", "COPY app", "COPY model"))
+    assert deps < app < model
+    assert text.count("FROM base:1") == 2
+    assert "EXPOSE 9000" in text
+    assert 'ENTRYPOINT ["mlgate", "serve", "--model-dir", "/model"]' in text
+    assert "USER 65532" in text

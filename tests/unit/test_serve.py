@@ -1,0 +1,260 @@
+"""The scoring server's ASGI app, request formats and validation, called in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from mlgate.serve.app import ScoringApp, ServeSettings
+from mlgate.serve.model import InputError, ModelInfo, ServedModel
+from mlgate.serve.payload import UnsupportedMediaType, parse
+
+COLUMNS = ["age", "income", "plan", "active"]
+ROW = {"age": 40, "income": 1200.5, "plan": "basic", "active": True}
+
+
+@pytest.fixture(scope="module")
+def served() -> ServedModel:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, 200),
+            "income": rng.normal(1000, 200, 200),
+            "plan": rng.choice(["basic", "pro"], 200),
+            "active": rng.choice([True, False], 200),
+        }
+    )
+    target = (frame["income"] > 1000).astype(int)
+    model = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer([("plan", OneHotEncoder(), ["plan"])], remainder="passthrough"),
+            ),
+            ("clf", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(frame, target)
+    info = ModelInfo.from_dict(
+        {
+            "name": "toy",
+            "model_file": "model.skops",
+            "format": "skops",
+            "version": "v1.2.3",
+            "commit": "abc",
+            "task": "binary-classification",
+            "signature": {
+                "inputs": [
+                    {"name": "age", "type": "integer"},
+                    {"name": "income", "type": "float"},
+                    {"name": "plan", "type": "string"},
+                    {"name": "active", "type": "boolean"},
+                ]
+            },
+        }
+    )
+    return ServedModel(info, model)
+
+
+def call(
+    app: ScoringApp, method: str, path: str, body: bytes = b"", content_type: str = ""
+) -> tuple[int, dict[str, str], bytes]:
+    headers = [(b"content-type", content_type.encode())] if content_type else []
+    headers.append((b"content-length", str(len(body)).encode()))
+    scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    sent: list[dict[str, Any]] = []
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start, body_msg = sent
+    return (
+        start["status"],
+        {k.decode(): v.decode() for k, v in start["headers"]},
+        body_msg["body"],
+    )
+
+
+def post_json(app: ScoringApp, payload: Any) -> tuple[int, Any]:
+    status, _, body = call(app, "POST", "/invocations", json.dumps(payload).encode(),
+                           "application/json")  # fmt: skip
+    return status, json.loads(body)
+
+
+@pytest.fixture
+def app(served: ServedModel, tmp_path: Any) -> ScoringApp:
+    return ScoringApp(ServeSettings(tmp_path, max_request_bytes=4096, access_log=False), served)
+
+
+def expected(served: ServedModel, rows: list[dict[str, Any]], method: str = "predict") -> Any:
+    frame = pd.DataFrame(rows)[COLUMNS]
+    return getattr(served.estimator, method)(frame).tolist()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"dataframe_split": {"columns": COLUMNS, "data": [[40, 1200.5, "basic", True]]}},
+        {"dataframe_records": [ROW]},
+        {"instances": [ROW]},
+        {"instances": [[40, 1200.5, "basic", True]]},
+        {"inputs": {k: [v] for k, v in ROW.items()}},
+        {"inputs": [ROW]},
+    ],
+    ids=["split", "records", "instances-rows", "instances-lists", "inputs-columns", "inputs-rows"],
+)
+def test_every_mlflow_format_gives_the_in_process_prediction(
+    app: ScoringApp, served: ServedModel, payload: dict[str, Any]
+) -> None:
+    status, body = post_json(app, payload)
+    assert status == 200, body
+    assert body == {"predictions": expected(served, [ROW])}
+
+
+def test_params_method_predict_proba(app: ScoringApp, served: ServedModel) -> None:
+    status, body = post_json(app, {"dataframe_records": [ROW, {**ROW, "income": 10.0}],
+                                   "params": {"method": "predict_proba"}})  # fmt: skip
+    assert status == 200
+    assert body["predictions"] == expected(served, [ROW, {**ROW, "income": 10.0}], "predict_proba")
+
+
+def test_csv_body(app: ScoringApp, served: ServedModel) -> None:
+    csv = "plan,age,income,active\nbasic,40,1200.5,true\npro,22,800,false\n"
+    status, _, body = call(app, "POST", "/invocations", csv.encode(), "text/csv")
+    assert status == 200
+    rows = [ROW, {"age": 22, "income": 800.0, "plan": "pro", "active": False}]
+    assert json.loads(body)["predictions"] == expected(served, rows)
+
+
+def test_pandas_split_content_type_of_mlflow_1(app: ScoringApp) -> None:
+    body = json.dumps({"columns": COLUMNS, "data": [[40, 1200.5, "basic", True]]}).encode()
+    status, _, _ = call(app, "POST", "/invocations", body, "application/json; format=pandas-split")
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"dataframe_records": [{**ROW, "age": "old"}]}, "column 'age' expects integer"),
+        ({"dataframe_records": [{**ROW, "age": 4.5}]}, "column 'age' expects integer"),
+        ({"dataframe_records": [{**ROW, "income": "lots"}]}, "column 'income' expects float"),
+        ({"dataframe_records": [{**ROW, "plan": 3}]}, "column 'plan' expects string"),
+        ({"dataframe_records": [{**ROW, "active": "maybe"}]}, "column 'active' expects boolean"),
+        (
+            {"dataframe_records": [{k: v for k, v in ROW.items() if k != "plan"} | {"plna": "x"}]},
+            "missing feature column(s) 'plan' (got 'plna'; did you mean 'plan'?)",
+        ),
+        ({"dataframe_split": {"columns": ["age"], "data": [[1]]}}, "missing feature column(s)"),
+        (
+            {"dataframe_split": {"columns": COLUMNS, "data": [[1, 2]]}},
+            "data[0] must be a list of 4",
+        ),
+        ({"instances": [[1, 2]]}, "instances[0] must list 4 values in signature order"),
+        ({"records": []}, "request must have exactly one of"),
+        ({"dataframe_records": [ROW], "instances": [ROW]}, "request must have exactly one of"),
+        ({"dataframe_records": [ROW], "params": {"method": "explode"}}, "params.method"),
+        (
+            {"inputs": {"age": [1, 2], "income": [1.0], "plan": ["a"], "active": [True]}},
+            "columns have different lengths",
+        ),
+    ],
+)
+def test_invalid_input_is_400_naming_the_problem(
+    app: ScoringApp, payload: dict[str, Any], message: str
+) -> None:
+    status, body = post_json(app, payload)
+    assert status == 400
+    assert message in body["message"]
+    assert body["error_code"] == "BAD_REQUEST"
+
+
+def test_not_json_is_400_and_unknown_media_is_415(app: ScoringApp) -> None:
+    assert call(app, "POST", "/invocations", b"{nope", "application/json")[0] == 400
+    assert call(app, "POST", "/invocations", b"x", "application/xml")[0] == 415
+
+
+def test_request_size_limit_is_413(app: ScoringApp) -> None:
+    big = json.dumps({"dataframe_records": [ROW] * 200}).encode()
+    status, _, body = call(app, "POST", "/invocations", big, "application/json")
+    assert status == 413
+    assert "4096 bytes" in json.loads(body)["message"]
+
+
+def test_health_version_metrics_and_unknown_paths(app: ScoringApp) -> None:
+    assert call(app, "GET", "/ping")[0] == 200
+    assert call(app, "GET", "/health")[0] == 200
+    status, _, body = call(app, "GET", "/version")
+    assert status == 200
+    assert json.loads(body)["model"] == "toy"
+    assert json.loads(body)["version"] == "v1.2.3"
+    assert call(app, "GET", "/nope")[0] == 404
+    assert call(app, "GET", "/invocations")[0] == 405
+    post_json(app, {"dataframe_records": [ROW, ROW]})
+    post_json(app, {"dataframe_records": [{"x": 1}]})
+    status, headers, text = call(app, "GET", "/metrics")
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain; version=0.0.4")
+    metrics = text.decode()
+    assert 'mlgate_requests_total{endpoint="/invocations",status="200"} 1' in metrics
+    assert 'mlgate_requests_total{endpoint="/invocations",status="400"} 1' in metrics
+    assert 'mlgate_requests_total{endpoint="other",status="404"} 1' in metrics
+    assert "mlgate_prediction_rows_total 2" in metrics
+    assert 'mlgate_model_info{commit="abc",name="toy",sha256="",version="v1.2.3"} 1' in metrics
+    label = expected(app.model, [ROW])[0]  # type: ignore[arg-type]
+    assert f'mlgate_predicted_label_total{{label="{label}"}} 2' in metrics
+    assert 'mlgate_request_duration_seconds_count{endpoint="/invocations"} 3' in metrics
+
+
+def test_not_ready_until_loaded(tmp_path: Any) -> None:
+    app = ScoringApp(ServeSettings(tmp_path))
+    assert call(app, "GET", "/health")[0] == 503
+    assert call(app, "POST", "/invocations", b"{}", "application/json")[0] == 503
+
+
+def test_lifespan_reports_a_model_that_fails_to_load(tmp_path: Any) -> None:
+    app = ScoringApp(ServeSettings(tmp_path))
+    messages = [{"type": "lifespan.startup"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "model.json" in sent[0]["message"]
+
+
+def test_parse_rejects_unsupported_media(served: ServedModel) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        parse(served, b"", "image/png")
+    with pytest.raises(InputError, match="CSV body has a header but no rows"):
+        parse(served, b"age,income,plan,active\n", "text/csv")
+
+
+def test_datetime_and_nulls(served: ServedModel) -> None:
+    from mlgate.serve.model import _CONVERTERS
+
+    stamps = _CONVERTERS["datetime"]("when", ["2024-01-02", "2024-03-04T05:06:07"])
+    assert str(stamps[0].date()) == "2024-01-02"
+    floats = _CONVERTERS["float"]("x", [None, "", 1, "2.5"])
+    assert np.isnan(floats[0])
+    assert np.isnan(floats[1])
+    assert floats[3] == 2.5
+    with pytest.raises(InputError, match="column 'when' expects datetime"):
+        _CONVERTERS["datetime"]("when", [{"a": 1}])
