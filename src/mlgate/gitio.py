@@ -187,10 +187,16 @@ def ref_ids(cwd: Path, refs: Sequence[str]) -> list[str]:
 
 
 def push_refspecs(
-    cwd: Path, remote: str, refspecs: Sequence[str], *, atomic: bool = False
+    cwd: Path,
+    remote: str,
+    refspecs: Sequence[str],
+    *,
+    atomic: bool = False,
+    leases: Sequence[str] = (),
 ) -> proc.Completed:
-    """``git push --porcelain`` without force; the caller reads the per-ref status lines."""
-    args = ["push", "--porcelain"]
+    """``git push --porcelain`` without force; the caller reads the per-ref status lines.
+    ``leases`` are ``--force-with-lease=REF:`` options (create REF only if it is absent)."""
+    args = ["push", "--porcelain", *leases]
     if atomic:
         args.append("--atomic")
     return git([*args, "--", remote, *refspecs], cwd, check=False, timeout=600)

@@ -5,6 +5,13 @@ version, next counter, policy checks), create them locally, push them atomically
 remote rejects because someone else got there first removes our local tags, waits a random
 moment, and tries again from a fresh read; any other rejection removes them and fails (exit 3).
 Nothing is ever left behind locally that the remote refused.
+
+Two writers racing for the same counter with different stages (``m#staging#3``, ``m#prod#3``)
+make different tag names, which git would both accept. So a pushed counted tag also claims its
+counter: ``refs/mlgate/claims/NAME/N`` is pushed in the same atomic push with
+``--force-with-lease=REF:`` (the remote must not have it yet), a compare-and-swap the remote
+performs. The loser's whole push is refused, and it re-plans with the next counter. GTO ignores
+refs outside ``refs/tags``.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,9 +30,11 @@ from typing import Any
 from mlgate import gitio, proc
 from mlgate.errors import ExternalError
 from mlgate.registry.backend import TAGS, load_state
+from mlgate.registry.grammar import parse_tag, to_tag_name
 from mlgate.registry.state import RegistryState
 
 DEFAULT_ATTEMPTS = 10
+CLAIMS = "refs/mlgate/claims/"
 _RETRYABLE = ("already exists", "fetch first", "stale info", "non-fast-forward", "atomic push")
 # A remote refusing because another push holds the ref's lock right now: also a lost race.
 _TRANSIENT = ("failed to update ref", "failed to lock", "cannot lock ref", "incorrect old value")
@@ -79,8 +88,11 @@ def write(
 ) -> Written:
     """Plan and create tags, retrying lost races up to ``options.attempts`` times."""
     chance = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+    claimed = 0  # the highest counter claimed on the remote, when a claim was refused
     for attempt in range(1, options.attempts + 1):
         state = load_state(root, options.remote if options.push else None, options.model)
+        if claimed and options.model is not None:
+            state = _counter_at_least(state, options.model, claimed)
         plan = planner(state)
         if not plan.tags:
             return Written(plan, state, attempt, pushed=False)
@@ -88,6 +100,10 @@ def write(
         try:
             _create_and_push(root, plan, options, date)
         except _Lost:
+            if options.push and options.model is not None:
+                # A counter claimed by a tag that was later deleted would otherwise be lost
+                # again on every attempt: start above every claim.
+                claimed = _highest_claim(root, options.remote, options.model)
             if attempt < options.attempts:
                 time.sleep(min(2.0, 0.05 * 2**attempt) * chance.uniform(0.5, 1.5))
             continue
@@ -121,15 +137,49 @@ def _create_and_push(root: Path, plan: Plan, options: WriteOptions, date: str | 
                 # exit 0 when the signing program fails.
                 raise _tag_error(result, spec.name, sign=True, reason="the tag came out unsigned")
         if options.push:
-            _push(root, options.remote, list(created))
+            _push(root, options.remote, list(created), _claims(created))
         done = True
     finally:
         if not done and created:
             gitio.delete_refs(root, created)
 
 
-def _push(root: Path, remote: str, refs: list[str]) -> None:
-    result = gitio.push_refspecs(root, remote, [f"{r}:{r}" for r in refs], atomic=len(refs) > 1)
+def _claims(refs: Mapping[str, str]) -> dict[str, str]:
+    """Tag ref -> the claim ref of its counter, for the counted tags among ``refs``."""
+    out = {}
+    for ref in refs:
+        parsed = parse_tag(ref)
+        if parsed is not None and parsed.counter is not None:
+            out[ref] = f"{CLAIMS}{parsed.tag_name}/{parsed.counter}"
+    return out
+
+
+def _highest_claim(root: Path, remote: str, model: str) -> int:
+    pattern = f"{CLAIMS}{to_tag_name(model)}/*"
+    listed = gitio.git(["ls-remote", "--", remote, pattern], root, check=False, timeout=120)
+    numbers = [
+        int(ref.rsplit("/", 1)[1])
+        for _, _, ref in (line.partition("\t") for line in listed.stdout.splitlines())
+        if ref.rsplit("/", 1)[-1].isdigit()
+    ]
+    return max(numbers, default=0)
+
+
+def _counter_at_least(state: RegistryState, model: str, claimed: int) -> RegistryState:
+    """``state`` whose next counter for ``model`` is above ``claimed``."""
+    found = state.get(model)
+    if found is None:  # the counter of a model without events comes from the tag names
+        extra = f"{to_tag_name(model)}#claimed#{claimed}"
+        return replace(state, tag_names=state.tag_names | {extra})
+    models = dict(state.models)
+    models[found.name] = replace(found, last_counter=max(found.last_counter, claimed))
+    return replace(state, models=models)
+
+
+def _push(root: Path, remote: str, refs: list[str], claims: Mapping[str, str]) -> None:
+    refspecs = [f"{r}:{r}" for r in refs] + [f"{r}:{c}" for r, c in claims.items()]
+    leases = [f"--force-with-lease={c}:" for c in claims.values()]
+    result = gitio.push_refspecs(root, remote, refspecs, atomic=len(refspecs) > 1, leases=leases)
     statuses = [
         line.split("\t")
         for line in result.stdout.splitlines()
@@ -138,7 +188,7 @@ def _push(root: Path, remote: str, refs: list[str]) -> None:
     rejected = [s for s in statuses if s[0] == "!"]
     if result.ok and statuses and not rejected:
         return
-    if rejected and all(_lost_race(s[2]) for s in rejected):
+    if rejected and all(_lost_race(s[2], result.stderr) for s in rejected):
         raise _Lost
     reasons = [f"{s[1].split(':')[0]}: {s[2]}" for s in rejected]
     error = proc.process_error(result, f"git push {remote}")
@@ -151,10 +201,14 @@ def _push(root: Path, remote: str, refs: list[str]) -> None:
     )
 
 
-def _lost_race(summary: str) -> bool:
+def _lost_race(summary: str, stderr: str = "") -> bool:
     if "[rejected]" in summary:
         return any(key in summary for key in _RETRYABLE)
     if "[remote rejected]" in summary:
+        if "atomic transaction failed" in summary:
+            # The remote could not create a ref of the atomic push (a claim someone else made
+            # a moment earlier): git says which on stderr.
+            return any(key in stderr for key in (*_TRANSIENT, "already exists"))
         return any(key in summary for key in (*_TRANSIENT, "atomic push"))
     return False
 
