@@ -112,6 +112,55 @@ def workflows(session: nox.Session) -> None:
     )
 
 
+# Peers of the benchmark, each in its own environment (Evidently 0.7 needs pandas<3; MLflow
+# serves the very same model, so it gets mlgate's versions of the libraries the model needs).
+EVIDENTLY_SPEC = ("evidently>=0.7,<0.8", "pandas<3", "pyarrow")
+SAME_AS_MLGATE = ("scikit-learn", "skops", "numpy", "pandas", "scipy")
+
+
+def peer_venv(session: nox.Session, venv: Path, *requirements: str) -> Path:
+    """A virtual environment with ``requirements``, rebuilt only when they change."""
+    marker = venv / ".mlgate-requirements"
+    wanted = "\n".join(requirements) + "\n"
+    if not marker.exists() or marker.read_text() != wanted:
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run("python", "-m", "venv", str(venv), silent=True)
+        python = str(venv / "bin" / "python")
+        session.run(python, "-m", "pip", "install", "--quiet", *requirements, external=True)
+        marker.write_text(wanted)
+    return venv
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """mlgate beside GTO, Evidently and MLflow (each in its own environment): writes
+    bench/results.json and bench/RESULTS.md. ``-- --quick`` is a smoke test with small sizes."""
+    session.install("-e", ".[serve]")
+    work = ROOT / "bench" / "work"
+    evidently = peer_venv(session, work / "evidently-venv", *EVIDENTLY_SPEC)
+    versions = session.run(
+        "python",
+        "-c",
+        "import sys; from importlib.metadata import version; "
+        "print(' '.join(f'{n}=={version(n)}' for n in sys.argv[1:]))",
+        *SAME_AS_MLGATE,
+        silent=True,
+    )
+    pins = str(versions).split()
+    mlflow = peer_venv(session, work / "serve" / "mlflow-venv", "mlflow", *pins)
+    session.run(
+        "python",
+        "bench/run.py",
+        "--gto-venv",
+        str(gto_venv(session)),
+        "--evidently-python",
+        str(evidently / "bin" / "python"),
+        "--mlflow-venv",
+        str(mlflow),
+        *session.posargs,
+    )
+
+
 @nox.session(python=PYTHON)
 def e2e(session: nox.Session) -> None:
     """Publishing against a real Docker engine and registry (started by the tests themselves)."""

@@ -50,6 +50,7 @@ def publish(project: Path, base: str, *extra: str) -> tuple[float, dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "mlgate-bench")
+    parser.add_argument("--out", type=Path, default=RESULTS / "publish.json", help="results file")
     args = parser.parse_args()
     infra.ensure_engine()
     base = infra.ensure_base_image()
@@ -85,8 +86,8 @@ def main() -> int:
         "note": "one run on a shared 2-core machine (other jobs running); totals include the "
         "wheelhouse, the build and the smoke test",
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "publish.json").write_text(json.dumps(results, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     return 0
 

@@ -143,6 +143,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per server")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "mlgate-bench")
+    parser.add_argument("--out", type=Path, default=RESULTS / "serve.json", help="results file")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -212,8 +213,8 @@ def main() -> int:
             process.wait(timeout=30)
         for log in logs.values():
             log.close()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "serve.json").write_text(json.dumps(results, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     return 0
 

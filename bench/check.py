@@ -1,0 +1,156 @@
+"""The whole pull-request check on the starter project: wall time, split into training and
+mlgate's own overhead.
+
+The starter project (``mlgate init``) is committed with its lock on ``main``; a branch tunes a
+parameter and relocks, as a pull request would. ``mlgate check --base main`` then runs every
+stage (train, scan, repro with two isolated re-runs, validate with drift, report) as a fresh
+process. Training time is what the training command itself took (the run record's duration plus
+each re-run's, as mlgate measured them around the child process); the rest is mlgate's overhead:
+start-up, hashing, loading models, gates, drift, the report, writing verdicts.
+
+Two cases, several repetitions each: ``cold`` (no run records or caches: training runs) and
+``cached`` (an earlier run with the same inputs exists: the train stage is skipped, re-runs still
+train).
+
+    python bench/check.py [--reps 3] [--out bench/work/check.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MLGATE_"))}
+    env.update(NO_COLOR="1", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    return env
+
+
+def run(*argv: str, cwd: Path, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(argv, cwd=cwd, env=_env(), capture_output=True, text=True, check=False)  # noqa: TID251
+    if done.returncode not in ok:
+        raise SystemExit(
+            f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
+def mlgate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run(sys.executable, "-m", "mlgate", *args, cwd=cwd)
+
+
+def project(work: Path) -> Path:
+    """The starter on main (trained inputs locked) and a tuning branch, as in a pull request."""
+    root = work / "starter"
+    shutil.rmtree(root, ignore_errors=True)
+    mlgate("init", str(root), cwd=work)
+    run(*GIT, "init", "-q", "-b", "main", cwd=root)
+    run(*GIT, "add", "-A", cwd=root)
+    mlgate("lock", cwd=root)
+    run(*GIT, "add", "-A", cwd=root)
+    run(*GIT, "commit", "-qm", "starter", cwd=root)
+    run(*GIT, "checkout", "-q", "-b", "tune", cwd=root)
+    params = root / "models" / "churn" / "params.yaml"
+    params.write_text(re.sub(r"^C: [\d.]+", "C: 0.5", params.read_text(), flags=re.M))
+    mlgate("lock", cwd=root)
+    run(*GIT, "commit", "-qam", "tune C", cwd=root)
+    return root
+
+
+def one_check(root: Path, *, cold: bool) -> dict[str, Any]:
+    state = root / ".mlgate"
+    if cold:
+        shutil.rmtree(state, ignore_errors=True)
+    runs_dir = state / "runs" / "churn"
+    before = set(runs_dir.glob("*.json")) if runs_dir.is_dir() else set()
+    started = time.perf_counter()
+    done = run(sys.executable, "-m", "mlgate", "check", "--base", "main", "--json", cwd=root,
+               ok=(0, 1))  # fmt: skip
+    wall = time.perf_counter() - started
+    result = json.loads(done.stdout)
+    model = result["models"][0]
+    new_runs = set(runs_dir.glob("*.json")) - before
+    trained = sum(json.loads(p.read_text())["duration_s"] for p in new_runs)
+    repro = json.loads(Path(model["files"]["repro"]).read_text())
+    reruns = sum(repro["context"].get("rerun", {}).get("durations_s", []))
+    return {
+        "wall_s": round(wall, 3),
+        "train_s": round(trained, 3),
+        "reruns_s": round(reruns, 3),
+        "training_s": round(trained + reruns, 3),
+        "overhead_s": round(wall - trained - reruns, 3),
+        "trained": bool(new_runs),
+        "stages": model["stages"],
+        "exit_code": result["exit_code"],
+        "counts": model["counts"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("bench/work/check.json"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mlgate-bench-check-") as tmp:
+        root = project(Path(tmp))
+        samples: dict[str, list[dict[str, Any]]] = {"cold": [], "cached": []}
+        for _ in range(args.reps):
+            samples["cold"].append(one_check(root, cold=True))
+            samples["cached"].append(one_check(root, cold=False))
+    summary = {
+        case: {
+            key: round(statistics.median(s[key] for s in runs), 3)
+            for key in ("wall_s", "training_s", "overhead_s", "train_s", "reruns_s")
+        }
+        for case, runs in samples.items()
+    }
+    results = {
+        "benchmark": "check",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "project": "starter (churn, 3,000 training rows, scikit-learn pipeline)",
+        "reps": args.reps,
+        "median": summary,
+        "samples": samples,
+        "stages": samples["cold"][-1]["stages"],
+        "exit_codes": sorted({s["exit_code"] for runs in samples.values() for s in runs}),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown(results))
+    return 0
+
+
+def markdown(r: dict[str, Any]) -> str:
+    lines = [
+        (
+            f"`mlgate check` on the starter project (stages: {', '.join(r['stages'])}; "
+            f"median of {r['reps']})"
+        ),
+        "",
+        "| case | wall s | training s (train + re-runs) | mlgate overhead s | overhead share |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for case, m in r["median"].items():
+        lines.append(
+            f"| {case} | {m['wall_s']:.2f} | {m['training_s']:.2f} ({m['train_s']:.2f} + "
+            f"{m['reruns_s']:.2f}) | {m['overhead_s']:.2f} | {m['overhead_s'] / m['wall_s']:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""Read each benchmark script's own JSON into comparable rows (medians, ratios, targets).
+
+One function per area, registered in ``COLLECTORS``; the scripts keep their formats. Targets are
+the capability issues' (they apply at the size they name; smaller runs say so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+AREAS = ("registry", "drift", "hashing", "startup", "serve", "check", "publish")
+
+
+@dataclass(frozen=True)
+class Row:
+    area: str
+    case: str
+    measure: str
+    mlgate: float | None
+    unit: str
+    peer: str | None = None
+    peer_value: float | None = None
+    ratio: float | None = None  # peer time / mlgate time, or mlgate / peer for throughput
+    target: str | None = None
+    met: bool | None = None
+
+    def markdown(self) -> str:
+        def num(value: float | None) -> str:
+            if value is None:
+                return "-"
+            return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+        met = {True: "yes", False: "**no**", None: "-"}[self.met]
+        ratio = "-" if self.ratio is None else f"{self.ratio:.2f}x"
+        return (
+            f"| {self.area} | {self.case} | {self.measure} | {num(self.mlgate)} {self.unit} | "
+            f"{self.peer or '-'} | {num(self.peer_value)} | {ratio} | {self.target or '-'} | "
+            f"{met} |"
+        )
+
+
+def _ratio(peer: float | None, mine: float | None) -> float | None:
+    if peer is None or not mine:
+        return None
+    return round(peer / mine, 2)
+
+
+def registry(raw: dict[str, Any]) -> list[Row]:
+    rows = []
+    targets = raw.get("targets", {})
+    for result in raw["results"]:
+        tags = result["tags"]
+        at_target = tags >= 5000
+        for op in ("show", "history", "resolve", "register"):
+            mine = result[f"mlgate_{op}_s"]
+            theirs = result.get(f"gto_{op}_s")
+            target, met = None, None
+            if op == "show":
+                target = f"<= {targets.get('show_s', 0.3)} s and >= 100x GTO at 5,000 tags"
+                if at_target:
+                    met = mine <= targets.get("show_s", 0.3) and (
+                        theirs is None or theirs / mine >= targets.get("show_speedup", 100)
+                    )
+            if op == "register":
+                target = f"<= {targets.get('register_s', 0.5)} s at 5,000 tags"
+                if at_target:
+                    met = mine <= targets.get("register_s", 0.5)
+            rows.append(
+                Row(
+                    "registry",
+                    f"{tags:,} tags",
+                    op,
+                    mine,
+                    "s",
+                    "gto",
+                    theirs,
+                    _ratio(theirs, mine),
+                    target,
+                    met,
+                )
+            )
+    return rows
+
+
+def drift(raw: dict[str, Any]) -> list[Row]:
+    rows = []
+    for size in raw["results"]:
+        n = size["rows"]
+        tools = size["tools"]
+        mine = tools["mlgate"]
+        ev = tools.get("evidently")
+        ev_s = ev["seconds_median"] if ev else None
+        at_target = n >= 1_000_000
+        ratio = _ratio(ev_s, mine["seconds_median"])
+        agree = size.get("agreement", {}).get("mlgate")
+        case = f"{n:,} rows x 20 cols"
+        rows.append(
+            Row(
+                "drift",
+                case,
+                "time (mlgate vs Evidently 0.7)",
+                mine["seconds_median"],
+                "s",
+                "evidently",
+                ev_s,
+                ratio,
+                ">= 50x Evidently at 1M rows",
+                (ratio is not None and ratio >= 50) if at_target else None,
+            )
+        )
+        for tool, label in (("mlgate-cached", "time, reference summary cached"),):
+            if tool in tools:
+                t = tools[tool]["seconds_median"]
+                rows.append(Row("drift", case, label, t, "s", "evidently", ev_s, _ratio(ev_s, t)))
+        if "scipy" in tools:
+            floor = tools["scipy"]["seconds_median"]
+            rows.append(
+                Row(
+                    "drift",
+                    case,
+                    "time vs a plain SciPy loop (the floor)",
+                    mine["seconds_median"],
+                    "s",
+                    "scipy loop",
+                    floor,
+                    _ratio(floor, mine["seconds_median"]),
+                )
+            )
+        memory = mine.get("data_peak_over_frames")
+        if memory is not None:
+            rows.append(
+                Row(
+                    "drift",
+                    case,
+                    "peak memory above libraries / input frames",
+                    round(memory, 2),
+                    "x",
+                    None,
+                    None,
+                    None,
+                    "<= 1.5x at 1M rows",
+                    memory <= 1.5 if at_target else None,
+                )
+            )
+        if agree:
+            rows.append(
+                Row(
+                    "drift",
+                    case,
+                    "column decisions equal to Evidently's",
+                    agree["agree"],
+                    f"of {agree['columns']}",
+                    None,
+                    None,
+                    None,
+                    "all",
+                    agree["agree"] == agree["columns"],
+                )
+            )
+    return rows
+
+
+def hashing(raw: dict[str, Any]) -> list[Row]:
+    gb = raw["dataset"]["bytes"] / 1e9
+    at_target = gb >= 1.9
+    case = f"{gb:.2f} GB, {raw['dataset']['files']:,} files"
+    throughput = raw["throughput_mb_s"]
+    ratio = raw["ratio_vs_sha256sum"]
+    relock = raw["mlgate_relock_median_s"]
+    sizes = raw["max_rss_kb"]["hash_file_by_size"]
+    peaks = list(sizes.values())
+    flat = max(peaks) / min(peaks) if peaks else None
+    return [
+        Row(
+            "hashing",
+            case,
+            "cold lock throughput (whole command)",
+            throughput["mlgate_cold_lock"],
+            "MB/s",
+            "sha256sum",
+            throughput["sha256sum"],
+            round(ratio, 2),
+            ">= 0.8x sha256sum at 2 GB",
+            ratio >= 0.8 if at_target else None,
+        ),
+        Row(
+            "hashing",
+            case,
+            "hasher throughput, all threads",
+            throughput["mlgate_hasher_threads"],
+            "MB/s",
+            f"sha256sum x{raw['workers']} processes",
+            throughput["sha256sum_parallel"],
+            round(throughput["mlgate_hasher_threads"] / throughput["sha256sum_parallel"], 2),
+        ),
+        Row(
+            "hashing",
+            case,
+            "unchanged re-lock (whole command)",
+            relock,
+            "s",
+            None,
+            None,
+            None,
+            "< 0.5 s at 2 GB",
+            relock < 0.5 if at_target else None,
+        ),
+        Row(
+            "hashing",
+            case,
+            "peak memory, largest / smallest file hashed",
+            round(flat, 2) if flat else None,
+            "x",
+            None,
+            None,
+            None,
+            "flat (<= 1.2x)",
+            (flat is not None and flat <= 1.2) if at_target else None,
+        ),
+    ]
+
+
+def startup(raw: dict[str, Any]) -> list[Row]:
+    med = raw["median_s"]
+    mine = med["mlgate --help"]
+    rows = [
+        Row(
+            "startup",
+            "fresh process",
+            "`mlgate --help`",
+            mine,
+            "s",
+            None,
+            None,
+            None,
+            f"< {raw['target_s']} s",
+            mine < raw["target_s"],
+        ),
+    ]
+    rows += [
+        Row(
+            "startup",
+            "fresh process",
+            f"`mlgate --help` vs `{peer}`",
+            mine,
+            "s",
+            peer.split()[0],
+            med[peer],
+            _ratio(med[peer], mine),
+        )
+        for peer in ("gto --help", "mlflow --help")
+        if peer in med
+    ]
+    return rows
+
+
+def serve(raw: dict[str, Any]) -> list[Row]:
+    rows = []
+    runs = raw["runs"]
+    for key, label in (("c1", "1 connection"), ("c8", "8 connections")):
+        mine, theirs = runs["mlgate"][key], runs["mlflow"][key]
+        ratio = round(mine["rps"] / theirs["rps"], 2)
+        target = ">= 1.5x MLflow" if key == "c1" else None
+        rows.append(
+            Row(
+                "serve",
+                f"single-row requests, {label}",
+                "throughput (mlgate / MLflow)",
+                mine["rps"],
+                "req/s",
+                "mlflow",
+                theirs["rps"],
+                ratio,
+                target,
+                ratio >= 1.5 if key == "c1" else None,
+            )
+        )
+        for pct in ("p50", "p99"):
+            m, t = mine["latency_ms"].get(pct), theirs["latency_ms"].get(pct)
+            target = "lower than MLflow" if (key, pct) == ("c1", "p50") else None
+            met = (m < t) if target and m is not None and t is not None else None
+            rows.append(
+                Row(
+                    "serve",
+                    f"single-row requests, {label}",
+                    f"latency {pct}",
+                    m,
+                    "ms",
+                    "mlflow",
+                    t,
+                    _ratio(t, m),
+                    target,
+                    met,
+                )
+            )
+        errors = mine.get("non_2xx", 0)
+        rows.append(
+            Row(
+                "serve",
+                f"single-row requests, {label}",
+                "non-2xx answers",
+                errors,
+                "",
+                "mlflow",
+                theirs.get("non_2xx", 0),
+                None,
+                "0",
+                errors == 0,
+            )
+        )
+    return rows
+
+
+def check(raw: dict[str, Any]) -> list[Row]:
+    rows = []
+    for case, m in raw["median"].items():
+        label = f"starter project, {case}"
+        rows += [
+            Row("check", label, "wall time", m["wall_s"], "s"),
+            Row("check", label, "of which training (train + 2 re-runs)", m["training_s"], "s"),
+            Row("check", label, "of which mlgate's own overhead", m["overhead_s"], "s"),
+        ]
+    return rows
+
+
+def publish(raw: dict[str, Any]) -> list[Row]:
+    ratio = raw["ratio_total"]
+    return [
+        Row("publish", "starter image", "cold build (total)", raw["cold"]["total_s"], "s"),
+        Row(
+            "publish",
+            "starter image",
+            "rebuild after a model-only change / cold",
+            round(ratio * 100, 1),
+            "%",
+            None,
+            None,
+            None,
+            "<= 20%",
+            ratio <= 0.2,
+        ),
+        Row("publish", "starter image", "image size", raw["image_size_mb"], "MB"),
+    ]
+
+
+COLLECTORS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "registry": registry,
+    "drift": drift,
+    "hashing": hashing,
+    "startup": startup,
+    "serve": serve,
+    "check": check,
+    "publish": publish,
+}
+
+
+def collect(area: str, raw: dict[str, Any]) -> list[Row]:
+    return COLLECTORS[area](raw)
