@@ -148,3 +148,51 @@ def test_a_real_trusted_joblib_model_still_loads(tmp_path: Path) -> None:
             joblib.dump(model, path, compress=compress)
         loaded: Callable[..., Any] = load_model(path, fmt=fmt, trusted=True)
         assert (loaded.predict(frame) == model.predict(frame)).all()  # type: ignore[attr-defined]
+
+
+HOSTILE_BRANCHES = (
+    "feat/$(touch${IFS}PWNED1)",
+    "x;touch${IFS}PWNED2",
+    "`touch${IFS}PWNED3`",
+    "q'\"|&>PWNED4",
+)
+
+
+@pytest.mark.parametrize("branch", HOSTILE_BRANCHES)
+def test_branch_names_with_shell_metacharacters_are_data(
+    starter: Path, tmp_path: Path, branch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real branch (git accepts these names) through plan, lock, check and the registry,
+    with the PR title carrying the same text in the event payload: nothing executes."""
+    import json
+
+    from tests.actions_harness import pull_request_event
+
+    gitio.git(["init", "--quiet", "--initial-branch=main"], starter)
+    gitio.git(["add", "--all"], starter)
+    gitio.git(["commit", "--quiet", "-m", "main"], starter)
+    gitio.git(["checkout", "--quiet", "-b", branch], starter)
+    params = starter / "models" / "churn" / "params.yaml"
+    params.write_text(params.read_text() + "# tuned\n")
+    gitio.git(["commit", "--quiet", "-am", branch], starter)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(pull_request_event(title=branch, head_ref=branch)))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    outcomes = [
+        invoke("plan", "--base", "main", "--json", cwd=starter),
+        invoke("plan", "--base", branch, cwd=starter),
+        invoke("lock", cwd=starter),
+        invoke("check", "--base", "main", "--stage", "scan", cwd=starter),
+        invoke("registry", "register", "churn", "--ref", branch, cwd=starter),
+        invoke("registry", "next-version", "churn", cwd=starter),
+        invoke("check", "--model", branch, cwd=starter),
+        invoke("registry", "resolve", branch, cwd=starter),
+    ]
+    for outcome in outcomes:
+        assert "internal error" not in outcome.output, outcome.output
+    assert [o.exit_code for o in outcomes[:6]] == [0, 0, 0, 0, 0, 0], [o.output for o in outcomes]
+    assert [o.exit_code for o in outcomes[6:]] == [2, 2]  # unknown model, bad reference
+    assert "churn" in outcomes[0].stdout
+    assert not list(tmp_path.rglob("PWNED*"))
+    assert not list(Path.cwd().glob("PWNED*"))
