@@ -171,12 +171,9 @@ class ScoringApp:
             return 405, _error("use POST /invocations"), _JSON
         if model is None:
             return 503, _error("the model is still loading"), _JSON
-        content_type = ""
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value.decode("latin-1")
-            elif name == b"content-length" and int(value) > self.settings.max_request_bytes:
-                return 413, self._too_large(), _JSON
+        content_type, refused = self._headers(scope)
+        if refused is not None:
+            return refused[0], refused[1], _JSON
         try:
             body = await _read_body(receive, self.settings.max_request_bytes)
         except TooLarge:
@@ -189,14 +186,36 @@ class ScoringApp:
             return 415, _error(str(exc)), _JSON
         except InputError as exc:
             return 400, _error(str(exc)), _JSON
-        except Exception as exc:  # noqa: BLE001 - the model failed on valid input: a 500, logged
+        except (ValueError, TypeError, KeyError) as exc:
+            # Input of the right types the model still refuses (a category it never saw, a
+            # missing value it cannot impute): the request's problem, as in MLflow, a 400.
+            log_event("input refused by the model", error=f"{type(exc).__name__}: {exc}")
+            return 400, _error(f"the model cannot score this input: {exc}"), _JSON
+        except Exception as exc:  # noqa: BLE001 - the model itself failed: a 500, logged
             log_event(
                 "prediction failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}"
             )
-            return 500, _error(f"the model failed to score the input: {exc}"), _JSON
+            return (
+                500,
+                _error(f"the model failed to score the input: {exc}", "INTERNAL_ERROR"),
+                _JSON,
+            )
         if self.metrics is not None:
             self.metrics.predictions(predictions, classifier=model.is_classifier)
         return 200, json.dumps({"predictions": predictions}).encode(), _JSON
+
+    def _headers(self, scope: Scope) -> tuple[str, tuple[int, bytes] | None]:
+        """The content type, and the answer when the headers already refuse the request."""
+        content_type = ""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                if not value.strip().isdigit():
+                    return "", (400, _error(f"invalid Content-Length header: {value[:40]!r}"))
+                if int(value) > self.settings.max_request_bytes:
+                    return "", (413, self._too_large())
+        return content_type, None
 
     def _too_large(self) -> bytes:
         limit = self.settings.max_request_bytes
@@ -223,8 +242,8 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _error(message: str) -> bytes:
-    return json.dumps({"error_code": "BAD_REQUEST", "message": message}).encode()
+def _error(message: str, code: str = "BAD_REQUEST") -> bytes:
+    return json.dumps({"error_code": code, "message": message}).encode()
 
 
 class JsonFormatter(logging.Formatter):
