@@ -97,20 +97,36 @@ def release(request: ReleaseRequest) -> ReleaseResult:
         github = bool(os.environ.get("GITHUB_TOKEN") and os.environ.get("GITHUB_REPOSITORY"))
     out = paths.out_dir(root, model.tag_name)
     verdicts = tuple(out / name for name in VERDICT_FILES if (out / name).is_file())
-    written = registry.register(
-        registry.RegisterRequest(
-            name=model.name,
-            repo=root,
-            config=config,
-            version=version,
-            ref="HEAD",
-            push=request.push_tag,
-            remote=request.remote,
-            payload={"image": {"reference": image.image, "digest": image.digest}},
-            verdicts=verdicts,
-            release=github and request.push_tag,
+    try:
+        written = registry.register(
+            registry.RegisterRequest(
+                name=model.name,
+                repo=root,
+                config=config,
+                version=version,
+                ref="HEAD",
+                push=request.push_tag,
+                remote=request.remote,
+                payload={"image": {"reference": image.image, "digest": image.digest}},
+                verdicts=verdicts,
+                release=github and request.push_tag,
+            )
         )
-    )
+    except ExternalError as exc:
+        # The image is out; say so, since the registry (the record) did not move.
+        raise ExternalError(
+            exc.message,
+            hint=exc.hint,
+            location=exc.location,
+            details=[
+                (
+                    f"the image {image.image} ({image.digest}) was pushed but not registered: "
+                    f"{model.name} {version} is not in the registry; run 'mlgate release' "
+                    "again once this is fixed"
+                ),
+                *exc.details,
+            ],
+        ) from exc
     request.progress(f"registered {written.tag}" + (" (pushed)" if written.pushed else ""))
     return ReleaseResult(model.name, version, written.tag, image, written.to_dict())
 
