@@ -50,37 +50,39 @@ def _ratio(peer: float | None, mine: float | None) -> float | None:
 def registry(raw: dict[str, Any]) -> list[Row]:
     rows = []
     targets = raw.get("targets", {})
+    show_s, speedup = targets.get("show_s", 0.3), targets.get("show_speedup", 100.0)
+    register_s = targets.get("register_s", 0.5)
     for result in raw["results"]:
         tags = result["tags"]
+        case = f"{tags:,} tags"
         at_target = tags >= 5000
         for op in ("show", "history", "resolve", "register"):
             mine = result[f"mlgate_{op}_s"]
             theirs = result.get(f"gto_{op}_s")
             target, met = None, None
             if op == "show":
-                target = f"<= {targets.get('show_s', 0.3)} s and >= 100x GTO at 5,000 tags"
-                if at_target:
-                    met = mine <= targets.get("show_s", 0.3) and (
-                        theirs is None or theirs / mine >= targets.get("show_speedup", 100)
-                    )
+                target = f"<= {show_s} s at 5,000 tags"
+                met = mine <= show_s if at_target else None
             if op == "register":
-                target = f"<= {targets.get('register_s', 0.5)} s at 5,000 tags"
-                if at_target:
-                    met = mine <= targets.get("register_s", 0.5)
-            rows.append(
-                Row(
-                    "registry",
-                    f"{tags:,} tags",
-                    op,
-                    mine,
-                    "s",
-                    "gto",
-                    theirs,
-                    _ratio(theirs, mine),
-                    target,
-                    met,
+                target = f"<= {register_s} s at 5,000 tags"
+                met = mine <= register_s if at_target else None
+            ratio = _ratio(theirs, mine)
+            rows.append(Row("registry", case, op, mine, "s", "gto", theirs, ratio, target, met))
+            if op == "show" and ratio is not None:
+                rows.append(
+                    Row(
+                        "registry",
+                        case,
+                        "show: speed-up over GTO",
+                        ratio,
+                        "x",
+                        None,
+                        None,
+                        None,
+                        f">= {speedup:g}x at 5,000 tags",
+                        ratio >= speedup if at_target else None,
+                    )
                 )
-            )
     return rows
 
 

@@ -239,7 +239,7 @@ def main() -> int:
     report = {
         "benchmark": "registry",
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "gto": str(gto) if gto else None,
+        "gto": os.path.relpath(gto) if gto else None,  # no machine paths in results
         "targets": TARGETS,
         "targets_met": verdict,
         "results": rows,

@@ -126,7 +126,7 @@ def peer_versions(peers: Peers) -> dict[str, str | None]:
     }
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     parser.add_argument("--only", default="", help=f"comma-separated areas of: {', '.join(AREAS)}")
@@ -136,18 +136,30 @@ def main() -> int:
     parser.add_argument("--evidently-python", type=Path, default=os.environ.get("EVIDENTLY_PYTHON"))
     parser.add_argument("--mlflow-venv", type=Path, default=os.environ.get("MLFLOW_VENV"))
     parser.add_argument(
+        "--rerender",
+        action="store_true",
+        help="only rebuild the rows and RESULTS.md from the raw results in results.json",
+    )
+    parser.add_argument(
         "--note",
         default="shared 2-core machine: other engineers' jobs were running; absolute times are "
         "noisy, ratios within one run are the comparison",
     )
+    return parser
+
+
+def main() -> int:
+    parser = _parser()
     args = parser.parse_args()
+    out_dir = args.out_dir or (HERE / "work" / "quick" if args.quick else HERE)
+    if args.rerender:
+        return rerender(out_dir)
     peers = Peers(args.gto_venv, args.evidently_python, args.mlflow_venv)
     areas = [a for a in (args.only.split(",") if args.only else AREAS) if a]
     unknown = sorted(set(areas) - set(AREAS))
     if unknown:
         parser.error(f"unknown areas {unknown}; choose from {', '.join(AREAS)}")
     areas = [a for a in areas if a not in args.skip.split(",")]
-    out_dir = args.out_dir or (HERE / "work" / "quick" if args.quick else HERE)
     raw_dir = out_dir / "results" if args.out_dir or not args.quick else out_dir
     work = HERE / "work"
     started = dt.datetime.now(dt.timezone.utc)
@@ -190,6 +202,16 @@ def main() -> int:
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def rerender(out_dir: Path) -> int:
+    """Rows and RESULTS.md again from the raw results (after a change to the collectors)."""
+    report = json.loads((out_dir / "results.json").read_text())
+    report["rows"] = [asdict(r) for area, raw in report["raw"].items() for r in collect(area, raw)]
+    (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out_dir / "RESULTS.md").write_text(markdown(report))
+    print(markdown(report))
     return 0
 
 
