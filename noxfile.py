@@ -47,7 +47,7 @@ def gto_venv(session: nox.Session) -> Path:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (broad rule set) and mypy --strict on src/."""
-    session.install("-e", ".[lint]")
+    session.install("-e", ".[lint,serve]")  # mypy checks the server code against uvicorn too
     session.run("ruff", "check", "src", "tests", "noxfile.py", "templates", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
