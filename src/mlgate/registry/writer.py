@@ -176,7 +176,10 @@ def _counter_at_least(state: RegistryState, model: str, claimed: int) -> Registr
     return replace(state, models=models)
 
 
-def _push(root: Path, remote: str, refs: list[str], claims: Mapping[str, str]) -> None:
+def _push(
+    root: Path, remote: str, refs: list[str], claims: Mapping[str, str] | None = None
+) -> None:
+    claims = claims or {}
     refspecs = [f"{r}:{r}" for r in refs] + [f"{r}:{c}" for r, c in claims.items()]
     leases = [f"--force-with-lease={c}:" for c in claims.values()]
     result = gitio.push_refspecs(root, remote, refspecs, atomic=len(refspecs) > 1, leases=leases)
