@@ -43,8 +43,14 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def dump_json(data: Any) -> str:
-    """Stable, reviewable JSON: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Stable, reviewable JSON: sorted keys, two-space indent, trailing newline. Text that is
+    not valid Unicode (a file name that is not UTF-8) is written as \\u escapes instead."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+    return text
 
 
 def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:

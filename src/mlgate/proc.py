@@ -67,6 +67,10 @@ def run(
             input=input_text,
             capture_output=True,
             text=True,
+            # File names git lists need not be UTF-8: undecodable bytes round-trip as
+            # surrogates (as os.fsdecode does), so such a path still opens.
+            encoding="utf-8",
+            errors="surrogateescape",
             timeout=timeout,
             check=False,
         )

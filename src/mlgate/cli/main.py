@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -105,6 +106,7 @@ def cli(debug: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _printable_output()
     _State.debug = "--debug" in args or os.environ.get("MLGATE_DEBUG", "") not in {"", "0"}
     try:
         result = cli.main(args=args, prog_name="mlgate", standalone_mode=False)
@@ -134,6 +136,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_EXTERNAL
     return result if isinstance(result, int) else 0
+
+
+def _printable_output() -> None:
+    """Text that cannot be encoded (a file name that is not UTF-8 holds surrogates) is printed
+    as backslash escapes instead of failing the command at its last step."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            # A stream that cannot change its error handler keeps its own.
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def _report(text: str, exc: BaseException) -> None:

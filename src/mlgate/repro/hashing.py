@@ -95,7 +95,8 @@ def manifest_digest(entries: Mapping[str, str]) -> str:
     """A folder's hash: sha256 of its sorted manifest lines ``<relative path>\\0<sha256>\\n``."""
     digest = hashlib.sha256()
     for rel in sorted(entries):
-        digest.update(f"{rel}\0{entries[rel]}\n".encode())
+        # A name that is not UTF-8 is hashed as its bytes on disk (surrogateescape).
+        digest.update(f"{rel}\0{entries[rel]}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
