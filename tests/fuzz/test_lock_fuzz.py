@@ -101,9 +101,10 @@ def test_single_byte_changes(at: int, byte: int) -> None:
     raw[at] = byte
     lock = check(bytes(raw))
     if lock is not None:
-        # Only a change outside the fingerprinted entries (the "about" text) or a
-        # whitespace-for-whitespace change can still load.
-        assert lock.models == VALID["models"]
+        # What still loads has every entry intact: the change was outside the fingerprinted
+        # entries (the "about" text, whitespace) or renamed a model's key, which leaves the
+        # real model without an entry ('mlgate repro --check' reports it as not locked).
+        assert sorted(map(str, lock.models.values())) == sorted(map(str, VALID["models"].values()))
 
 
 # Lone high surrogates only: an escaped pair decodes into one character, which is a change.

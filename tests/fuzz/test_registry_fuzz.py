@@ -5,6 +5,7 @@ references and names given on the command line are UsageErrors (exit 2)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -139,16 +140,18 @@ def payload_bodies(draw: st.DrawFn, tag: str) -> str:
 def raw_tags(draw: st.DrawFn) -> RawTag:
     tag = draw(any_tag)
     object_type = draw(st.sampled_from(["tag", "tag", "tag", "commit", "blob"]))
+    body = draw(payload_bodies(tag))
     return RawTag(
         name=tag,
         object_type=object_type,
-        object_id=draw(st.sampled_from(["1" * 40, "2" * 40, "3" * 40, ""])),
+        # A tag object's id is the hash of its content (name and message included).
+        object_id=hashlib.sha1(f"{tag}\0{body}".encode(), usedforsecurity=False).hexdigest(),
         target_type=draw(st.sampled_from(["commit", "commit", "tree", ""])),
         target=draw(st.sampled_from(["a" * 40, "b" * 40, "c" * 40])),
         tagger_name=draw(st.text(max_size=10)),
         timestamp=draw(st.integers(0, 2**40)),
         subject=draw(st.text(max_size=20)),
-        body=draw(payload_bodies(tag)),
+        body=body,
         signed=draw(st.booleans()),
     )
 
