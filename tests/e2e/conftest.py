@@ -25,8 +25,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_image(tmp_path_factory: pytest.TempPathFactory) -> str:
-    infra.ensure_engine(tmp_path_factory.getbasetemp())
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A Docker engine for the session; one the tests started is stopped at the end."""
+    started = infra.ensure_engine(tmp_path_factory.getbasetemp())
+    yield
+    if started is not None:
+        infra.stop_engine(started)
+
+
+@pytest.fixture(scope="session")
+def base_image(engine: None) -> str:
     return infra.ensure_base_image()
 
 

@@ -44,16 +44,34 @@ def wait_until(predicate: object, timeout: float, what: str) -> None:
         delay = min(delay * 1.5, 2.0)
 
 
-def ensure_engine(log_dir: Path | None = None) -> None:
-    """A running Docker engine: start ``dockerd`` in the background when ``docker info`` fails."""
+def ensure_engine(log_dir: Path | None = None) -> subprocess.Popen[bytes] | None:
+    """A running Docker engine: start ``dockerd`` in the background when ``docker info`` fails.
+
+    Returns the process when this call started it (the caller stops it), else None.
+    """
     if _ok("docker", "info"):
-        return
+        return None
     if shutil.which("dockerd") is None:
         raise RuntimeError("no Docker engine and no dockerd to start (apt-get install docker.io)")
     log_dir = log_dir or Path(tempfile.gettempdir())
     with (log_dir / "mlgate-e2e-dockerd.log").open("ab") as log:
-        subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
-    wait_until(lambda: _ok("docker", "info"), 90, "dockerd")
+        engine = subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
+    try:
+        wait_until(lambda: _ok("docker", "info"), 90, "dockerd")
+    except RuntimeError:
+        stop_engine(engine)
+        raise
+    return engine
+
+
+def stop_engine(engine: subprocess.Popen[bytes]) -> None:
+    """Stop a dockerd this test run started (SIGTERM lets it shut containers down cleanly)."""
+    engine.terminate()
+    try:
+        engine.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        engine.kill()
+        engine.wait()
 
 
 def debian_mirror() -> str:
