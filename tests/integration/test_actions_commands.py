@@ -301,3 +301,46 @@ def test_publish_action_writes_the_build_context_without_docker(
     assert "docker login" not in run.stdout + run.stderr  # nothing to push, no login
     assert "### mlgate publish: done" in run.summary
     assert not os.environ.get("DOCKER_CONFIG")
+
+
+# -- every wrapper: hostile inputs ---------------------------------------------------------------
+
+
+def test_hostile_inputs_of_every_wrapper_are_data_never_code(project: Path, tmp_path: Path) -> None:
+    temp = tmp_path / "runner"
+    no_login = {"login-registry": ""}  # nothing here may reach a real registry
+    runs = {
+        "report": run_action(
+            "report", workspace=project, temp=temp, inputs={"model": HOSTILE}, env=_env()
+        ),
+        "publish": run_action(
+            "publish",
+            workspace=project,
+            temp=temp,
+            inputs={"model": HOSTILE, "base-image": HOSTILE, **no_login},
+            env=_env(),
+        ),
+        "release": run_action(
+            "release",
+            workspace=project,
+            temp=temp,
+            inputs={"model": HOSTILE, "registry": HOSTILE, **no_login},
+            env=_env(),
+        ),
+        "promote": run_action(
+            "promote",
+            workspace=project,
+            temp=temp,
+            inputs={"model": HOSTILE, "version": HOSTILE, "stage": HOSTILE, **no_login},
+            env=_env(),
+        ),
+    }
+    for name, run in runs.items():
+        assert run.exit_code == 2, (name, run.stdout + run.stderr)
+        assert "no model named 'x$(touch PWNED1)`touch PWNED2`" in run.stderr, name
+        (error,) = run.commands("error")
+        assert error.startswith(f"::error title=mlgate {name}::error: no model named"), error
+        assert "%0Ahint: " in error  # one annotation: line breaks are escaped
+    assert _remote_tags(project) == set()
+    for where in (project, temp, Path.cwd()):
+        assert not list(where.rglob("PWNED*")), where
