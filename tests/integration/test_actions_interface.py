@@ -41,9 +41,9 @@ CASES: list[tuple[str, dict[str, str], str, dict[str, Any]]] = [
     ),
     (
         "plan",
-        {"base": "HEAD~1", "config": "ml.yaml", "all": "true"},
+        {"base": "HEAD~1", "head": "HEAD", "config": "ml.yaml", "all": "true"},
         "plan",
-        {"base": "HEAD~1", "config_path": "ml.yaml", "all_models": True},
+        {"base": "HEAD~1", "head": "HEAD", "config_path": "ml.yaml", "all_models": True},
     ),
     (
         "report",
