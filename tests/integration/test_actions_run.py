@@ -102,6 +102,8 @@ def test_check_action_passes_and_outputs_the_verdict(repo: dict, tmp_path: Path)
     assert run.outputs["report"].endswith("report.html")
     assert "::group::mlgate check: training and re-runs" in run.stdout
     assert json.loads(run.outputs["verdicts"]) == {"churn": run.outputs["verdict"]}
+    assert json.loads(run.outputs["models"]) == ["churn"]
+    assert run.outputs["failed"] == "0"
     assert "## mlgate check" in run.summary
     assert "`churn` passed" in run.summary
     assert "::group::mlgate check: details" in run.stdout

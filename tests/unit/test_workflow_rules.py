@@ -174,3 +174,64 @@ def test_precommit_hooks_call_existing_commands() -> None:
         if command in COMMANDS:
             continue
         pytest.skip(f"{hook['id']}: `mlgate {command}` is not part of this mlgate yet")
+
+
+_OWN_ACTION = re.compile(rf"^(?:\./|{re.escape(MLGATE_REPO)}/)actions/([\w-]+)(?:@.*)?$")
+_OWN_WORKFLOW = re.compile(rf"^{re.escape(MLGATE_REPO)}/(\.github/workflows/[\w.-]+\.yml)@")
+_STEP_OUTPUT = re.compile(r"steps\.([\w-]+)\.outputs\.([\w-]+)")
+
+
+def _jobs(doc: YamlFile) -> dict[str, Any]:
+    if "runs" in doc.data:
+        return {"(action)": {"steps": doc.data["runs"]["steps"]}}
+    return dict(doc.data.get("jobs", {}))
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_our_actions_are_called_with_their_real_inputs_and_outputs(path: Any) -> None:
+    """Every `uses:` of one of our actions passes only inputs it declares (and every required
+    one), and every `steps.ID.outputs.NAME` of such a step is an output the action declares."""
+    import yaml
+
+    for job_name, job in _jobs(load(path)).items():
+        outputs_of: dict[str, set[str]] = {}
+        for step in job.get("steps", []):
+            match = _OWN_ACTION.match(step.get("uses", ""))
+            if match is None:
+                continue
+            spec = load(ROOT / "actions" / match.group(1) / "action.yml").data
+            declared = spec.get("inputs", {})
+            given = set(step.get("with") or {})
+            where = f"{job_name}: {step['uses']}"
+            assert given <= set(declared), f"{where}: no inputs {sorted(given - set(declared))}"
+            required = {k for k, v in declared.items() if v.get("required")}
+            assert required <= given, f"{where}: missing {sorted(required - given)}"
+            if "id" in step:
+                outputs_of[step["id"]] = set(spec.get("outputs", {}))
+        text = yaml.safe_dump(job, width=10_000)
+        for step_id, name in _STEP_OUTPUT.findall(text):
+            if step_id in outputs_of:
+                assert name in outputs_of[step_id], f"{job_name}: {step_id} has no output {name}"
+
+
+@pytest.mark.parametrize("path", [*WORKFLOWS, *TEMPLATES], ids=ids([*WORKFLOWS, *TEMPLATES]))
+def test_our_reusable_workflows_are_called_with_their_real_inputs(path: Any) -> None:
+    for job_name, job in load(path).data.get("jobs", {}).items():
+        match = _OWN_WORKFLOW.match(job.get("uses", ""))
+        if match is None:
+            continue
+        declared = load(ROOT / match.group(1)).triggers["workflow_call"]["inputs"]
+        given = set(job.get("with") or {})
+        assert given <= set(declared), f"{job_name}: no inputs {sorted(given - set(declared))}"
+
+
+def test_the_interface_checks_see_every_use_of_our_actions() -> None:
+    """The two tests above are not vacuous: the workflows do call our actions with outputs."""
+    uses = [
+        s["uses"]
+        for p in [*WORKFLOWS, *TEMPLATES]
+        for s in steps_of(load(p))
+        if _OWN_ACTION.match(s.get("uses", ""))
+    ]
+    names = {_OWN_ACTION.match(u).group(1) for u in uses}  # type: ignore[union-attr]
+    assert {"setup", "plan", "check", "release", "promote", "report", "registry"} <= names

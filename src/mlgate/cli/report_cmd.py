@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -15,6 +17,10 @@ from mlgate.cli._common import (
     status_word,
     style,
 )
+
+if TYPE_CHECKING:
+    from mlgate.governance.post import PostOutcome
+    from mlgate.governance.report import ReportResult
 
 
 @click.command()
@@ -38,8 +44,8 @@ from mlgate.cli._common import (
 @click.option(
     "--post",
     is_flag=True,
-    help="Also post the Markdown report as the pull request's sticky comment and write the "
-    "job summary (GITHUB_TOKEN, GITHUB_REPOSITORY; skipped with a notice on a fork's PR).",
+    help="Also post the Markdown report as the pull request's sticky comment (GITHUB_TOKEN, "
+    "GITHUB_REPOSITORY; skipped with a notice on a fork's PR).",
 )
 @click.option("--pr", "pr_number", type=click.IntRange(min=1), default=None,
               help="Pull request number (default: from the Actions event).")  # fmt: skip
@@ -63,17 +69,21 @@ def report(
     """Write the governance report: model card, lineage, verdicts, registry, compliance.
 
     Exit 1 when a required model card field is missing (the governance gate); missing evidence
-    (no lock, no validation verdict...) is reported plainly but does not fail it.
+    (no lock, no validation verdict...) is reported plainly but does not fail it. On GitHub
+    Actions the report goes to the job summary and missing fields are annotations on mlgate.yaml.
     """
+    from mlgate.governance.post import publish_reports, write_summaries  # noqa: PLC0415
     from mlgate.governance.report import ReportRequest, make_report, parse_formats  # noqa: PLC0415
 
     request = ReportRequest(config_path, model_name, parse_formats(formats), out_dir)
     result = make_report(request)
     outcomes = []
     if post:
-        from mlgate.governance.post import publish_reports  # noqa: PLC0415
-
         outcomes = publish_reports(result, pr_number=pr_number, report_url=report_url)
+    else:
+        write_summaries(result, report_url=report_url)
+    # With --json, stdout holds only the JSON; the runner reads workflow commands on stderr too.
+    _annotate(result, config_path, outcomes, sys.stderr if as_json else sys.stdout)
     if as_json:
         emit_json(
             {
@@ -118,6 +128,37 @@ def report(
         for notice in o.notices:
             echo(f"{o.model}: {notice}")
     return result.exit_code
+
+
+def _annotate(
+    result: ReportResult, config_path: str | None, outcomes: list[PostOutcome], stream: TextIO
+) -> None:
+    """On GitHub Actions: each missing required card field is an error annotation on its
+    mlgate.yaml line, and a comment that was skipped (fork, no token) is a notice."""
+    from mlgate.github import actions  # noqa: PLC0415
+
+    if not actions.in_actions():
+        return
+    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.prcheck.render import workspace_path  # noqa: PLC0415
+
+    config = load_config(config_path)
+    for r in result.reports:
+        model = config.model(r.data.model.name)
+        for check in r.data.governance.failures:
+            where = config.locate(model, *(check.config_key or ()))
+            actions.annotation(
+                "error",
+                check.message,
+                file=workspace_path(where.file),
+                line=where.line,
+                column=where.column,
+                title=f"mlgate {model.name}: {check.id}",
+                stream=stream,
+            )
+    for o in outcomes:
+        for notice in o.notices:
+            actions.annotation("notice", notice, title=f"mlgate comment: {o.model}", stream=stream)
 
 
 @click.group()

@@ -138,6 +138,30 @@ def publish_reports(
     return outcomes
 
 
+def write_summaries(
+    result: ReportResult,
+    *,
+    report_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> bool:
+    """Add every model's Markdown report to the job summary, without posting anything (what
+    ``publish_reports`` also does); False outside GitHub Actions."""
+    from mlgate.github.actions import SUMMARY_LIMIT, append_summary  # noqa: PLC0415
+    from mlgate.governance.report import render  # noqa: PLC0415
+
+    env = os.environ if environ is None else environ
+    if not env.get("GITHUB_STEP_SUMMARY"):
+        return False
+    link = report_url or target_from_env(env).run_url
+    written = False
+    for report in result.reports:
+        markdown = render(report.data, "md", full_report=link)
+        written = append_summary(
+            fit_comment(markdown, limit=SUMMARY_LIMIT - 1024, full_report=link)
+        )
+    return written
+
+
 def _event(path: str | None) -> dict[str, Any]:
     if not path:
         return {}

@@ -214,3 +214,44 @@ def test_report_outside_a_git_repository(starter: Path) -> None:
     for name in ("report.md", "report.html", "report.json"):
         assert (folder / name).is_file(), name
     assert "(no commit)" in (folder / "report.html").read_text()
+
+
+def test_on_the_runner_the_report_goes_to_the_summary_without_posting(
+    repo: Path, github: FakeGitHub, actions: Path
+) -> None:
+    result = invoke("report", "--format", "md", cwd=repo)
+    assert result.exit_code == 0, result.output
+    assert github.seen == []  # nothing posted without --post
+    summary = actions.read_text()
+    assert summary.count("mlgate report: `churn`") == 1
+    assert "::error" not in result.stdout
+
+
+def test_on_the_runner_a_missing_card_field_points_at_its_config_line(
+    repo: Path, github: FakeGitHub, actions: Path
+) -> None:
+    card = repo / "models" / "churn" / "model_card.yaml"
+    card.write_text(card.read_text().replace("risk: limited\n", ""))
+    result = invoke("report", "--format", "md", cwd=repo)
+    assert result.exit_code == 1
+    config = (repo / "mlgate.yaml").read_text().splitlines()
+    line, text = next((n, t) for n, t in enumerate(config, 1) if "required: [" in t)
+    errors = [e for e in result.stdout.splitlines() if e.startswith("::error ")]
+    assert len(errors) == 1, errors
+    column = text.index("risk") + 1
+    assert errors[0].startswith(f"::error file=mlgate.yaml,line={line},col={column},"), errors
+    assert "title=mlgate churn%3A card.required.risk::" in errors[0]
+
+
+def test_a_skipped_comment_is_a_notice_on_the_runner(
+    repo: Path, github: FakeGitHub, actions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_event(Path(os.environ["GITHUB_EVENT_PATH"]), fork=True)
+    monkeypatch.delenv("GITHUB_TOKEN")
+    result = invoke("report", "--post", "--format", "md", "--json", cwd=repo)
+    assert result.exit_code == 0, result.output
+    # With --json the notice goes to stderr (the runner reads both), stdout stays JSON.
+    notices = [line for line in result.stderr.splitlines() if line.startswith("::notice ")]
+    assert len(notices) == 1
+    assert "comes from a fork, which gets no token" in notices[0]
+    assert json.loads(result.stdout)["posted"][0]["notices"]
