@@ -398,8 +398,25 @@ class Demo:
             )
             return
         base = os.environ.get("MLGATE_DEMO_BASE_IMAGE")
-        if base is None and docker("image", "inspect", "mlgate-e2e/base:bookworm"):
-            base = "mlgate-e2e/base:bookworm"  # built by nox -s e2e; no registry pull needed
+        e2e_base = "mlgate-e2e/base:bookworm"  # built by nox -s e2e; no registry pull needed
+        if base is None and docker("image", "inspect", e2e_base):
+            ours = self.session.run(
+                "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])", silent=True
+            )
+            theirs = subprocess.run(  # noqa: TID251 - a one-off probe of the image
+                ["docker", "run", "--rm", "--entrypoint", "python3", e2e_base, "-c",
+                 "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, check=False,
+            ).stdout  # fmt: skip
+            if str(ours).strip() != theirs.strip():
+                self.session.log(
+                    f"skipped: the model was trained with Python {str(ours).strip()} and "
+                    f"{e2e_base} has Python {theirs.strip() or '?'}; the image must match the "
+                    "training environment. Set MLGATE_DEMO_BASE_IMAGE to a base image with "
+                    "the same Python."
+                )
+                return
+            base = e2e_base
         base_args = ["--base-image", base] if base else []
         registry = os.environ.get("MLGATE_DEMO_REGISTRY")
         push_args = ["--registry", registry, "--push"] if registry else []
