@@ -82,24 +82,32 @@ class ScanResult:
     incomplete: str | None = None  # why the file could not be followed to its end
 
     @property
-    def dangerous(self) -> tuple[str, ...]:
-        from mlgate.pickles import refusal  # noqa: PLC0415
+    def _in_stack(self) -> dict[str, bool]:
+        """Globals of the scientific stack (or a short name it registers itself under), each
+        with whether the loader would accept it."""
+        from mlgate.pickles import ALIASES, refusal  # noqa: PLC0415
 
+        return {
+            f"{m}.{n}": refusal(m, n) is None
+            for m, n in self.pairs
+            if f"{m}.{n}".startswith(SAFE_PICKLE_GLOBALS) or m in ALIASES
+        }
+
+    @property
+    def dangerous(self) -> tuple[str, ...]:
         # Within the scientific stack, what the loader would refuse is dangerous too
         # (numpy.testing's runstring, numpy.memmap, joblib's own load, ...).
-        stack = {
-            f"{m}.{n}"
-            for m, n in self.pairs
-            if f"{m}.{n}".startswith(SAFE_PICKLE_GLOBALS) and refusal(m, n)
-        }
-        return tuple(g for g in self.globals if g.startswith(DANGEROUS_GLOBALS) or g in stack)
+        refused = {g for g, accepted in self._in_stack.items() if not accepted}
+        return tuple(g for g in self.globals if g.startswith(DANGEROUS_GLOBALS) or g in refused)
 
     @property
     def unknown(self) -> tuple[str, ...]:
+        stack = self._in_stack
+        dangerous = self.dangerous
         return tuple(
             g
             for g in self.globals
-            if not g.startswith(SAFE_PICKLE_GLOBALS) and g not in self.dangerous
+            if not g.startswith(SAFE_PICKLE_GLOBALS) and g not in stack and g not in dangerous
         )
 
 

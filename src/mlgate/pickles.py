@@ -53,6 +53,10 @@ STACK = ("sklearn", "numpy", "scipy")
 # Parts of the stack no model needs, that run code, compile, load libraries or touch files.
 NEVER = frozenset({"testing", "_testing", "tests", "f2py", "distutils", "ctypeslib", "_datasource"})
 SCIPY_CLASSES = ("scipy.sparse", "scipy.stats", "scipy.interpolate", "scipy.spatial")
+# Top-level names under which a Cython extension of the stack registers itself, so pickles made
+# with that release name the short module: scikit-learn 1.7 writes ``_loss.CyHalfBinomialLoss``
+# for the loss object of every HistGradientBoosting model. Each is checked as the real module.
+ALIASES = {"_loss": "sklearn._loss._loss"}
 
 
 def refusal(module: str, name: str, trusted_types: Sequence[str] = ()) -> str | None:
@@ -60,6 +64,7 @@ def refusal(module: str, name: str, trusted_types: Sequence[str] = ()) -> str | 
     full = f"{module}.{name}"
     if full in SAFE_EXACT or full in trusted_types:
         return None
+    module = ALIASES.get(module, module)
     root = module.split(".", 1)[0]
     if root not in STACK:
         return f"{full} is outside the scientific stack (list it in model.trusted_types)"
@@ -118,7 +123,7 @@ def restricted_load(data: bytes, trusted_types: Sequence[str] = ()) -> Any:
         reason = refusal(module, name, trusted_types)
         if reason is not None:
             raise RefusedGlobal(reason)
-        return real(module, name)
+        return real(ALIASES.get(module, module), name)
 
     return _unpickle(data, find_class)
 

@@ -132,6 +132,18 @@ def test_custom_metric_import_errors_name_the_module_and_function(tmp_path: Path
     assert info.value.hint == "did you mean 'hit_rate'?"
 
 
+def test_weighted_median_ae_equals_repeating_the_rows() -> None:
+    """Bootstrap weights are counts: any count must equal repeating the row (even totals
+    average the two middle errors, as ``np.median`` does)."""
+    median_ae, ctx = METRICS["median_ae"], MetricContext(REGRESSION)
+    for n in range(1, 40):
+        y, x, w = rng.normal(size=n), rng.normal(size=n), rng.integers(0, 4, n)
+        w[0] = max(w[0], 1)
+        rows = np.repeat(np.arange(n), w)
+        expected = float(np.median(np.abs(y[rows] - x[rows])))
+        assert median_ae(y, x, ctx, w.astype(float)) == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("name", sorted(METRICS))
 def test_zero_one_weights_equal_taking_the_rows(name: str) -> None:
     """The bootstrap resamples by weights; every metric must honour them."""

@@ -82,6 +82,16 @@ def test_refused_globals(module: str, name: str) -> None:
     assert refusal(module, name) is not None
 
 
+def test_a_short_name_the_stack_registers_is_checked_as_the_real_module() -> None:
+    # scikit-learn 1.7 pickles HistGradientBoosting's loss as ``_loss.CyHalfBinomialLoss``.
+    data = b"\x80\x04\x8c\x05_loss\x94\x8c\x12CyHalfBinomialLoss\x94\x93\x94)R\x94."
+    scan = scan_pickle(data)
+    assert (scan.dangerous, scan.unknown) == ((), ())
+    assert type(restricted_load(data)).__name__ == "CyHalfBinomialLoss"
+    assert refusal("_loss", "no_such_loss") is not None
+    assert refusal("_loss", "__builtins__") is not None
+
+
 def test_trusted_types_are_allowed() -> None:
     assert refusal("my_models", "Net") is not None
     assert refusal("my_models", "Net", ("my_models.Net",)) is None
