@@ -137,6 +137,39 @@ def test_authentication_errors_are_not_retried() -> None:
     assert "MLGATE_REGISTRY_USERNAME" in (info.value.hint or "")
 
 
+@pytest.mark.parametrize(
+    ("message", "transient"),
+    [
+        ("received unexpected HTTP status: 500 Internal Server Error", True),
+        ("received unexpected HTTP status: 503 Service Unavailable", True),
+        ("unexpected EOF", True),
+        ("manifest invalid: manifest invalid", False),
+        # a status code inside a port number is not a status code
+        ("Put http://127.0.0.1:50312/v2/x/manifests/v1: manifest blob unknown", False),
+    ],
+)
+def test_registry_errors_retried_are_the_transient_ones(message: str, transient: bool) -> None:
+    assert dockerio._push_error(message, "127.0.0.1:5000/x").transient is transient
+
+
+def test_a_port_that_contains_401_is_not_an_authentication_error() -> None:
+    error = dockerio._push_error("dial tcp 127.0.0.1:40123: connect: connection refused",
+                                 "127.0.0.1:40123/x")  # fmt: skip
+    assert error.transient
+    assert "refused the push" not in error.message
+
+
+def test_a_registry_answering_500_is_retried_until_it_recovers() -> None:
+    failed = [{"error": "received unexpected HTTP status: 500 Internal Server Error"}]
+    engine = FakeEngine([failed, failed, list(OK_PUSH)])
+    lines: list[str] = []
+    ref = push.push_with_retries(engine, "r/x", "v1", attempts=3, progress=lines.append,
+                                 sleep=lambda _: None)  # fmt: skip
+    assert ref == "r/x@sha256:" + "a" * 64
+    assert engine.api.calls == 3
+    assert [line for line in lines if "retrying" in line][1].startswith("push: attempt 2 of 3")
+
+
 def test_a_push_stream_without_digest_is_an_error() -> None:
     with pytest.raises(dockerio.PushFailed, match="without a digest"):
         dockerio.push(FakeEngine([[{"status": "Preparing"}]]), "r/x", "v1", lambda _: None)

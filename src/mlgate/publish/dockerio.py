@@ -19,13 +19,16 @@ from mlgate.errors import ExternalError, UsageError
 Progress = Callable[[str], None]
 ENV_USERNAME = "MLGATE_REGISTRY_USERNAME"
 ENV_PASSWORD = "MLGATE_REGISTRY_PASSWORD"  # noqa: S105 - the name of a variable
+# Worth another attempt: the network, or the registry answering 5xx (a 500 is usually a storage
+# back end's hiccup; docker itself retries layer uploads on it). Status codes match as whole
+# numbers, so a port such as :50312 in the message is not mistaken for a 503.
 _TRANSIENT = re.compile(
     r"connection refused|connection reset|i/o timeout|timeout|tls handshake|no such host|"
-    r"temporary failure|eof|502|503|504|too many requests|toomanyrequests|server misbehaving|"
-    r"service unavailable|bad gateway|broken pipe",
+    r"temporary failure|\beof\b|\b50[0234]\b|too many requests|toomanyrequests|"
+    r"server misbehaving|internal server error|service unavailable|bad gateway|broken pipe",
     re.IGNORECASE,
 )
-_AUTH = re.compile(r"unauthorized|authentication required|denied|forbidden|401|403", re.I)
+_AUTH = re.compile(r"unauthorized|authentication required|denied|forbidden|\b40[13]\b", re.I)
 
 
 # Build output kept for error messages but not shown as progress.
