@@ -83,6 +83,12 @@ class FakeAPI:
     def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
         self.streams = streams
         self.calls = 0
+        self.alive = True
+
+    def ping(self, **_: Any) -> bool:
+        if not self.alive:
+            raise ConnectionError("connect: connection refused")
+        return True
 
     def push(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
         self.calls += 1
@@ -181,6 +187,48 @@ def test_build_error_chunk_raises_with_the_log_tail(tmp_path: Path) -> None:
     with pytest.raises(ExternalError, match="non-zero code") as info:
         dockerio.build(FakeEngine([stream]), tmp_path, tag="x:1", progress=lambda _: None)
     assert "pip: no matching wheel" in info.value.details
+
+
+def test_a_build_that_fails_because_the_engine_went_away_says_so(tmp_path: Path) -> None:
+    stream = [
+        {"stream": "Step 5/17 : RUN pip install\n"},
+        {"error": "error creating overlay mount to /var/lib/docker/overlay2/x: invalid"},
+    ]
+    engine = FakeEngine([stream, list(stream)])
+    engine.api.alive = False
+    gone = pytest.raises(dockerio.EngineGone, match="went away during the build of x:1")
+    with gone as info, dockerio.watching(engine, "the build of x:1"):
+        dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
+    assert info.value.exit_code == 3
+    assert "start the Docker engine again" in (info.value.hint or "")
+    assert "nothing was pushed or registered" in (info.value.hint or "")
+    assert "overlay mount" in info.value.details[0]
+    engine.api.alive = True  # the same error from a live engine is the build's own failure
+    failed = pytest.raises(ExternalError, match="docker build x:1 failed")
+    with failed as alive, dockerio.watching(engine, "the build of x:1"):
+        dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
+    assert not isinstance(alive.value, dockerio.EngineGone)
+
+
+def test_sdk_errors_inside_a_watched_step_name_the_step() -> None:
+    import docker.errors
+
+    step = "the smoke test of x:1"
+    named = pytest.raises(ExternalError, match=f"docker failed during {step}: boom")
+    with named, dockerio.watching(FakeEngine([]), step):
+        raise docker.errors.APIError("boom")
+    # other errors are not dressed up
+    with pytest.raises(ValueError, match="not docker"), dockerio.watching(FakeEngine([]), step):
+        raise ValueError("not docker")
+
+
+def test_a_push_through_an_engine_that_went_away_is_not_retried() -> None:
+    engine = FakeEngine([REFUSED, list(OK_PUSH)])
+    engine.api.alive = False
+    with pytest.raises(dockerio.EngineGone, match="went away during the push of r/x:v1"):
+        push.push_with_retries(engine, "r/x", "v1", attempts=3, progress=lambda _: None,
+                               sleep=lambda _: None)  # fmt: skip
+    assert engine.api.calls == 1
 
 
 def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,11 @@ exceptions; every stream here is read to the end and any error chunk becomes an 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ _AUTH = re.compile(r"unauthorized|authentication required|denied|forbidden|\b40[
 
 # Build output kept for error messages but not shown as progress.
 _NOISE = (" ---> ", "Removing intermediate container")
+PING_TIMEOUT = 10.0
+NOTHING_SHIPPED = "nothing was pushed or registered"
+PUSH_INTERRUPTED = "the push did not finish; layers already uploaded are reused next time"
 
 
 class PushFailed(ExternalError):
@@ -41,6 +45,51 @@ class PushFailed(ExternalError):
     def __init__(self, message: str, *, transient: bool, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.transient = transient
+
+
+class EngineGone(ExternalError):
+    """The Docker engine stopped answering in the middle of a step (stopped, restarted, crashed)."""
+
+
+def engine_answers(engine: Any) -> bool:
+    """Whether the engine still answers a ping (within PING_TIMEOUT seconds)."""
+    try:
+        engine.api.ping(timeout=PING_TIMEOUT)
+    except Exception:  # noqa: BLE001 - whatever the SDK raises, the engine did not answer
+        return False
+    return True
+
+
+def engine_gone(what: str, cause: str, *, after: str = NOTHING_SHIPPED) -> EngineGone:
+    """The error for an engine that went away during ``what``; ``after`` says what is left."""
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return EngineGone(
+        f"the Docker engine went away during {what}: it no longer answers at {host}",
+        hint="start the Docker engine again (dockerd, or 'systemctl start docker'), check that "
+        f"DOCKER_HOST points at it, and rerun the command; {after}",
+        details=[f"last error from the engine: {cause.strip()}"],
+    )
+
+
+@contextlib.contextmanager
+def watching(engine: Any, what: str, *, after: str = NOTHING_SHIPPED) -> Iterator[None]:
+    """Blame a failure inside the block on the engine when it no longer answers, whatever form
+    the failure took (an error chunk, a broken stream, a refused connection); other SDK errors
+    become ExternalError naming the step."""
+    import docker.errors  # noqa: PLC0415
+    import requests  # noqa: PLC0415
+
+    try:
+        yield
+    except EngineGone:
+        raise
+    except Exception as exc:
+        if not engine_answers(engine):
+            cause = exc.message if isinstance(exc, ExternalError) else f"{exc}"
+            raise engine_gone(what, cause or type(exc).__name__, after=after) from None
+        if isinstance(exc, (docker.errors.DockerException, requests.RequestException)):
+            raise ExternalError(f"docker failed during {what}: {exc}") from None
+        raise
 
 
 def client() -> Any:
@@ -157,11 +206,10 @@ def build(
 
 def push(engine: Any, repository: str, tag: str, progress: Progress) -> str:
     """Push ``repository:tag`` once; the pushed manifest digest. Error chunks raise PushFailed."""
-    stream = engine.api.push(
-        repository, tag=tag, stream=True, decode=True, auth_config=registry_auth()
-    )
+    auth = registry_auth()
     digest: str | None = None
     try:
+        stream = engine.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth)
         for chunk in stream:
             error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
             if error:
@@ -172,10 +220,13 @@ def push(engine: Any, repository: str, tag: str, progress: Progress) -> str:
             status = chunk.get("status")
             if status and not chunk.get("progressDetail"):
                 progress(f"push: {chunk.get('id', '') + ': ' if chunk.get('id') else ''}{status}")
-    except PushFailed:
-        raise
-    except Exception as exc:  # noqa: BLE001 - requests/docker errors mid-stream
-        raise _push_error(str(exc), repository) from None
+    except Exception as exc:  # noqa: BLE001 - error chunks, requests/docker errors mid-stream
+        failed = exc if isinstance(exc, PushFailed) else _push_error(str(exc), repository)
+        if failed.transient and not engine_answers(engine):
+            # Retrying a push through an engine that is gone cannot help; say which one it is.
+            raise engine_gone(f"the push of {repository}:{tag}", failed.message,
+                              after=PUSH_INTERRUPTED) from None  # fmt: skip
+        raise failed from None
     if digest is None:
         raise PushFailed(f"push of {repository}:{tag} ended without a digest", transient=True)
     return digest

@@ -272,14 +272,16 @@ def retag(
     repository = settings.repository if registry_host else image.split("@", 1)[0]
     tag = sanitize_tag(stage)
     engine = dockerio.client()
+    after = f"the registry records {stage} already; rerun the command to move {repository}:{tag}"
     try:
-        if not dockerio.image_exists(engine, image):
-            progress(f"pulling {image}")
-            dockerio.pull(engine, image, progress)
-        dockerio.tag_image(engine, image, repository, tag)
-        pushed = push_with_retries(
-            engine, repository, tag, attempts=settings.push_attempts, progress=progress
-        )
+        with dockerio.watching(engine, f"tagging {image} as {repository}:{tag}", after=after):
+            if not dockerio.image_exists(engine, image):
+                progress(f"pulling {image}")
+                dockerio.pull(engine, image, progress)
+            dockerio.tag_image(engine, image, repository, tag)
+            pushed = push_with_retries(
+                engine, repository, tag, attempts=settings.push_attempts, progress=progress
+            )
     finally:
         engine.close()
     if pushed.split("@", 1)[1] != image.split("@", 1)[1]:
