@@ -4,6 +4,7 @@ chunks, the smoke comparison, metrics exposition, the Dockerfile and the mlgate 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -83,12 +84,6 @@ class FakeAPI:
     def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
         self.streams = streams
         self.calls = 0
-        self.alive = True
-
-    def ping(self, **_: Any) -> bool:
-        if not self.alive:
-            raise ConnectionError("connect: connection refused")
-        return True
 
     def push(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
         self.calls += 1
@@ -101,6 +96,14 @@ class FakeAPI:
 class FakeEngine:
     def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
         self.api = FakeAPI(streams)
+        self.alive = True
+
+    def ping(self) -> bool:  # as docker.DockerClient.ping: raises when the engine is not there
+        import requests
+
+        if not self.alive:
+            raise requests.ConnectionError("connect: connection refused")
+        return True
 
 
 OK_PUSH = [
@@ -176,6 +179,25 @@ def test_a_registry_answering_500_is_retried_until_it_recovers() -> None:
     assert [line for line in lines if "retrying" in line][1].startswith("push: attempt 2 of 3")
 
 
+def test_streams_are_read_to_the_end_after_an_error_chunk(tmp_path: Path) -> None:
+    """An abandoned stream keeps its connection to the engine open (a ResourceWarning)."""
+    finished: list[str] = []
+
+    def stream(chunks: list[dict[str, Any]], name: str) -> Iterator[dict[str, Any]]:
+        yield from chunks
+        finished.append(name)
+
+    failed = [{"error": "received unexpected HTTP status: 500 Internal Server Error"}]
+    engine = FakeEngine([])
+    engine.api.streams = [stream([*failed, {"status": "bye"}], "push")]
+    with pytest.raises(dockerio.PushFailed, match="500 Internal Server Error"):
+        dockerio.push(engine, "r/x", "v1", lambda _: None)
+    engine.api.streams = [stream([{"error": "no space left"}, {"stream": "x"}], "build")]
+    with pytest.raises(ExternalError, match="no space left"):
+        dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
+    assert finished == ["push", "build"]
+
+
 def test_a_push_stream_without_digest_is_an_error() -> None:
     with pytest.raises(dockerio.PushFailed, match="without a digest"):
         dockerio.push(FakeEngine([[{"status": "Preparing"}]]), "r/x", "v1", lambda _: None)
@@ -195,7 +217,7 @@ def test_a_build_that_fails_because_the_engine_went_away_says_so(tmp_path: Path)
         {"error": "error creating overlay mount to /var/lib/docker/overlay2/x: invalid"},
     ]
     engine = FakeEngine([stream, list(stream)])
-    engine.api.alive = False
+    engine.alive = False
     gone = pytest.raises(dockerio.EngineGone, match="went away during the build of x:1")
     with gone as info, dockerio.watching(engine, "the build of x:1"):
         dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
@@ -203,7 +225,7 @@ def test_a_build_that_fails_because_the_engine_went_away_says_so(tmp_path: Path)
     assert "start the Docker engine again" in (info.value.hint or "")
     assert "nothing was pushed or registered" in (info.value.hint or "")
     assert "overlay mount" in info.value.details[0]
-    engine.api.alive = True  # the same error from a live engine is the build's own failure
+    engine.alive = True  # the same error from a live engine is the build's own failure
     failed = pytest.raises(ExternalError, match="docker build x:1 failed")
     with failed as alive, dockerio.watching(engine, "the build of x:1"):
         dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
@@ -224,7 +246,7 @@ def test_sdk_errors_inside_a_watched_step_name_the_step() -> None:
 
 def test_a_push_through_an_engine_that_went_away_is_not_retried() -> None:
     engine = FakeEngine([REFUSED, list(OK_PUSH)])
-    engine.api.alive = False
+    engine.alive = False
     with pytest.raises(dockerio.EngineGone, match="went away during the push of r/x:v1"):
         push.push_with_retries(engine, "r/x", "v1", attempts=3, progress=lambda _: None,
                                sleep=lambda _: None)  # fmt: skip

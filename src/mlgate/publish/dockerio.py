@@ -34,7 +34,6 @@ _AUTH = re.compile(r"unauthorized|authentication required|denied|forbidden|\b40[
 
 # Build output kept for error messages but not shown as progress.
 _NOISE = (" ---> ", "Removing intermediate container")
-PING_TIMEOUT = 10.0
 NOTHING_SHIPPED = "nothing was pushed or registered"
 PUSH_INTERRUPTED = "the push did not finish; layers already uploaded are reused next time"
 
@@ -52,12 +51,14 @@ class EngineGone(ExternalError):
 
 
 def engine_answers(engine: Any) -> bool:
-    """Whether the engine still answers a ping (within PING_TIMEOUT seconds)."""
+    """Whether the engine still answers a ping (a stopped engine refuses it at once)."""
+    import docker.errors  # noqa: PLC0415
+    import requests  # noqa: PLC0415
+
     try:
-        engine.api.ping(timeout=PING_TIMEOUT)
-    except Exception:  # noqa: BLE001 - whatever the SDK raises, the engine did not answer
+        return bool(engine.ping())
+    except (docker.errors.DockerException, requests.RequestException, OSError):
         return False
-    return True
 
 
 def engine_gone(what: str, cause: str, *, after: str = NOTHING_SHIPPED) -> EngineGone:
@@ -208,18 +209,19 @@ def push(engine: Any, repository: str, tag: str, progress: Progress) -> str:
     """Push ``repository:tag`` once; the pushed manifest digest. Error chunks raise PushFailed."""
     auth = registry_auth()
     digest: str | None = None
+    error: str | None = None
     try:
         stream = engine.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth)
-        for chunk in stream:
-            error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
-            if error:
-                raise _push_error(str(error), repository)  # noqa: TRY301 - ends the stream
+        for chunk in stream:  # to the end, even after an error: that releases the connection
+            error = error or _error_of(chunk)
             aux = chunk.get("aux")
             if isinstance(aux, dict) and aux.get("Digest"):
                 digest = str(aux["Digest"])
             status = chunk.get("status")
             if status and not chunk.get("progressDetail"):
                 progress(f"push: {chunk.get('id', '') + ': ' if chunk.get('id') else ''}{status}")
+        if error:
+            raise _push_error(error, repository)  # noqa: TRY301 - handled below like the rest
     except Exception as exc:  # noqa: BLE001 - error chunks, requests/docker errors mid-stream
         failed = exc if isinstance(exc, PushFailed) else _push_error(str(exc), repository)
         if failed.transient and not engine_answers(engine):
@@ -324,17 +326,16 @@ def run_server(
 def _consume(
     stream: Iterable[dict[str, Any]], what: str, progress: Progress, *, keep: bool = False
 ) -> list[dict[str, Any]]:
-    """Read a streamed SDK response to the end; an error chunk raises with the log's tail."""
+    """Read a streamed SDK response to the end (which releases its connection); an error chunk
+    raises with the log's tail."""
     kept: list[dict[str, Any]] = []
     tail: list[str] = []
+    error: str | None = None
+    shown: list[str] | None = None
     try:
         for chunk in stream:
-            error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
-            if error:
-                raise ExternalError(  # noqa: TRY301 - an error chunk ends the stream
-                    f"docker {what} failed: {str(error).strip()}",
-                    details=["last output:", *tail[-15:]] if tail else None,
-                )
+            if error is None and (error := _error_of(chunk)) is not None:
+                shown = ["last output:", *tail[-15:]] if tail else None
             text = chunk.get("stream")
             if isinstance(text, str):
                 for line in text.rstrip("\n").splitlines():
@@ -346,11 +347,17 @@ def _consume(
                 progress(str(chunk["status"]))
             if keep:
                 kept.append(chunk)
-    except ExternalError:
-        raise
     except Exception as exc:  # noqa: BLE001 - connection errors while streaming
         raise ExternalError(f"docker {what} failed: {exc}") from None
+    if error is not None:
+        raise ExternalError(f"docker {what} failed: {error.strip()}", details=shown)
     return kept
+
+
+def _error_of(chunk: dict[str, Any]) -> str | None:
+    """The error message of a streamed chunk, if it is an error chunk."""
+    error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
+    return str(error) if error else None
 
 
 def _split_ref(ref: str) -> tuple[str, str | None]:
