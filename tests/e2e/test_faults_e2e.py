@@ -130,7 +130,8 @@ def test_release_against_a_registry_that_never_recovers_gives_up_and_registers_n
     assert "gave up after 3 attempts" in error
     assert f"push of {proxy.host}/{REPOSITORY} failed" in error
     assert "503 Service Unavailable" in error
-    assert f"is the registry {proxy.host} reachable?" in error
+    assert f"is the registry {proxy.host} up and reachable? Rerun once it is" in error
+    assert "churn v0.0.1 was not registered: the registry is unchanged" in error
     assert "Traceback" not in out.stderr
     assert tags(project) == (set(), set())
     assert faults.succeeded("PUT", MANIFEST) == 0  # no manifest reached the registry
@@ -194,6 +195,7 @@ def test_release_with_the_engine_stopped_mid_build_exits_3_and_leaves_no_trace(
     assert f"it no longer answers at {private_engine.host}" in error
     assert "hint: start the Docker engine again" in error
     assert "nothing was pushed or registered" in error
+    assert "churn v0.0.1 was not registered: the registry is unchanged" in error
     assert "internal error" not in output
     assert "Traceback" not in output
 

@@ -244,10 +244,11 @@ def _push_error(message: str, repository: str) -> PushFailed:
             "or 'docker login " + registry + "'",
         )
     transient = bool(_TRANSIENT.search(message))
+    hint = f"is the registry {registry} up and reachable? Rerun once it is"
     return PushFailed(
         f"push of {repository} failed: {message}",
         transient=transient,
-        hint=f"is the registry {registry} reachable?" if transient else None,
+        hint=hint if transient else None,
     )
 
 
