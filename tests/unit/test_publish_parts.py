@@ -98,6 +98,9 @@ class FakeEngine:
         self.api = FakeAPI(streams)
         self.alive = True
 
+    def close(self) -> None:
+        return None
+
     def ping(self) -> bool:  # as docker.DockerClient.ping: raises when the engine is not there
         import requests
 

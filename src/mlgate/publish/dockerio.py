@@ -56,6 +56,9 @@ def engine_answers(engine: Any) -> bool:
     import requests  # noqa: PLC0415
 
     try:
+        # On a new connection: an engine shutting down refuses those at once, but still answers
+        # on keep-alive connections pooled from earlier calls (closing the pool drops them).
+        engine.close()
         return bool(engine.ping())
     except (docker.errors.DockerException, requests.RequestException, OSError):
         return False
