@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -399,17 +400,37 @@ class Demo:
         base = os.environ.get("MLGATE_DEMO_BASE_IMAGE")
         if base is None and docker("image", "inspect", "mlgate-e2e/base:bookworm"):
             base = "mlgate-e2e/base:bookworm"  # built by nox -s e2e; no registry pull needed
-        args = ["publish"] + (["--base-image", base] if base else [])
+        base_args = ["--base-image", base] if base else []
         registry = os.environ.get("MLGATE_DEMO_REGISTRY")
-        if registry:
-            args += ["--registry", registry, "--push"]
-        self.session.run("mlgate", *args, silent=False)
+        push_args = ["--registry", registry, "--push"] if registry else []
+        self.mlgate("publish", *base_args, *push_args)
         record = self.project / ".mlgate" / "out" / "churn" / "publish.json"
         self.produced.append(("image record (publish.json)", record))
         if registry:
-            manifests = self.project / ".mlgate" / "out" / "churn" / "k8s-prod.yaml"
-            self.mlgate("deploy", "render", "churn", "prod", "--out", str(manifests))
-            self.produced.append(("Kubernetes manifests", manifests))
+            self.release(registry, base_args)
+
+    def release(self, registry: str, base_args: list[str]) -> None:
+        """A merged change released: image pushed, version registered with its digest,
+        promoted through the stages by digest, and deployed from Kubernetes manifests."""
+        self.step("mlgate release: next version, build, smoke test, push, registration tag")
+        params = self.model_dir / "params.yaml"
+        params.write_text(params.read_text().replace("C: 1.0 ", "C: 0.5 "))
+        self.mlgate("train")
+        self.mlgate("lock")
+        self.git("commit", "--quiet", "--all", "--message", "Tune regularisation (C=0.5)")
+        self.git("push", "--quiet", "origin", "HEAD:main")
+        self.mlgate("release", *base_args, "--registry", registry)
+        latest = self.session.run(
+            "mlgate", "registry", "resolve", "churn@latest", "--json", silent=True
+        )
+        version = json.loads(str(latest))["version"]
+
+        self.step(f"mlgate promote {version}: staging, then prod (image re-tagged by digest)")
+        for stage in ("staging", "prod"):
+            self.mlgate("promote", "churn", version, stage, "--registry", registry)
+        manifests = self.project / ".mlgate" / "out" / "churn" / "k8s-prod.yaml"
+        self.mlgate("deploy", "render", "churn", "prod", "--out", str(manifests))
+        self.produced.append(("Kubernetes manifests (prod, image by digest)", manifests))
 
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)

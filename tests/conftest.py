@@ -15,11 +15,15 @@ from mlgate.cli.main import main
 GIT_DATE = "2026-01-01T00:00:00+00:00"
 
 
+_LEAKY = {"NO_COLOR", "CI", "GH_TOKEN"}
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No leaked GIT_*/MLGATE_*/GITHUB_* variables; git identity and config of our own."""
+    """No leaked GIT_*/MLGATE_*/GITHUB_* (or GH_TOKEN) variables; git identity and config of our
+    own."""
     for name in list(os.environ):
-        if name.startswith(("GIT_", "MLGATE_", "GITHUB_")) or name in {"NO_COLOR", "CI"}:
+        if name.startswith(("GIT_", "MLGATE_", "GITHUB_")) or name in _LEAKY:
             monkeypatch.delenv(name)
     home = tmp_path_factory.getbasetemp() / "home"
     home.mkdir(exist_ok=True)

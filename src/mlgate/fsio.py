@@ -6,8 +6,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mlgate.errors import ExternalError
 
@@ -25,17 +26,53 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if target.exists():
-            with contextlib.suppress(OSError):
-                Path(tmp).chmod(target.stat().st_mode & 0o7777)
-        else:
-            Path(tmp).chmod(0o666 & ~_umask())
-        Path(tmp).replace(target)
+        _put_in_place(Path(tmp), target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
         raise ExternalError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target
+
+
+@contextlib.contextmanager
+def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """A file to stream ``path``'s new content into: moved into place when the block ends,
+    removed (``path`` untouched) when the block raises, so a failed download leaves nothing."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise ExternalError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    fh = os.fdopen(fd, "wb")
+    try:
+        yield fh
+    except BaseException:
+        fh.close()
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+    # Errors of the caller's block pass through unchanged (requests' errors are OSErrors too);
+    # only finishing the file is translated.
+    try:
+        with fh:
+            fh.flush()
+            os.fsync(fh.fileno())
+        _put_in_place(Path(tmp), target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise ExternalError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def _put_in_place(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the mode ``target`` has (or a new file would get) and rename it over."""
+    if target.exists():
+        with contextlib.suppress(OSError):
+            tmp.chmod(target.stat().st_mode & 0o7777)
+    else:
+        tmp.chmod(0o666 & ~_umask())
+    tmp.replace(target)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -1,15 +1,19 @@
-"""A fake GitHub on loopback: an API host and an uploads host, checked against the OpenAPI subset.
+"""A fake GitHub on loopback: an API host, an uploads host and a storage host for downloads.
 
-Every request is validated by ``contract.Contract`` (a violation answers 400 and is recorded, so the
-test fails at teardown), then served from in-memory state (comments, releases, assets) the way
-GitHub serves it: Link pagination with a small page size, 404 for drafts on the by-tag endpoint,
-422 ``already_exists`` for a second release of a tag or a second asset of a name. Faults (5xx,
-rate limits, lost answers) are injected per request.
+Every API request is validated by ``contract.Contract`` (a violation answers 400 and is recorded,
+so the test fails at teardown), then served from in-memory state (comments, releases, assets) the
+way GitHub serves it: Link pagination with a small page size, 404 for drafts on the by-tag
+endpoint, 422 ``already_exists`` for a second release of a tag or a second asset of a name, and an
+asset download (``Accept: application/octet-stream``) answered with a 302 to a pre-signed URL on
+the storage host, which refuses a request that carries an Authorization header (as S3 does, and
+recorded as a violation: the token must never leave the API host). Faults (5xx, rate limits, lost
+answers) are injected per request, on the storage host too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -35,6 +39,7 @@ class Fault:
     headers: dict[str, str]
     body: Any
     after: bool  # apply the request, then answer with the fault (a lost answer)
+    host: str = "api"  # "api" serves the uploads host too; "storage" is the download host
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,9 @@ class Seen:
 class FakeGitHub:
     api: HTTPServer
     uploads: HTTPServer
+    storage: HTTPServer | None = None  # where asset downloads are redirected (another host)
     token: str = "ghs_fake_token_0123456789abcdef"
+    redirect_downloads: bool = True  # False: the API streams the asset itself (GitHub may)
     prefix: str = ""  # "/api/v3" makes it look like GitHub Enterprise Server
     page_size: int = 100
     contract: Contract = field(default_factory=load_contract)
@@ -70,6 +77,8 @@ class FakeGitHub:
             server.expect_request(re.compile(".*")).respond_with_handler(
                 lambda request, host=host: self.handle(request, host)
             )
+        if self.storage is not None:
+            self.storage.expect_request(re.compile(".*")).respond_with_handler(self.handle_storage)
         return self
 
     # -- what tests use ------------------------------------------------------------------------
@@ -96,12 +105,16 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         body: Any = None,
         after: bool = False,
+        host: str = "api",
     ) -> None:
         """Answer the next ``times`` requests matching ``method`` and ``path`` with ``status``."""
         default = {"message": f"fake failure {status}"}
         self.faults.append(
-            Fault(method, re.compile(path), status, times, headers or {}, body or default, after)
-        )
+            Fault(
+                method, re.compile(path), status, times, headers or {}, body or default, after,
+                host,
+            )
+        )  # fmt: skip
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Seen]:
         return [
@@ -109,6 +122,16 @@ class FakeGitHub:
             for s in self.seen
             if (method is None or s.method == method) and (path is None or re.search(path, s.path))
         ]
+
+    def add_release(self, tag: str, assets: dict[str, bytes] | None = None) -> dict[str, Any]:
+        """A published release of ``tag`` with ``assets`` (name -> bytes), as if uploaded."""
+        release = self._new_release({"tag_name": tag, "name": tag, "body": ""})
+        self.releases.append(release)
+        for name, body in (assets or {}).items():
+            asset = self._asset(name, body, "application/octet-stream")
+            self.assets.setdefault(release["id"], []).append(asset)
+            self.blobs[asset["id"]] = body
+        return release
 
     def add_comment(self, issue: int, body: str, login: str = "someone") -> dict[str, Any]:
         comment = self._comment(issue, body, login)
@@ -142,7 +165,7 @@ class FakeGitHub:
         if fault is not None and not fault.after:
             return self._answer(request, host, fault.status, fault.body, path, fault.headers)
         status, data, headers = self._serve(match, request, body)
-        if status < 400:
+        if status < 400 and not isinstance(data, bytes):
             self.violations += [
                 f"fake answered badly: {p}"
                 for p in self.contract.check_response(match.operation, status, data)
@@ -151,8 +174,31 @@ class FakeGitHub:
             return self._answer(request, host, fault.status, fault.body, path, fault.headers)
         return self._answer(request, host, status, data, path, headers)
 
-    def _fault(self, method: str, path: str) -> Fault | None:
+    def handle_storage(self, request: Request) -> Response:
+        """The storage host behind asset downloads: pre-signed URLs only, never the token."""
+        path = request.path
+        if "Authorization" in request.headers:
+            self.violations.append(f"an Authorization header was sent to the storage host: {path}")
+            body = {"message": "Only one auth mechanism allowed"}
+            return self._answer(request, "storage", 400, body, path)
+        fault = self._fault(request.method, path, host="storage")
+        if fault is not None:
+            return self._answer(request, "storage", fault.status, fault.body, path, fault.headers)
+        found = re.fullmatch(r"/release-assets/(\d+)/[^/]+", path)
+        blob = self.blobs.get(int(found.group(1))) if found else None
+        if request.method != "GET" or found is None or blob is None:
+            return self._answer(request, "storage", 404, {"message": "NoSuchKey"}, path)
+        if request.args.get("sig") != self._signature(int(found.group(1))):
+            return self._answer(request, "storage", 403, {"message": "SignatureMismatch"}, path)
+        return self._answer(request, "storage", 200, blob, path)
+
+    def _signature(self, asset_id: int) -> str:
+        return hmac.new(b"fake-storage", str(asset_id).encode(), "sha256").hexdigest()
+
+    def _fault(self, method: str, path: str, host: str = "api") -> Fault | None:
         for fault in self.faults:
+            if fault.host != host:
+                continue
             if fault.times > 0 and fault.method == method and fault.path.search(path):
                 fault.times -= 1
                 return fault
@@ -187,6 +233,10 @@ class FakeGitHub:
         )
         if status == 204 or data is None:
             return Response(status=status, headers=headers or {})
+        if isinstance(data, bytes):
+            return Response(
+                data, status=status, headers=headers or {}, content_type="application/octet-stream"
+            )
         return Response(
             json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
         )
@@ -229,6 +279,8 @@ class FakeGitHub:
                 if release["tag_name"] == p["tag"] and not release["draft"]:
                     return 200, self._release_view(release), {}
             return 404, {"message": "Not Found"}, {}
+        if op == "repos/get-release-asset":
+            return self._serve_asset(request, p["asset_id"])
         release = next((r for r in self.releases if r["id"] == p.get("release_id")), None)
         if op == "repos/delete-release-asset":
             for items in self.assets.values():
@@ -257,6 +309,22 @@ class FakeGitHub:
             self.blobs[asset["id"]] = body
             return 201, asset, {}
         return 500, {"message": f"the fake does not serve {op}"}, {}
+
+    def _serve_asset(self, request: Request, asset_id: int) -> tuple[int, Any, dict[str, str]]:
+        """Metadata as JSON, or with ``Accept: application/octet-stream`` the bytes: a 302 to a
+        pre-signed storage URL, or (``redirect_downloads`` False) streamed by the API itself."""
+        asset = next(
+            (a for items in self.assets.values() for a in items if a["id"] == asset_id), None
+        )
+        if asset is None:
+            return 404, {"message": "Not Found"}, {}
+        if request.headers.get("Accept") != "application/octet-stream":
+            return 200, asset, {}
+        if not self.redirect_downloads or self.storage is None:
+            return 200, self.blobs[asset_id], {}
+        signed = self.storage.url_for(f"/release-assets/{asset_id}/{asset['name']}")
+        query = urlencode({"sig": self._signature(asset_id), "expires": "300"})
+        return 302, None, {"Location": f"{signed}?{query}"}
 
     def _page(self, request: Request, items: list[Any]) -> tuple[int, Any, dict[str, str]]:
         per_page = min(int(request.args.get("per_page", 30)), self.page_size)

@@ -38,6 +38,10 @@ def test_none_until_something_holds_the_stage(project: Path) -> None:
     assert found.model_path.read_text() == "weights\n"
     assert found.model_path.is_relative_to(project / ".mlgate" / "cache" / "champions" / "churn")
     assert found.payload["model_file"]["path"] == "models/churn/model.txt"
+    assert (found.source, found.origin) == (
+        "commit",
+        f"models/churn/model.txt at {found.commit[:12]}",
+    )
     assert champion(project, "latest").version == "v0.0.1"  # type: ignore[union-attr]
     assert champion(project, "v0.0.1").commit == found.commit  # type: ignore[union-attr]
 
@@ -76,8 +80,11 @@ def test_model_file_not_committed(project: Path) -> None:
     commit(project, "drop the model file")
     mlgate(project, "registry", "register", "churn")
     mlgate(project, "registry", "assign", "churn", "v0.0.1", "prod")
-    with pytest.raises(UsageError, match="is not in its commit"):
+    with pytest.raises(UsageError, match="is not in its commit") as info:
         champion(project, "prod")
+    # Without GITHUB_TOKEN and GITHUB_REPOSITORY the release asset cannot be fetched: say so.
+    assert "GITHUB_TOKEN and GITHUB_REPOSITORY" in (info.value.hint or "")
+    assert "GitHub Release churn@v0.0.1" in (info.value.hint or "")
 
 
 def test_checksum_mismatch_and_corruption(project: Path) -> None:

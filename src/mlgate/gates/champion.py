@@ -27,6 +27,7 @@ class ChampionRef:
     version: str | None = None
     commit: str | None = None
     stage: str | None = None
+    origin: str | None = None  # registry: the commit and path, or the release asset
 
     @property
     def format(self) -> str:
@@ -47,6 +48,7 @@ class ChampionRef:
             "version": self.version,
             "commit": self.commit,
             "stage": self.stage,
+            "origin": self.origin,
         }
 
 
@@ -95,4 +97,5 @@ def _from_registry(
         version=found.version,
         commit=found.commit,
         stage=found.stage,
+        origin=found.origin or None,
     )

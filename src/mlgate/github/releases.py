@@ -4,6 +4,9 @@
 exactly one release for the tag, with the given name and body and one asset per file. Assets whose
 content is already there (same sha256 digest) are left alone; others are deleted and uploaded again
 to the ``uploads`` host named by the release's ``upload_url``.
+
+``download_asset`` reads one asset back by tag and name, streamed into place and checked against
+the digest the caller expects and the one GitHub reports.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +197,110 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class AssetDownload:
+    """A release asset on disk: where, its sha256 (hex) and size, and which asset of which tag."""
+
+    path: Path
+    sha256: str
+    size: int
+    tag: str
+    name: str
+    asset_id: int
+    url: str  # the asset's browser_download_url, for people
+
+
+class AssetNotFound(UsageError):
+    """The tag has no release, or its release no (finished) asset of that name (exit 2)."""
+
+    def __init__(self, message: str, *, tag: str, name: str, available: Sequence[str]) -> None:
+        super().__init__(message)
+        self.tag = tag
+        self.name = name
+        self.available = tuple(available)
+
+
+class AssetDigestMismatch(GitHubError):
+    """The asset's bytes are not the ones the caller recorded (exit 3): it was replaced."""
+
+
+def download_asset(
+    client: GitHubClient, tag: str, name: str, target: Path, *, sha256: str | None = None
+) -> AssetDownload:
+    """Download asset ``name`` of the release of ``tag`` into ``target`` atomically.
+
+    The bytes are refused (``target`` untouched) unless they match ``sha256`` when given and the
+    digest GitHub reports for the asset when it reports one.
+    """
+    wanted = _asset_name(Path(name))
+    repo = client.repository
+    release = find_release(client, tag)
+    if release is None:
+        raise AssetNotFound(f"{repo} has no GitHub Release for tag {tag}", tag=tag, name=wanted,
+                            available=())  # fmt: skip
+    assets = release.get("assets") or []
+    if not any(a.get("name") == wanted for a in assets):
+        # The embedded list may not be the whole story on a release with many assets.
+        assets = _list_assets(client, release["id"])
+    asset = next((a for a in assets if a.get("name") == wanted), None)
+    ready = [str(a.get("name")) for a in assets if a.get("state", "uploaded") == "uploaded"]
+    if asset is None or asset.get("state", "uploaded") != "uploaded":
+        state = "" if asset is None else f" (its upload did not finish: state {asset.get('state')})"
+        listed = ", ".join(sorted(ready)) or "none"
+        raise AssetNotFound(
+            f"the GitHub Release {tag} of {repo} has no asset {wanted}{state}; "
+            f"its assets: {listed}",
+            tag=tag,
+            name=wanted,
+            available=ready,
+        )
+    operation = f"download release asset {wanted} of {tag}"
+    reported = _reported_sha256(asset)
+    if sha256 is not None and reported is not None and reported != sha256:
+        raise _mismatch(operation, tag, wanted, reported, sha256)
+
+    def verify(digest: str, size: int) -> None:
+        if sha256 is not None and digest != sha256:
+            raise _mismatch(operation, tag, wanted, digest, sha256)
+        if reported is not None and digest != reported:
+            raise GitHubError(
+                f"GitHub API: {operation}: the {size} bytes received have sha256 {digest[:12]}..., "
+                f"not the {reported[:12]}... GitHub reports for the asset",
+                operation=operation,
+                hint="the download was corrupted on the way; run again",
+            )
+
+    done = client.download(
+        client.repo_path("releases", "assets", asset["id"]),
+        target,
+        operation=operation,
+        verify=verify,
+    )
+    return AssetDownload(
+        done.path,
+        done.sha256,
+        done.size,
+        tag,
+        wanted,
+        int(asset["id"]),
+        str(asset.get("browser_download_url") or ""),
+    )
+
+
+def _reported_sha256(asset: dict[str, Any]) -> str | None:
+    digest = asset.get("digest")
+    if isinstance(digest, str) and digest.startswith("sha256:"):
+        return digest.removeprefix("sha256:").lower()
+    return None
+
+
+def _mismatch(operation: str, tag: str, name: str, actual: str, expected: str) -> GitHubError:
+    return AssetDigestMismatch(
+        f"release asset {name} of {tag} has sha256 {actual[:12]}..., not the {expected[:12]}... "
+        "expected; it was not used",
+        operation=operation,
+        hint="the asset was replaced after it was recorded; upload the recorded file again",
+        details=[f"expected sha256: {expected}", f"asset sha256:    {actual}"],
+    )

@@ -220,6 +220,7 @@ class Resolution:
     payload: Mapping[str, Any] | None = None
     model_file: Path | None = None
     notes: tuple[str, ...] = ()
+    model_file_origin: str | None = None  # the commit and path, or the release asset
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,6 +234,7 @@ class Resolution:
             "date": self.date,
             "payload": dict(self.payload) if self.payload is not None else None,
             "model_file": str(self.model_file) if self.model_file else None,
+            "model_file_origin": self.model_file_origin,
             "notes": list(self.notes),
         }
 

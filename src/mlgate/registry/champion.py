@@ -1,26 +1,26 @@
 """The champion for the validation gate: the model a stage (or version) holds, read from git.
 
-The model file is taken from the registered commit with ``git cat-file`` (no checkout) and kept
-under ``.mlgate/cache/champions/<tag_name>/<version>/``; its sha256 is checked against the
-registration payload when that recorded one.
+The model file is taken from the registered commit with ``git cat-file`` (no checkout) or, when
+the commit lacks it, from the asset of the same name on the GitHub Release of the registration
+tag (``registry.modelfile``); it is kept under ``.mlgate/cache/champions/<tag_name>/<version>/``
+and its sha256 is checked against the registration payload when that recorded one.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlgate import gitio, paths
+from mlgate import gitio
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, UsageError
-from mlgate.registry.backend import ignore_cache, load_state, verify_tags
+from mlgate.registry.backend import load_state, verify_tags
 from mlgate.registry.events import FETCH_HINT
 from mlgate.registry.grammar import SemVer, check_stage
+from mlgate.registry.modelfile import COMMIT, fetch_model_file
 from mlgate.registry.policy import policy_for
 from mlgate.registry.reads import pick_version
-from mlgate.registry.state import VersionState
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Champion:
     stage: str | None
     model_path: Path
     payload: dict[str, Any]
+    source: str = COMMIT  # where model_path came from: "commit" or "release-asset"
+    origin: str = ""  # exactly where, for people: path at commit, or asset of a release
 
 
 def resolve_champion(config: Config, model: ModelConfig, ref: str) -> Champion | None:
@@ -58,12 +60,15 @@ def resolve_champion(config: Config, model: ModelConfig, ref: str) -> Champion |
         raise ConfigError(f"registry tag {reg.tag} has a corrupted payload: {reg.payload_error}")
     if policy.verify:
         verify_tags(root, [t for t in (stage_tag, reg.tag if reg else None) if t])
+    found_file = fetch_model_file(root, model, chosen)
     return Champion(
         version=chosen.version,
         commit=chosen.commit,
         stage=stage,
-        model_path=extract_model_file(root, model, chosen),
+        model_path=found_file.path,
         payload=dict(chosen.payload or {}),
+        source=found_file.source,
+        origin=found_file.origin,
     )
 
 
@@ -80,34 +85,3 @@ def _parse(ref: str) -> tuple[str | None, str | None, bool]:
             f"invalid champion reference {ref!r}",
             hint="use a stage name (e.g. prod), 'latest' or a version such as v1.2.0",
         ) from None
-
-
-def extract_model_file(root: Path, model: ModelConfig, version: VersionState) -> Path:
-    """The model file of ``version`` as it is in its commit, cached and checksum-verified."""
-    recorded = (version.payload or {}).get("model_file") or {}
-    rel = str(recorded.get("path") or model.relative(model.model.file))
-    expected = recorded.get("sha256")
-    target = paths.cache_dir(root) / "champions" / model.tag_name / version.version / Path(rel).name
-    if target.is_file() and (expected is None or _sha256(target.read_bytes()) == expected):
-        return target
-    if not gitio.has_path(root, version.commit, rel):
-        raise UsageError(
-            f"{model.name} {version.version}: {rel} is not in its commit {version.commit[:12]}",
-            hint="commit the model file with the code that produced it, or register with "
-            "--release so the release asset holds it",
-        )
-    data = gitio.show_file(root, version.commit, rel)
-    if expected is not None and _sha256(data) != expected:
-        raise ConfigError(
-            f"{model.name} {version.version}: {rel} at {version.commit[:12]} does not match the "
-            f"sha256 its registration recorded ({expected[:12]}...)",
-        )
-    from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
-
-    written = atomic_write_bytes(target, data)
-    ignore_cache(root)
-    return written
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -104,7 +104,7 @@ def committed_evidence(
             notes.append(f"{rel} is not in commit {commit[:12]}; not recorded")
             return None
 
-    found = blob(model.model.file)
+    found = blob(model.model.file) or _model_outside_git(root, model, commit, notes)
     if found:
         fields["model_file"] = {
             "path": found[0],
@@ -131,6 +131,22 @@ def committed_evidence(
     if fingerprints:
         fields["data"] = fingerprints
     return fields, notes
+
+
+def _model_outside_git(
+    root: Path, model: ModelConfig, commit: str, notes: list[str]
+) -> tuple[str, bytes] | None:
+    """A model file kept out of git, registered at HEAD: the working tree's file is the one this
+    commit produced, so its digest is recorded (and ``--release`` attaches it)."""
+    path = model.model.file
+    if not path.is_file() or commit != gitio.head_commit(root):
+        return None
+    rel = model.relative(path)
+    notes[-1] = (
+        f"{rel} is not in commit {commit[:12]}; recorded the sha256 of the working tree's file "
+        "(keep it with the version: register --release attaches it to the GitHub Release)"
+    )
+    return rel, path.read_bytes()
 
 
 def _digest(data: bytes) -> str:

@@ -98,9 +98,9 @@ def resolve(request: ResolveRequest) -> Resolution:
     model_file = None
     model_cfg = find_model(request.config, model.name)
     if request.model_file and model_cfg is not None:
-        from mlgate.registry.champion import extract_model_file  # noqa: PLC0415
+        from mlgate.registry.modelfile import fetch_model_file  # noqa: PLC0415
 
-        model_file = extract_model_file(root, model_cfg, version)
+        model_file = fetch_model_file(root, model_cfg, version)
     elif request.model_file and request.config is not None:
         notes.append(f"{model.name} is not in {request.config.path.name}; model file not extracted")
     reg = version.registration
@@ -114,8 +114,9 @@ def resolve(request: ResolveRequest) -> Resolution:
         stage_tag=stage_tag,
         date=reg.date if reg else None,
         payload=payload,
-        model_file=model_file,
+        model_file=model_file.path if model_file else None,
         notes=tuple(notes),
+        model_file_origin=model_file.origin if model_file else None,
     )
 
 

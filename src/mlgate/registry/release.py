@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate import gitio
 from mlgate.errors import ExternalError, UsageError
+from mlgate.modelio import sha256_file
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config
@@ -48,8 +49,9 @@ def ensure_version_release(
             hint="in a workflow, pass env GITHUB_TOKEN: ${{ github.token }} with "
             "permissions contents: write",
         )
+    notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mlgate-release-") as tmp:
-        assets = _assets(root, config, request, Path(tmp))
+        assets = _assets(root, config, request, Path(tmp), notes)
         try:
             release = ensure_release(
                 client,
@@ -70,10 +72,13 @@ def ensure_version_release(
         "url": release.get("url"),
         "html_url": release.get("html_url"),
         "assets": sorted(a.get("name", "") for a in release.get("assets", [])),
+        "notes": notes,
     }
 
 
-def _assets(root: Path, config: Config | None, request: ReleaseRequest, folder: Path) -> list[Path]:
+def _assets(
+    root: Path, config: Config | None, request: ReleaseRequest, folder: Path, notes: list[str]
+) -> list[Path]:
     payload = dict(request.payload)
     files = [_write(folder / "payload.json", json.dumps(payload, indent=2, sort_keys=True))]
     metrics = payload.get("metrics")
@@ -94,11 +99,31 @@ def _assets(root: Path, config: Config | None, request: ReleaseRequest, folder: 
     if card and gitio.has_path(root, request.commit, str(card)):
         data = gitio.show_file(root, request.commit, str(card))
         files.append(_write_bytes(folder / Path(str(card)).name, data))
-    model_file = (payload.get("model_file") or {}).get("path")
-    if model_file and gitio.has_path(root, request.commit, str(model_file)):
-        data = gitio.show_file(root, request.commit, str(model_file))
-        files.append(_write_bytes(folder / Path(str(model_file)).name, data))
+    model_file = _model_file(root, request, folder, notes)
+    if model_file is not None:
+        files.append(model_file)
     return files
+
+
+def _model_file(root: Path, request: ReleaseRequest, folder: Path, notes: list[str]) -> Path | None:
+    """The registered model file: from the commit, or (kept out of git) the working tree's file
+    when it is byte for byte the one the registration recorded; champions are read back from it."""
+    recorded = request.payload.get("model_file") or {}
+    rel = recorded.get("path")
+    if not rel:
+        return None
+    if gitio.has_path(root, request.commit, str(rel)):
+        data = gitio.show_file(root, request.commit, str(rel))
+        return _write_bytes(folder / Path(str(rel)).name, data)
+    local = root / str(rel)
+    if local.is_file() and recorded.get("sha256") == sha256_file(local):
+        return local
+    notes.append(
+        f"{rel} is not in commit {request.commit[:12]} and the working tree has no file with the "
+        "sha256 the registration recorded: not attached, so this version's model cannot be "
+        "read back from the release"
+    )
+    return None
 
 
 def release_notes(request: ReleaseRequest) -> str:

@@ -84,7 +84,8 @@ def history(result: HistoryResult) -> str:
 
 def write(result: WriteResult) -> str:
     if result.event == "release" and result.release:
-        return f"{result.name} {result.version}: GitHub Release {result.release.get('html_url')}"
+        head = f"{result.name} {result.version}: GitHub Release {result.release.get('html_url')}"
+        return "\n".join([head, *result.release.get("notes", [])])
     if not result.created:
         return "\n".join(result.notes) or "nothing to do"
     what = {
@@ -105,6 +106,7 @@ def write(result: WriteResult) -> str:
         lines.append(f"pushed to {result.remote}{retry}")
     if result.release:
         lines.append(f"GitHub Release: {result.release.get('html_url', result.release.get('url'))}")
+        lines.extend(result.release.get("notes", []))
     lines.extend(result.notes)
     return "\n".join(lines)
 
@@ -115,7 +117,8 @@ def resolution(result: Resolution) -> str:
         f"tag: {result.tag}" + (f" (stage tag {result.stage_tag})" if result.stage_tag else ""),
     ]
     if result.model_file:
-        lines.append(f"model file: {result.model_file}")
+        origin = f" ({result.model_file_origin})" if result.model_file_origin else ""
+        lines.append(f"model file: {result.model_file}{origin}")
     if result.payload:
         metrics = result.payload.get("metrics")
         if metrics:

@@ -39,6 +39,7 @@ OPERATIONS = (
     "repos/get-release-by-tag",
     "repos/list-release-assets",
     "repos/upload-release-asset",
+    "repos/get-release-asset",
     "repos/delete-release-asset",
 )
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -1,0 +1,113 @@
+"""The model file of a registered version: from its commit, or from its GitHub Release.
+
+The file is read from the registered commit with ``git cat-file`` (no checkout). Teams that keep
+model files out of git attach them to the release of the registration tag instead
+(``register --release`` and ``mlgate release`` do); when the commit lacks the file and a GitHub
+repository and token are set, the release asset of the same name is downloaded. Either way the
+file is kept under ``.mlgate/cache/champions/<tag_name>/<version>/`` and its sha256 is checked
+against the registration payload when that recorded one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate import gitio, paths
+from mlgate.config.model import ModelConfig
+from mlgate.errors import ConfigError, UsageError
+from mlgate.modelio import sha256_file
+from mlgate.registry.backend import ignore_cache
+from mlgate.registry.state import VersionState
+
+COMMIT = "commit"
+RELEASE_ASSET = "release-asset"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A version's model file on disk and where it came from."""
+
+    path: Path
+    source: str  # COMMIT or RELEASE_ASSET
+    origin: str  # where exactly, for people: the commit and path, or the release and asset
+
+
+def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> ModelFile:
+    """The model file of ``version``: cached, checksum-verified, from its commit or release."""
+    recorded = (version.payload or {}).get("model_file") or {}
+    rel = str(recorded.get("path") or model.relative(model.model.file))
+    expected = recorded.get("sha256")
+    target = paths.cache_dir(root) / "champions" / model.tag_name / version.version / Path(rel).name
+    cached = target.is_file() and (expected is None or sha256_file(target) == expected)
+    at_commit = f"{rel} at {version.commit[:12]}"
+    if gitio.has_path(root, version.commit, rel):
+        if cached:
+            return ModelFile(target, COMMIT, at_commit)
+        data = gitio.show_file(root, version.commit, rel)
+        if expected is not None and _sha256(data) != expected:
+            raise ConfigError(
+                f"{model.name} {version.version}: {at_commit} does not match the sha256 its "
+                f"registration recorded ({expected[:12]}...)",
+            )
+        from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
+
+        written = atomic_write_bytes(target, data)
+        ignore_cache(root)
+        return ModelFile(written, COMMIT, at_commit)
+    reg = version.registration
+    missing = f"{model.name} {version.version}: {rel} is not in its commit {version.commit[:12]}"
+    if reg is None:
+        raise UsageError(
+            f"{missing}, and the version has no registration tag whose release could hold it",
+            hint="commit the model file with the code that produced it",
+        )
+    if cached:
+        return ModelFile(target, RELEASE_ASSET, _asset_origin(target.name, reg.tag))
+    return _from_release(root, reg.tag, rel, expected, target, missing)
+
+
+def _from_release(
+    root: Path, tag: str, rel: str, expected: str | None, target: Path, missing: str
+) -> ModelFile:
+    from mlgate.github.client import GitHubClient  # noqa: PLC0415 - requests is heavy
+    from mlgate.github.releases import (  # noqa: PLC0415
+        AssetDigestMismatch,
+        AssetNotFound,
+        download_asset,
+    )
+
+    client = GitHubClient.from_env()
+    if not (client.has_token and client.repository):
+        raise UsageError(
+            missing,
+            hint=f"commit the model file with the code that produced it, or attach it to the "
+            f"GitHub Release {tag} (register --release does) and set GITHUB_TOKEN and "
+            "GITHUB_REPOSITORY so mlgate downloads it from there",
+        )
+    name = Path(rel).name
+    try:
+        got = download_asset(client, tag, name, target, sha256=expected)
+    except AssetNotFound as exc:
+        raise UsageError(
+            f"{missing}, and {exc.message}",
+            hint=f"attach the model file to the release of {tag} (mlgate registry release "
+            "NAME VERSION, run where the file is), or commit it with the code",
+        ) from None
+    except AssetDigestMismatch as exc:
+        exc.hint = (
+            f"the asset was replaced after {tag} was registered with the sha256 above; attach "
+            "the registered file again, or register a new version for the new file"
+        )
+        raise
+    ignore_cache(root)
+    return ModelFile(got.path, RELEASE_ASSET, _asset_origin(got.name, tag))
+
+
+def _asset_origin(name: str, tag: str) -> str:
+    return f"asset {name} of the GitHub Release {tag}"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
