@@ -74,6 +74,93 @@ def stop_engine(engine: subprocess.Popen[bytes]) -> None:
         engine.wait()
 
 
+@dataclass
+class PrivateEngine:
+    """A second ``dockerd`` beside the shared one, for tests that stop it mid-command.
+
+    Everything that would collide with the shared engine is its own: socket, data root, exec root
+    (and so its managed containerd), pid file, containerd namespaces and an empty daemon config
+    (flags only, whatever /etc/docker/daemon.json says); no bridge and no iptables rules.
+    """
+
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.folder / 'docker.sock'}"
+
+    @classmethod
+    def start(cls) -> PrivateEngine:
+        # A short folder under the temporary directory: unix socket paths hold 107 bytes.
+        folder = Path(tempfile.mkdtemp(prefix="mlgate-engine-"))
+        (folder / "daemon.json").write_text("{}\n")
+        namespace = f"mlgate-e2e-{folder.name.rsplit('-', 1)[-1].lower()}"
+        command = [
+            "dockerd", "-H", f"unix://{folder / 'docker.sock'}",
+            "--config-file", str(folder / "daemon.json"),
+            "--data-root", str(folder / "data"), "--exec-root", str(folder / "exec"),
+            "--pidfile", str(folder / "docker.pid"),
+            "--containerd-namespace", namespace,
+            "--containerd-plugins-namespace", namespace + "-plugins",
+            "--bridge=none", "--iptables=false", "--ip6tables=false",
+        ]  # fmt: skip
+        engine = cls(folder)
+        with (folder / "dockerd.log").open("ab") as log:
+            engine.process = subprocess.Popen(
+                command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        try:
+            wait_until(engine.answering, 90, "the private dockerd")
+        except RuntimeError as exc:
+            log_tail = (folder / "dockerd.log").read_text(errors="replace")[-2000:]
+            engine.remove()
+            raise RuntimeError(f"{exc}; its log ends with:\n{log_tail}") from None
+        return engine
+
+    def docker(self, *args: str, timeout: float = 120) -> proc.Completed:
+        return proc.run(["docker", "--host", self.host, *args], check=False, timeout=timeout)
+
+    def answering(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            return False
+        return self.docker("version", "--format", "{{.Server.Version}}", timeout=10).ok
+
+    def running_containers(self) -> list[str]:
+        return self.docker("ps", "--quiet", timeout=10).stdout.split()
+
+    def load(self, image: str) -> None:
+        """Copy ``image`` from the shared engine (``docker save | docker --host ... load``)."""
+        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+        load = subprocess.Popen(["docker", "--host", self.host, "load", "--quiet"],
+                                stdin=save.stdout, stdout=subprocess.DEVNULL)  # fmt: skip
+        assert save.stdout is not None
+        save.stdout.close()
+        if load.wait(timeout=600) != 0 or save.wait(timeout=60) != 0:
+            raise RuntimeError(f"copying {image} into the private engine failed")
+
+    def stop(self) -> None:
+        """SIGTERM, as ``systemctl stop docker`` sends; the engine stops its containers first."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def remove(self) -> None:
+        """Stop the engine and delete its folder (mounts it left behind are unmounted first)."""
+        self.stop()
+        prefix = str(self.folder) + "/"
+        mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+                  if line.split()[1].startswith(prefix)]  # fmt: skip
+        for mount in sorted(mounts, key=len, reverse=True):
+            proc.run(["umount", "--lazy", mount], check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def debian_mirror() -> str:
     """The Debian mirror this machine's apt uses (first ``URIs:``/``deb`` entry)."""
     for source in SOURCES:
@@ -185,6 +272,30 @@ class Registry:
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return list(json.load(response).get("repositories", []))
+
+    def manifest_digest(self, repository: str, tag: str) -> str | None:
+        """The digest the registry itself holds for ``repository:tag`` (None: no such tag)."""
+        import base64
+
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        accept = ", ".join((
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.index.v1+json",
+        ))  # fmt: skip
+        request = urllib.request.Request(
+            f"http://{self.host}/v2/{repository}/manifests/{tag}",
+            method="HEAD",
+            headers={"Authorization": f"Basic {token}", "Accept": accept},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return str(response.headers["Docker-Content-Digest"])
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
 
     def stop(self) -> None:
         if self.process is not None:

@@ -88,3 +88,19 @@ def test_another_release_takes_the_version_during_the_build(
     theirs = git(other, "rev-parse", "refs/tags/churn@v0.0.1")
     assert git(project, "ls-remote", "origin", "refs/tags/churn@v0.0.1").split()[0] == theirs
     assert tags(project) <= {"churn@v0.0.1"}
+
+
+def test_a_failed_image_step_says_the_registry_did_not_move(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlgate.errors import ExternalError
+
+    def failing(config: Any, model: Any, request: Any) -> PublishResult:
+        raise ExternalError("push of registry.example/acme/churn failed: 503 (gave up)")
+
+    monkeypatch.setattr(release_module, "publish_model", failing)
+    result = invoke("release", cwd=project)
+    assert result.exit_code == 3, result.output
+    assert "churn v0.0.1 was not registered: the registry is unchanged" in result.stderr
+    assert tags(project) == set()
+    assert remote_tags(project) == set()

@@ -4,6 +4,7 @@ chunks, the smoke comparison, metrics exposition, the Dockerfile and the mlgate 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,17 @@ class FakeAPI:
 class FakeEngine:
     def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
         self.api = FakeAPI(streams)
+        self.alive = True
+
+    def close(self) -> None:
+        return None
+
+    def ping(self) -> bool:  # as docker.DockerClient.ping: raises when the engine is not there
+        import requests
+
+        if not self.alive:
+            raise requests.ConnectionError("connect: connection refused")
+        return True
 
 
 OK_PUSH = [
@@ -137,6 +149,58 @@ def test_authentication_errors_are_not_retried() -> None:
     assert "MLGATE_REGISTRY_USERNAME" in (info.value.hint or "")
 
 
+@pytest.mark.parametrize(
+    ("message", "transient"),
+    [
+        ("received unexpected HTTP status: 500 Internal Server Error", True),
+        ("received unexpected HTTP status: 503 Service Unavailable", True),
+        ("unexpected EOF", True),
+        ("manifest invalid: manifest invalid", False),
+        # a status code inside a port number is not a status code
+        ("Put http://127.0.0.1:50312/v2/x/manifests/v1: manifest blob unknown", False),
+    ],
+)
+def test_registry_errors_retried_are_the_transient_ones(message: str, transient: bool) -> None:
+    assert dockerio._push_error(message, "127.0.0.1:5000/x").transient is transient
+
+
+def test_a_port_that_contains_401_is_not_an_authentication_error() -> None:
+    error = dockerio._push_error("dial tcp 127.0.0.1:40123: connect: connection refused",
+                                 "127.0.0.1:40123/x")  # fmt: skip
+    assert error.transient
+    assert "refused the push" not in error.message
+
+
+def test_a_registry_answering_500_is_retried_until_it_recovers() -> None:
+    failed = [{"error": "received unexpected HTTP status: 500 Internal Server Error"}]
+    engine = FakeEngine([failed, failed, list(OK_PUSH)])
+    lines: list[str] = []
+    ref = push.push_with_retries(engine, "r/x", "v1", attempts=3, progress=lines.append,
+                                 sleep=lambda _: None)  # fmt: skip
+    assert ref == "r/x@sha256:" + "a" * 64
+    assert engine.api.calls == 3
+    assert [line for line in lines if "retrying" in line][1].startswith("push: attempt 2 of 3")
+
+
+def test_streams_are_read_to_the_end_after_an_error_chunk(tmp_path: Path) -> None:
+    """An abandoned stream keeps its connection to the engine open (a ResourceWarning)."""
+    finished: list[str] = []
+
+    def stream(chunks: list[dict[str, Any]], name: str) -> Iterator[dict[str, Any]]:
+        yield from chunks
+        finished.append(name)
+
+    failed = [{"error": "received unexpected HTTP status: 500 Internal Server Error"}]
+    engine = FakeEngine([])
+    engine.api.streams = [stream([*failed, {"status": "bye"}], "push")]
+    with pytest.raises(dockerio.PushFailed, match="500 Internal Server Error"):
+        dockerio.push(engine, "r/x", "v1", lambda _: None)
+    engine.api.streams = [stream([{"error": "no space left"}, {"stream": "x"}], "build")]
+    with pytest.raises(ExternalError, match="no space left"):
+        dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
+    assert finished == ["push", "build"]
+
+
 def test_a_push_stream_without_digest_is_an_error() -> None:
     with pytest.raises(dockerio.PushFailed, match="without a digest"):
         dockerio.push(FakeEngine([[{"status": "Preparing"}]]), "r/x", "v1", lambda _: None)
@@ -148,6 +212,48 @@ def test_build_error_chunk_raises_with_the_log_tail(tmp_path: Path) -> None:
     with pytest.raises(ExternalError, match="non-zero code") as info:
         dockerio.build(FakeEngine([stream]), tmp_path, tag="x:1", progress=lambda _: None)
     assert "pip: no matching wheel" in info.value.details
+
+
+def test_a_build_that_fails_because_the_engine_went_away_says_so(tmp_path: Path) -> None:
+    stream = [
+        {"stream": "Step 5/17 : RUN pip install\n"},
+        {"error": "error creating overlay mount to /var/lib/docker/overlay2/x: invalid"},
+    ]
+    engine = FakeEngine([stream, list(stream)])
+    engine.alive = False
+    gone = pytest.raises(dockerio.EngineGone, match="went away during the build of x:1")
+    with gone as info, dockerio.watching(engine, "the build of x:1"):
+        dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
+    assert info.value.exit_code == 3
+    assert "start the Docker engine again" in (info.value.hint or "")
+    assert "nothing was pushed or registered" in (info.value.hint or "")
+    assert "overlay mount" in info.value.details[0]
+    engine.alive = True  # the same error from a live engine is the build's own failure
+    failed = pytest.raises(ExternalError, match="docker build x:1 failed")
+    with failed as alive, dockerio.watching(engine, "the build of x:1"):
+        dockerio.build(engine, tmp_path, tag="x:1", progress=lambda _: None)
+    assert not isinstance(alive.value, dockerio.EngineGone)
+
+
+def test_sdk_errors_inside_a_watched_step_name_the_step() -> None:
+    import docker.errors
+
+    step = "the smoke test of x:1"
+    named = pytest.raises(ExternalError, match=f"docker failed during {step}: boom")
+    with named, dockerio.watching(FakeEngine([]), step):
+        raise docker.errors.APIError("boom")
+    # other errors are not dressed up
+    with pytest.raises(ValueError, match="not docker"), dockerio.watching(FakeEngine([]), step):
+        raise ValueError("not docker")
+
+
+def test_a_push_through_an_engine_that_went_away_is_not_retried() -> None:
+    engine = FakeEngine([REFUSED, list(OK_PUSH)])
+    engine.alive = False
+    with pytest.raises(dockerio.EngineGone, match="went away during the push of r/x:v1"):
+        push.push_with_retries(engine, "r/x", "v1", attempts=3, progress=lambda _: None,
+                               sleep=lambda _: None)  # fmt: skip
+    assert engine.api.calls == 1
 
 
 def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -140,9 +140,10 @@ def _build_and_ship(
 ) -> PublishResult:
     progress = request.progress
     version = labels[ctx.OCI + "version"]
-    dockerio.ensure_image(engine, settings.base_image, progress)
-    target = probe_target(engine, model, settings.base_image)
-    base = dockerio.inspect(engine, settings.base_image)
+    with dockerio.watching(engine, f"the preparation of the base image {settings.base_image}"):
+        dockerio.ensure_image(engine, settings.base_image, progress)
+        target = probe_target(engine, model, settings.base_image)
+        base = dockerio.inspect(engine, settings.base_image)
     repo_digests = [d for d in base.get("RepoDigests") or [] if "@" in d]
     # The OCI base digest is the base's manifest digest when it came from a registry; an
     # imported local image has none, so its content id is recorded instead.
@@ -157,28 +158,30 @@ def _build_and_ship(
         built = ctx.write_context(folder, settings, bundle, house, labels)
         progress(f"docker build {image} (base {settings.base_image}, no network)")
         started = time.monotonic()
-        image_id = dockerio.build(
-            engine, built.path, tag=image, progress=progress,
-            no_cache=request.no_cache,
-        )  # fmt: skip
-        seconds = round(time.monotonic() - started, 3)
+        with dockerio.watching(engine, f"the build of {image}"):
+            image_id = dockerio.build(
+                engine, built.path, tag=image, progress=progress,
+                no_cache=request.no_cache,
+            )  # fmt: skip
+            seconds = round(time.monotonic() - started, 3)
+            size = int(dockerio.inspect(engine, image_id).get("Size", 0))
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    size = int(dockerio.inspect(engine, image_id).get("Size", 0))
     progress(f"built {image} ({image_id[:19]}, {size / 1e6:.0f} MB) in {seconds:g} s")
     smoke = None
     if request.smoke or request.push:
-        smoke = smoke_test(
-            engine,
-            image,
-            bundle.sample,
-            container_port=settings.port,
-            network=settings.smoke_network,
-            tolerance=settings.tolerance,
-            model_sha256=bundle.sha256,
-            progress=progress,
-        )
+        with dockerio.watching(engine, f"the smoke test of {image}"):
+            smoke = smoke_test(
+                engine,
+                image,
+                bundle.sample,
+                container_port=settings.port,
+                network=settings.smoke_network,
+                tolerance=settings.tolerance,
+                model_sha256=bundle.sha256,
+                progress=progress,
+            )
         progress(
             f"smoke test passed: {smoke.rows} rows, largest difference {smoke.max_abs_diff:.3g}"
         )

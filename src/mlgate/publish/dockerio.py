@@ -6,10 +6,11 @@ exceptions; every stream here is read to the end and any error chunk becomes an 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +20,22 @@ from mlgate.errors import ExternalError, UsageError
 Progress = Callable[[str], None]
 ENV_USERNAME = "MLGATE_REGISTRY_USERNAME"
 ENV_PASSWORD = "MLGATE_REGISTRY_PASSWORD"  # noqa: S105 - the name of a variable
+# Worth another attempt: the network, or the registry answering 5xx (a 500 is usually a storage
+# back end's hiccup; docker itself retries layer uploads on it). Status codes match as whole
+# numbers, so a port such as :50312 in the message is not mistaken for a 503.
 _TRANSIENT = re.compile(
     r"connection refused|connection reset|i/o timeout|timeout|tls handshake|no such host|"
-    r"temporary failure|eof|502|503|504|too many requests|toomanyrequests|server misbehaving|"
-    r"service unavailable|bad gateway|broken pipe",
+    r"temporary failure|\beof\b|\b50[0234]\b|too many requests|toomanyrequests|"
+    r"server misbehaving|internal server error|service unavailable|bad gateway|broken pipe",
     re.IGNORECASE,
 )
-_AUTH = re.compile(r"unauthorized|authentication required|denied|forbidden|401|403", re.I)
+_AUTH = re.compile(r"unauthorized|authentication required|denied|forbidden|\b40[13]\b", re.I)
 
 
 # Build output kept for error messages but not shown as progress.
 _NOISE = (" ---> ", "Removing intermediate container")
+NOTHING_SHIPPED = "nothing was pushed or registered"
+PUSH_INTERRUPTED = "the push did not finish; layers already uploaded are reused next time"
 
 
 class PushFailed(ExternalError):
@@ -38,6 +44,56 @@ class PushFailed(ExternalError):
     def __init__(self, message: str, *, transient: bool, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.transient = transient
+
+
+class EngineGone(ExternalError):
+    """The Docker engine stopped answering in the middle of a step (stopped, restarted, crashed)."""
+
+
+def engine_answers(engine: Any) -> bool:
+    """Whether the engine still answers a ping (a stopped engine refuses it at once)."""
+    import docker.errors  # noqa: PLC0415
+    import requests  # noqa: PLC0415
+
+    try:
+        # On a new connection: an engine shutting down refuses those at once, but still answers
+        # on keep-alive connections pooled from earlier calls (closing the pool drops them).
+        engine.close()
+        return bool(engine.ping())
+    except (docker.errors.DockerException, requests.RequestException, OSError):
+        return False
+
+
+def engine_gone(what: str, cause: str, *, after: str = NOTHING_SHIPPED) -> EngineGone:
+    """The error for an engine that went away during ``what``; ``after`` says what is left."""
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return EngineGone(
+        f"the Docker engine went away during {what}: it no longer answers at {host}",
+        hint="start the Docker engine again (dockerd, or 'systemctl start docker'), check that "
+        f"DOCKER_HOST points at it, and rerun the command; {after}",
+        details=[f"last error from the engine: {cause.strip()}"],
+    )
+
+
+@contextlib.contextmanager
+def watching(engine: Any, what: str, *, after: str = NOTHING_SHIPPED) -> Iterator[None]:
+    """Blame a failure inside the block on the engine when it no longer answers, whatever form
+    the failure took (an error chunk, a broken stream, a refused connection); other SDK errors
+    become ExternalError naming the step."""
+    import docker.errors  # noqa: PLC0415
+    import requests  # noqa: PLC0415
+
+    try:
+        yield
+    except EngineGone:
+        raise
+    except Exception as exc:
+        if not engine_answers(engine):
+            cause = exc.message if isinstance(exc, ExternalError) else f"{exc}"
+            raise engine_gone(what, cause or type(exc).__name__, after=after) from None
+        if isinstance(exc, (docker.errors.DockerException, requests.RequestException)):
+            raise ExternalError(f"docker failed during {what}: {exc}") from None
+        raise
 
 
 def client() -> Any:
@@ -154,25 +210,28 @@ def build(
 
 def push(engine: Any, repository: str, tag: str, progress: Progress) -> str:
     """Push ``repository:tag`` once; the pushed manifest digest. Error chunks raise PushFailed."""
-    stream = engine.api.push(
-        repository, tag=tag, stream=True, decode=True, auth_config=registry_auth()
-    )
+    auth = registry_auth()
     digest: str | None = None
+    error: str | None = None
     try:
-        for chunk in stream:
-            error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
-            if error:
-                raise _push_error(str(error), repository)  # noqa: TRY301 - ends the stream
+        stream = engine.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth)
+        for chunk in stream:  # to the end, even after an error: that releases the connection
+            error = error or _error_of(chunk)
             aux = chunk.get("aux")
             if isinstance(aux, dict) and aux.get("Digest"):
                 digest = str(aux["Digest"])
             status = chunk.get("status")
             if status and not chunk.get("progressDetail"):
                 progress(f"push: {chunk.get('id', '') + ': ' if chunk.get('id') else ''}{status}")
-    except PushFailed:
-        raise
-    except Exception as exc:  # noqa: BLE001 - requests/docker errors mid-stream
-        raise _push_error(str(exc), repository) from None
+        if error:
+            raise _push_error(error, repository)  # noqa: TRY301 - handled below like the rest
+    except Exception as exc:  # noqa: BLE001 - error chunks, requests/docker errors mid-stream
+        failed = exc if isinstance(exc, PushFailed) else _push_error(str(exc), repository)
+        if failed.transient and not engine_answers(engine):
+            # Retrying a push through an engine that is gone cannot help; say which one it is.
+            raise engine_gone(f"the push of {repository}:{tag}", failed.message,
+                              after=PUSH_INTERRUPTED) from None  # fmt: skip
+        raise failed from None
     if digest is None:
         raise PushFailed(f"push of {repository}:{tag} ended without a digest", transient=True)
     return digest
@@ -188,10 +247,11 @@ def _push_error(message: str, repository: str) -> PushFailed:
             "or 'docker login " + registry + "'",
         )
     transient = bool(_TRANSIENT.search(message))
+    hint = f"is the registry {registry} up and reachable? Rerun once it is"
     return PushFailed(
         f"push of {repository} failed: {message}",
         transient=transient,
-        hint=f"is the registry {registry} reachable?" if transient else None,
+        hint=hint if transient else None,
     )
 
 
@@ -270,17 +330,16 @@ def run_server(
 def _consume(
     stream: Iterable[dict[str, Any]], what: str, progress: Progress, *, keep: bool = False
 ) -> list[dict[str, Any]]:
-    """Read a streamed SDK response to the end; an error chunk raises with the log's tail."""
+    """Read a streamed SDK response to the end (which releases its connection); an error chunk
+    raises with the log's tail."""
     kept: list[dict[str, Any]] = []
     tail: list[str] = []
+    error: str | None = None
+    shown: list[str] | None = None
     try:
         for chunk in stream:
-            error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
-            if error:
-                raise ExternalError(  # noqa: TRY301 - an error chunk ends the stream
-                    f"docker {what} failed: {str(error).strip()}",
-                    details=["last output:", *tail[-15:]] if tail else None,
-                )
+            if error is None and (error := _error_of(chunk)) is not None:
+                shown = ["last output:", *tail[-15:]] if tail else None
             text = chunk.get("stream")
             if isinstance(text, str):
                 for line in text.rstrip("\n").splitlines():
@@ -292,11 +351,17 @@ def _consume(
                 progress(str(chunk["status"]))
             if keep:
                 kept.append(chunk)
-    except ExternalError:
-        raise
     except Exception as exc:  # noqa: BLE001 - connection errors while streaming
         raise ExternalError(f"docker {what} failed: {exc}") from None
+    if error is not None:
+        raise ExternalError(f"docker {what} failed: {error.strip()}", details=shown)
     return kept
+
+
+def _error_of(chunk: dict[str, Any]) -> str | None:
+    """The error message of a streamed chunk, if it is an error chunk."""
+    error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
+    return str(error) if error else None
 
 
 def _split_ref(ref: str) -> tuple[str, str | None]:

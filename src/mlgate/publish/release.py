@@ -17,7 +17,7 @@ from typing import Any
 
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
-from mlgate.errors import ConfigError, ExternalError, UsageError
+from mlgate.errors import ConfigError, ExternalError, MlgateError, UsageError
 from mlgate.publish import dockerio
 from mlgate.publish.core import PublishRequest, PublishResult, publish_model
 from mlgate.publish.k8s import image_ref_from_payload
@@ -78,19 +78,24 @@ def release(request: ReleaseRequest) -> ReleaseResult:
         )
     )
     request.progress(f"releasing {model.name} {version}")
-    image = publish_model(
-        config,
-        model,
-        PublishRequest(
-            config_path=request.config_path,
-            model_name=model.name,
-            base_image=request.base_image,
-            registry=request.registry,
-            push=True,
-            version=version,
-            progress=request.progress,
-        ),
-    )
+    try:
+        image = publish_model(
+            config,
+            model,
+            PublishRequest(
+                config_path=request.config_path,
+                model_name=model.name,
+                base_image=request.base_image,
+                registry=request.registry,
+                push=True,
+                version=version,
+                progress=request.progress,
+            ),
+        )
+    except MlgateError as exc:
+        # Say where the registry stands: nothing moved, so the same command can simply rerun.
+        exc.details.append(f"{model.name} {version} was not registered: the registry is unchanged")
+        raise
     assert image.digest is not None  # noqa: S101 - publish with push=True returns a digest
     github = request.github_release
     if github is None:
@@ -272,14 +277,16 @@ def retag(
     repository = settings.repository if registry_host else image.split("@", 1)[0]
     tag = sanitize_tag(stage)
     engine = dockerio.client()
+    after = f"the registry records {stage} already; rerun the command to move {repository}:{tag}"
     try:
-        if not dockerio.image_exists(engine, image):
-            progress(f"pulling {image}")
-            dockerio.pull(engine, image, progress)
-        dockerio.tag_image(engine, image, repository, tag)
-        pushed = push_with_retries(
-            engine, repository, tag, attempts=settings.push_attempts, progress=progress
-        )
+        with dockerio.watching(engine, f"tagging {image} as {repository}:{tag}", after=after):
+            if not dockerio.image_exists(engine, image):
+                progress(f"pulling {image}")
+                dockerio.pull(engine, image, progress)
+            dockerio.tag_image(engine, image, repository, tag)
+            pushed = push_with_retries(
+                engine, repository, tag, attempts=settings.push_attempts, progress=progress
+            )
     finally:
         engine.close()
     if pushed.split("@", 1)[1] != image.split("@", 1)[1]:
