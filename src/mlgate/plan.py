@@ -12,7 +12,6 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from mlgate import gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.github.event import NULL_SHA, Event, load_event
-from mlgate.repro.patterns import char_class
+from mlgate.repro.patterns import compile_glob
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -42,7 +41,7 @@ class Dependency:
 
     def matches(self, changed: str) -> bool:
         if _GLOB_CHARS & set(self.pattern):
-            return _glob_regex(self.pattern).fullmatch(changed) is not None
+            return compile_glob(self.pattern).match(changed, folder=True)
         return changed == self.pattern or changed.startswith(self.pattern.rstrip("/") + "/")
 
 
@@ -258,7 +257,7 @@ class _Excluding(Dependency):
     excluded: tuple[str, ...] = ()
 
     def matches(self, changed: str) -> bool:
-        if any(_glob_regex(p).fullmatch(changed) for p in self.excluded):
+        if any(compile_glob(p).match(changed, folder=True) for p in self.excluded):
             return False
         return super().matches(changed)
 
@@ -341,36 +340,6 @@ def _rel_pattern(model: ModelConfig, pattern: str) -> str:
     )
     joined = os.path.normpath(f"{base}/{pattern}" if base else pattern)
     return Path(joined).as_posix()
-
-
-@cache
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` spans folders, ``*`` and ``?`` stay inside one, ``[...]`` is a class."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
-            end = pattern.index("]", i + 1)
-            body = pattern[i + 1 : end]
-            body = "^" + body[1:] if body.startswith("!") else body
-            out.append(char_class(body) or re.escape(pattern[i : end + 1]))
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    # A pattern naming a folder also covers what is inside it.
-    return re.compile("".join(out) + "(?:/.*)?")
 
 
 def _compact(data: object) -> str:

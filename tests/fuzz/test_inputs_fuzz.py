@@ -15,10 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlgate.errors import ConfigError
-from mlgate.plan import _glob_regex
 from mlgate.repro.environment import read_environment
 from mlgate.repro.inputs import PARAMS_VALUE_LIMIT, param_values
-from mlgate.repro.patterns import compile_glob, matches
+from mlgate.repro.patterns import Glob, compile_glob, matches
 from tests.fuzz.conftest import tried
 from tests.fuzz.strategies import hostile_fragments, json_values
 
@@ -117,9 +116,14 @@ GLOB_SOUP = st.text(alphabet="*?[]!^-\\/.ab{}()+$|", max_size=30)
 @given(GLOB_SOUP, st.text(alphabet="ab/.[]*-", max_size=30))
 def test_any_glob_compiles_and_matches(pattern: str, path: str) -> None:
     tried("glob")
-    compile_glob(pattern).match(path)
+    glob = compile_glob(pattern)
+    glob.match(path)
+    glob.match(path, folder=True)
     matches(path, [pattern])
-    _glob_regex(pattern).fullmatch(path)
+    if glob.regex is not None:  # the regular expression and the simulation agree
+        simulated = Glob(glob.pattern, glob.elements, None, None)
+        assert simulated.match(path) is glob.match(path)
+        assert simulated.match(path, folder=True) is glob.match(path, folder=True)
 
 
 @given(st.text(alphabet="abc_./-", min_size=1, max_size=20))

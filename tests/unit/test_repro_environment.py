@@ -131,6 +131,24 @@ def test_glob_patterns(pattern: str, path: str, expected: bool) -> None:
     assert patterns.matches(path, [pattern]) is expected
 
 
+def test_a_glob_with_many_wildcards_is_matched_without_backtracking() -> None:
+    # As a regular expression this pattern backtracks for minutes on a 300-character path.
+    glob = patterns.compile_glob("*a" * 15 + "b")
+    assert glob.regex is None
+    assert not glob.match("a" * 300)
+    assert glob.match("a" * 300 + "b")
+    assert not glob.match("a" * 150 + "/" + "a" * 150 + "b")
+    assert patterns.compile_glob("src/**/t*_*_*.py").match("src/a/b/t_x_y.py")
+    assert patterns.compile_glob("a/**/b/**/c*d*").match("a/b/c/b/c_d_", folder=True)
+
+
+def test_a_glob_naming_a_folder_covers_what_is_inside_it() -> None:
+    assert patterns.matches("src/a.py", ["src"], folder=True)
+    assert patterns.matches("src/x/a.py", ["s*c"], folder=True)
+    assert not patterns.matches("srcx/a.py", ["src"], folder=True)
+    assert not patterns.matches("src/a.py", ["src"])
+
+
 def test_select_applies_excludes_and_sorts() -> None:
     chosen = patterns.select(
         ["b.py", "a.py", "tests/test_a.py", "notes.md"], ["**/*.py"], ["tests/**"]
