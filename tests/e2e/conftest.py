@@ -43,7 +43,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Itera
     running = infra.Registry.start(tmp_path_factory.mktemp("registry"))
     yield running
     running.stop()
-    infra.remove_images()
+    infra.remove_images(running.host)
 
 
 def make_project(folder: Path) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -200,15 +199,13 @@ def ensure_base_image(name: str = BASE_IMAGE) -> str:
     return name
 
 
-TEST_REPOSITORY = re.compile(r"^127\.0\.0\.1:\d+/your-org/")
-
-
-def remove_images() -> None:
-    """Remove the images the tests made for loopback registries (``127.0.0.1:PORT/your-org/``)."""
+def remove_images(host: str) -> None:
+    """Remove the images the tests made for the loopback registry at ``host`` (``127.0.0.1:PORT``)
+    and nothing else: a demo or another session's registry keeps its images."""
     listed = proc.run(["docker", "images", "--format", "{{.Repository}} {{.ID}}"], check=False)
     ids = sorted({
         line.split()[1] for line in listed.stdout.splitlines()
-        if TEST_REPOSITORY.match(line)
+        if line.startswith(f"{host}/your-org/")
     })  # fmt: skip
     if ids:
         proc.run(["docker", "rmi", "--force", *ids], check=False)

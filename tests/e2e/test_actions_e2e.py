@@ -139,7 +139,7 @@ def test_check_release_and_promote_actions(
     assert "### mlgate release: done" in released.summary
     _no_credentials_left(released, temp, registry)
 
-    infra.remove_images()  # promote pulls the registered image by digest
+    infra.remove_images(registry.host)  # promote pulls the registered image by digest
     temp = tmp_path / "promote"
     promoted = run_action(
         "promote",

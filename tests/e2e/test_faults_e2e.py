@@ -90,6 +90,7 @@ def test_release_retries_a_registry_answering_5xx_and_records_the_pushed_digest(
     with FaultProxy(credentials.host, faults) as proxy:
         out = invoke("release", "--base-image", base_image, "--registry", proxy.host, "--json",
                      cwd=project)  # fmt: skip
+    infra.remove_images(proxy.host)
     assert out.exit_code == 0, out.output
     assert (faults.count("blob"), faults.count("manifest")) == (blob_uploads, manifests)
 
@@ -124,6 +125,7 @@ def test_release_against_a_registry_that_never_recovers_gives_up_and_registers_n
     with FaultProxy(credentials.host, faults) as proxy:
         out = invoke("release", "--base-image", base_image, "--registry", proxy.host,
                      cwd=project)  # fmt: skip
+    infra.remove_images(proxy.host)
     assert out.exit_code == 3, out.output
     assert faults.count("manifest") == 3  # bounded: the default push_attempts
     error = out.stderr[out.stderr.index("error:") :]

@@ -88,7 +88,7 @@ def test_release_promote_rollback_and_deploy(
     assert v2["tag"] == "churn@v0.0.2"
     assert v2["image"]["digest"] != v1["image"]["digest"]
 
-    infra.remove_images()  # promote must pull the registered image by digest
+    infra.remove_images(credentials.host)  # promote must pull the registered image by digest
     for version in ("v0.0.1", "v0.0.2"):
         out = invoke("promote", "churn", version, "staging", *common, cwd=project)
         assert out.exit_code == 0, out.output
