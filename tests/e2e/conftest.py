@@ -58,6 +58,16 @@ def make_project(folder: Path) -> Path:
     return folder
 
 
+def make_project_with_remote(folder: Path) -> Path:
+    """``make_project`` in ``folder/project``, pushed to a bare ``folder/remote.git`` (origin)."""
+    project = make_project(folder / "project")
+    remote = folder / "remote.git"
+    proc.run(["git", "init", "-q", "--bare", str(remote)])
+    for args in (["remote", "add", "origin", str(remote)], ["push", "-q", "origin", "main"]):
+        proc.run([*GIT, *args], cwd=project)
+    return project
+
+
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_project(tmp_path_factory.mktemp("e2e") / "starter")

@@ -14,7 +14,7 @@ import pytest
 from mlgate import proc
 from tests.actions_harness import ActionRun, installed_mlgate, run_action
 from tests.e2e import infra
-from tests.e2e.conftest import GIT, make_project
+from tests.e2e.conftest import GIT, make_project_with_remote
 from tests.github.fake import OWNER, REPO, FakeGitHub
 from tests.github.fixtures import _servers, github
 
@@ -80,12 +80,7 @@ def _stage_digest(registry: infra.Registry, reference: str) -> str:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """The starter, trained and committed, pushed to a bare ``origin``."""
-    project = make_project(tmp_path / "starter")
-    remote = tmp_path / "origin.git"
-    proc.run(["git", "init", "-q", "--bare", str(remote)])
-    _git(project, "remote", "add", "origin", str(remote))
-    _git(project, "push", "-q", "origin", "main")
-    return project
+    return make_project_with_remote(tmp_path)
 
 
 def test_check_release_and_promote_actions(

@@ -20,7 +20,7 @@ import pytest
 from mlgate import proc
 from tests.conftest import invoke
 from tests.e2e import infra
-from tests.e2e.conftest import GIT, make_project
+from tests.e2e.conftest import GIT, make_project_with_remote
 from tests.e2e.faultproxy import MANIFEST, NEVER, FaultProxy, Faults
 
 pytestmark = pytest.mark.e2e
@@ -44,15 +44,6 @@ def tags(project: Path) -> tuple[set[str], set[str]]:
 def payload(project: Path, tag: str) -> dict:
     message = git(project, "tag", "--list", "--format=%(contents)", tag)
     return json.loads(message[message.index("{") :])
-
-
-def project_with_remote(folder: Path) -> Path:
-    project = make_project(folder / "project")
-    remote = folder / "remote.git"
-    proc.run(["git", "init", "-q", "--bare", str(remote)])
-    git(project, "remote", "add", "origin", str(remote))
-    git(project, "push", "-q", "origin", "main")
-    return project
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -85,7 +76,7 @@ def test_release_retries_a_registry_answering_5xx_and_records_the_pushed_digest(
     blob_uploads: int,
     manifests: int,
 ) -> None:
-    project = project_with_remote(tmp_path)
+    project = make_project_with_remote(tmp_path)
     faults = Faults(blob_uploads=blob_uploads, manifests=manifests, status=status)
     with FaultProxy(credentials.host, faults) as proxy:
         out = invoke("release", "--base-image", base_image, "--registry", proxy.host, "--json",
@@ -119,7 +110,7 @@ def test_release_retries_a_registry_answering_5xx_and_records_the_pushed_digest(
 def test_release_against_a_registry_that_never_recovers_gives_up_and_registers_nothing(
     tmp_path: Path, base_image: str, credentials: infra.Registry
 ) -> None:
-    project = project_with_remote(tmp_path)
+    project = make_project_with_remote(tmp_path)
     held = credentials.manifest_digest(REPOSITORY, "v0.0.1")  # the session's registry is shared
     faults = Faults(manifests=NEVER, status=503)
     with FaultProxy(credentials.host, faults) as proxy:
@@ -158,7 +149,7 @@ def private_engine(base_image: str) -> Iterator[infra.PrivateEngine]:
 def test_release_with_the_engine_stopped_mid_build_exits_3_and_leaves_no_trace(
     tmp_path: Path, base_image: str, private_engine: infra.PrivateEngine
 ) -> None:
-    project = project_with_remote(tmp_path)
+    project = make_project_with_remote(tmp_path)
     before = snapshot(project)
     temp = tmp_path / "tmp"  # the release's own temporary folder (build context)
     temp.mkdir()

@@ -13,7 +13,7 @@ import pytest
 from mlgate import proc
 from tests.conftest import invoke
 from tests.e2e import infra
-from tests.e2e.conftest import GIT, make_project
+from tests.e2e.conftest import GIT, make_project_with_remote
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("mlgate.registry", reason="the registry (issue #5) is not merged yet")
@@ -57,12 +57,7 @@ def stage_digest(registry: infra.Registry, repository: str, stage: str) -> str:
 
 @pytest.fixture
 def released_project(tmp_path: Path) -> Path:
-    project = make_project(tmp_path / "release")
-    remote = tmp_path / "remote.git"
-    proc.run(["git", "init", "-q", "--bare", str(remote)])
-    git(project, "remote", "add", "origin", str(remote))
-    git(project, "push", "-q", "origin", "main")
-    return project
+    return make_project_with_remote(tmp_path)
 
 
 def test_release_promote_rollback_and_deploy(
