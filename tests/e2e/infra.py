@@ -7,6 +7,7 @@ Usable as a script: ``python -m tests.e2e.infra engine|base-image|registry``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import shutil
@@ -94,7 +95,9 @@ class PrivateEngine:
         # A short folder under the temporary directory: unix socket paths hold 107 bytes.
         folder = Path(tempfile.mkdtemp(prefix="mlgate-engine-"))
         (folder / "daemon.json").write_text("{}\n")
-        namespace = f"mlgate-e2e-{folder.name.rsplit('-', 1)[-1].lower()}"
+        # containerd namespaces are letters and digits joined by single '.', '_' or '-': the
+        # temporary folder's random suffix may hold '_' anywhere, so only a hash of it is used.
+        namespace = f"mlgate-e2e-{hashlib.sha256(folder.name.encode()).hexdigest()[:12]}"
         command = [
             "dockerd", "-H", f"unix://{folder / 'docker.sock'}",
             "--config-file", str(folder / "daemon.json"),
