@@ -21,6 +21,11 @@ if [ -n "${MLGATE_BIN:-}" ] && [ -x "$MLGATE_BIN" ] && version="$("$MLGATE_BIN" 
   echo "mlgate already set up: $MLGATE_BIN ($version)"
   emit mlgate-path "$MLGATE_BIN"
   emit version "${version##* }"
+  # The venv's interpreter sits beside the real mlgate script the link in bin/ points to.
+  venv_python="$(dirname "$(readlink -f "$MLGATE_BIN")")/python"
+  if [ -x "$venv_python" ]; then
+    emit python-path "$venv_python"
+  fi
   exit 0
 fi
 

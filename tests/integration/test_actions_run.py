@@ -190,6 +190,24 @@ def test_setup_action_installs_an_isolated_engine(tmp_path: Path) -> None:
     assert "::group::Install mlgate" in run.stdout
     key = run.step_outputs["prep"]["key"]
     assert key.startswith("mlgate-pip-Linux-3.11-source-")
+    venv_python = temp / "mlgate" / "venv" / "bin" / "python"
+    assert run.outputs["python-path"] == str(venv_python)
+
+    # A later action of the same job finds the engine set up and reports the same outputs.
+    again = run_action(
+        "setup",
+        workspace=workspace,
+        temp=temp,
+        uses_outputs={"python": {"python-path": python, "python-version": "3.11"}},
+        env={"MLGATE_BIN": str(exe)},
+    )
+    assert again.exit_code == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"mlgate already set up: {exe}" in again.stdout
+    assert {k: again.outputs[k] for k in ("mlgate-path", "version", "python-path")} == {
+        "mlgate-path": str(exe),
+        "version": __version__,
+        "python-path": str(venv_python),
+    }
 
 
 def test_push_credentials_live_only_in_the_step_environment(tmp_path: Path) -> None:
