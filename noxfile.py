@@ -403,11 +403,15 @@ class Demo:
             ours = self.session.run(
                 "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])", silent=True
             )
-            theirs = subprocess.run(  # noqa: TID251 - a one-off probe of the image
+            probe = subprocess.run(  # noqa: TID251 - a one-off probe of the image
                 ["docker", "run", "--rm", "--entrypoint", "python3", e2e_base, "-c",
                  "import sys; print('%d.%d' % sys.version_info[:2])"],
                 capture_output=True, text=True, check=False,
-            ).stdout  # fmt: skip
+            )  # fmt: skip
+            if probe.returncode != 0:
+                lines = probe.stderr.strip().splitlines() or ["no output"]
+                self.session.error(f"cannot run a container from {e2e_base}: {lines[-1]}")
+            theirs = probe.stdout
             if str(ours).strip() != theirs.strip():
                 self.session.log(
                     f"skipped: the model was trained with Python {str(ours).strip()} and "

@@ -80,7 +80,9 @@ class PrivateEngine:
 
     Everything that would collide with the shared engine is its own: socket, data root, exec root
     (and so its managed containerd), pid file, containerd namespaces and an empty daemon config
-    (flags only, whatever /etc/docker/daemon.json says); no bridge and no iptables rules.
+    (flags only, whatever /etc/docker/daemon.json says), no iptables rules, and a bridge of its
+    own: with ``--bridge=none`` dockerd deletes ``docker0`` at start-up, which takes the shared
+    engine's default network away (its containers then cannot start).
     """
 
     folder: Path
@@ -97,7 +99,12 @@ class PrivateEngine:
         (folder / "daemon.json").write_text("{}\n")
         # containerd namespaces are letters and digits joined by single '.', '_' or '-': the
         # temporary folder's random suffix may hold '_' anywhere, so only a hash of it is used.
-        namespace = f"mlgate-e2e-{hashlib.sha256(folder.name.encode()).hexdigest()[:12]}"
+        suffix = hashlib.sha256(folder.name.encode()).hexdigest()[:10]
+        namespace = f"mlgate-e2e-{suffix}"
+        bridge = f"mlgbr{suffix}"  # interface names hold 15 bytes
+        for ip in (["link", "add", bridge, "type", "bridge"], ["link", "set", bridge, "up"]):
+            proc.run(["ip", *ip])
+        (folder / "bridge").write_text(bridge)
         command = [
             "dockerd", "-H", f"unix://{folder / 'docker.sock'}",
             "--config-file", str(folder / "daemon.json"),
@@ -105,7 +112,7 @@ class PrivateEngine:
             "--pidfile", str(folder / "docker.pid"),
             "--containerd-namespace", namespace,
             "--containerd-plugins-namespace", namespace + "-plugins",
-            "--bridge=none", "--iptables=false", "--ip6tables=false",
+            "--bridge", bridge, "--iptables=false", "--ip6tables=false",
         ]  # fmt: skip
         engine = cls(folder)
         with (folder / "dockerd.log").open("ab") as log:
@@ -160,6 +167,9 @@ class PrivateEngine:
                   if line.split()[1].startswith(prefix)]  # fmt: skip
         for mount in sorted(mounts, key=len, reverse=True):
             proc.run(["umount", "--lazy", mount], check=False)
+        bridge = self.folder / "bridge"
+        if bridge.is_file():
+            proc.run(["ip", "link", "delete", bridge.read_text()], check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
