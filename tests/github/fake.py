@@ -61,6 +61,7 @@ class FakeGitHub:
     token: str = "ghs_fake_token_0123456789abcdef"
     redirect_downloads: bool = True  # False: the API streams the asset itself (GitHub may)
     prefix: str = ""  # "/api/v3" makes it look like GitHub Enterprise Server
+    public: bool = False  # anonymous GETs are answered (a public repository)
     page_size: int = 100
     contract: Contract = field(default_factory=load_contract)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
@@ -159,7 +160,11 @@ class FakeGitHub:
             problems = match if isinstance(match, list) else list(match.problems)
             self.violations += [f"{request.method} {path}: {p}" for p in problems]
             return self._answer(request, host, 400, {"message": "; ".join(problems)}, path)
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if "Authorization" not in request.headers:
+            # Anonymous: a public repository can be read; a private one does not exist.
+            if not (self.public and request.method == "GET"):
+                return self._answer(request, host, 404, {"message": "Not Found"}, path)
+        elif request.headers["Authorization"] != f"Bearer {self.token}":
             return self._answer(request, host, 401, {"message": "Bad credentials"}, path)
         fault = self._fault(request.method, path)
         if fault is not None and not fault.after:

@@ -3,7 +3,8 @@
 The file is read from the registered commit with ``git cat-file`` (no checkout). Teams that keep
 model files out of git attach them to the release of the registration tag instead
 (``register --release`` and ``mlgate release`` do); when the commit lacks the file and a GitHub
-repository and token are set, the release asset of the same name is downloaded. Either way the
+repository is set, the release asset of the same name is downloaded (with GITHUB_TOKEN, or
+anonymously from a public repository). Either way the
 file is kept under ``.mlgate/cache/champions/<tag_name>/<version>/`` and its sha256 is checked
 against the registration payload when that recorded one.
 """
@@ -71,7 +72,7 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
 def _from_release(
     root: Path, tag: str, rel: str, expected: str | None, target: Path, missing: str
 ) -> ModelFile:
-    from mlgate.github.client import GitHubClient  # noqa: PLC0415 - requests is heavy
+    from mlgate.github.client import GitHubClient, GitHubError  # noqa: PLC0415 - requests
     from mlgate.github.releases import (  # noqa: PLC0415
         AssetDigestMismatch,
         AssetNotFound,
@@ -79,17 +80,24 @@ def _from_release(
     )
 
     client = GitHubClient.from_env()
-    if not (client.has_token and client.repository):
-        raise UsageError(
-            missing,
-            hint=f"commit the model file with the code that produced it, or attach it to the "
-            f"GitHub Release {tag} (register --release does) and set GITHUB_TOKEN and "
-            "GITHUB_REPOSITORY so mlgate downloads it from there",
-        )
+    setup_hint = (
+        f"commit the model file with the code that produced it, or attach it to the GitHub "
+        f"Release {tag} (register --release does) and set GITHUB_TOKEN and GITHUB_REPOSITORY "
+        "so mlgate downloads it from there"
+    )
+    if not client.repository:
+        raise UsageError(missing, hint=setup_hint)
     name = Path(rel).name
     try:
+        # Without a token only a public repository's release can be read (anonymously).
         got = download_asset(client, tag, name, target, sha256=expected)
     except AssetNotFound as exc:
+        if not client.has_token:
+            raise UsageError(
+                f"{missing}, and {exc.message} (read without a token: a private repository's "
+                "releases need GITHUB_TOKEN)",
+                hint=setup_hint,
+            ) from None
         raise UsageError(
             f"{missing}, and {exc.message}",
             hint=f"attach the model file to the release of {tag} (mlgate registry release "
@@ -101,6 +109,14 @@ def _from_release(
             "the registered file again, or register a new version for the new file"
         )
         raise
+    except GitHubError as exc:
+        if client.has_token or exc.status not in (401, 403, 404):
+            raise
+        raise UsageError(
+            f"{missing}, and {client.repository}'s GitHub Release {tag} cannot be read "
+            f"without a token ({exc.status})",
+            hint=setup_hint,
+        ) from None
     ignore_cache(root)
     return ModelFile(got.path, RELEASE_ASSET, _asset_origin(got.name, tag))
 

@@ -163,6 +163,37 @@ def test_without_a_token_the_error_names_the_release_fallback(
     monkeypatch.delenv("GITHUB_TOKEN")
     _, stderr = validate(project, expect=2)
     assert f"{MODEL} is not in its commit" in stderr
+    # A private repository answers an anonymous request with 404, as GitHub does.
+    assert f"acme/models's GitHub Release {TAG} cannot be read without a token (404)" in stderr
     assert "GITHUB_TOKEN and GITHUB_REPOSITORY" in stderr
-    assert f"GitHub Release {TAG}" in stderr
     assert not github.calls("GET", ASSET_GET)
+
+
+def test_a_public_repository_s_release_is_read_without_a_token(
+    project: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_bytes = (project / MODEL).read_bytes()
+    mlgate(project, "registry", "register", "churn", "--push", "--release")
+    promote(project)
+    monkeypatch.delenv("GITHUB_TOKEN")
+    github.public = True
+    before = len(github.seen)
+    validate(project, expect=0)
+    champion = champion_context(project)
+    assert champion["origin"] == f"asset model.skops of the GitHub Release {TAG}"
+    assert Path(str(champion["path"])).read_bytes() == model_bytes
+    anonymous = github.seen[before:]
+    assert {s.host for s in anonymous} == {"api", "storage"}
+    assert not [s for s in anonymous if "Authorization" in s.headers]
+
+
+def test_a_public_repository_without_the_release_says_a_token_may_be_needed(
+    project: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mlgate(project, "registry", "register", "churn", "--push")  # no GitHub Release
+    promote(project)
+    monkeypatch.delenv("GITHUB_TOKEN")
+    github.public = True
+    _, stderr = validate(project, expect=2)
+    assert f"acme/models has no GitHub Release for tag {TAG}" in stderr
+    assert "a private repository's releases need GITHUB_TOKEN" in stderr
