@@ -104,6 +104,32 @@ def test_build_smoke_push_pull_by_digest_run_and_predict(
         engine.close()
 
 
+def test_the_smoke_test_over_a_bridge_network_reaches_the_published_port(
+    tmp_path: Path, base_image: str
+) -> None:
+    """``smoke_network: bridge`` (Docker Desktop has no host network): the server listens on all
+    of the container's addresses and the smoke test reaches it through a port mapped on
+    127.0.0.1."""
+    project = make_project(tmp_path / "bridge")
+    config = (project / "mlgate.yaml").read_text()
+    config = config.replace(
+        "base_image: python:3.11-slim", "base_image: python:3.11-slim\n      smoke_network: bridge"
+    )
+    (project / "mlgate.yaml").write_text(config)
+    engine = docker.from_env()
+    try:
+        before = {c.id for c in engine.containers.list(all=True)}
+        out = invoke("publish", "--base-image", base_image, "--json", cwd=project)
+        assert out.exit_code == 0, out.output
+        result = json.loads(out.stdout)
+        assert result["smoke"]["passed"]
+        assert result["smoke"]["rows"] == 50
+        assert {c.id for c in engine.containers.list(all=True)} == before  # removed afterwards
+        engine.images.remove(result["image"], force=True)
+    finally:
+        engine.close()
+
+
 def test_wrong_credentials_fail_clearly_and_push_nothing(
     project: Path, base_image: str, registry: infra.Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
