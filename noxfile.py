@@ -24,7 +24,8 @@ def tests(session: nox.Session) -> None:
     """Unit and integration tests (pass pytest arguments after --)."""
     session.install("-e", ".[test]")
     session.env["GTO_VENV"] = str(gto_venv(session))
-    args = session.posargs or ["-n", "auto", "--durations=15"]
+    # Coverage of the whole run, held at the floor in pyproject.toml ([tool.coverage.report]).
+    args = session.posargs or ["-n", "auto", "--durations=15", "--cov=mlgate", "--cov-report=term"]
     session.run("pytest", *args)
 
 
