@@ -11,6 +11,7 @@ import pytest
 from mlgate.config.loader import load_config
 from mlgate.errors import ConfigError
 from mlgate.repro import inputs as inputs_mod
+from mlgate.repro import manifests
 from mlgate.repro.diff import diff_entries
 from mlgate.repro.hashing import Hasher
 from mlgate.repro.inputs import Inputs, collect_inputs, fingerprint
@@ -104,6 +105,44 @@ def test_large_folders_keep_only_digest_and_count(
     entry = collect(starter).entry["data"]["models/churn/data/many"]
     assert entry["count"] == 3
     assert "files" not in entry
+
+
+def test_a_large_folder_s_changed_files_are_named_from_the_cached_manifest(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inputs_mod, "MANIFEST_LIMIT", 1)
+    folder = starter / "models/churn/data/many"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"{i}.csv").write_text(str(i))
+    edit(
+        starter / "mlgate.yaml",
+        "      target: churned",
+        "      target: churned\n      extra: [data/many]",
+    )
+    old = collect(starter).entry
+    (folder / "0.csv").unlink()
+    (folder / "1.csv").write_text("changed")
+    (folder / "3.csv").write_text("3")
+    new = collect(starter).entry
+    assert "files" not in old["data"]["models/churn/data/many"]
+
+    def cached(sha256: str) -> dict[str, str] | None:
+        return manifests.load(starter, sha256)
+
+    many = "models/churn/data/many"
+    assert {(d.subject, d.change) for d in diff_entries(old, new, cached)} == {
+        (f"{many}/0.csv", "removed"),
+        (f"{many}/1.csv", "changed"),
+        (f"{many}/3.csv", "added"),
+    }
+    # A cached list that does not match its digest (edited, truncated) is not believed.
+    locked = starter / ".mlgate/cache/manifests" / f"{old['data'][many]['sha256']}.json"
+    locked.write_text(json.dumps({"0.csv": "0" * 64}))
+    (only,) = diff_entries(old, new, cached)
+    assert (only.subject, only.change) == (f"{many}/", "changed")
+    assert "3 -> 3 files" in only.note
+    assert "none cached for the locked state" in only.note
 
 
 def test_code_globs_and_excludes(starter: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 CATEGORIES = ("data", "code", "params", "train", "environment")
+# Finds the per-file list of a folder by its digest (the local cache), or None.
+ManifestLookup = Callable[[str], "Mapping[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,13 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def diff_entries(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Difference]:
-    """Every difference between two lock entries of one model, in category order."""
+def diff_entries(
+    old: Mapping[str, Any], new: Mapping[str, Any], manifests: ManifestLookup | None = None
+) -> list[Difference]:
+    """Every difference between two lock entries of one model, in category order;
+    ``manifests`` finds the per-file list of a folder too large for the lock, by its digest."""
     out: list[Difference] = []
-    out.extend(_data(old.get("data", {}), new.get("data", {})))
+    out.extend(_data(old.get("data", {}), new.get("data", {}), manifests or _no_manifest))
     out.extend(_files("code", old.get("code", {}), new.get("code", {})))
     out.extend(_params(old.get("params", {}), new.get("params", {})))
     out.extend(_train(old.get("train"), new.get("train")))
@@ -90,7 +95,13 @@ def _files(category: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Ite
             yield _hash_change(category, path, before, after)
 
 
-def _data(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Difference]:
+def _no_manifest(_sha256: str) -> None:
+    return None
+
+
+def _data(
+    old: Mapping[str, Any], new: Mapping[str, Any], manifests: ManifestLookup
+) -> Iterator[Difference]:
     for path in sorted(old.keys() | new.keys()):
         before, after = old.get(path), new.get(path)
         if before is None:
@@ -108,8 +119,10 @@ def _data(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Difference
             continue
         elif before["kind"] == "file":
             yield _hash_change("data", path, before, after)
-        elif "files" in before and "files" in after:
-            yield from _members(path, before["files"], after["files"])
+        elif (listed := _listing(before, manifests)) is not None and (
+            now := _listing(after, manifests)
+        ) is not None:
+            yield from _members(path, listed, now)
         else:
             yield Difference(
                 "data",
@@ -118,8 +131,15 @@ def _data(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Difference
                 before["sha256"],
                 after["sha256"],
                 f"{before.get('count')} -> {after.get('count')} files; the lock keeps no "
-                "per-file list for folders this large",
+                "per-file list for folders this large, and this machine has none cached for "
+                "the locked state",
             )
+
+
+def _listing(entry: Mapping[str, Any], manifests: ManifestLookup) -> Mapping[str, str] | None:
+    """A folder entry's files: from the lock, else from the cache by digest."""
+    files: Mapping[str, str] | None = entry.get("files")
+    return files if files is not None else manifests(str(entry["sha256"]))
 
 
 def _members(folder: str, old: Mapping[str, str], new: Mapping[str, str]) -> Iterator[Difference]:

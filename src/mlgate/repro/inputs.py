@@ -16,7 +16,7 @@ from typing import Any
 
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, Location
-from mlgate.repro import environment, patterns
+from mlgate.repro import environment, manifests, patterns
 from mlgate.repro.hashing import Hasher, list_files, manifest_digest
 from mlgate.repro.settings import DEFAULT_CODE, ReproSettings
 
@@ -90,7 +90,7 @@ def collect_inputs(
     for path, role in data_paths:
         key = _rel(path, root)
         if path in folders:
-            data[key] = _folder_entry(path, role, folders[path], hashes)
+            data[key] = _folder_entry(path, role, folders[path], hashes, root)
         else:
             h = hashes[path]
             data[key] = {"kind": "file", "role": role, "sha256": h.sha256, "size": h.size}
@@ -165,7 +165,7 @@ def _folder_files(folder: Path, model: ModelConfig, settings: ReproSettings) -> 
 
 
 def _folder_entry(
-    folder: Path, role: str, files: list[Path], hashes: Mapping[Path, Any]
+    folder: Path, role: str, files: list[Path], hashes: Mapping[Path, Any], root: Path
 ) -> dict[str, Any]:
     members = {p.relative_to(folder).as_posix(): hashes[p] for p in files}
     manifest = {rel: h.sha256 for rel, h in members.items()}
@@ -178,6 +178,8 @@ def _folder_entry(
     }
     if len(members) <= MANIFEST_LIMIT:
         entry["files"] = dict(sorted(manifest.items()))
+    else:  # the per-file list goes to the local cache, so a check can still name the files
+        manifests.store(root, entry["sha256"], manifest)
     return entry
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from mlgate import paths
 from mlgate.config.loader import load_config
 from mlgate.errors import ConfigError
+from mlgate.repro import manifests
 from mlgate.repro.diff import Difference, diff_entries
 from mlgate.repro.hashing import Hasher, HashStats, Progress, StatCache
 from mlgate.repro.inputs import collect_inputs
@@ -89,12 +91,13 @@ def lock(request: LockRequest, *, progress: Progress | None = None) -> LockResul
     hasher = Hasher(cache, progress=progress)
     models = dict(old_models)
     summaries = []
+    listed = functools.partial(manifests.load, config.root)  # large folders' files, if cached
     try:
         for model in selected:
             inputs = collect_inputs(config, model, hasher)
             entry = inputs.entry
             before = old_models.get(model.name)
-            changes = tuple(diff_entries(before, entry)) if before else ()
+            changes = tuple(diff_entries(before, entry, listed)) if before else ()
             models[model.name] = entry
             summaries.append(
                 ModelLock(

@@ -13,7 +13,7 @@ from mlgate import paths
 from mlgate.config.loader import load_config
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, Location
-from mlgate.repro import environment
+from mlgate.repro import environment, manifests
 from mlgate.repro.diff import CATEGORIES, Difference, diff_entries
 from mlgate.repro.hashing import Hasher, Progress, StatCache
 from mlgate.repro.inputs import Inputs, collect_inputs
@@ -103,7 +103,7 @@ def repro(
             differences: list[Difference] = []
             if request.check:
                 context["checked"].append("lock")
-                differences = _lock_checks(model, lock, inputs, checks, context)
+                differences = _lock_checks(config.root, model, lock, inputs, checks, context)
             if request.rerun:
                 context["checked"].append("rerun")
                 runs = request.runs or ReproSettings.of(model).runs
@@ -139,6 +139,7 @@ def _verdict_path(config: Config, model: ModelConfig, out: Path | None, *, sever
 
 
 def _lock_checks(
+    root: Path,
     model: ModelConfig,
     lock: Lock | None,
     inputs: Inputs,
@@ -162,7 +163,7 @@ def _lock_checks(
         )
         return []
     context["locked_fingerprint"] = entry["fingerprint"]
-    differences = diff_entries(entry, inputs.entry)
+    differences = diff_entries(entry, inputs.entry, lambda sha256: manifests.load(root, sha256))
     for category in CATEGORIES:
         found = [d for d in differences if d.category == category]
         checks.append(_category_check(category, found, inputs.entry, model))
