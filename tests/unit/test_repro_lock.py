@@ -89,9 +89,9 @@ def test_data_folders_are_hashed_by_manifest(starter: Path) -> None:
     assert collect(starter).entry["data"]["models/churn/data/extra"]["sha256"] != before
 
 
-def test_large_folders_keep_only_digest_and_count(
-    starter: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def large_folder(starter: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``data/many`` (3 files) as an extra data folder, above a lowered MANIFEST_LIMIT of 1."""
     monkeypatch.setattr(inputs_mod, "MANIFEST_LIMIT", 1)
     folder = starter / "models/churn/data/many"
     folder.mkdir()
@@ -102,24 +102,19 @@ def test_large_folders_keep_only_digest_and_count(
         "      target: churned",
         "      target: churned\n      extra: [data/many]",
     )
+    return folder
+
+
+def test_large_folders_keep_only_digest_and_count(starter: Path, large_folder: Path) -> None:
     entry = collect(starter).entry["data"]["models/churn/data/many"]
     assert entry["count"] == 3
     assert "files" not in entry
 
 
 def test_a_large_folder_s_changed_files_are_named_from_the_cached_manifest(
-    starter: Path, monkeypatch: pytest.MonkeyPatch
+    starter: Path, large_folder: Path
 ) -> None:
-    monkeypatch.setattr(inputs_mod, "MANIFEST_LIMIT", 1)
-    folder = starter / "models/churn/data/many"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"{i}.csv").write_text(str(i))
-    edit(
-        starter / "mlgate.yaml",
-        "      target: churned",
-        "      target: churned\n      extra: [data/many]",
-    )
+    folder = large_folder
     old = collect(starter).entry
     (folder / "0.csv").unlink()
     (folder / "1.csv").write_text("changed")
