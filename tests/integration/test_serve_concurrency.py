@@ -9,11 +9,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,60 +19,22 @@ import pandas as pd
 import pytest
 import requests
 
-from mlgate import proc
-from mlgate.config.loader import load_config
 from mlgate.modelio import load_model
-from mlgate.publish.metadata import build_bundle
-from mlgate.publish.settings import PublishSettings
+from tests.integration.serve_support import running_server, served_model_dir
 
 CLIENTS = 50
 REQUESTS_EACH = 8
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(starter: Path, tmp_path: Path) -> Iterator[tuple[str, pd.DataFrame, Any]]:
-    proc.run([sys.executable, "train.py"], cwd=starter / "models" / "churn")
-    config = load_config(starter / "mlgate.yaml")
-    model = config.model()
-    bundle = build_bundle(model, PublishSettings.from_model(config, model), version="v0.1.0",
-                          commit=None)  # fmt: skip
-    folder = tmp_path / "served"
-    folder.mkdir()
-    shutil.copy(bundle.model_file, folder / bundle.metadata["model_file"])
-    (folder / "model.json").write_text(json.dumps(bundle.metadata))
+    folder = served_model_dir(starter, tmp_path / "served")
     frame = pd.read_csv(starter / "models/churn/data/eval.csv")
     features = [c for c in frame.columns if c not in ("churned", "gender")]
     estimator = load_model(starter / "models/churn/artifacts/model.skops")
-    port = _port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mlgate", "serve", "--model-dir", str(folder),
-             "--port", str(port), "--workers", "1"],
-            stdout=sink, stderr=sink,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)  # waiting for a server to start, not ordering events
-    try:
+    with running_server(folder, log, "--workers", "1") as url:
         yield url, frame[features], estimator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert "Traceback" not in log.read_text()
 
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,58 +13,22 @@ import pytest
 import requests
 
 from mlgate import proc
-from mlgate.config.loader import load_config
 from mlgate.modelio import load_model
-from mlgate.publish.metadata import build_bundle
-from mlgate.publish.settings import PublishSettings
 from tests.conftest import invoke
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.integration.serve_support import free_port, running_server, served_model_dir
 
 
 @pytest.fixture
 def model_dir(starter: Path, tmp_path: Path) -> Path:
     """A served-model folder (model.json + model file) for the trained starter model."""
-    proc.run([sys.executable, "train.py"], cwd=starter / "models" / "churn")
-    config = load_config(starter / "mlgate.yaml")
-    model = config.model()
-    bundle = build_bundle(model, PublishSettings.from_model(config, model), version="v0.1.0",
-                          commit=None)  # fmt: skip
-    folder = tmp_path / "served"
-    folder.mkdir()
-    shutil.copy(bundle.model_file, folder / bundle.metadata["model_file"])
-    (folder / "model.json").write_text(json.dumps(bundle.metadata))
-    return folder
+    return served_model_dir(starter, tmp_path / "served")
 
 
 @pytest.fixture
 def server(model_dir: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = _port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mlgate", "serve", "--model-dir", str(model_dir),
-             "--port", str(port), "--max-request-bytes", "20000"],
-            stdout=sink, stderr=sink,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)  # waiting for a server to start, not ordering events
-    yield url, log
-    process.terminate()
-    process.wait(timeout=20)
+    with running_server(model_dir, log, "--max-request-bytes", "20000") as url:
+        yield url, log
 
 
 def test_real_server_scores_like_the_model_in_process(
@@ -127,7 +87,7 @@ def test_deploy_render_uses_the_last_pushed_image(starter: Path) -> None:
 
 def test_a_model_that_cannot_load_fails_before_the_port_opens(model_dir: Path) -> None:
     (model_dir / "model.skops").write_bytes(b"not a model")
-    out = invoke("serve", "--model-dir", str(model_dir), "--port", str(_port()))
+    out = invoke("serve", "--model-dir", str(model_dir), "--port", str(free_port()))
     assert out.exit_code == 2, out.output
     assert "does not match the sha256 recorded in model.json" in out.stderr
 
