@@ -18,6 +18,7 @@ from mlgate.config.yamlsource import load_yaml
 from mlgate.errors import ConfigError
 from mlgate.starter import render_starter
 from tests.fuzz.conftest import tried
+from tests.fuzz.strategies import key_paths
 
 STARTER = render_starter()
 STARTER_CONFIG = yaml.safe_load(STARTER["mlgate.yaml"])
@@ -75,18 +76,7 @@ def test_any_document(value: Any) -> None:
     check(yaml.safe_dump(value))
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
-STARTER_PATHS = _paths(STARTER_CONFIG)
+STARTER_PATHS = key_paths(STARTER_CONFIG)
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
