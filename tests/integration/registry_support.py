@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +79,16 @@ def write_config(repo: Path, registry: dict[str, Any] | None = None, name: str =
     git(repo, "add", "mlgate.yaml", f"models/{name}/model.txt")
     git(repo, "commit", "--quiet", "-m", "config")
     return repo / "mlgate.yaml"
+
+
+def spawn(repo: Path, *args: str) -> subprocess.Popen[str]:
+    """``mlgate registry ARGS --push --json`` as its own process in ``repo`` (for races)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLGATE_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlgate", "registry", *args, "--push", "--json"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -11,9 +11,7 @@ every clone.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,22 +25,11 @@ from tests.integration.registry_support import (
     mlgate,
     mlgate_json,
     remote_tags,
+    spawn,
     tags,
 )
 
 PROCESSES = 16
-
-
-def spawn(repo: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLGATE_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "mlgate", "registry", *args, "--push", "--json"],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _origin_with_versions(tmp_path: Path, count: int) -> tuple[Path, Path, list[str]]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from tests.integration.registry_support import (
     mlgate,
     mlgate_json,
     remote_tags,
+    spawn,
     tags,
 )
 
@@ -101,18 +100,6 @@ def test_unknown_remote_is_an_external_error(tmp_path: Path) -> None:
     assert tags(repo) == set()
 
 
-def _spawn(repo: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLGATE_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "mlgate", "registry", *args, "--push", "--json"],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _finish(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
     results = []
     for p in procs:
@@ -126,7 +113,7 @@ def test_concurrent_writers_against_one_remote(origin: Path, tmp_path: Path) -> 
     clones = [clone(origin, tmp_path / f"writer{i}") for i in range(WRITERS)]
     commits = [commit(c, f"model from writer {i}") for i, c in enumerate(clones)]
 
-    registered = _finish([_spawn(c, "register", "churn") for c in clones])
+    registered = _finish([spawn(c, "register", "churn") for c in clones])
     versions: dict[str, str] = {}
     for code, out, err in registered:
         assert code in (0, 3), err  # success, or a clean give-up after bounded retries
@@ -144,7 +131,7 @@ def test_concurrent_writers_against_one_remote(origin: Path, tmp_path: Path) -> 
         for c in clones
         if mine[c] in versions.values()
     ]
-    assigned = _finish([_spawn(c, "assign", "churn", v, "staging") for c, v in workers])
+    assigned = _finish([spawn(c, "assign", "churn", v, "staging") for c, v in workers])
     counters = []
     for code, out, err in assigned:
         assert code in (0, 3), err
