@@ -13,6 +13,7 @@ import io
 import pickletools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +82,10 @@ class ScanResult:
     pairs: tuple[tuple[str, str], ...] = ()
     incomplete: str | None = None  # why the file could not be followed to its end
 
-    @property
+    @cached_property
     def _in_stack(self) -> dict[str, bool]:
         """Globals of the scientific stack (or a short name it registers itself under), each
-        with whether the loader would accept it."""
+        with whether the loader would accept it (computed once: both lists below read it)."""
         from mlgate.pickles import ALIASES, refusal  # noqa: PLC0415
 
         return {
