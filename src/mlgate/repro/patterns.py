@@ -4,16 +4,16 @@ Most globs have at most two wildcards and are matched by a regular expression (f
 backtracking is at most quadratic in the path length). A glob with more would backtrack
 polynomially (``*a*a*a*a*b`` took seconds per path), so it is matched by stepping through the
 path once while tracking every position the pattern could be at (a Thompson simulation): time
-proportional to pattern length times path length (about 15 us per path), with each
-step remembered, as a lazily built automaton would.
+proportional to pattern length times path length, and each step is remembered per glob (a
+lazily built automaton), so matching many paths costs a few microseconds each.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cache, lru_cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property, lru_cache
 
 # Pattern elements: one path character unless marked as repeating.
 _LITERAL, _ONE, _SET = "literal", "one", "set"  # ``a``, ``?``, ``[a-c]``: one character
@@ -29,6 +29,10 @@ class Glob:
     elements: tuple[tuple[str, str | re.Pattern[str] | None], ...]
     regex: re.Pattern[str] | None  # when backtracking is bounded (at most two wildcards)
     folder_regex: re.Pattern[str] | None
+    # The automaton, built lazily: the states after reading a character in given states.
+    _steps: dict[tuple[frozenset[int], str], frozenset[int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def match(self, path: str, *, folder: bool = False) -> bool:
         """Whether ``path`` matches; with ``folder``, a pattern naming a folder also matches
@@ -36,18 +40,29 @@ class Glob:
         regex = self.folder_regex if folder else self.regex
         if regex is not None:
             return regex.fullmatch(path) is not None
-        end = len(self.elements)
-        states = _closure(self.elements, frozenset({0}))
+        end, steps = len(self.elements), self._steps
+        states = self._start
         for char in path:
             if folder and char == "/" and end in states:
                 return True
-            states = _advance(self.elements, states, char)
-            if not states:
+            following = steps.get((states, char))
+            if following is None:
+                if len(steps) >= _MAX_STEPS:  # a bound for adversarial patterns and paths
+                    steps.clear()
+                following = steps[states, char] = _advance(self.elements, states, char)
+            if not following:
                 return False
+            states = following
         return end in states
 
+    @cached_property
+    def _start(self) -> frozenset[int]:
+        return _closure(self.elements, frozenset({0}))
 
-@lru_cache(maxsize=1 << 16)  # a lazily built automaton: each (states, character) once
+
+_MAX_STEPS = 1 << 16
+
+
 def _advance(
     elements: tuple[tuple[str, object], ...], states: frozenset[int], char: str
 ) -> frozenset[int]:
@@ -121,7 +136,7 @@ def compile_glob(pattern: str) -> Glob:
         else:
             elements.append((_LITERAL, pattern[i]))
             i += 1
-    # Runs of repeating elements match what their widest member matches: ``***`` is ``**``.
+    # Consecutive ``*`` match what one ``*`` matches.
     merged: list[tuple[str, str | re.Pattern[str] | None]] = []
     for element in elements:
         if merged and element[0] == _STAR and merged[-1][0] == _STAR:
