@@ -115,17 +115,24 @@ def test_a_large_folder_s_changed_files_are_named_from_the_cached_manifest(
     starter: Path, large_folder: Path
 ) -> None:
     folder = large_folder
+    many = "models/churn/data/many"
     old = collect(starter).entry
     (folder / "0.csv").unlink()
     (folder / "1.csv").write_text("changed")
     (folder / "3.csv").write_text("3")
-    new = collect(starter).entry
+    now = collect(starter)
+    new = now.entry
+    # The state just hashed lists its own files, without reading the cache back.
+    assert sorted(now.listing(starter / "elsewhere", new["data"][many]["sha256"]) or ()) == [
+        "1.csv",
+        "2.csv",
+        "3.csv",
+    ]
     assert "files" not in old["data"]["models/churn/data/many"]
 
     def cached(sha256: str) -> dict[str, str] | None:
         return manifests.load(starter, sha256)
 
-    many = "models/churn/data/many"
     assert {(d.subject, d.change) for d in diff_entries(old, new, cached)} == {
         (f"{many}/0.csv", "removed"),
         (f"{many}/1.csv", "changed"),

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,18 @@ class Inputs:
     entry: dict[str, Any]
     paths: tuple[Path, ...]  # data files and folders, code and params files (absolute)
     notes: tuple[str, ...] = ()
+    # Per-file lists of the folders too large for the entry, by folder digest.
+    large_folders: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
         return str(self.entry["fingerprint"])
+
+    def listing(self, root: Path, sha256: str) -> Mapping[str, str] | None:
+        """A large folder's per-file list by digest: this state's own, else the local cache's
+        (the locked state's, when this machine hashed it before)."""
+        own = self.large_folders.get(sha256)
+        return own if own is not None else manifests.load(root, sha256)
 
 
 def fingerprint(entry: Mapping[str, Any]) -> str:
@@ -87,10 +95,14 @@ def collect_inputs(
     hashes = hasher.hash_files(files, what="input file")
 
     data: dict[str, Any] = {}
+    large: dict[str, dict[str, str]] = {}
     for path, role in data_paths:
         key = _rel(path, root)
         if path in folders:
-            data[key] = _folder_entry(path, role, folders[path], hashes, root)
+            data[key], listed = _folder_entry(path, role, folders[path], hashes)
+            if "files" not in data[key]:  # kept in the cache, so a check can name the files
+                large[data[key]["sha256"]] = listed
+                manifests.store(root, data[key]["sha256"], listed)
         else:
             h = hashes[path]
             data[key] = {"kind": "file", "role": role, "sha256": h.sha256, "size": h.size}
@@ -106,7 +118,7 @@ def collect_inputs(
     }
     entry["fingerprint"] = fingerprint(entry)
     paths = tuple(dict.fromkeys([p for p, _ in data_paths] + code + params))
-    return Inputs(model.name, entry, paths, tuple(notes))
+    return Inputs(model.name, entry, paths, tuple(notes), large)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -165,8 +177,9 @@ def _folder_files(folder: Path, model: ModelConfig, settings: ReproSettings) -> 
 
 
 def _folder_entry(
-    folder: Path, role: str, files: list[Path], hashes: Mapping[Path, Any], root: Path
-) -> dict[str, Any]:
+    folder: Path, role: str, files: list[Path], hashes: Mapping[Path, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A folder's lock entry (its files listed up to MANIFEST_LIMIT) and its full manifest."""
     members = {p.relative_to(folder).as_posix(): hashes[p] for p in files}
     manifest = {rel: h.sha256 for rel, h in members.items()}
     entry: dict[str, Any] = {
@@ -178,9 +191,7 @@ def _folder_entry(
     }
     if len(members) <= MANIFEST_LIMIT:
         entry["files"] = dict(sorted(manifest.items()))
-    else:  # the per-file list goes to the local cache, so a check can still name the files
-        manifests.store(root, entry["sha256"], manifest)
-    return entry
+    return entry, manifest
 
 
 def _train_entry(model: ModelConfig, root: Path) -> dict[str, Any] | None:

@@ -10,7 +10,6 @@ from typing import Any
 from mlgate import paths
 from mlgate.config.loader import load_config
 from mlgate.errors import ConfigError
-from mlgate.repro import manifests
 from mlgate.repro.diff import Difference, diff_entries
 from mlgate.repro.hashing import Hasher, HashStats, Progress, StatCache
 from mlgate.repro.inputs import collect_inputs
@@ -91,12 +90,12 @@ def lock(request: LockRequest, *, progress: Progress | None = None) -> LockResul
     hasher = Hasher(cache, progress=progress)
     models = dict(old_models)
     summaries = []
-    listed = functools.partial(manifests.load, config.root)  # large folders' files, if cached
     try:
         for model in selected:
             inputs = collect_inputs(config, model, hasher)
             entry = inputs.entry
             before = old_models.get(model.name)
+            listed = functools.partial(inputs.listing, config.root)  # large folders' files
             changes = tuple(diff_entries(before, entry, listed)) if before else ()
             models[model.name] = entry
             summaries.append(

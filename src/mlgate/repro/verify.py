@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from mlgate import paths
 from mlgate.config.loader import load_config
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, Location
-from mlgate.repro import environment, manifests
+from mlgate.repro import environment
 from mlgate.repro.diff import CATEGORIES, Difference, diff_entries
 from mlgate.repro.hashing import Hasher, Progress, StatCache
 from mlgate.repro.inputs import Inputs, collect_inputs
@@ -163,7 +164,7 @@ def _lock_checks(
         )
         return []
     context["locked_fingerprint"] = entry["fingerprint"]
-    differences = diff_entries(entry, inputs.entry, lambda sha256: manifests.load(root, sha256))
+    differences = diff_entries(entry, inputs.entry, functools.partial(inputs.listing, root))
     for category in CATEGORIES:
         found = [d for d in differences if d.category == category]
         checks.append(_category_check(category, found, inputs.entry, model))
