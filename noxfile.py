@@ -381,7 +381,7 @@ class Demo:
     def publish(self) -> None:
         """The serving image: built, smoke-tested, pushed when a registry is configured."""
         self.step("mlgate publish: serving image, smoke test, push")
-        import subprocess  # noqa: PLC0415
+        import subprocess
 
         def docker(*args: str) -> bool:
             try:

@@ -86,7 +86,7 @@ class ScanResult:
     def _in_stack(self) -> dict[str, bool]:
         """Globals of the scientific stack (or a short name it registers itself under), each
         with whether the loader would accept it (computed once: both lists below read it)."""
-        from mlgate.pickles import ALIASES, refusal  # noqa: PLC0415
+        from mlgate.pickles import ALIASES, refusal
 
         return {
             f"{m}.{n}": refusal(m, n) is None
@@ -153,7 +153,7 @@ def scan_pickle(data: bytes) -> ScanResult:
             break
     # The opcodes alone lose their place in joblib files (raw array bytes follow each array's
     # header): a dry run that builds only arrays and plain data follows them to the end.
-    from mlgate.pickles import list_globals  # noqa: PLC0415
+    from mlgate.pickles import list_globals
 
     dry, incomplete = list_globals(data)
     if incomplete is None:  # the opcodes read through raw array bytes are noise; keep alarms
@@ -163,7 +163,7 @@ def scan_pickle(data: bytes) -> ScanResult:
 
 
 def _skops_untrusted(data: bytes, trusted_types: Iterable[str]) -> list[str]:
-    import skops.io as sio  # noqa: PLC0415 - heavy
+    import skops.io as sio
 
     extra = set(trusted_types)
     return [
@@ -200,7 +200,7 @@ def load_model(
 
 
 def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str) -> Any:
-    import skops.io as sio  # noqa: PLC0415
+    import skops.io as sio
 
     try:
         untrusted = _skops_untrusted(data, trusted_types)
@@ -241,7 +241,7 @@ def _load_pickle(
             "mlgate.yaml if this file comes only from your own training runs",
             details=[f"imports: {', '.join(scan.globals) or 'none'}"],
         )
-    from mlgate.pickles import RefusedGlobal, restricted_load  # noqa: PLC0415
+    from mlgate.pickles import RefusedGlobal, restricted_load
 
     # Every global is checked again as the unpickler meets it: a scan cannot follow joblib's
     # raw array bytes, so what comes after them is only seen here.
@@ -258,9 +258,9 @@ def _load_pickle(
 
 def save_model(model: Any, path: Path) -> Path:
     """Save with skops, atomically."""
-    import skops.io as sio  # noqa: PLC0415
+    import skops.io as sio
 
-    from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_bytes
 
     return atomic_write_bytes(path, sio.dumps(model))
 

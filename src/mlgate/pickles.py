@@ -89,14 +89,14 @@ def _class_refusal(module: str, name: str) -> str | None:
     except Exception:  # noqa: BLE001 - any failure to resolve the name is a refusal
         return f"{full} does not exist in the installed {module.split('.', maxsplit=1)[0]}"
     if module.startswith("numpy"):
-        import numpy as np  # noqa: PLC0415
+        import numpy as np
 
         if isinstance(obj, np.ufunc):
             return None  # element-wise math (np.log1p in a FunctionTransformer)
     if not isinstance(obj, type):
         return f"{full} is a function, not a class: calling it while loading could run code"
     if module.startswith("numpy"):
-        import numpy as np  # noqa: PLC0415
+        import numpy as np
 
         if issubclass(obj, np.memmap):
             return f"{full} maps files into memory and can write them"
@@ -159,7 +159,7 @@ def list_globals(data: bytes) -> tuple[list[tuple[str, str]], str | None]:
     """Every (module, name) a pickle or joblib file imports, found by a dry run that builds only
     arrays and plain data (everything else is a stub that runs nothing); and None, or why the
     run stopped early (what follows was not seen)."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     seen: list[tuple[str, str]] = []
 
@@ -184,7 +184,7 @@ def list_globals(data: bytes) -> tuple[list[tuple[str, str]], str | None]:
 
 
 def _unpickle(data: bytes, find_class: Any) -> Any:
-    from joblib import numpy_pickle  # noqa: PLC0415 - ships with scikit-learn
+    from joblib import numpy_pickle
 
     class Unpickler(numpy_pickle.NumpyUnpickler):  # type: ignore[misc]
         def find_class(self, module: str, name: str) -> Any:
@@ -193,7 +193,7 @@ def _unpickle(data: bytes, find_class: Any) -> Any:
     Restricted = Unpickler  # noqa: N806
     opener = getattr(numpy_pickle, "_validate_fileobject_and_memmap", None)
     if opener is None:  # joblib < 1.5
-        from joblib.numpy_pickle_utils import _read_fileobject  # noqa: PLC0415
+        from joblib.numpy_pickle_utils import _read_fileobject
 
         with _read_fileobject(io.BytesIO(data), "", None) as fobj:
             if isinstance(fobj, str):

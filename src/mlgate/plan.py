@@ -81,7 +81,7 @@ class PlanResult:
 
     def outputs(self) -> dict[str, str]:
         """Step outputs for ``$GITHUB_OUTPUT``."""
-        from mlgate.fsio import dump_json  # noqa: PLC0415
+        from mlgate.fsio import dump_json
 
         return {
             "matrix": _compact(self.matrix),
@@ -266,7 +266,7 @@ def _config_changes(
     repo: Path, config: Config, config_rel: str, ancestor: str
 ) -> tuple[dict[str, str], tuple[str, ...], str | None]:
     """Models whose own entry of mlgate.yaml changed; all of them when shared settings did."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
     every = {m.name: f"{config_rel} changed" for m in config.models}
     try:
@@ -296,7 +296,7 @@ def _lock_changes(
     repo: Path, config: Config, lock_rel: str, ancestor: str, head: str | None
 ) -> list[str]:
     """Models whose entry of mlgate.lock differs between the merge base and now."""
-    import json  # noqa: PLC0415
+    import json
 
     def entries(rev: str | None) -> dict[str, Any] | None:
         try:
@@ -343,7 +343,7 @@ def _rel_pattern(model: ModelConfig, pattern: str) -> str:
 
 
 def _compact(data: object) -> str:
-    import json  # noqa: PLC0415
+    import json
 
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
 

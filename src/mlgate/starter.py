@@ -58,7 +58,7 @@ def render_starter() -> dict[str, bytes]:
             continue
         rel = path.relative_to(root).as_posix()
         if rel.endswith(TEMPLATE_SUFFIX):
-            import jinja2  # noqa: PLC0415 - only init renders templates
+            import jinja2
 
             env = jinja2.Environment(  # noqa: S701 - renders YAML and text, not HTML
                 undefined=jinja2.StrictUndefined, keep_trailing_newline=True

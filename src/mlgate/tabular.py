@@ -43,7 +43,7 @@ def read_table(
     path: Path, *, what: str = "data", columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Read a CSV/Parquet file or folder into a DataFrame; problems raise ConfigError (exit 2)."""
-    import pandas as pd  # noqa: PLC0415 - heavy
+    import pandas as pd
 
     if not path.exists():
         raise ConfigError(f"{what} file not found: {path}", location=Location(str(path)))
@@ -55,7 +55,7 @@ def read_table(
 
 
 def _read_one(path: Path, what: str, columns: Sequence[str] | None) -> pd.DataFrame:
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     kind = _kind(path)
     try:
@@ -87,14 +87,14 @@ def _read_one(path: Path, what: str, columns: Sequence[str] | None) -> pd.DataFr
 
 def table_columns(path: Path, *, what: str = "data") -> list[str]:
     """Column names of a table file or folder (its first file), read from the header only."""
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     if not path.exists():
         raise ConfigError(f"{what} file not found: {path}", location=Location(str(path)))
     first = table_files(path)[0]
     try:
         if _kind(first) == "parquet":
-            import pyarrow.parquet as pq  # noqa: PLC0415
+            import pyarrow.parquet as pq
 
             return [str(n) for n in pq.read_schema(first).names]
         sep = "\t" if ".tsv" in first.name.lower() else ","
@@ -112,8 +112,8 @@ KINDS = ("integer", "float", "boolean", "string", "category", "datetime")
 
 def column_kind(series: pd.Series) -> str:
     """A portable kind for a column: integer, float, boolean, string, category or datetime."""
-    import pandas as pd  # noqa: PLC0415
-    from pandas.api import types  # noqa: PLC0415
+    import pandas as pd
+    from pandas.api import types
 
     if isinstance(series.dtype, pd.CategoricalDtype):
         return "category"

@@ -155,16 +155,16 @@ def combine(kind: str, model: str, verdicts: Iterable[Verdict]) -> Verdict:
 
 def write_verdict(path: Path, verdict: Verdict) -> Path:
     """Write the verdict JSON atomically (stable key order)."""
-    from mlgate.fsio import atomic_write_json  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_json
 
     return atomic_write_json(path, verdict.to_dict())
 
 
 def read_verdict(path: Path) -> Verdict:
     """Read and schema-check a verdict file; ConfigError names the file and key on problems."""
-    from mlgate.config.validate import validate  # noqa: PLC0415
-    from mlgate.config.yamlsource import SourceMap  # noqa: PLC0415
-    from mlgate.errors import ConfigError, Location  # noqa: PLC0415
+    from mlgate.config.validate import validate
+    from mlgate.config.yamlsource import SourceMap
+    from mlgate.errors import ConfigError, Location
 
     try:
         data = json.loads(path.read_text("utf-8"))

@@ -48,11 +48,11 @@ def check(
     (check.json), and on GitHub Actions sets outputs, writes the job summary and points
     annotations at the mlgate.yaml lines of failed gates. Exit 1 when a check fails.
     """
-    from mlgate.config.loader import load_config  # noqa: PLC0415
-    from mlgate.errors import ConfigError  # noqa: PLC0415
-    from mlgate.github import actions  # noqa: PLC0415
-    from mlgate.prcheck import render  # noqa: PLC0415
-    from mlgate.prcheck.core import CheckRequest, run_check  # noqa: PLC0415
+    from mlgate.config.loader import load_config
+    from mlgate.errors import ConfigError
+    from mlgate.github import actions
+    from mlgate.prcheck import render
+    from mlgate.prcheck.core import CheckRequest, run_check
 
     try:
         config = load_config(config_path)

@@ -12,7 +12,7 @@ from mlgate.schemas import available
 @click.argument("name", default="config", type=click.Choice(available()))
 def schema(name: str) -> int:
     """Print a JSON Schema shipped with mlgate (default: the mlgate.yaml schema)."""
-    from mlgate.schemas import schema_text  # noqa: PLC0415
+    from mlgate.schemas import schema_text
 
     click.echo(schema_text(name), nl=False)
     return 0
@@ -28,8 +28,8 @@ def config() -> None:
 @json_option
 def check(config_path: str | None, as_json: bool) -> int:
     """Validate mlgate.yaml and print the resolved configuration."""
-    from mlgate.config.loader import load_config  # noqa: PLC0415
-    from mlgate.config.model import resolved_view  # noqa: PLC0415
+    from mlgate.config.loader import load_config
+    from mlgate.config.model import resolved_view
 
     cfg = load_config(config_path)
     view = resolved_view(cfg)
@@ -37,7 +37,7 @@ def check(config_path: str | None, as_json: bool) -> int:
         emit_json(view)
         return 0
     echo(f"{cfg.path}: valid ({len(cfg.models)} model{'s' * (len(cfg.models) != 1)})")
-    import yaml  # noqa: PLC0415
+    import yaml
 
     echo(yaml.safe_dump(view["models"], sort_keys=False, default_flow_style=False).rstrip())
     return 0

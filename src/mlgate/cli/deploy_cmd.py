@@ -44,7 +44,7 @@ def render(
     as_json: bool,
 ) -> int:
     """Render a Deployment and Service for model NAME at STAGE, pinned by image digest."""
-    from mlgate.publish import k8s  # noqa: PLC0415 - jinja2 and yaml only when the command runs
+    from mlgate.publish import k8s
 
     result = k8s.render(k8s.RenderRequest(config_path, name, stage, image, namespace, replicas))
     written = k8s.write(result, out)

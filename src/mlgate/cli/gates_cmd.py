@@ -59,8 +59,8 @@ def validate(
     budgets and drift, on the same evaluation data. Exit 1 when any check fails; every check
     is listed with its reason.
     """
-    from mlgate.gates.validate import ValidateRequest  # noqa: PLC0415
-    from mlgate.gates.validate import validate as run  # noqa: PLC0415
+    from mlgate.gates.validate import ValidateRequest
+    from mlgate.gates.validate import validate as run
 
     result = run(ValidateRequest(config_path, model_name, champion, out))
     if as_json:
@@ -80,7 +80,7 @@ def validate(
             }
         )
     else:
-        from mlgate.gates.render import render_verdict  # noqa: PLC0415
+        from mlgate.gates.render import render_verdict
 
         for m in result.models:
             model = result.config.model(m.model)
@@ -93,7 +93,7 @@ def validate(
 
 
 def _locator(config: Config, model: ModelConfig) -> Callable[[Check], Location | None]:
-    from dataclasses import replace  # noqa: PLC0415
+    from dataclasses import replace
 
     def locate(check: Check) -> Location | None:
         if not check.config_key:
@@ -106,7 +106,7 @@ def _locator(config: Config, model: ModelConfig) -> Callable[[Check], Location |
 
 def _annotate(result: ValidateResult) -> None:
     """On GitHub Actions, failed checks become error annotations on their mlgate.yaml line."""
-    from mlgate.github import actions  # noqa: PLC0415
+    from mlgate.github import actions
 
     if not actions.in_actions():
         return
@@ -206,8 +206,8 @@ def drift(
 
     Exit 1 on dataset drift (or drift in a critical column).
     """
-    from mlgate.gates.drift.run import DriftRequest, run_drift  # noqa: PLC0415
-    from mlgate.gates.render import render_verdict  # noqa: PLC0415
+    from mlgate.gates.drift.run import DriftRequest, run_drift
+    from mlgate.gates.render import render_verdict
 
     request = DriftRequest(
         reference=reference,

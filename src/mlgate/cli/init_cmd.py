@@ -15,7 +15,7 @@ from mlgate.cli._common import echo, emit_json, json_option
 @json_option
 def init(directory: Path, force: bool, as_json: bool) -> int:
     """Create the starter project (an ML repository ready for GitHub) in DIRECTORY."""
-    from mlgate.starter import InitRequest, init_project  # noqa: PLC0415
+    from mlgate.starter import InitRequest, init_project
 
     result = init_project(InitRequest(target=directory, force=force))
     if as_json:

@@ -65,7 +65,7 @@ class LazyGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
-            import difflib  # noqa: PLC0415
+            import difflib
 
             guess = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1)
             if guess and "No such command" in exc.message:

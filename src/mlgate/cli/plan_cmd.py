@@ -27,10 +27,10 @@ def plan(
     On GitHub Actions it sets the step outputs matrix, models, count, any, base and plan, and
     writes a table to the job summary.
     """
-    from mlgate.config.loader import load_config  # noqa: PLC0415
-    from mlgate.github import actions  # noqa: PLC0415
-    from mlgate.plan import PlanRequest  # noqa: PLC0415
-    from mlgate.plan import plan as run_plan  # noqa: PLC0415
+    from mlgate.config.loader import load_config
+    from mlgate.github import actions
+    from mlgate.plan import PlanRequest
+    from mlgate.plan import plan as run_plan
 
     request = PlanRequest(config_path, base, head, all_models)
     result = run_plan(request, load_config(config_path))

@@ -65,7 +65,7 @@ def publish(  # noqa: PLR0917 - one parameter per flag, as click passes them
     docker configuration (docker login). The pushed digest is recorded in
     .mlgate/out/<model>/publish.json.
     """
-    from mlgate.publish import core  # noqa: PLC0415 - heavy imports only when the command runs
+    from mlgate.publish import core
 
     result = core.publish(
         core.PublishRequest(

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 def _config(config_path: str | None) -> Config | None:
     """mlgate.yaml when there is one (its policies apply); the registry works without it."""
-    from mlgate.config.loader import find_config, load_config  # noqa: PLC0415
-    from mlgate.errors import ConfigError  # noqa: PLC0415
+    from mlgate.config.loader import find_config, load_config
+    from mlgate.errors import ConfigError
 
     if config_path is None and not os.environ.get("MLGATE_CONFIG"):
         try:
@@ -29,7 +29,7 @@ def _config(config_path: str | None) -> Config | None:
 
 
 def _emit(result: Any, as_json: bool, text: Callable[[Any], str], problems: Any = ()) -> int:
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate.registry import render
 
     if as_json:
         emit_json(result.to_dict())
@@ -125,9 +125,9 @@ def registry() -> None:
 @write_options
 def register(as_json: bool, payload_file: Path | None, **kwargs: Any) -> int:
     """Register a version of model NAME at a commit."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
-    from mlgate.registry.evidence import read_payload_file  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
+    from mlgate.registry.evidence import read_payload_file
 
     payload = read_payload_file(payload_file) if payload_file else None
     request = core.RegisterRequest(
@@ -144,8 +144,8 @@ def register(as_json: bool, payload_file: Path | None, **kwargs: Any) -> int:
 @write_options
 def assign(as_json: bool, **kwargs: Any) -> int:
     """Assign VERSION of NAME to STAGE (policy: allowed stages, order, passing verdicts)."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     return _emit(
         core.assign(core.AssignRequest(**_common(kwargs), **kwargs)), as_json, render.write
@@ -159,8 +159,8 @@ def assign(as_json: bool, **kwargs: Any) -> int:
 @write_options
 def unassign(as_json: bool, **kwargs: Any) -> int:
     """Take the version holding STAGE (or --version) out of it."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     return _emit(
         core.unassign(core.UnassignRequest(**_common(kwargs), **kwargs)), as_json, render.write
@@ -173,8 +173,8 @@ def unassign(as_json: bool, **kwargs: Any) -> int:
 @write_options
 def deregister(as_json: bool, **kwargs: Any) -> int:
     """Withdraw VERSION of NAME (it loses its stages; versions are never reused)."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     return _emit(
         core.deregister(core.DeregisterRequest(**_common(kwargs), **kwargs)), as_json, render.write
@@ -186,8 +186,8 @@ def deregister(as_json: bool, **kwargs: Any) -> int:
 @write_options
 def deprecate(as_json: bool, **kwargs: Any) -> int:
     """Deprecate model NAME (a later registration makes it active again)."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     return _emit(
         core.deprecate(core.DeprecateRequest(**_common(kwargs), **kwargs)), as_json, render.write
@@ -200,8 +200,8 @@ def deprecate(as_json: bool, **kwargs: Any) -> int:
 @write_options
 def rollback(as_json: bool, **kwargs: Any) -> int:
     """Give STAGE back to the version that held it before the current one."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     return _emit(
         core.rollback(core.RollbackRequest(**_common(kwargs), **kwargs)), as_json, render.write
@@ -215,8 +215,8 @@ def rollback(as_json: bool, **kwargs: Any) -> int:
 @json_option
 def show(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
     """Latest version and stage holders of every model (or the versions of NAME)."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     request = core.ShowRequest(
         repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
@@ -232,8 +232,8 @@ def show(name: str | None, remote: str | None, config_path: str | None, as_json:
 @json_option
 def history(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
     """Every registry event of NAME (or all models), in replay order."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     request = core.HistoryRequest(
         repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
@@ -252,8 +252,8 @@ def resolve(
     ref: str, no_model_file: bool, remote: str | None, config_path: str | None, as_json: bool
 ) -> int:
     """Version, commit, payload and model file a reference points at."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     request = core.ResolveRequest(
         repo=Path.cwd(),
@@ -271,9 +271,9 @@ def resolve(
 @json_option
 def check_ref(ref: str, config_path: str | None, as_json: bool) -> int:
     """What the tag REF records (default $GITHUB_REF); sets step outputs on GitHub Actions."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.github.actions import set_output  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.github.actions import set_output
+    from mlgate.registry import render
 
     result = core.check_ref(
         core.CheckRefRequest(repo=Path.cwd(), config=_config(config_path), ref=ref)
@@ -290,8 +290,8 @@ def check_ref(ref: str, config_path: str | None, as_json: bool) -> int:
 @json_option
 def stages(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
     """Allowed stages (policy) and stages in use, per model."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     request = core.StagesRequest(
         repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
@@ -321,8 +321,8 @@ def release(
     as_json: bool,
 ) -> int:
     """Create or update the GitHub Release of a registered VERSION (idempotent)."""
-    from mlgate import registry as core  # noqa: PLC0415
-    from mlgate.registry import render  # noqa: PLC0415
+    from mlgate import registry as core
+    from mlgate.registry import render
 
     request = core.ReleaseVersionRequest(
         name=name,
@@ -342,7 +342,7 @@ def release(
 @json_option
 def next_version_cmd(name: str, bump: str | None, remote: str | None, as_json: bool) -> int:
     """The version 'register NAME' would create now."""
-    from mlgate import registry as core  # noqa: PLC0415
+    from mlgate import registry as core
 
     version = core.next_version(
         core.NextVersionRequest(name=name, bump=bump, repo=Path.cwd(), remote=remote)

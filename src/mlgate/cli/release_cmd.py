@@ -52,7 +52,7 @@ def release(  # noqa: PLR0917 - one parameter per flag, as click passes them
     The registration tag (NAME@vX.Y.Z) carries the image digest; nothing is registered unless
     the image passed its smoke test and was pushed.
     """
-    from mlgate.publish import release as core  # noqa: PLC0415 - docker only when it runs
+    from mlgate.publish import release as core
 
     result = core.release(
         core.ReleaseRequest(
@@ -76,7 +76,7 @@ def release(  # noqa: PLR0917 - one parameter per flag, as click passes them
 
 
 def _stage_output(result: object, as_json: bool) -> int:
-    from mlgate.publish.release import StageResult  # noqa: PLC0415
+    from mlgate.publish.release import StageResult
 
     assert isinstance(result, StageResult)  # noqa: S101
     if as_json:
@@ -105,7 +105,7 @@ def promote(
     as_json: bool,
 ) -> int:
     """Put VERSION of model NAME into STAGE and tag its image REPO:STAGE (by digest)."""
-    from mlgate.publish import release as core  # noqa: PLC0415
+    from mlgate.publish import release as core
 
     result = core.promote(
         core.StageRequest(config_path, name, stage, version, registry, push_tag, remote, progress)
@@ -129,7 +129,7 @@ def rollback(
     as_json: bool,
 ) -> int:
     """Give STAGE back to its previous holder and point REPO:STAGE at that image."""
-    from mlgate.publish import release as core  # noqa: PLC0415
+    from mlgate.publish import release as core
 
     result = core.rollback(
         core.StageRequest(config_path, name, stage, None, registry, push_tag, remote, progress)

@@ -72,8 +72,8 @@ def report(
     (no lock, no validation verdict...) is reported plainly but does not fail it. On GitHub
     Actions the report goes to the job summary and missing fields are annotations on mlgate.yaml.
     """
-    from mlgate.governance.post import publish_reports, write_summaries  # noqa: PLC0415
-    from mlgate.governance.report import ReportRequest, make_report, parse_formats  # noqa: PLC0415
+    from mlgate.governance.post import publish_reports, write_summaries
+    from mlgate.governance.report import ReportRequest, make_report, parse_formats
 
     request = ReportRequest(config_path, model_name, parse_formats(formats), out_dir)
     result = make_report(request)
@@ -135,12 +135,12 @@ def _annotate(
 ) -> None:
     """On GitHub Actions: each missing required card field is an error annotation on its
     mlgate.yaml line, and a comment that was skipped (fork, no token) is a notice."""
-    from mlgate.github import actions  # noqa: PLC0415
+    from mlgate.github import actions
 
     if not actions.in_actions():
         return
-    from mlgate.config.loader import load_config  # noqa: PLC0415
-    from mlgate.prcheck.render import workspace_path  # noqa: PLC0415
+    from mlgate.config.loader import load_config
+    from mlgate.prcheck.render import workspace_path
 
     config = load_config(config_path)
     for r in result.reports:
@@ -180,7 +180,7 @@ def card() -> None:
 )
 def card_export(config_path: str | None, model_name: str | None, fmt: str, out: Path | None) -> int:
     """Write the model card, with the measured metrics, in another format."""
-    from mlgate.governance.exports import CardExportRequest, export_card  # noqa: PLC0415
+    from mlgate.governance.exports import CardExportRequest, export_card
 
     result = export_card(CardExportRequest(config_path, model_name, fmt, out))
     echo(f"{result.model}: wrote {result.path}")
@@ -193,7 +193,7 @@ def card_export(config_path: str | None, model_name: str | None, fmt: str, out: 
 @json_option
 def card_check(config_path: str | None, model_name: str | None, as_json: bool) -> int:
     """Check model cards against the schema and governance.required (exit 1 on a problem)."""
-    from mlgate.governance.exports import CardCheckRequest, check_cards  # noqa: PLC0415
+    from mlgate.governance.exports import CardCheckRequest, check_cards
 
     verdicts = check_cards(CardCheckRequest(config_path, model_name))
     if as_json:
@@ -215,7 +215,7 @@ def card_check(config_path: str | None, model_name: str | None, as_json: bool) -
 @json_option
 def audit(name: str, config_path: str | None, remote: str | None, as_json: bool) -> int:
     """Who did what to model NAME, when, from which commit, with which checks (from its tags)."""
-    from mlgate.governance import audit as core  # noqa: PLC0415
+    from mlgate.governance import audit as core
 
     result = core.audit(core.AuditRequest(name, config_path, remote))
     if as_json:

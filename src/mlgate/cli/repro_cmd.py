@@ -75,8 +75,8 @@ def _line_sink(as_json: bool) -> Any:
 @json_option
 def lock(config_path: str | None, model_name: str | None, as_json: bool) -> int:
     """Pin every model's data, code, params and environment by content hash in mlgate.lock."""
-    from mlgate.repro.locking import LockRequest  # noqa: PLC0415
-    from mlgate.repro.locking import lock as run_lock  # noqa: PLC0415
+    from mlgate.repro.locking import LockRequest
+    from mlgate.repro.locking import lock as run_lock
 
     result = run_lock(LockRequest(config_path, model_name), progress=TerminalProgress())
     if as_json:
@@ -157,8 +157,8 @@ def repro(
 ) -> int:
     """Check that training is reproducible: inputs as locked (--check, the default) and
     re-runs that agree (--rerun). Exit 1 when anything differs."""
-    from mlgate.repro.verify import ReproRequest  # noqa: PLC0415
-    from mlgate.repro.verify import repro as run_repro  # noqa: PLC0415
+    from mlgate.repro.verify import ReproRequest
+    from mlgate.repro.verify import repro as run_repro
 
     if runs is not None and not do_rerun:
         raise click.UsageError("--runs only applies with --rerun")
@@ -210,7 +210,7 @@ def _render_repro(result: ReproResult) -> None:
 
 
 def _describe(diff: dict[str, Any]) -> str:
-    from mlgate.repro.diff import Difference  # noqa: PLC0415
+    from mlgate.repro.diff import Difference
 
     return Difference(
         diff["category"],
@@ -223,7 +223,7 @@ def _describe(diff: dict[str, Any]) -> str:
 
 
 def _annotate(result: ReproResult) -> None:
-    from mlgate.github.actions import annotation, in_actions  # noqa: PLC0415
+    from mlgate.github.actions import annotation, in_actions
 
     if not in_actions():
         return
@@ -259,8 +259,8 @@ def _workspace_relative(file: str) -> str:
 @json_option
 def train(config_path: str | None, model_name: str | None, use_cache: bool, as_json: bool) -> int:
     """Run the training command of each model (in its folder) and keep a run record."""
-    from mlgate.repro.train import TrainRequest  # noqa: PLC0415
-    from mlgate.repro.train import train as run_train  # noqa: PLC0415
+    from mlgate.repro.train import TrainRequest
+    from mlgate.repro.train import train as run_train
 
     result = run_train(
         TrainRequest(config_path, model_name, use_cache),

@@ -22,10 +22,10 @@ def scan(
     PATHS are files or folders (default: the model files mlgate.yaml names). Exit 1 when a file
     is unsafe; imports outside the scientific stack are warnings.
     """
-    from mlgate.config.loader import load_config  # noqa: PLC0415
-    from mlgate.errors import ConfigError  # noqa: PLC0415
-    from mlgate.scan import ScanRequest  # noqa: PLC0415
-    from mlgate.scan import scan as run_scan  # noqa: PLC0415
+    from mlgate.config.loader import load_config
+    from mlgate.errors import ConfigError
+    from mlgate.scan import ScanRequest
+    from mlgate.scan import scan as run_scan
 
     try:
         config = load_config(config_path)
@@ -37,7 +37,7 @@ def scan(
     if as_json:
         emit_json(verdict.to_dict())
         return verdict.exit_code
-    from mlgate.cli._common import style  # noqa: PLC0415
+    from mlgate.cli._common import style
 
     marks = {
         "pass": style("ok", fg="green"),

@@ -64,7 +64,7 @@ def serve(
     POST /invocations (JSON dataframe_split, dataframe_records, instances, inputs; or CSV),
     GET /ping, /health, /version and /metrics (Prometheus).
     """
-    from mlgate.serve import server  # noqa: PLC0415 - uvicorn only when the command runs
+    from mlgate.serve import server
 
     return server.serve(
         server.ServeRequest(

@@ -110,7 +110,7 @@ class Config:
         for candidate in self.models:
             if name in (candidate.name, candidate.tag_name):
                 return candidate
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         guess = suggest(name, [m.name for m in self.models])
         raise UsageError(

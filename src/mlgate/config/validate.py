@@ -35,7 +35,7 @@ class Problem:
 
 @cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    import jsonschema  # noqa: PLC0415 - keep CLI start-up light
+    import jsonschema
 
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
@@ -157,7 +157,7 @@ def _describe(error: jsonschema.ValidationError, source: SourceMap) -> list[Prob
         msg = f"{_shown(error.instance)} does not match the required form"
         return [Problem(here, msg + (f" ({desc})" if desc else ""), None, path)]
     if kind in {"anyOf", "oneOf"} and error.context:
-        import jsonschema  # noqa: PLC0415
+        import jsonschema
 
         best = jsonschema.exceptions.best_match(error.context)
         if best is not None:

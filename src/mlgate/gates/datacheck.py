@@ -93,7 +93,7 @@ def _explicit(name: str, rule: ColumnRule) -> ColumnContract:
 
 def infer_column(series: pd.Series) -> ColumnContract:
     """What the training data says about one column."""
-    from mlgate.tabular import column_kind  # noqa: PLC0415
+    from mlgate.tabular import column_kind
 
     kind = column_kind(series)
     name = str(series.name)
@@ -120,7 +120,7 @@ def data_checks(contract: Contract, frame: pd.DataFrame, settings: DataSettings)
 
 
 def _column_checks(c: ColumnContract, frame: pd.DataFrame, settings: DataSettings) -> list[Check]:
-    from mlgate.tabular import column_kind  # noqa: PLC0415
+    from mlgate.tabular import column_kind
 
     # Inferred rules point at the training data they came from.
     key: tuple[str | int, ...] = (
@@ -203,7 +203,7 @@ def _typed_ok(expected: str | None, actual: str, series: pd.Series) -> str | Non
         if not whole.all():
             return f"has {int((~whole).sum())} non-whole values, integer expected"
     if expected == "datetime" and actual == "string":
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd
 
         parsed = pd.to_datetime(values, errors="coerce", format="mixed")
         bad = values[parsed.isna()]
@@ -213,7 +213,7 @@ def _typed_ok(expected: str | None, actual: str, series: pd.Series) -> str | Non
 
 
 def _bad_numbers(series: pd.Series) -> str:
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     values = series.dropna()
     bad = values[pd.to_numeric(values, errors="coerce").isna()]

@@ -22,8 +22,8 @@ def evaluate(
     run: _Run, frame: pd.DataFrame, target: str, features: Sequence[str], ref: ChampionRef | None
 ) -> dict[str, Any]:
     """Append model, metric, slice and budget checks to ``run``; return the verdict context."""
-    from mlgate.gates.validate import label_values  # noqa: PLC0415
-    from mlgate.modelio import load_model, sha256_file  # noqa: PLC0415
+    from mlgate.gates.validate import label_values
+    from mlgate.modelio import load_model, sha256_file
 
     model, spec = run.model, run.model.model
     task = spec.task
@@ -82,7 +82,7 @@ def evaluate(
     if run.settings.slices is not None:
         _slices(run, frame, y, mine, theirs, metrics)
     if run.settings.budgets is not None:
-        from mlgate.gates.budgets import budget_checks  # noqa: PLC0415
+        from mlgate.gates.budgets import budget_checks
 
         inputs = frame[list(mine.features)] if mine.error is None else None
         run.checks.extend(budget_checks(run.settings.budgets, spec.file, challenger, inputs))
@@ -147,7 +147,7 @@ def _no_champion(run: _Run, state: ChampionState) -> Check:
 
 
 def _resolve_metrics(run: _Run, task: str) -> dict[str, Metric]:
-    from mlgate.gates.metrics import resolve_metric  # noqa: PLC0415
+    from mlgate.gates.metrics import resolve_metric
 
     search = [run.model.root, run.config.root]
     found: dict[str, Metric] = {}
@@ -179,7 +179,7 @@ def _outcome(
     mine: ModelOutputs,
     theirs: ModelOutputs | None,
 ) -> MetricOutcome:
-    from mlgate.gates.bootstrap import paired_bootstrap  # noqa: PLC0415
+    from mlgate.gates.bootstrap import paired_bootstrap
 
     c = compute_metric(metric, y, mine)
     for warning in c.warnings:
@@ -210,7 +210,7 @@ def _slices(
     theirs: ModelOutputs | None,
     metrics: dict[str, Metric],
 ) -> None:
-    from mlgate.gates.slices import SliceMetric, slice_checks  # noqa: PLC0415
+    from mlgate.gates.slices import SliceMetric, slice_checks
 
     settings = run.settings.slices
     assert settings is not None  # noqa: S101

@@ -111,7 +111,7 @@ class CustomMetric:
 
 
 def _sk(name: str) -> Any:
-    from sklearn import metrics  # noqa: PLC0415 - heavy
+    from sklearn import metrics
 
     return getattr(metrics, name)
 
@@ -328,7 +328,7 @@ def resolve_metric(
         key = "multiclass_log_loss"
     metric = METRICS.get(key)
     if metric is None:
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         known = sorted(n for n, m in METRICS.items() if task in m.tasks)
         guess = suggest(name, [*known, *ALIASES])
@@ -371,7 +371,7 @@ def load_function(
         ) from None
     fn = getattr(module, attr, None)
     if not callable(fn):
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
         guess = suggest(attr, names)

@@ -85,7 +85,7 @@ def slice_checks(
 
 def _groups(frame: pd.DataFrame, column: str, location: Location) -> list[tuple[str, np.ndarray]]:
     if column not in frame.columns:
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         guess = suggest(column, [str(c) for c in frame.columns])
         raise ConfigError(

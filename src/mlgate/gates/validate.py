@@ -63,7 +63,7 @@ class ValidateResult:
 
 def validate(request: ValidateRequest) -> ValidateResult:
     """Validate the selected model(s); gate failures are in the verdicts, not raised."""
-    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.config.loader import load_config
 
     config = load_config(request.config_path, request.start)
     selected = config.select(request.model)
@@ -103,11 +103,11 @@ def validate_model(
     config: Config, model: ModelConfig, champion_arg: str | None, out: Path | None
 ) -> ModelValidation:
     """Every configured check of one model, written as verdict files."""
-    from mlgate import paths  # noqa: PLC0415
-    from mlgate.fsio import atomic_write_json  # noqa: PLC0415
-    from mlgate.gates import datacheck  # noqa: PLC0415
-    from mlgate.gates.evaluation import evaluate  # noqa: PLC0415
-    from mlgate.verdict import write_verdict  # noqa: PLC0415
+    from mlgate import paths
+    from mlgate.fsio import atomic_write_json
+    from mlgate.gates import datacheck
+    from mlgate.gates.evaluation import evaluate
+    from mlgate.verdict import write_verdict
 
     run = _Run(config, model, gate_settings(config, model), [], [])
     eval_path, target = _eval_inputs(run)
@@ -151,7 +151,7 @@ def validate_model(
     written = [write_verdict(folder / VALIDATION_FILE, verdict)]
     written.append(atomic_write_json(folder / CONTRACT_FILE, contract.to_dict()))
     if drift_verdict is not None:
-        from mlgate.gates.drift.run import VERDICT_FILE  # noqa: PLC0415
+        from mlgate.gates.drift.run import VERDICT_FILE
 
         written.append(write_verdict(folder / VERDICT_FILE, drift_verdict))
     return ModelValidation(model.name, verdict, drift_verdict, tuple(written))
@@ -175,7 +175,7 @@ def _eval_inputs(run: _Run) -> tuple[Path, str]:
 
 
 def _read(path: Path | None, what: str) -> pd.DataFrame:
-    from mlgate.tabular import read_table  # noqa: PLC0415
+    from mlgate.tabular import read_table
 
     assert path is not None  # noqa: S101 - callers check
     return read_table(path, what=what)
@@ -184,7 +184,7 @@ def _read(path: Path | None, what: str) -> pd.DataFrame:
 def _require_target(run: _Run, frame: pd.DataFrame, path: Path, target: str) -> None:
     if target in frame.columns:
         return
-    from mlgate.config.validate import suggest  # noqa: PLC0415
+    from mlgate.config.validate import suggest
 
     present = [str(c) for c in frame.columns]
     guess = suggest(target, present)
@@ -222,7 +222,7 @@ def _labelled(run: _Run, frame: pd.DataFrame, target: str) -> pd.DataFrame:
 
 
 def _features(run: _Run, frame: pd.DataFrame, target: str) -> list[str]:
-    from mlgate.tabular import feature_columns  # noqa: PLC0415
+    from mlgate.tabular import feature_columns
 
     data = run.model.data
     try:
@@ -246,8 +246,8 @@ def _drift(
     frame: pd.DataFrame,
     eval_path: Path,
 ) -> Verdict:
-    from mlgate import paths  # noqa: PLC0415
-    from mlgate.gates.drift.run import DriftInputs, drift_gate  # noqa: PLC0415
+    from mlgate import paths
+    from mlgate.gates.drift.run import DriftInputs, drift_gate
 
     settings = run.settings.drift
     assert settings is not None  # noqa: S101
@@ -286,7 +286,7 @@ def label_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
     """The evaluation labels as an array (floats for regression)."""
     values = frame[target]
     if task == "regression":
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd
 
         numbers = pd.to_numeric(values, errors="coerce")
         bad = values[numbers.isna()]

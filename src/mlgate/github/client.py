@@ -138,7 +138,7 @@ class GitHubClient:
         cls, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
     ) -> GitHubClient:
         """A client from ``GITHUB_TOKEN``, ``GITHUB_API_URL`` and ``GITHUB_REPOSITORY``."""
-        from mlgate.github.actions import mask  # noqa: PLC0415
+        from mlgate.github.actions import mask
 
         env = os.environ if environ is None else environ
         token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
@@ -205,7 +205,7 @@ class GitHubClient:
         shown = f"{method} {_path_of(full)}"
         safe = method in _IDEMPOTENT or retry_unsafe
         policy = self.retry
-        import requests  # noqa: PLC0415 - keep CLI start-up light
+        import requests
 
         attempt = 0
         while True:
@@ -277,7 +277,7 @@ class GitHubClient:
         Redirects to a storage host are followed without the token; ``verify(sha256, size)``
         may refuse the bytes before they replace ``target`` (see ``mlgate.github.download``).
         """
-        from mlgate.github.download import download  # noqa: PLC0415 - a companion module
+        from mlgate.github.download import download
 
         return download(self, url, target, operation=operation, verify=verify)
 
@@ -285,7 +285,7 @@ class GitHubClient:
 
     def _http(self) -> requests.Session:
         if self._session is None:
-            import requests  # noqa: PLC0415 - keep CLI start-up light
+            import requests
 
             self._session = requests.Session()
         return self._session

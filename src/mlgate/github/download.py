@@ -88,7 +88,7 @@ def download(
 def _attempt(
     client: GitHubClient, url: str, sink: IO[bytes], operation: str, attempt: int
 ) -> tuple[str, int, str]:
-    import requests  # noqa: PLC0415 - keep CLI start-up light
+    import requests
 
     current = url if url.startswith(("http://", "https://")) else client.api_url + url
     home = _origin(client.api_url)

@@ -76,14 +76,14 @@ class AuditResult:
 
 def audit(request: AuditRequest, config: Config | None = None) -> AuditResult:
     """Every registry event of ``request.name``, in the registry's replay order."""
-    from mlgate import gitio  # noqa: PLC0415
+    from mlgate import gitio
 
     try:
         registry = importlib.import_module("mlgate.registry")
     except ImportError:
         raise UsageError("this mlgate has no git-tag registry to audit") from None
     if config is None and request.config_path:
-        from mlgate.config.loader import load_config  # noqa: PLC0415
+        from mlgate.config.loader import load_config
 
         config = load_config(request.config_path)
     root = config.root if config is not None else gitio.repo_root(Path.cwd())

@@ -132,7 +132,7 @@ class CardResult:
 
 def card_fields() -> list[str]:
     """Every field a card may have, as dotted paths (for ``governance.required``)."""
-    from mlgate.schemas import load_schema  # noqa: PLC0415
+    from mlgate.schemas import load_schema
 
     props = load_schema("card")["properties"]
     out = []
@@ -144,7 +144,7 @@ def card_fields() -> list[str]:
 
 def check_required_names(config: Config, model: ModelConfig) -> tuple[str, ...]:
     """``governance.required``, each name checked against the card schema (ConfigError, exit 2)."""
-    from mlgate.config.validate import suggest  # noqa: PLC0415
+    from mlgate.config.validate import suggest
 
     names = tuple(str(n) for n in model.governance.get("required", []))
     known = card_fields()
@@ -161,8 +161,8 @@ def check_required_names(config: Config, model: ModelConfig) -> tuple[str, ...]:
 
 def load_card(config: Config, model: ModelConfig) -> CardResult:
     """Read and check the model's card; problems are collected, never raised (but see above)."""
-    from mlgate.config.validate import problems  # noqa: PLC0415
-    from mlgate.config.yamlsource import load_yaml_file  # noqa: PLC0415
+    from mlgate.config.validate import problems
+    from mlgate.config.yamlsource import load_yaml_file
 
     required = check_required_names(config, model)
     card_setting = model.governance.get("card")

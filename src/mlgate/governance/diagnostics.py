@@ -68,10 +68,10 @@ def _compute(model: ModelConfig) -> Diagnostics:
         return Diagnostics("none", reason="no evaluation data configured (data.eval)")
     if not model.data.target:
         return Diagnostics("none", reason="no target column configured (data.target)")
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
-    from mlgate.modelio import load_model  # noqa: PLC0415
-    from mlgate.tabular import feature_columns, read_table  # noqa: PLC0415
+    from mlgate.modelio import load_model
+    from mlgate.tabular import feature_columns, read_table
 
     frame = read_table(model.data.eval, what="evaluation data")
     target = model.data.target

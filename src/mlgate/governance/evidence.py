@@ -120,7 +120,7 @@ def _staleness(verdict: Verdict, head: str | None, model_digest: str | None) -> 
 
 
 def _read_verdict(path: Path) -> Verdict:
-    from mlgate.verdict import read_verdict  # noqa: PLC0415
+    from mlgate.verdict import read_verdict
 
     return read_verdict(path)
 
@@ -233,14 +233,14 @@ def _output_digests(record: Mapping[str, Any]) -> set[str]:
 def _model_digest(model: ModelConfig) -> str | None:
     if not model.model.file.is_file():
         return None
-    from mlgate.modelio import sha256_file  # noqa: PLC0415
+    from mlgate.modelio import sha256_file
 
     return sha256_file(model.model.file).removeprefix("sha256:")
 
 
 def _load_structured(path: Path) -> Any:
     """JSON, or YAML for a lock written that way; ConfigError on unreadable content."""
-    from mlgate.errors import Location  # noqa: PLC0415
+    from mlgate.errors import Location
 
     try:
         text = path.read_text("utf-8")
@@ -250,7 +250,7 @@ def _load_structured(path: Path) -> Any:
         return json.loads(text)
     except ValueError:
         pass
-    from mlgate.config.yamlsource import load_yaml  # noqa: PLC0415
+    from mlgate.config.yamlsource import load_yaml
 
     data, _ = load_yaml(text, str(path))
     return data
@@ -258,12 +258,12 @@ def _load_structured(path: Path) -> Any:
 
 def _maybe_validate(data: Any, schema: str, path: Path) -> None:
     """Validate against the package schema when this mlgate ships it."""
-    from mlgate.schemas import available  # noqa: PLC0415
+    from mlgate.schemas import available
 
     if schema not in available():
         return
-    from mlgate.config.validate import validate  # noqa: PLC0415
-    from mlgate.config.yamlsource import SourceMap  # noqa: PLC0415
+    from mlgate.config.validate import validate
+    from mlgate.config.yamlsource import SourceMap
 
     validate(data, schema, SourceMap(str(path)), what=path.name)
 

@@ -36,12 +36,12 @@ class CardCheckRequest:
 
 def export_card(request: CardExportRequest, config: Config | None = None) -> CardExportResult:
     """Write the card, with the measured metrics, as a Hugging Face README or MCT JSON."""
-    from mlgate.config.loader import load_config  # noqa: PLC0415
-    from mlgate.fsio import atomic_write_text, dump_json  # noqa: PLC0415
-    from mlgate.governance.card import to_model_card_toolkit  # noqa: PLC0415
-    from mlgate.governance.hf import hf_readme  # noqa: PLC0415
-    from mlgate.governance.render_json import metric_rows_for_card  # noqa: PLC0415
-    from mlgate.governance.report import build_report_data  # noqa: PLC0415
+    from mlgate.config.loader import load_config
+    from mlgate.fsio import atomic_write_text, dump_json
+    from mlgate.governance.card import to_model_card_toolkit
+    from mlgate.governance.hf import hf_readme
+    from mlgate.governance.render_json import metric_rows_for_card
+    from mlgate.governance.report import build_report_data
 
     if request.format not in EXPORT_FORMATS:
         raise UsageError(f"unknown card format {request.format!r}", hint="use --hf or --mct")
@@ -72,8 +72,8 @@ def export_card(request: CardExportRequest, config: Config | None = None) -> Car
 
 def check_cards(request: CardCheckRequest, config: Config | None = None) -> list[Verdict]:
     """The card checks (schema and required fields) of each selected model."""
-    from mlgate.config.loader import load_config  # noqa: PLC0415
-    from mlgate.governance.card import load_card  # noqa: PLC0415
+    from mlgate.config.loader import load_config
+    from mlgate.governance.card import load_card
 
     cfg = config or load_config(request.config_path)
     verdicts = []

@@ -71,7 +71,7 @@ def _by_slice(data: ReportData) -> dict[tuple[str, str], list[dict[str, Any]]]:
 
 def hf_readme(data: ReportData) -> str:
     """The whole README.md: front matter, then the card in Markdown."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
     card = data.card
     meta = yaml.safe_dump(front_matter(data), sort_keys=False, allow_unicode=True, width=100)

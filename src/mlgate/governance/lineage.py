@@ -78,7 +78,7 @@ class Lineage:
 def git_info(root: Path) -> GitInfo:
     """HEAD's commit, branch (the pull request's head branch on a detached Actions checkout),
     author and date, and whether tracked files have uncommitted changes."""
-    from mlgate import gitio  # noqa: PLC0415
+    from mlgate import gitio
 
     commit = gitio.head_commit(root)
     branch = gitio.current_branch(root) or os.environ.get("GITHUB_HEAD_REF") or None
@@ -148,7 +148,7 @@ def _digest_of(value: Any) -> str | None:
 def _config_data(model: ModelConfig) -> list[Fingerprint]:
     """Without a lock: hash the configured data files that are plain files, so lineage still
     names the exact data (folders need the lock's manifest hashing)."""
-    from mlgate.modelio import sha256_file  # noqa: PLC0415
+    from mlgate.modelio import sha256_file
 
     return [
         Fingerprint(model.relative(path), "sha256:" + sha256_file(path), "data")
@@ -159,8 +159,8 @@ def _config_data(model: ModelConfig) -> list[Fingerprint]:
 
 def _params(model: ModelConfig) -> dict[str, Any]:
     """The training parameters, read from the configured params files (YAML or JSON)."""
-    from mlgate.config.yamlsource import load_yaml_file  # noqa: PLC0415
-    from mlgate.errors import ConfigError  # noqa: PLC0415
+    from mlgate.config.yamlsource import load_yaml_file
+    from mlgate.errors import ConfigError
 
     def read(path: Path) -> Any:
         try:
@@ -210,7 +210,7 @@ def _run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _model_file(model: ModelConfig) -> Fingerprint | None:
-    from mlgate.modelio import sha256_file  # noqa: PLC0415
+    from mlgate.modelio import sha256_file
 
     path = model.model.file
     if not path.is_file():

@@ -73,7 +73,7 @@ def post_report(
     full_report: str | None = None,
 ) -> PostOutcome:
     """Write the job summary and create or update the sticky comment for ``model``."""
-    from mlgate.github.actions import SUMMARY_LIMIT, append_summary  # noqa: PLC0415
+    from mlgate.github.actions import SUMMARY_LIMIT, append_summary
 
     link = full_report or target.run_url
     summary = append_summary(fit_comment(markdown, limit=SUMMARY_LIMIT - 1024, full_report=link))
@@ -110,7 +110,7 @@ def publish_reports(
 ) -> list[PostOutcome]:
     """Post every model's report; a GitHub failure says that the local reports and verdicts
     were written and are unaffected."""
-    from mlgate.governance.report import render  # noqa: PLC0415
+    from mlgate.governance.report import render
 
     gh = client or GitHubClient.from_env(environ)
     target = target_from_env(environ, pr_number=pr_number)
@@ -146,8 +146,8 @@ def write_summaries(
 ) -> bool:
     """Add every model's Markdown report to the job summary, without posting anything (what
     ``publish_reports`` also does); False outside GitHub Actions."""
-    from mlgate.github.actions import SUMMARY_LIMIT, append_summary  # noqa: PLC0415
-    from mlgate.governance.report import render  # noqa: PLC0415
+    from mlgate.github.actions import SUMMARY_LIMIT, append_summary
+    from mlgate.governance.report import render
 
     env = os.environ if environ is None else environ
     if not env.get("GITHUB_STEP_SUMMARY"):

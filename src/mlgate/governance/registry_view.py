@@ -63,7 +63,7 @@ def registry_context(config: Config, model: ModelConfig) -> RegistryContext:
             note="this mlgate has no git-tag registry: champion and version history are not shown",
             champion_stage=stage,
         )
-    from mlgate.errors import MlgateError  # noqa: PLC0415
+    from mlgate.errors import MlgateError
 
     try:
         state = registry.read_state(config.root, model.registry.get("remote"))

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 def environment() -> jinja2.Environment:
     """The jinja2 environment over ``templates/report/``, autoescaping everything."""
-    import jinja2  # noqa: PLC0415 - keep CLI start-up light
+    import jinja2
 
-    from mlgate.resources import templates_dir  # noqa: PLC0415
+    from mlgate.resources import templates_dir
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir() / "report"),
@@ -35,10 +35,10 @@ def environment() -> jinja2.Environment:
 
 
 def render_html(data: ReportData) -> str:
-    from markupsafe import Markup  # noqa: PLC0415
+    from markupsafe import Markup
 
-    from mlgate.governance.charts import build_charts  # noqa: PLC0415
-    from mlgate.governance.report import GATE_TITLES  # noqa: PLC0415
+    from mlgate.governance.charts import build_charts
+    from mlgate.governance.report import GATE_TITLES
 
     charts = [
         {"key": c.key, "title": c.title, "svg": Markup(c.svg), "caption": c.caption}  # noqa: S704 - our own SVG, every text node escaped

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def report_dict(data: ReportData) -> dict[str, Any]:
     """The JSON document of one model's report."""
-    from mlgate.governance.report import REPORT_FORMAT  # noqa: PLC0415
+    from mlgate.governance.report import REPORT_FORMAT
 
     card = data.card
     return {

@@ -87,7 +87,7 @@ def render_markdown(data: ReportData, *, full_report: str | None = None) -> str:
 
 
 def _headline(data: ReportData, full_report: str | None) -> list[str]:
-    from mlgate.governance.report import GATE_TITLES  # noqa: PLC0415
+    from mlgate.governance.report import GATE_TITLES
 
     git = data.lineage.git
     word = "PASS" if data.ok else "FAIL"

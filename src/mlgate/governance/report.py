@@ -106,7 +106,7 @@ class ReportData:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (schema ``report``)."""
-        from mlgate.governance.render_json import report_dict  # noqa: PLC0415
+        from mlgate.governance.render_json import report_dict
 
         return report_dict(self)
 
@@ -133,7 +133,7 @@ class ReportResult:
 
 def parse_formats(text: str) -> tuple[str, ...]:
     """``"md,html"`` -> ``("md", "html")``; an unknown format is a UsageError with a suggestion."""
-    from mlgate.config.validate import suggest  # noqa: PLC0415
+    from mlgate.config.validate import suggest
 
     chosen = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
     for name in chosen:
@@ -150,7 +150,7 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def make_report(request: ReportRequest, config: Config | None = None) -> ReportResult:
     """Build and write the report of each selected model."""
-    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.config.loader import load_config
 
     cfg = config or load_config(request.config_path)
     models = cfg.select(request.model)
@@ -299,8 +299,8 @@ def compute_facts(
 
 def write_report(data: ReportData, out_dir: Path, formats: Sequence[str]) -> ModelReport:
     """Write the governance verdict and each format atomically; returns paths and sha256s."""
-    from mlgate.fsio import atomic_write_json, atomic_write_text  # noqa: PLC0415
-    from mlgate.verdict import write_verdict  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_json, atomic_write_text
+    from mlgate.verdict import write_verdict
 
     files: dict[str, Path] = {
         "verdict": write_verdict(out_dir / "governance.json", data.governance)
@@ -329,15 +329,15 @@ def _rel(path: Path, data: ReportData) -> str:
 def render(data: ReportData, fmt: str, *, full_report: str | None = None) -> str:
     """The report as text in ``fmt`` (md, html, json)."""
     if fmt == "md":
-        from mlgate.governance.render_md import render_markdown  # noqa: PLC0415
+        from mlgate.governance.render_md import render_markdown
 
         return render_markdown(data, full_report=full_report)
     if fmt == "html":
-        from mlgate.governance.render_html import render_html  # noqa: PLC0415
+        from mlgate.governance.render_html import render_html
 
         return render_html(data)
     if fmt == "json":
-        from mlgate.fsio import dump_json  # noqa: PLC0415
+        from mlgate.fsio import dump_json
 
         return dump_json(data.to_dict())
     raise UsageError(f"unknown report format {fmt!r}")

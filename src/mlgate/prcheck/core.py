@@ -113,7 +113,7 @@ def run_check(
     selected: Sequence[ModelConfig] = config.select(request.model)
     skipped: tuple[str, ...] = ()
     if request.base is not None and request.model is None:
-        from mlgate.plan import PlanRequest, plan  # noqa: PLC0415
+        from mlgate.plan import PlanRequest, plan
 
         planned = plan(PlanRequest(request.config_path, request.base), config, event)
         names = {m.name for m in planned.models}
@@ -128,7 +128,7 @@ def _stages(names: tuple[str, ...] | None, *, post: bool) -> tuple[str, ...]:
         return tuple(n for n in PIPELINE if post or n != "comment")
     unknown = [n for n in names if n not in STAGES]
     if unknown:
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         guess = suggest(unknown[0], list(STAGES))
         raise UsageError(

@@ -58,7 +58,7 @@ class TrainStage:
     description = "training (skipped when inputs and outputs match an earlier run)"
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        from mlgate.repro.train import TrainRequest, train  # noqa: PLC0415
+        from mlgate.repro.train import TrainRequest, train
 
         if ctx.model.train is None:
             return StageOutcome(notes=("no train section: the committed model file is checked",))
@@ -82,7 +82,7 @@ class ReproStage:
     description = "reproducibility (lock check and re-runs)"
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        from mlgate.repro.verify import ReproRequest, repro  # noqa: PLC0415
+        from mlgate.repro.verify import ReproRequest, repro
 
         rerun = ctx.model.train is not None
         result = repro(
@@ -103,8 +103,8 @@ class ValidateStage:
     description = "validation gates and drift"
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        from mlgate.gates.validate import validate_model  # noqa: PLC0415
-        from mlgate.verdict import combine  # noqa: PLC0415
+        from mlgate.gates.validate import validate_model
+        from mlgate.verdict import combine
 
         result = validate_model(ctx.config, ctx.model, None, ctx.out_dir)
         files = {path.stem: path for path in result.written}
@@ -119,8 +119,8 @@ class ScanStage:
     description = "model file safety (no unpickling)"
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        from mlgate.fsio import atomic_write_json  # noqa: PLC0415
-        from mlgate.scan import ScanRequest, scan  # noqa: PLC0415
+        from mlgate.fsio import atomic_write_json
+        from mlgate.scan import ScanRequest, scan
 
         verdict = scan(ScanRequest(model=ctx.model.name), ctx.config)
         verdict = Verdict("scan", ctx.model.name, verdict.checks, verdict.notes)
@@ -136,7 +136,7 @@ class ReportStage:
     description = "governance report and model card"
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        from mlgate.governance.report import FORMATS, build_report_data, write_report  # noqa: PLC0415
+        from mlgate.governance.report import FORMATS, build_report_data, write_report
 
         data = build_report_data(ctx.config, ctx.model, ctx.out_dir)
         written = write_report(data, ctx.out_dir, FORMATS)
@@ -162,10 +162,10 @@ class CommentStage:
     description = "sticky pull-request comment"
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        from mlgate.github import actions  # noqa: PLC0415
-        from mlgate.github.client import GitHubClient, GitHubError  # noqa: PLC0415
-        from mlgate.github.comments import upsert_comment  # noqa: PLC0415
-        from mlgate.verdict import Check, Status, combine  # noqa: PLC0415
+        from mlgate.github import actions
+        from mlgate.github.client import GitHubClient, GitHubError
+        from mlgate.github.comments import upsert_comment
+        from mlgate.verdict import Check, Status, combine
 
         pr = ctx.event.pull_request
         skip = None
@@ -184,7 +184,7 @@ class CommentStage:
         if skip is not None or client is None or pr is None:
             actions.annotation("notice", skip or "", title="mlgate comment")
             return StageOutcome(notes=(skip or "",))
-        from mlgate.prcheck.render import comment_body  # noqa: PLC0415
+        from mlgate.prcheck.render import comment_body
 
         evidence = combine("check", ctx.model.name, ctx.earlier.values())
         body = comment_body(ctx.model.name, evidence, tuple(ctx.earlier), ctx.files)

@@ -31,7 +31,7 @@ class BuildContext:
 def render_dockerfile(
     settings: PublishSettings, wheelhouse: Wheelhouse, image_labels: Mapping[str, str]
 ) -> str:
-    import jinja2  # noqa: PLC0415
+    import jinja2
 
     template = (templates_dir() / "docker" / "Dockerfile.j2").read_text("utf-8")
     env = jinja2.Environment(  # noqa: S701 - a Dockerfile, not HTML

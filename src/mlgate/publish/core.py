@@ -88,7 +88,7 @@ class PublishResult:
 
 def publish(request: PublishRequest) -> PublishResult:
     """Load the configuration and publish one model's image."""
-    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.config.loader import load_config
 
     config = load_config(request.config_path)
     return publish_model(config, config.model(request.model_name), request)

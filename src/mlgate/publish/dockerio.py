@@ -52,8 +52,8 @@ class EngineGone(ExternalError):
 
 def engine_answers(engine: Any) -> bool:
     """Whether the engine still answers a ping (a stopped engine refuses it at once)."""
-    import docker.errors  # noqa: PLC0415
-    import requests  # noqa: PLC0415
+    import docker.errors
+    import requests
 
     try:
         # On a new connection: an engine shutting down refuses those at once, but still answers
@@ -80,8 +80,8 @@ def watching(engine: Any, what: str, *, after: str = NOTHING_SHIPPED) -> Iterato
     """Blame a failure inside the block on the engine when it no longer answers, whatever form
     the failure took (an error chunk, a broken stream, a refused connection); other SDK errors
     become ExternalError naming the step."""
-    import docker.errors  # noqa: PLC0415
-    import requests  # noqa: PLC0415
+    import docker.errors
+    import requests
 
     try:
         yield
@@ -99,7 +99,7 @@ def watching(engine: Any, what: str, *, after: str = NOTHING_SHIPPED) -> Iterato
 def client() -> Any:
     """A docker client from the environment (DOCKER_HOST, ...); unreachable engine -> exit 3."""
     try:
-        import docker  # noqa: PLC0415
+        import docker
     except ImportError:  # pragma: no cover - a core dependency
         raise UsageError("the docker SDK is not installed", hint="pip install docker") from None
     try:
@@ -134,7 +134,7 @@ def registry_auth() -> dict[str, str] | None:
 
 
 def image_exists(engine: Any, ref: str) -> bool:
-    import docker.errors  # noqa: PLC0415
+    import docker.errors
 
     try:
         engine.images.get(ref)
@@ -161,7 +161,7 @@ def probe_python(engine: Any, image: str) -> dict[str, Any]:
         "print(json.dumps({'python':'%d.%d'%sys.version_info[:2],"
         "'machine':platform.machine(),'libc':platform.libc_ver()}))"
     )
-    import docker.errors  # noqa: PLC0415
+    import docker.errors
 
     try:
         out = engine.containers.run(
@@ -267,7 +267,7 @@ def tag_image(engine: Any, source: str, repository: str, tag: str) -> None:
 
 
 def inspect(engine: Any, ref: str) -> dict[str, Any]:
-    import docker.errors  # noqa: PLC0415
+    import docker.errors
 
     try:
         attrs: dict[str, Any] = engine.api.inspect_image(ref)
@@ -277,7 +277,7 @@ def inspect(engine: Any, ref: str) -> dict[str, Any]:
 
 
 def remove_image(engine: Any, ref: str) -> None:
-    import docker.errors  # noqa: PLC0415
+    import docker.errors
 
     try:
         engine.api.remove_image(ref, force=True)
@@ -301,7 +301,7 @@ class Running:
         return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
 
     def stop(self) -> None:
-        import docker.errors  # noqa: PLC0415
+        import docker.errors
 
         try:
             self.container.remove(force=True)

@@ -44,7 +44,7 @@ class RenderResult:
 
 
 def render(request: RenderRequest) -> RenderResult:
-    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate.config.loader import load_config
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
@@ -52,8 +52,8 @@ def render(request: RenderRequest) -> RenderResult:
 
 
 def render_model(config: Config, model: ModelConfig, request: RenderRequest) -> RenderResult:
-    import jinja2  # noqa: PLC0415
-    import yaml  # noqa: PLC0415
+    import jinja2
+    import yaml
 
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", request.stage):
         raise UsageError(
@@ -124,8 +124,8 @@ def _from_registry(config: Config, model: ModelConfig, stage: str) -> tuple[str,
     """The image of the version holding ``stage``; None when the model has no registered
     versions at all (then the last push stands in). A registered model whose stage is empty is
     an error: rendering some other image for it would deploy an unpromoted model."""
-    from mlgate import registry  # noqa: PLC0415
-    from mlgate.errors import CheckFailed  # noqa: PLC0415
+    from mlgate import registry
+    from mlgate.errors import CheckFailed
 
     state = registry.read_state(model.repo_root)
     found = state.get(model.name)
@@ -183,6 +183,6 @@ def _has_tag(ref: str) -> bool:
 def write(result: RenderResult, out: Path | None) -> Path | None:
     if out is None:
         return None
-    from mlgate.fsio import atomic_write_text  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_text
 
     return atomic_write_text(out, result.text)

@@ -52,8 +52,8 @@ def build_bundle(
     model: ModelConfig, settings: PublishSettings, *, version: str | None, commit: str | None
 ) -> ModelBundle:
     """Collect metadata and the smoke sample for ``model`` (loads data and the model once)."""
-    from mlgate import tabular  # noqa: PLC0415
-    from mlgate.modelio import load_model, sha256_file  # noqa: PLC0415
+    from mlgate import tabular
+    from mlgate.modelio import load_model, sha256_file
 
     spec = model.model
     if not spec.file.is_file():
@@ -126,8 +126,8 @@ def source_commit(model: ModelConfig) -> tuple[str | None, bool]:
 
 def _lock_fingerprint(model: ModelConfig) -> str | None:
     """The fingerprint of the model's inputs in mlgate.lock, when the model is locked."""
-    from mlgate import paths  # noqa: PLC0415
-    from mlgate.repro.lockfile import read_lock  # noqa: PLC0415
+    from mlgate import paths
+    from mlgate.repro.lockfile import read_lock
 
     lock = read_lock(paths.lock_path(model.repo_root))
     entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None
@@ -140,8 +140,8 @@ def _suffix(path: Path) -> str:
 
 
 def _fingerprints(model: ModelConfig) -> dict[str, dict[str, Any]]:
-    from mlgate.modelio import sha256_file  # noqa: PLC0415
-    from mlgate.tabular import table_files  # noqa: PLC0415
+    from mlgate.modelio import sha256_file
+    from mlgate.tabular import table_files
 
     out: dict[str, dict[str, Any]] = {}
     for role, path in (("train", model.data.train), ("eval", model.data.eval)):
@@ -151,7 +151,7 @@ def _fingerprints(model: ModelConfig) -> dict[str, dict[str, Any]]:
         if len(files) == 1:
             digest = sha256_file(files[0])
         else:
-            import hashlib  # noqa: PLC0415
+            import hashlib
 
             combined = hashlib.sha256()
             for f in files:
@@ -168,7 +168,7 @@ def _deciles(series: Any) -> list[float]:
 
 def _json_rows(frame: Any) -> list[list[Any]]:
     """Rows as JSON values: NaN -> None, timestamps -> ISO strings, numpy scalars -> Python."""
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     rows = []
     for row in frame.astype(object).itertuples(index=False, name=None):

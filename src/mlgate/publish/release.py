@@ -65,8 +65,8 @@ class ReleaseResult:
 
 def release(request: ReleaseRequest) -> ReleaseResult:
     """Build, verify and push the image of the next version, then register it."""
-    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
-    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate import registry
+    from mlgate.config.loader import load_config
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
@@ -138,7 +138,7 @@ def release(request: ReleaseRequest) -> ReleaseResult:
 
 def _refuse_second_release(root: Path, model: ModelConfig, remote: str | None) -> None:
     """One version per commit (GTO's rule): say so before building anything."""
-    from mlgate import gitio, registry  # noqa: PLC0415 - the registry loads only when needed
+    from mlgate import gitio, registry
 
     head = gitio.head_commit(root)
     if head is None:
@@ -192,8 +192,8 @@ class StageResult:
 
 def promote(request: StageRequest) -> StageResult:
     """Assign VERSION to STAGE (policy checked), then tag its image ``REPO:STAGE`` by digest."""
-    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
-    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate import registry
+    from mlgate.config.loader import load_config
 
     if request.version is None:
         raise UsageError("promote needs a version")
@@ -220,8 +220,8 @@ def promote(request: StageRequest) -> StageResult:
 
 def rollback(request: StageRequest) -> StageResult:
     """Give STAGE back to its previous holder, then point ``REPO:STAGE`` at that image."""
-    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
-    from mlgate.config.loader import load_config  # noqa: PLC0415
+    from mlgate import registry
+    from mlgate.config.loader import load_config
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
@@ -244,7 +244,7 @@ def rollback(request: StageRequest) -> StageResult:
 
 def _registered_image(config: Config, model: ModelConfig, version: str, remote: str | None) -> str:
     """``REPO@sha256:...`` recorded at registration; a version without one cannot be staged."""
-    from mlgate import registry  # noqa: PLC0415 - the registry loads only when needed
+    from mlgate import registry
 
     found = registry.resolve(
         registry.ResolveRequest(

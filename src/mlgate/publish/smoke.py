@@ -65,7 +65,7 @@ def smoke_test(
     timeout: float = STARTUP_TIMEOUT,
 ) -> SmokeResult:
     """Run ``image`` and compare its predictions; a mismatch or a dead server raises CheckFailed."""
-    import requests  # noqa: PLC0415
+    import requests
 
     started = time.monotonic()
     running = dockerio.run_server(
@@ -100,7 +100,7 @@ def smoke_test(
 
 def _check_endpoints(url: str, sample: SmokeSample, model_sha256: str) -> None:
     """The image serves this very model file, validates input, and exposes its metrics."""
-    import requests  # noqa: PLC0415
+    import requests
 
     version = requests.get(url + "/version", timeout=10)
     served = version.json().get("model_sha256") if version.status_code == 200 else None
@@ -124,7 +124,7 @@ def _check_endpoints(url: str, sample: SmokeSample, model_sha256: str) -> None:
 
 
 def _wait_healthy(running: dockerio.Running, timeout: float) -> None:
-    import requests  # noqa: PLC0415
+    import requests
 
     deadline = time.monotonic() + timeout
     delay = 0.05

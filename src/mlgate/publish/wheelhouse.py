@@ -100,7 +100,7 @@ def installed_pins(names: Iterable[str]) -> list[str]:
 
 def locked_environment(model: ModelConfig) -> dict[str, Any] | None:
     """The training environment ``mlgate lock`` recorded for the model (packages, python)."""
-    from mlgate.repro.lockfile import read_lock  # noqa: PLC0415
+    from mlgate.repro.lockfile import read_lock
 
     lock = read_lock(paths.lock_path(model.repo_root))
     entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None

@@ -89,7 +89,7 @@ def __getattr__(name: str) -> Any:
 
 def read_state(repo_root: Path, remote: str | None = None) -> RegistryState:
     """The registry state: local tags, or ``remote``'s (one ls-remote plus one fetch)."""
-    from mlgate.registry.backend import load_state  # noqa: PLC0415
+    from mlgate.registry.backend import load_state
 
     return load_state(repo_root, remote)
 

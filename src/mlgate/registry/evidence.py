@@ -71,7 +71,7 @@ def read_payload_file(path: Path) -> dict[str, Any]:
 
 def verdict_entries(paths: Sequence[Path], name: str) -> dict[str, Any]:
     """``{kind: {digest, ok, counts}}`` for the given verdict files (schema-checked)."""
-    from mlgate.verdict import read_verdict  # noqa: PLC0415
+    from mlgate.verdict import read_verdict
 
     entries: dict[str, Any] = {}
     for path in paths:

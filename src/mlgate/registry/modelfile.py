@@ -52,7 +52,7 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
                 f"{model.name} {version.version}: {at_commit} does not match the sha256 its "
                 f"registration recorded ({expected[:12]}...)",
             )
-        from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
+        from mlgate.fsio import atomic_write_bytes
 
         written = atomic_write_bytes(target, data)
         ignore_cache(root)
@@ -72,8 +72,8 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
 def _from_release(
     root: Path, tag: str, rel: str, expected: str | None, target: Path, missing: str
 ) -> ModelFile:
-    from mlgate.github.client import GitHubClient, GitHubError  # noqa: PLC0415 - requests
-    from mlgate.github.releases import (  # noqa: PLC0415
+    from mlgate.github.client import GitHubClient, GitHubError
+    from mlgate.github.releases import (
         AssetDigestMismatch,
         AssetNotFound,
         download_asset,

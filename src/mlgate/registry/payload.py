@@ -27,7 +27,7 @@ def compose_message(summary: str, payload: Mapping[str, Any]) -> str:
 
 def schema_errors(payload: Any) -> list[str]:
     """Every violation of the payload schema, as ``key.path: message`` strings."""
-    from mlgate.config.validate import _validator  # noqa: PLC0415 - jsonschema is heavy
+    from mlgate.config.validate import _validator
 
     errors = []
     for error in sorted(_validator("payload").iter_errors(payload), key=lambda e: list(e.path)):
@@ -77,8 +77,8 @@ class PayloadChecker:
         """Write the cache back (only ids still present when ``keep`` is given); best effort."""
         if not (self.path and self.added):
             return
-        from mlgate.errors import ExternalError  # noqa: PLC0415
-        from mlgate.fsio import atomic_write_text  # noqa: PLC0415
+        from mlgate.errors import ExternalError
+        from mlgate.fsio import atomic_write_text
 
         ids = self.valid if keep is None else self.valid & set(keep)
         try:

@@ -59,7 +59,7 @@ class RegistryPolicy:
         """UsageError (exit 2) when the policy lists stages and ``stage`` is not one of them."""
         if self.stages is None or stage in self.stages:
             return
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         guess = suggest(stage, self.stages)
         allowed = ", ".join(self.stages) or "(none)"

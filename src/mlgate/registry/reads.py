@@ -98,7 +98,7 @@ def resolve(request: ResolveRequest) -> Resolution:
     model_file = None
     model_cfg = find_model(request.config, model.name)
     if request.model_file and model_cfg is not None:
-        from mlgate.registry.modelfile import fetch_model_file  # noqa: PLC0415
+        from mlgate.registry.modelfile import fetch_model_file
 
         model_file = fetch_model_file(root, model_cfg, version)
     elif request.model_file and request.config is not None:
@@ -132,7 +132,7 @@ def pick_version(
     assert version is not None  # noqa: S101 - parse_ref guarantees one of the three
     found = model.version(version)
     if found is None or not found.registered:
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         known = [v for v, s in model.versions.items() if s.registered and s.active]
         guess = suggest(version, known)

@@ -39,8 +39,8 @@ def ensure_version_release(
     root: Path, config: Config | None, request: ReleaseRequest
 ) -> dict[str, Any]:
     """Create or update the release; returns ``{id, url, html_url, assets}``."""
-    from mlgate.github.client import GitHubClient  # noqa: PLC0415 - requests is heavy
-    from mlgate.github.releases import ensure_release  # noqa: PLC0415
+    from mlgate.github.client import GitHubClient
+    from mlgate.github.releases import ensure_release
 
     client = GitHubClient.from_env()
     if not client.has_token:
@@ -90,7 +90,7 @@ def _assets(
     )
     card = (payload.get("card") or {}).get("path")
     if card is None and config is not None:
-        from mlgate.registry.policy import find_model  # noqa: PLC0415
+        from mlgate.registry.policy import find_model
 
         model = find_model(config, request.name)
         card_setting = model.governance.get("card") if model else None

@@ -170,7 +170,7 @@ class RegistryState:
     all_models: Callable[[], Iterable[str]] | None = field(default=None, compare=False)
 
     def get(self, name: str) -> ModelState | None:
-        from mlgate.registry.grammar import from_tag_name  # noqa: PLC0415
+        from mlgate.registry.grammar import from_tag_name
 
         return self.models.get(from_tag_name(name))
 

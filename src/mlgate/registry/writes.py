@@ -46,7 +46,7 @@ def _context(request: WriteRequest) -> _Context:
     name = check_name(request.name)
     config = request.config
     if config is not None and find_model(config, name) is None:
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         guess = suggest(name, [m.name for m in config.models])
         raise UsageError(
@@ -125,7 +125,7 @@ def _live_version(model: ModelState, version: str) -> VersionState:
     SemVer.parse(version)
     found = model.version(version)
     if found is None or not found.registered:
-        from mlgate.config.validate import suggest  # noqa: PLC0415
+        from mlgate.config.validate import suggest
 
         known = [v for v, s in model.versions.items() if s.registered]
         guess = suggest(version, known)
@@ -205,7 +205,7 @@ def register(request: RegisterRequest) -> WriteResult:
     written = _run(ctx, plan)
     result = _result(ctx, written)
     if request.release:
-        from mlgate.registry.release import ReleaseRequest, ensure_version_release  # noqa: PLC0415
+        from mlgate.registry.release import ReleaseRequest, ensure_version_release
 
         release = ensure_version_release(
             ctx.root,
@@ -272,7 +272,7 @@ def deprecate(request: DeprecateRequest) -> WriteResult:
 
 def release_version(request: ReleaseVersionRequest) -> WriteResult:
     """Create or update the GitHub Release of an existing registration (idempotent)."""
-    from mlgate.registry.release import ReleaseRequest, ensure_version_release  # noqa: PLC0415
+    from mlgate.registry.release import ReleaseRequest, ensure_version_release
 
     root = gitio.repo_root(request.repo.resolve())
     name = check_name(request.name)

@@ -209,10 +209,10 @@ def _logical_lines(text: str) -> Iterator[str]:
 def _parse_toml_lock(file: Path) -> Parsed:
     """``[[package]]`` (uv.lock, poetry.lock) or ``[[packages]]`` (pylock.toml) tables."""
     if sys.version_info >= (3, 11):
-        import tomllib  # noqa: PLC0415
+        import tomllib
     else:  # pragma: no cover - Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+            import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
         except ModuleNotFoundError:
             return {}, [f"{file.name}: install 'tomli' to read TOML lock files on Python 3.10"]
     try:

@@ -164,7 +164,7 @@ def _bitwise(rel: str, reference: RunSnapshot, other: RunSnapshot, prefix: str) 
 def _folder_difference(
     rel: str, reference: RunSnapshot, other: RunSnapshot, cid: str, details: dict[str, Any]
 ) -> Check:
-    from mlgate.repro.hashing import Hasher, list_files  # noqa: PLC0415
+    from mlgate.repro.hashing import Hasher, list_files
 
     def manifest(folder: Path) -> dict[str, str]:
         if not folder.is_dir():
@@ -201,7 +201,7 @@ def _as_warning(check: Check, mode: str) -> Check:
 
 
 def _predictions(rel: str, c: Comparison) -> Check:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     assert c.predict is not None  # noqa: S101 - Predictions.output checked it
     reference, other = c.reference, c.other

@@ -68,7 +68,7 @@ def fingerprint(entry: Mapping[str, Any]) -> str:
 def git_tracked(folder: Path, whole_repo: bool) -> list[Path] | None:
     """Absolute paths of the tracked files below ``folder`` (or the whole repository); None
     when ``folder`` is not in a git repository."""
-    from mlgate import gitio  # noqa: PLC0415
+    from mlgate import gitio
 
     names = gitio.tracked_relative(folder, whole_repo=whole_repo)
     return None if names is None else [Path(os.path.normpath(folder / n)) for n in names]
@@ -216,7 +216,7 @@ def _params_entry(path: Path, sha256: str, size: int) -> dict[str, Any]:
 
 def param_values(path: Path) -> dict[str, Any] | None:
     """A YAML/JSON parameter file flattened to ``{"a.b[0]": scalar}``; None if not readable so."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
     if path.suffix.lower() not in {".yaml", ".yml", ".json"}:
         return None

@@ -88,7 +88,7 @@ def read_lock(path: Path) -> Lock | None:
             hint="upgrade mlgate (pip install -U mlgate); to go back to this version's format, "
             "delete mlgate.lock and run 'mlgate lock'",
         )
-    from mlgate.config.validate import validate  # noqa: PLC0415 - jsonschema is heavy
+    from mlgate.config.validate import validate
 
     # Positions are only worked out when there is something to point at (YAML parsing is slow).
     if not _fast_validator().is_valid(data):
@@ -146,7 +146,7 @@ def _parse(text: str, path: Path) -> Any:
 def _fast_validator() -> Any:
     """A validator for the lock schema without re-checking the schema itself (a unit test does
     that): reading the lock is on the path of every re-lock, which should take milliseconds."""
-    import jsonschema  # noqa: PLC0415
+    import jsonschema
 
     schema = load_schema("lock")
     return jsonschema.validators.validator_for(schema)(schema)
@@ -154,7 +154,7 @@ def _fast_validator() -> Any:
 
 def _source_map(text: str, path: Path) -> SourceMap:
     """Line numbers of the JSON's keys (JSON is YAML), for errors; empty if YAML disagrees."""
-    from mlgate.config.yamlsource import load_yaml  # noqa: PLC0415
+    from mlgate.config.yamlsource import load_yaml
 
     try:
         return load_yaml(text, str(path))[1]

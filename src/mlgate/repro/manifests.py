@@ -27,8 +27,8 @@ def store(root: Path, sha256: str, manifest: Mapping[str, str]) -> None:
     target = _path(root, sha256)
     if target.is_file():
         return
-    from mlgate.errors import ExternalError  # noqa: PLC0415
-    from mlgate.fsio import atomic_write_text  # noqa: PLC0415
+    from mlgate.errors import ExternalError
+    from mlgate.fsio import atomic_write_text
 
     try:
         atomic_write_text(target, json.dumps(dict(sorted(manifest.items())), indent=0))

@@ -158,7 +158,7 @@ def _regex(arg: str | re.Pattern[str]) -> str:
 def char_class(body: str) -> str | None:
     """``[body]`` as a regex class, or None when it is not one Python reads as a plain class
     (``[z-a]``, a trailing backslash, ``[[]``): such a glob is then matched literally."""
-    import warnings  # noqa: PLC0415
+    import warnings
 
     if "[" in body or "\\" in body:
         return None  # nested sets and escapes mean something else to Python than to a glob

@@ -107,7 +107,7 @@ def rerun(
         checks = _compare_all(reference, snapshots, model, settings)
     finally:
         if not keep:
-            import shutil  # noqa: PLC0415
+            import shutil
 
             shutil.rmtree(base, ignore_errors=True)
     failed = [c for c in checks if c.failed]
@@ -176,8 +176,8 @@ def _compare_all(
 
 def _predictor(model: ModelConfig) -> Callable[[Path], Any]:
     """Predictions of a model file on the evaluation set (probabilities where available)."""
-    from mlgate.modelio import load_model  # noqa: PLC0415
-    from mlgate.tabular import feature_columns, read_table  # noqa: PLC0415
+    from mlgate.modelio import load_model
+    from mlgate.tabular import feature_columns, read_table
 
     assert model.data.eval is not None  # noqa: S101 - check_mode_prerequisites
     frame = read_table(model.data.eval, what="evaluation data")

@@ -69,8 +69,8 @@ def write_record(repo_root: Path, model: ModelConfig, record: dict[str, Any]) ->
 
 def read_record(path: Path) -> RunRecord:
     """Read and schema-check one run record; ConfigError names the file and key on problems."""
-    from mlgate.config.validate import validate  # noqa: PLC0415
-    from mlgate.config.yamlsource import SourceMap  # noqa: PLC0415
+    from mlgate.config.validate import validate
+    from mlgate.config.yamlsource import SourceMap
 
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -168,7 +168,7 @@ def record_for_output(repo_root: Path, model: ModelConfig, sha256: str) -> RunRe
 def run_for_model_file(repo_root: Path, model: ModelConfig) -> RunRecord | None:
     """The succeeded run that wrote the model file now on disk (by bytes, else by archive
     content), for lineage; None when no recorded run produced it."""
-    from mlgate.repro.hashing import hash_file  # noqa: PLC0415
+    from mlgate.repro.hashing import hash_file
 
     path = model.model.file
     if not path.is_file():

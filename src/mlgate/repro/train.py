@@ -193,7 +193,7 @@ def _lock_status(config: Config, inputs: Inputs) -> str:
 
 
 def _git_state(root: Path) -> dict[str, Any]:
-    from mlgate import gitio  # noqa: PLC0415
+    from mlgate import gitio
 
     try:
         top = gitio.repo_root(root)
@@ -214,7 +214,7 @@ def _add_results(
     hasher: Hasher,
     notes: list[str],
 ) -> None:
-    from mlgate.repro.artifacts import read_metrics  # noqa: PLC0415
+    from mlgate.repro.artifacts import read_metrics
 
     record["outputs"] = runs.hash_outputs(config.root, outputs, hasher)
     assert model.train is not None  # noqa: S101
@@ -230,7 +230,7 @@ def training_signature(model: ModelConfig, notes: list[str]) -> dict[str, Any] |
     if model.data.train is None:
         notes.append("no data.train configured: the run record has no signature")
         return None
-    from mlgate.tabular import Signature, feature_columns, read_table  # noqa: PLC0415
+    from mlgate.tabular import Signature, feature_columns, read_table
 
     try:
         frame = read_table(model.data.train, what="training data")

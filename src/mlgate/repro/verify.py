@@ -81,7 +81,7 @@ def repro(
     progress: Progress | None = None,
 ) -> ReproResult:
     """Run the requested checks on every selected model and write their verdicts."""
-    from mlgate.repro.rerun import check_mode_prerequisites, rerun  # noqa: PLC0415
+    from mlgate.repro.rerun import check_mode_prerequisites, rerun
 
     config = load_config(request.config_path)
     models = config.select(request.model_name)

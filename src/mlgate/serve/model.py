@@ -60,8 +60,8 @@ class ModelInfo:
     @classmethod
     def read(cls, model_dir: Path) -> ModelInfo:
         """Read and validate ``model_dir/model.json``; problems raise ConfigError (exit 2)."""
-        from mlgate.config.validate import validate  # noqa: PLC0415
-        from mlgate.config.yamlsource import load_yaml_file  # noqa: PLC0415
+        from mlgate.config.validate import validate
+        from mlgate.config.yamlsource import load_yaml_file
 
         path = model_dir / METADATA_FILE
         if not path.is_file():
@@ -77,7 +77,7 @@ class ModelInfo:
 
     def version_view(self) -> dict[str, Any]:
         """What ``GET /version`` answers."""
-        from mlgate import __version__  # noqa: PLC0415
+        from mlgate import __version__
 
         return {
             "model": self.name,
@@ -107,7 +107,7 @@ class ServedModel:
     @classmethod
     def load(cls, model_dir: Path) -> ServedModel:
         """Read the metadata and load the model file safely (skops allow-list, see modelio)."""
-        from mlgate.modelio import load_model, sha256_file  # noqa: PLC0415
+        from mlgate.modelio import load_model, sha256_file
 
         info = ModelInfo.read(model_dir)
         path = model_dir / info.model_file
@@ -126,7 +126,7 @@ class ServedModel:
 
     def frame(self, columns: Sequence[Sequence[Any]]) -> Any:
         """A DataFrame in signature order from one raw value list per column (validated)."""
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd
 
         data = {
             name: convert(name, values)
@@ -191,7 +191,7 @@ class ServedModel:
         return columns
 
     def missing_message(self, missing: Sequence[str], what: str, given: Any) -> str:
-        import difflib  # noqa: PLC0415
+        import difflib
 
         text = f"{what}: missing feature column(s) {', '.join(map(repr, missing))}"
         offered = [str(k) for k in given] if isinstance(given, Mapping) else []
@@ -214,7 +214,7 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _as_int(name: str, values: Sequence[Any]) -> Any:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     out = []
     for v in values:
@@ -237,7 +237,7 @@ def _as_int(name: str, values: Sequence[Any]) -> Any:
 
 
 def _as_float(name: str, values: Sequence[Any]) -> Any:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     out = []
     for v in values:
@@ -260,7 +260,7 @@ _TRUE = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _as_bool(name: str, values: Sequence[Any]) -> Any:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     out = []
     for v in values:
@@ -276,7 +276,7 @@ def _as_bool(name: str, values: Sequence[Any]) -> Any:
 
 
 def _as_object(name: str, values: Sequence[Any]) -> Any:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     for v in values:
         if v is not None and type(v) is not str:
@@ -288,7 +288,7 @@ def _as_object(name: str, values: Sequence[Any]) -> Any:
 
 def _as_datetime(name: str, values: Sequence[Any]) -> Any:
     """ISO 8601 strings (or null); numbers are refused, since their unit would be a guess."""
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     for v in values:
         if v is not None and type(v) is not str:

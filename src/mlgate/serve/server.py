@@ -28,13 +28,13 @@ class ServeRequest:
 def serve(request: ServeRequest) -> int:
     """Load the model, then serve until interrupted; returns the exit code."""
     try:
-        import uvicorn  # noqa: PLC0415
+        import uvicorn
     except ImportError:
         raise UsageError(
             "the scoring server needs uvicorn, which is not installed",
             hint="pip install 'mlgate[serve]'",
         ) from None
-    from mlgate.serve.model import ModelInfo  # noqa: PLC0415
+    from mlgate.serve.model import ModelInfo
 
     ModelInfo.read(request.model_dir)  # fail fast (exit 2) before any worker starts
     if request.workers < 1:
@@ -64,7 +64,7 @@ def serve(request: ServeRequest) -> int:
         return 0
     # One worker: load here, so a model that cannot load fails with its own error and exit
     # code before the port opens, and /health is ready as soon as the server listens.
-    import logging.config  # noqa: PLC0415
+    import logging.config
 
     logging.config.dictConfig(log_config)
     app = ScoringApp(settings)
@@ -84,6 +84,6 @@ def serve(request: ServeRequest) -> int:
 
 
 def _pick(module: str, fallback: str) -> str:
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
     return module if importlib.util.find_spec(module) is not None else fallback

@@ -23,8 +23,8 @@ CACHE_FORMAT = 1
 
 def data_digest(path: Path) -> str:
     """sha256 of a data file, or of the names and digests of the tables in a folder."""
-    from mlgate.modelio import sha256_file  # noqa: PLC0415
-    from mlgate.tabular import table_files  # noqa: PLC0415
+    from mlgate.modelio import sha256_file
+    from mlgate.tabular import table_files
 
     if path.is_file():
         return sha256_file(path)
@@ -75,7 +75,7 @@ def _summary(entry: Mapping[str, Any], archive: Any, i: int) -> ColumnSummary:
 
 def save(path: Path, summaries: Mapping[str, ColumnSummary]) -> Path:
     """Write the summaries atomically (a reader never sees half a file)."""
-    from mlgate.fsio import atomic_write_bytes  # noqa: PLC0415
+    from mlgate.fsio import atomic_write_bytes
 
     arrays: dict[str, np.ndarray] = {}
     entries = []

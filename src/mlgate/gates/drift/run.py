@@ -76,7 +76,7 @@ def run_drift(request: DriftRequest) -> DriftResult:
     verdict, report, hit = drift_gate(inputs)
     written = None
     if out_dir is not None:
-        from mlgate.verdict import write_verdict  # noqa: PLC0415
+        from mlgate.verdict import write_verdict
 
         written = write_verdict(out_dir / VERDICT_FILE, verdict)
     return DriftResult(verdict, report, written, hit, config, model)
@@ -87,7 +87,7 @@ def _resolve(
 ) -> tuple[DriftInputs, Path | None]:
     settings = None
     if model is not None and config is not None:
-        from mlgate.gates.settings import drift_settings  # noqa: PLC0415
+        from mlgate.gates.settings import drift_settings
 
         settings = drift_settings(model, model.gates.get("drift", {}))
     reference = request.reference or (settings.reference if settings else None)
@@ -117,7 +117,7 @@ def _resolve(
     columns = request.columns
     if columns is None and settings is not None and model is not None:
         columns = settings.columns or _features(model, reference)
-    from mlgate import paths  # noqa: PLC0415
+    from mlgate import paths
 
     cache_dir = None
     if request.cache and config is not None and (settings is None or settings.cache):
@@ -136,8 +136,8 @@ def _project(request: DriftRequest) -> tuple[Config | None, ModelConfig | None]:
     With both files on the command line and no ``--model`` the comparison stands alone; a
     project found around it only provides the cache folder.
     """
-    from mlgate.config.loader import find_config, load_config  # noqa: PLC0415
-    from mlgate.errors import ConfigError  # noqa: PLC0415
+    from mlgate.config.loader import find_config, load_config
+    from mlgate.errors import ConfigError
 
     standalone = request.reference is not None and request.current is not None
     if request.config_path is None and request.model is None:
@@ -152,7 +152,7 @@ def _project(request: DriftRequest) -> tuple[Config | None, ModelConfig | None]:
 
 
 def _features(model: ModelConfig, reference: Path) -> tuple[str, ...]:
-    from mlgate.tabular import table_columns  # noqa: PLC0415
+    from mlgate.tabular import table_columns
 
     present = table_columns(reference, what="reference data")
     if model.data.features is not None:
@@ -168,7 +168,7 @@ def drift_gate(
     current_frame: pd.DataFrame | None = None,
 ) -> tuple[Verdict, DriftReport, bool]:
     """Compare current with reference (frames given are used instead of reading the files)."""
-    from mlgate.tabular import read_table, table_columns  # noqa: PLC0415
+    from mlgate.tabular import read_table, table_columns
 
     ref_cols = (
         [str(c) for c in reference_frame.columns]
@@ -213,7 +213,7 @@ def drift_gate(
 
 
 def _check_columns(columns: Sequence[str], present: Sequence[str]) -> None:
-    from mlgate.config.validate import suggest  # noqa: PLC0415
+    from mlgate.config.validate import suggest
 
     for name in columns:
         if name not in present:
@@ -237,7 +237,7 @@ def _reference_summaries(
     if not need:
         return {c: found[c] for c in columns}, True
     if frame is None:
-        from mlgate.tabular import read_table  # noqa: PLC0415
+        from mlgate.tabular import read_table
 
         frame = read_table(inputs.reference, what="reference data", columns=need)
     found.update(summarise_frame(frame, need, max_points=points))

@@ -93,7 +93,7 @@ def _wasserstein(reference: ColumnSummary, current: ColumnSummary, _kind: str) -
 
 
 def _ks(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
-    from scipy import stats  # noqa: PLC0415 - heavy
+    from scipy import stats
 
     a, b = reference.points, current.points
     assert a is not None  # noqa: S101 - numeric columns have points
@@ -165,7 +165,7 @@ def _counts_for(
 
 
 def _chi2(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
-    from scipy import special  # noqa: PLC0415
+    from scipy import special
 
     ref, cur = aligned_counts(reference, current)
     if len(ref) < 2:

@@ -70,7 +70,7 @@ class ColumnSummary:
 
 def summarise(series: pd.Series, *, max_points: int | None = DEFAULT_POINTS) -> ColumnSummary:
     """Summarise one column; ``max_points=None`` keeps every value (used for current data)."""
-    from mlgate.tabular import column_kind  # noqa: PLC0415
+    from mlgate.tabular import column_kind
 
     dtype = column_kind(series)
     name = str(series.name)
