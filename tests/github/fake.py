@@ -322,10 +322,17 @@ class FakeGitHub:
             "state": "open",
             "locked": False,
             "labels": [
-                {"id": 7000 + i, "node_id": f"LA_{i}", "url": self._api("labels", n), "name": n,
-                 "color": "d93f0b", "default": False, "description": None}
+                {
+                    "id": 7000 + i,
+                    "node_id": f"LA_{i}",
+                    "url": self._api("labels", n),
+                    "name": n,
+                    "color": "d93f0b",
+                    "default": False,
+                    "description": None,
+                }
                 for i, n in enumerate(names)
-            ],  # fmt: skip
+            ],
             "assignee": None,
             "milestone": None,
             "comments": 0,

@@ -168,7 +168,7 @@ def test_fast_installed_scan_agrees_with_importlib_metadata() -> None:
 
 
 def _model(tmp_path: Path, command: str = "python train.py", python: str | None = None) -> Any:
-    from mlgate.config.model import ModelFileSpec, ModelConfig, TrainSpec
+    from mlgate.config.model import ModelConfig, ModelFileSpec, TrainSpec
 
     root = tmp_path / "m"
     root.mkdir(exist_ok=True)
@@ -204,7 +204,7 @@ def test_the_training_interpreter_is_chosen_in_a_documented_order(
     monkeypatch.setenv(environment.ENV_TRAIN_PYTHON, str(on_path))
     assert resolve(configured, str(bin_dir)) == (str(on_path), "$MLGATE_TRAIN_PYTHON")
     monkeypatch.delenv(environment.ENV_TRAIN_PYTHON)
-    with pytest.raises(ConfigError, match="train.python: no Python interpreter at 'nope/python'"):
+    with pytest.raises(ConfigError, match=r"train\.python: no Python interpreter at 'nope/python'"):
         resolve(_model(tmp_path, python="nope/python"), str(bin_dir))
 
 

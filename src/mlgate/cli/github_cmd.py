@@ -55,7 +55,9 @@ def upsert(title: str, label: str, body_file: Path | None, body: str | None, as_
     from mlgate.github.client import GitHubClient
     from mlgate.github.issues import IssueRequest, upsert_issue
 
-    result = upsert_issue(GitHubClient.from_env(), IssueRequest(title, label, _body(body, body_file)))
+    result = upsert_issue(
+        GitHubClient.from_env(), IssueRequest(title, label, _body(body, body_file))
+    )
     _show(result.to_dict(), as_json)
     return 0
 
@@ -67,7 +69,9 @@ def close(title: str, label: str, body_file: Path | None, body: str | None, as_j
     from mlgate.github.client import GitHubClient
     from mlgate.github.issues import IssueRequest, close_issue
 
-    result = close_issue(GitHubClient.from_env(), IssueRequest(title, label, _body(body, body_file)))
+    result = close_issue(
+        GitHubClient.from_env(), IssueRequest(title, label, _body(body, body_file))
+    )
     _show(result.to_dict(), as_json)
     return 0
 

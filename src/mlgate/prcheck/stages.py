@@ -166,7 +166,7 @@ class CommentStage:
         from mlgate.github import actions
         from mlgate.github.client import GitHubClient, GitHubError
         from mlgate.github.comments import upsert_comment
-        from mlgate.verdict import Check, Status, combine
+        from mlgate.verdict import combine
 
         pr = ctx.event.pull_request
         skip = None

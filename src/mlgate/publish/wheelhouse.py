@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import zipfile
@@ -176,11 +175,8 @@ def collect_requirements(
 ) -> Requirements:
     """The lines the image installs (see the module docstring) and the constraints that keep
     transitive dependencies at the training environment's versions."""
-    from packaging.requirements import Requirement
-
     trains = trains or environment.training_environment(model)
     installed = trains.packages
-    marker_env = {**trains.markers, "extra": ""}
     notes: list[str] = []
 
     needed_roots: list[str] = []
@@ -192,9 +188,45 @@ def collect_requirements(
     needed = set(trains.closure(needed_roots)) | set(trains.closure(serve)) | set(serve)
     needed -= _NOT_PINNED
 
-    chosen: dict[str, str] = {}  # normalised name -> requirement line
     file, source = _requirements_file(model, settings)
-    for req in _read_requirements(file, model) if file else []:
+    listed = _read_requirements(file, model) if file else []
+    chosen = _chosen_lines(listed, needed, trains, source, notes)
+    for name in sorted(needed):
+        if name in chosen:
+            continue
+        if name in installed:
+            chosen[name] = f"{name}=={installed[name]}"
+        elif name in serve:
+            chosen[name] = serve[name]
+    local = _local_packages(model, settings, chosen)
+    resolved = [n for n in serve if n not in installed]
+    if resolved:
+        notes.append(
+            "not in the training environment, resolved by pip for the image: "
+            + ", ".join(serve[n] for n in resolved)
+        )
+    return Requirements(
+        tuple(sorted(chosen.values(), key=str.lower)),
+        source or "the training environment",
+        tuple(local),
+        tuple(constraints(chosen, trains)),
+        tuple(notes),
+    )
+
+
+def _chosen_lines(
+    lines: Sequence[Any],
+    needed: set[str],
+    trains: TrainingEnvironment,
+    source: str,
+    notes: list[str],
+) -> dict[str, str]:
+    """The requirement file's lines kept for the image, by normalised name: pins and URLs as
+    written, unpinned names the model needs at the training version; the rest left out."""
+    installed = trains.packages
+    marker_env = {**trains.markers, "extra": ""}
+    chosen: dict[str, str] = {}
+    for req in lines:
         name = normalise(req.name)
         if name in _NOT_PINNED or (req.marker is not None and not req.marker.evaluate(marker_env)):
             continue
@@ -211,13 +243,15 @@ def collect_requirements(
             chosen[name] = f"{name}=={installed[name]}"
         elif name not in needed:
             notes.append(f"{name}: not pinned in {source} and not needed by the model; left out")
-    for name in sorted(needed):
-        if name in chosen:
-            continue
-        if name in installed:
-            chosen[name] = f"{name}=={installed[name]}"
-        elif name in serve:
-            chosen[name] = serve[name]
+    return chosen
+
+
+def _local_packages(
+    model: ModelConfig, settings: PublishSettings, chosen: dict[str, str]
+) -> list[Path]:
+    """``publish.packages``: local folders and wheels to build, or requirement lines."""
+    from packaging.requirements import Requirement
+
     local: list[Path] = []
     for item in settings.packages:
         path = model.resolve(item)
@@ -228,20 +262,7 @@ def collect_requirements(
         else:
             extra = Requirement(item)
             chosen[normalise(extra.name)] = str(extra)
-    resolved = [n for n in serve if n not in installed]
-    if resolved:
-        notes.append(
-            "not in the training environment, resolved by pip for the image: "
-            + ", ".join(serve[n] for n in resolved)
-        )
-    lines = tuple(sorted(chosen.values(), key=str.lower))
-    return Requirements(
-        lines,
-        source or "the training environment",
-        tuple(local),
-        tuple(constraints(chosen, trains)),
-        tuple(notes),
-    )
+    return local
 
 
 def _exact(req: Any) -> bool:
@@ -298,31 +319,34 @@ def _requirements_file(model: ModelConfig, settings: PublishSettings) -> tuple[P
 def _read_requirements(file: Path, model: ModelConfig) -> list[Any]:
     """PEP 508 requirements of a requirements file (``-r`` includes followed, pip options
     skipped) or, for a lock file (uv.lock, poetry.lock, Pipfile.lock...), its exact pins."""
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.requirements import Requirement
 
-    if environment._parser_for(file) is not environment._parse_requirements:  # noqa: SLF001
+    if environment._parser_for(file) is not environment._parse_requirements:
         pins = environment.read_environment(file, model.relative(file)).packages
         return [Requirement(f"{n}=={v}") for n, v in pins.items() if environment.is_pin(v)]
-    out: list[Requirement] = []
-    for line in _requirement_lines(file, frozenset()):
-        try:
-            out.append(Requirement(line))
-        except InvalidRequirement as exc:
-            raise ConfigError(
-                f"{model.relative(file)}: not a valid requirement: {line!r} ({exc})",
-                hint="one PEP 508 requirement per line, for example 'numpy==2.1.3'",
-            ) from None
-    return out
+    return [_parse_line(line, file, model) for line in _requirement_lines(file, frozenset())]
+
+
+def _parse_line(line: str, file: Path, model: ModelConfig) -> Any:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(line)
+    except InvalidRequirement as exc:
+        raise ConfigError(
+            f"{model.relative(file)}: not a valid requirement: {line!r} ({exc})",
+            hint="one PEP 508 requirement per line, for example 'numpy==2.1.3'",
+        ) from None
 
 
 def _requirement_lines(file: Path, seen: frozenset[Path]) -> Iterator[str]:
-    for line in environment._logical_lines(file.read_text("utf-8")):  # noqa: SLF001
+    for line in environment._logical_lines(file.read_text("utf-8")):
         if line.startswith(("-r ", "--requirement ")):
             included = (file.parent / line.split(maxsplit=1)[1].strip()).resolve()
             if included not in seen and included.is_file():
                 yield from _requirement_lines(included, seen | {file.resolve()})
             continue
-        if line.startswith("-") or line.startswith((".", "/")):
+        if line.startswith(("-", ".", "/")):
             continue  # pip options, editable and local paths: publish.packages builds those
         yield line
 

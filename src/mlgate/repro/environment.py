@@ -124,7 +124,9 @@ def read_environment(
     """The package set pinned by ``file`` (shown as ``shown``), or if None the installed one:
     ``installed`` (the training environment's), default the running interpreter's."""
     if file is None:
-        return Environment(INSTALLED, dict(installed) if installed is not None else installed_packages())
+        return Environment(
+            INSTALLED, dict(installed) if installed is not None else installed_packages()
+        )
     if not file.is_file():
         raise ConfigError(
             f"requirements file not found: {shown}",
@@ -427,17 +429,22 @@ def resolve_interpreter(
     for name in ("python", "python3"):
         found = shutil.which(name, path=search)
         if found is not None:
-            return os.path.abspath(found), "PATH"
+            return _absolute(found), "PATH"
     return sys.executable, "mlgate"
 
 
 def _find_program(program: str, root: Path, search: str) -> str | None:
     if os.sep in program or (os.altsep and os.altsep in program):
-        candidate = (root / program) if not os.path.isabs(program) else Path(program)
+        candidate = root / program  # an absolute program stays itself
         ok = candidate.is_file() and os.access(candidate, os.X_OK)
-        return os.path.abspath(candidate) if ok else None
+        return _absolute(candidate) if ok else None
     found = shutil.which(program, path=search)
-    return os.path.abspath(found) if found else None
+    return _absolute(found) if found else None
+
+
+def _absolute(path: str | Path) -> str:
+    """Absolute and normalised, but symlinks kept: a venv's python is not its base's."""
+    return os.path.normpath(Path(path).absolute())
 
 
 _PROBED: dict[str, TrainingEnvironment] = {}
@@ -462,6 +469,7 @@ def probe(interpreter: str, origin: str = "train.python") -> TrainingEnvironment
     process. An interpreter that cannot answer is an ExternalError naming it."""
     from mlgate.repro import envprobe
 
+    data: Any
     if _same_environment(interpreter, sys.executable):
         data = envprobe.describe()
     else:
@@ -487,9 +495,9 @@ def probe(interpreter: str, origin: str = "train.python") -> TrainingEnvironment
 def _same_environment(interpreter: str, own: str) -> bool:
     """Same folder and same file: a venv's ``bin/python`` and ``bin/python3`` are one
     environment, but a venv's python and the base interpreter it links to are not."""
-    a, b = Path(os.path.abspath(interpreter)), Path(os.path.abspath(own))
+    a, b = Path(_absolute(interpreter)), Path(_absolute(own))
     try:
-        return a.parent == b.parent and os.path.samefile(a, b)
+        return a.parent == b.parent and a.samefile(b)
     except OSError:
         return False
 

@@ -2,8 +2,8 @@
 
 Run by ``mlgate.repro.environment`` inside the training environment (``python -c`` with this
 file's text), so it uses the standard library only and runs on every Python mlgate may meet
-(3.8 and later: annotations stay strings). Printed as one JSON object on stdout. The current folder is taken off
-``sys.path`` first, so a project folder never changes the answer.
+(3.8 and later: annotations stay strings). Printed as one JSON object on stdout. The current
+folder is taken off ``sys.path`` first, so a project folder never changes the answer.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _modules(dist: Any) -> list[str]:
 def markers() -> dict[str, str]:
     """PEP 508 environment marker values (what ``packaging.markers.default_environment`` gives)."""
     info = sys.implementation.version
-    version = "{0.major}.{0.minor}.{0.micro}".format(info)
+    version = f"{info.major}.{info.minor}.{info.micro}"
     if info.releaselevel != "final":
         version += info.releaselevel[0] + str(info.serial)
     return {
@@ -86,6 +86,6 @@ def describe() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    cwd = os.getcwd()
+    cwd = os.getcwd()  # noqa: PTH109 - the probe avoids pathlib: it runs on any Python
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     json.dump(describe(), sys.stdout)

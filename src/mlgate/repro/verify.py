@@ -247,10 +247,14 @@ def _installed_check(entry: dict[str, Any], trains: environment.TrainingEnvironm
                 f"{env['source']} lists {len(missing)} package{'s' * (len(missing) > 1)} "
                 f"without a pin that the training environment lacks: {', '.join(missing)}",
                 observed=len(missing),
-                details={"missing": missing, "interpreter": trains.interpreter, "hint": (
-                    f"install {env['source']} into {where}, or set train.python to the "
-                    "interpreter that has them"
-                )},
+                details={
+                    "missing": missing,
+                    "interpreter": trains.interpreter,
+                    "hint": (
+                        f"install {env['source']} into {where}, or set train.python to the "
+                        "interpreter that has them"
+                    ),
+                },
                 config_key=CONFIG_KEYS["environment"],
             )
         )
