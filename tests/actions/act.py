@@ -144,6 +144,7 @@ class Act:
     home: Path
     mlgate: Path  # the mlgate checkout the workflows' `mlgate-dev/mlgate/...@REF` resolve to
     env: dict[str, str] = field(default_factory=dict)  # --env for every step
+    remote_name: str = "origin"  # the git remote act reads the repository's name from
     runs: list[tuple[str, ActRun]] = field(default_factory=list)
 
     def run(
@@ -168,7 +169,7 @@ class Act:
             args += ["--env", f"{key}={value}"]
         for key, value in (secrets or {}).items():
             args += ["-s", f"{key}={value}"]
-        args += list(extra)
+        args += ["--remote-name", self.remote_name, *extra]
         process_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
         started = time.monotonic()
         result = proc.run(args, cwd=repo, env=process_env, check=False, timeout=timeout)

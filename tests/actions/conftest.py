@@ -23,6 +23,7 @@ GIT = ["git", "-c", "user.name=mlgate actions", "-c", "user.email=actions@exampl
        "-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false"]  # fmt: skip
 ORIGIN_URL = f"https://github.com/{OWNER}/{REPO}.git"
 TOKEN = "ghs_act_fake_token_0123456789abcdef"
+REMOTE_NAME = "github"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -55,6 +56,7 @@ def checkout(base: Path) -> Path:
             shutil.copy2(source, dest / rel)
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "under test"]):
         git(dest, *args)
+    git(dest, "remote", "add", REMOTE_NAME, "https://github.com/mlgate-dev/mlgate.git")
     return dest
 
 
@@ -89,7 +91,7 @@ def act(base: Path, checkout: Path, wheelhouse: Path) -> Iterator[Act]:
     if not (home / "venv").exists() and (shared / "bin" / "act").exists():
         (home / "venv").symlink_to(shared)
     links = " ".join(filter(None, [str(wheelhouse), os.environ.get("PIP_FIND_LINKS", "")]))
-    runner = Act(kit, home, checkout, {"NO_COLOR": "1", "PIP_FIND_LINKS": links})
+    runner = Act(kit, home, checkout, {"NO_COLOR": "1", "PIP_FIND_LINKS": links}, REMOTE_NAME)
     yield runner
     lines = [f"{label}: {run.seconds:.0f} s, jobs {run.jobs}" for label, run in runner.runs]
     (base / "timings.txt").write_text("\n".join(lines) + "\n")
@@ -135,9 +137,10 @@ def make_user_repo(folder: Path) -> Path:
     git(repo, "commit", "-qm", "Starter project from mlgate init")
     origin = folder / "origin.git"
     proc.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)])
-    git(repo, "remote", "add", "origin", ORIGIN_URL)
-    # As on a runner, origin is GitHub's URL; here it leads to the bare repository.
-    git(repo, "config", f"url.{origin}.insteadOf", ORIGIN_URL)
+    # origin is the bare repository the workflows push tags to; act names the repository
+    # (GITHUB_REPOSITORY) from the remote called "github", which carries GitHub's URL.
+    git(repo, "remote", "add", "origin", str(origin))
+    git(repo, "remote", "add", REMOTE_NAME, ORIGIN_URL)
     git(repo, "push", "-q", "origin", "main")
     return repo
 
