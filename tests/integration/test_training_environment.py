@@ -68,5 +68,5 @@ def test_an_interpreter_that_cannot_answer_is_an_external_error(tmp_path: Path) 
     broken = tmp_path / "python"
     broken.write_text("#!/bin/sh\necho broken >&2\nexit 3\n")
     broken.chmod(0o755)
-    with pytest.raises(ExternalError, match="could not describe itself .exit 3.: broken"):
+    with pytest.raises(ExternalError, match=r"could not describe itself \(exit 3\): broken"):
         environment.probe(str(broken))
