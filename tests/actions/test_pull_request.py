@@ -5,6 +5,7 @@ comment; a title carrying `$(...)` never runs."""
 from __future__ import annotations
 
 import json
+import zipfile
 from typing import Any
 
 import pytest
@@ -76,7 +77,9 @@ def _assert_checked(run: ActRun) -> str:
     # The lock (Python of `mlgate init`) and the training environment agree: no warning.
     assert "differs from requirements.txt" not in run.log(check)
     files = run.artifact_files()
-    assert any(p.startswith("mlgate-churn/") for p in files), files
+    (archive,) = [p for rel, p in files.items() if rel.endswith("/mlgate-churn.zip")]
+    with zipfile.ZipFile(archive) as uploaded:
+        assert {"check.json", "report.html", "repro.json"} <= set(uploaded.namelist())
     return check
 
 
