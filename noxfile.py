@@ -24,6 +24,11 @@ def tests(session: nox.Session) -> None:
     """Unit and integration tests (pass pytest arguments after --)."""
     session.install("-e", ".[test]")
     session.env["GTO_VENV"] = str(gto_venv(session))
+    if os.environ.get("CI") and not os.environ.get("EVIDENTLY_PYTHON"):
+        # Under CI the drift agreement test must run (tests/integration/test_drift.py): the same
+        # definition for .ci/run and ci.yml. Evidently 0.7 needs pandas<3: its own environment.
+        evidently = peer_venv(session, ROOT / "bench" / "work" / "evidently-venv", *EVIDENTLY_SPEC)
+        session.env["EVIDENTLY_PYTHON"] = str(evidently / "bin" / "python")
     # Coverage of the whole run, held at the floor in pyproject.toml ([tool.coverage.report]).
     args = session.posargs or ["-n", "auto", "--durations=15", "--cov=mlgate", "--cov-report=term"]
     session.run("pytest", *args)
@@ -168,6 +173,17 @@ def e2e(session: nox.Session) -> None:
     """Publishing against a real Docker engine and registry (started by the tests themselves)."""
     session.install("-e", ".[test,serve]")
     session.run("pytest", "tests/e2e", "-m", "e2e", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def actions(session: nox.Session) -> None:
+    """The workflows under act (the offline Actions runner, MLGATE_ACT_OFFLINE or act-offline on
+    PATH): user repositories from `mlgate init` through the PR (same repository and fork),
+    release, promote and monitor workflows against the fake GitHub, a Docker engine and an
+    htpasswd registry on loopback; plus this repository's own ci.yml jobs. Prints each run's
+    wall time."""
+    session.install("-e", ".[test,serve]")
+    session.run("pytest", "tests/actions", "-p", "no:cacheprovider", "-s", "-v", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -18,6 +19,9 @@ TEMPLATE_SUFFIX = ".j2"
 PINNED = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "pyyaml")
 # Workflow templates (templates/workflows, the one source, linted as they are) go here.
 WORKFLOWS_DIR = ".github/workflows"
+# The one token the workflow templates carry (they are full of ${{ }} expressions, so they are
+# not Jinja templates): the Python that trains, which is the one running `mlgate init`.
+PYTHON_TOKEN = "{{ python_version }}"  # noqa: S105 - a placeholder, not a password
 # Files the starter carries that are not in templates/starter.
 GENERATED: dict[str, Callable[[], str]] = {
     ".mlgate/config.schema.json": lambda: schema_text("config"),
@@ -73,11 +77,15 @@ def render_starter() -> dict[str, bytes]:
     return files
 
 
-def workflow_files() -> dict[str, bytes]:
-    """The GitHub workflows users get, from ``templates/workflows`` (copied unchanged)."""
+def workflow_files(python: str | None = None) -> dict[str, bytes]:
+    """The GitHub workflows users get, from ``templates/workflows``, with ``python`` (default
+    the running interpreter's ``MAJOR.MINOR``) as the Python that trains."""
     root = templates_dir() / "workflows"
+    version = python or f"{sys.version_info.major}.{sys.version_info.minor}"
     return {
-        f"{WORKFLOWS_DIR}/{path.name}": path.read_bytes()
+        f"{WORKFLOWS_DIR}/{path.name}": path.read_text("utf-8")
+        .replace(PYTHON_TOKEN, version)
+        .encode("utf-8")
         for path in sorted(root.glob("*.yml"))
         if path.is_file()
     }

@@ -65,6 +65,7 @@ class FakeGitHub:
     page_size: int = 100
     contract: Contract = field(default_factory=load_contract)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    issues: list[dict[str, Any]] = field(default_factory=list)
     releases: list[dict[str, Any]] = field(default_factory=list)
     assets: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     blobs: dict[int, bytes] = field(default_factory=dict)
@@ -72,6 +73,8 @@ class FakeGitHub:
     violations: list[str] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
+    # Issues and pull requests share numbers on GitHub; tests use small PR numbers.
+    _issue_numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
 
     def start(self) -> FakeGitHub:
         for server, host in ((self.api, "api"), (self.uploads, "uploads")):
@@ -254,7 +257,12 @@ class FakeGitHub:
         if op == "issues/list-comments":
             return self._page(request, self.comments.get(p["issue_number"], []))
         if op == "issues/create-comment":
+            issue = self._issue(p["issue_number"])
+            if issue is not None:
+                issue["comments"] += 1
             return 201, self.add_comment(p["issue_number"], data["body"], "github-actions[bot]"), {}
+        if op in {"issues/list-for-repo", "issues/create", "issues/update"}:
+            return self._serve_issue(op, p, request, data)
         if op in {"issues/update-comment", "issues/delete-comment"}:
             for thread in self.comments.values():
                 for comment in thread:
@@ -266,6 +274,76 @@ class FakeGitHub:
                         return 200, comment, {}
             return 404, {"message": "Not Found"}, {}
         return self._serve_release(op, p, request, data, body)
+
+    def _serve_issue(
+        self, op: str, p: dict[str, Any], request: Request, data: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        if op == "issues/list-for-repo":
+            state = request.args.get("state", "open")
+            wanted = {x for x in request.args.get("labels", "").split(",") if x}
+            found = [
+                i for i in self.issues
+                if state in ("all", i["state"]) and wanted <= {lb["name"] for lb in i["labels"]}
+            ]  # fmt: skip
+            if request.args.get("direction", "desc") == "desc":
+                found = list(reversed(found))
+            return self._page(request, found)
+        if op == "issues/create":
+            issue = self.add_issue(data["title"], data.get("body") or "", data.get("labels", []))
+            return 201, issue, {}
+        issue = self._issue(p["issue_number"])
+        if issue is None:
+            return 404, {"message": "Not Found"}, {}
+        for key in ("title", "body", "state", "state_reason"):
+            if key in data:
+                issue[key] = data[key]
+        issue["closed_at"] = DATE if issue["state"] == "closed" else None
+        return 200, issue, {}
+
+    def _issue(self, number: int) -> dict[str, Any] | None:
+        return next((i for i in self.issues if i["number"] == number), None)
+
+    def add_issue(self, title: str, body: str, labels: list[Any]) -> dict[str, Any]:
+        """An open issue, as ``POST /repos/{owner}/{repo}/issues`` makes it."""
+        iid, number = next(self._ids), next(self._issue_numbers)
+        names = [lb if isinstance(lb, str) else lb["name"] for lb in labels]
+        issue = {
+            "id": iid,
+            "node_id": f"I_{iid}",
+            "number": number,
+            "url": self._api("issues", number),
+            "repository_url": self.api_url + f"/repos/{OWNER}/{REPO}",
+            "labels_url": self._api("issues", number, "labels") + "{/name}",
+            "comments_url": self._api("issues", number, "comments"),
+            "events_url": self._api("issues", number, "events"),
+            "html_url": self._html("issues", number),
+            "title": title,
+            "body": body,
+            "state": "open",
+            "locked": False,
+            "labels": [
+                {
+                    "id": 7000 + i,
+                    "node_id": f"LA_{i}",
+                    "url": self._api("labels", n),
+                    "name": n,
+                    "color": "d93f0b",
+                    "default": False,
+                    "description": None,
+                }
+                for i, n in enumerate(names)
+            ],
+            "assignee": None,
+            "milestone": None,
+            "comments": 0,
+            "user": user("github-actions[bot]"),
+            "author_association": "NONE",
+            "created_at": DATE,
+            "updated_at": DATE,
+            "closed_at": None,
+        }
+        self.issues.append(issue)
+        return issue
 
     def _serve_release(  # noqa: PLR0911, PLR0912 - one branch per documented operation
         self, op: str, p: dict[str, Any], request: Request, data: Any, body: bytes

@@ -28,12 +28,14 @@ def locked(starter: Path) -> Path:
     return starter
 
 
-def test_pins_come_from_the_lock_and_python_must_match(locked: Path, tmp_path: Path) -> None:
+def test_pins_are_the_locked_requirements_and_python_must_match(
+    locked: Path, tmp_path: Path
+) -> None:
     config = load_config(locked / "mlgate.yaml")
     model = config.model()
     settings = PublishSettings.from_model(config, model)
     reqs = wheelhouse.collect_requirements(model, settings)
-    assert reqs.source == "mlgate.lock"
+    assert reqs.source == "requirements.txt"  # the file the lock recorded
     environment = wheelhouse.locked_environment(model)
     assert environment is not None
     for name, version in environment["packages"].items():

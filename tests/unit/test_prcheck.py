@@ -107,3 +107,25 @@ def test_scan_fails_code_running_pickles_and_warns_unknown_imports(tmp_path: Pat
         "plain.joblib": Status.PASS,
     }
     assert verdict.exit_code == 1
+
+
+def test_an_unreachable_api_is_a_one_line_comment_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlgate.github.client import GitHubClient, GitHubError
+    from mlgate.prcheck.stages import _not_posted
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    client = GitHubClient("t", api_url="http://127.0.0.1:9", repository="a/b")
+    error = GitHubError(
+        "GitHub API: x failed: cannot reach http://127.0.0.1:9: HTTPConnectionPool(host=...)",
+        operation="x",
+    )
+    check = _not_posted(error, client)
+    assert check.status.value == "warn"
+    assert check.message == (
+        "the pull-request comment was not posted: GitHub's API at http://127.0.0.1:9 could not "
+        "be reached"
+    )
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("::warning title=mlgate comment::")

@@ -56,21 +56,51 @@ def test_target_platforms_cover_every_manylinux_the_glibc_accepts() -> None:
         wheelhouse.Target("3.11", "x86_64", None).platforms()
 
 
-def test_requirements_file_pins_and_installed_versions(starter: Path) -> None:
+def _trained(starter: Path) -> tuple[Any, Any]:
+    """The starter's model entry with a small skops model file in place."""
+    from sklearn.linear_model import LogisticRegression
+
     from mlgate.config.loader import load_config
+    from mlgate.modelio import save_model
     from mlgate.publish.settings import PublishSettings
 
     config = load_config(starter / "mlgate.yaml")
     model = config.model()
-    (model.root / "requirements.txt").write_text("# pins\nnumpy==1.0.0  # old\nclick\n")
-    settings = PublishSettings.from_model(config, model)
+    save_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), model.model.file)
+    return model, PublishSettings.from_model(config, model)
+
+
+def test_without_requirements_the_pins_are_what_the_model_references(starter: Path) -> None:
+    model, settings = _trained(starter)
+    (starter / "requirements.txt").unlink()
+    assert wheelhouse.model_modules(model) == ("numpy", "sklearn", "skops")
     reqs = wheelhouse.collect_requirements(model, settings)
-    assert "numpy==1.0.0" in reqs.lines
-    assert f"click=={metadata.version('click')}" in reqs.lines
-    assert f"uvicorn=={metadata.version('uvicorn')}" in reqs.lines
+    names = {line.split("==")[0] for line in reqs.lines}
+    # The model's libraries with their dependencies, and what the server imports.
+    for name in ("scikit-learn", "numpy", "scipy", "joblib", "threadpoolctl", "skops", "uvicorn"):
+        assert f"{name}=={metadata.version(name)}" in reqs.lines
+    assert "mlgate" not in names  # built from the running mlgate, never from the index
+    assert "hypothesis" not in names  # installed here, but the model does not need it
+    assert reqs.source == "the training environment"
+    assert not any(c.split("==")[0] in names for c in reqs.constraints)
+
+
+def test_requirement_lines_pinned_honoured_unpinned_resolved_or_left_out(starter: Path) -> None:
+    model, settings = _trained(starter)
+    (model.root / "requirements.txt").write_text(
+        "# pins\nnumpy==1.0.0  # old\nclick\ndvclive>=3.0\n--index-url http://x\n"
+        "tomli; python_version < '3.0'\nrequests[socks] == 2.0.0\n"
+    )
+    reqs = wheelhouse.collect_requirements(model, settings)
+    assert "numpy==1.0.0" in reqs.lines  # pinned: honoured, with a note when training differs
+    assert any(n.startswith("numpy: models/churn/requirements.txt pins 1.0.0") for n in reqs.notes)
+    assert f"click=={metadata.version('click')}" in reqs.lines  # unpinned, needed (the server)
+    assert not any(line.startswith(("dvclive", "tomli")) for line in reqs.lines)
+    assert any("dvclive: not pinned" in note for note in reqs.notes)
+    assert "requests[socks]==2.0.0" in reqs.lines
     assert reqs.source == "models/churn/requirements.txt"
-    (model.root / "requirements.txt").write_text("--index-url http://x\n")
-    with pytest.raises(ConfigError, match="pip options"):
+    (model.root / "requirements.txt").write_text("numpy=1.0\n")
+    with pytest.raises(ConfigError, match="not a valid requirement"):
         wheelhouse.collect_requirements(model, settings)
 
 

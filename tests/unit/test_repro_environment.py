@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,3 +165,80 @@ def test_fast_installed_scan_agrees_with_importlib_metadata() -> None:
     for dist in metadata.distributions():
         expected.setdefault(environment.normalise(dist.metadata["Name"]), dist.version)
     assert environment.installed_packages() == dict(sorted(expected.items()))
+
+
+def _model(tmp_path: Path, command: str = "python train.py", python: str | None = None) -> Any:
+    from mlgate.config.model import ModelConfig, ModelFileSpec, TrainSpec
+
+    root = tmp_path / "m"
+    root.mkdir(exist_ok=True)
+    spec = ModelFileSpec(root / "model.skops", "binary-classification", "skops")
+    return ModelConfig("m", 0, root, tmp_path, spec, train=TrainSpec(command, python=python))
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_the_training_interpreter_is_chosen_in_a_documented_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(environment.ENV_TRAIN_PYTHON)
+    bin_dir = tmp_path / "bin"
+    on_path = _executable(bin_dir / "python")
+    _executable(bin_dir / "python3.12")
+    venv = _executable(tmp_path / "m" / ".venv" / "bin" / "python")
+    resolve = environment.resolve_interpreter
+    # The python the command names, found on PATH.
+    assert resolve(_model(tmp_path), str(bin_dir)) == (str(on_path), "PATH")
+    assert resolve(_model(tmp_path, "python3.12 -m train"), str(bin_dir))[0].endswith("3.12")
+    # A command that is not python: the python on PATH; nothing on PATH: mlgate's own.
+    assert resolve(_model(tmp_path, "make train"), str(bin_dir)) == (str(on_path), "PATH")
+    assert resolve(_model(tmp_path), str(tmp_path / "empty")) == (sys.executable, "mlgate")
+    # train.python, relative to the model folder, wins; the environment variable wins over it.
+    configured = _model(tmp_path, python=".venv/bin/python")
+    assert resolve(configured, str(bin_dir)) == (str(venv), "train.python")
+    monkeypatch.setenv(environment.ENV_TRAIN_PYTHON, str(on_path))
+    assert resolve(configured, str(bin_dir)) == (str(on_path), "$MLGATE_TRAIN_PYTHON")
+    monkeypatch.delenv(environment.ENV_TRAIN_PYTHON)
+    with pytest.raises(ConfigError, match=r"train\.python: no Python interpreter at 'nope/python'"):
+        resolve(_model(tmp_path, python="nope/python"), str(bin_dir))
+
+
+def test_this_interpreter_answers_in_process_with_versions_modules_and_requirements(
+    tmp_path: Path,
+) -> None:
+    trains = environment.training_environment(_model(tmp_path))
+    assert trains.interpreter == sys.executable
+    assert trains.minor == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert trains.packages["numpy"] == metadata.version("numpy")
+    assert trains.providers("sklearn.linear_model") == ["scikit-learn"]
+    closure = trains.closure(["scikit-learn"])
+    assert {"scikit-learn", "numpy", "scipy", "joblib", "threadpoolctl"} <= set(closure)
+    assert "pytest" not in closure
+    assert trains.runtime_info()["interpreter"] == sys.executable
+    assert "(" in trains.describe()
+
+
+def test_closure_evaluates_markers_for_the_training_environment() -> None:
+    dist = environment.Distribution
+    trains = environment.TrainingEnvironment(
+        "/x/python", "PATH", "3.12.1", "CPython", "linux-x86_64",
+        {"python_version": "3.12", "sys_platform": "linux"},
+        {
+            "a": dist("A", "1", ("b>=1", "c; python_version < '3.11'", "d; extra == 'x'"), ("a",)),
+            "b": dist("b", "2", ("e",), ("b",)),
+            "c": dist("c", "1", (), ("c",)),
+            "d": dist("d", "1", (), ("d",)),
+        },
+    )  # fmt: skip
+    assert trains.closure(["A"]) == ["a", "b"]  # e is not installed: left out
+    assert environment.unpinned_missing({"a": "*", "z": ">=1", "y": "1.0"}, trains.packages) == [
+        "z"
+    ]
+    assert installed_mismatches({"a": "2", "b": "2", "q": ">=1"}, trains.packages) == [
+        ("a", "2", "1")
+    ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,12 @@ def test_starter_workflows_come_from_templates_workflows() -> None:
     source = templates_dir() / "workflows"
     names = sorted(p.name for p in source.glob("*.yml"))
     assert names == ["mlgate-monitor.yml", "mlgate-pr.yml", "mlgate-release.yml"]
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
     for name in names:
-        assert files[f".github/workflows/{name}"] == (source / name).read_bytes()
+        written = files[f".github/workflows/{name}"].decode()
+        assert written == (source / name).read_text().replace("{{ python_version }}", python)
+        assert "{{" not in written.replace("${{", "")
+        assert f'python-version: "{python}"' in written
     assert not (templates_dir() / "starter" / ".github").exists(), "one source: templates/workflows"
 
 

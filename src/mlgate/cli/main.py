@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "release": "mlgate.cli.release_cmd:release",
     "promote": "mlgate.cli.release_cmd:promote",
     "rollback": "mlgate.cli.release_cmd:rollback",
+    "github": "mlgate.cli.github_cmd:github",
 }
 
 

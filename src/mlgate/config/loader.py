@@ -97,6 +97,7 @@ def _model(entry: Mapping[str, Any], index: int, repo_root: Path) -> ModelConfig
             metrics=p(metrics) if metrics else None,
             env=dict(t.get("env", {})),
             timeout=t.get("timeout"),
+            python=t.get("python"),
         )
     d = entry.get("data", {})
     features = d.get("features")

@@ -25,6 +25,7 @@ class TrainSpec:
     metrics: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float | None = None
+    python: str | None = None  # the training interpreter (path from the model folder, or a name)
 
 
 @dataclass(frozen=True)

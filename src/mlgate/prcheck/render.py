@@ -141,7 +141,7 @@ def section(
         ]
     lines += [f"- {_md(n)}" for n in verdict.notes]
     if files and "report" in files:
-        lines += ["", f"Report: `{_md(str(files['report']))}`"]
+        lines += ["", f"Report: `{_md(workspace_path(str(files['report'])))}`"]
     lines.append("")
     return lines
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from mlgate.config.model import Config, ModelConfig
 from mlgate.github.event import Event
-from mlgate.verdict import Verdict
+from mlgate.verdict import Check, Status, Verdict
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,9 @@ class CommentStage:
     """The sticky pull-request comment: the evidence of the stages before it, updated in place.
 
     Skipped (with a note, never a failure) outside a pull request, without ``--post``, on pull
-    requests from forks (their token is read-only) and without a token. A token that may not
-    write comments is a warning; any other GitHub failure is an external error (exit 3).
+    requests from forks (their token is read-only) and without a token. A comment that cannot
+    be posted (no permission, GitHub down or unreachable) is a warning with a one-line reason:
+    it never changes the check's result.
     """
 
     name = "comment"
@@ -165,7 +166,7 @@ class CommentStage:
         from mlgate.github import actions
         from mlgate.github.client import GitHubClient, GitHubError
         from mlgate.github.comments import upsert_comment
-        from mlgate.verdict import Check, Status, combine
+        from mlgate.verdict import combine
 
         pr = ctx.event.pull_request
         skip = None
@@ -196,19 +197,32 @@ class CommentStage:
         try:
             posted = upsert_comment(client, pr.number, body, key=ctx.model.tag_name)
         except GitHubError as exc:
-            if exc.status != 403:
-                raise
-            check = Check(
-                "comment:permission",
-                "comment",
-                Status.WARN,
-                "the token may not comment on pull requests; give the job "
-                "'permissions: pull-requests: write'",
-                details={"status": 403},
-            )
-            return StageOutcome(Verdict("comment", ctx.model.name, (check,)))
+            # The comment is a copy of evidence the job summary and artifacts already hold: a
+            # comment that cannot be posted never changes the check's result (docs/guides).
+            return StageOutcome(Verdict("comment", ctx.model.name, (_not_posted(exc, client),)))
         note = f"pull-request comment {posted.action}: {posted.url or posted.comment_id}"
         return StageOutcome(notes=(note,))
+
+
+def _not_posted(exc: Exception, client: Any) -> Check:
+    """The warning for a comment GitHub did not take, with a one-line reason."""
+    from mlgate.github import actions
+
+    status = getattr(exc, "status", None)
+    if status == 403:
+        reason = (
+            "the token may not comment on pull requests; give the job "
+            "'permissions: pull-requests: write'"
+        )
+    elif status is None:
+        reason = f"GitHub's API at {client.api_url} could not be reached"
+    else:
+        first = str(getattr(exc, "message", exc)).splitlines()[0]
+        reason = first.removeprefix("GitHub API: ")[:200]
+    message = f"the pull-request comment was not posted: {reason}"
+    actions.annotation("warning", message, title="mlgate comment")
+    check_id = "comment:permission" if status == 403 else "comment:not-posted"
+    return Check(check_id, "comment", Status.WARN, message, details={"status": status})
 
 
 # name -> stage; a feature adds its stage here and its name to PIPELINE.

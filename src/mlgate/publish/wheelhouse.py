@@ -1,10 +1,18 @@
 """The wheelhouse: every package the image installs, pinned to the training environment.
 
+What the image needs is what the model file references: the distributions providing the modules
+its types come from (skops schema, pickle globals) and the loader of its format, with their
+dependencies, at the versions of the training environment (probed, see
+``mlgate.repro.environment``); plus what ``mlgate serve`` imports. Lines of the model's
+requirements file that pin a version (``==``, a URL) are honoured; unpinned ones get the training
+environment's version when the model needs them and are left out otherwise.
+``publish.requirements`` replaces the requirements file. mlgate itself is never taken from the
+package index: its wheel is built from the running mlgate (``wheels.mlgate_wheel``).
+
 Third-party wheels are downloaded once per requirement set and target platform (``pip download
 --only-binary=:all:`` for the base image's Python, glibc and machine) into
-``.mlgate/cache/wheelhouse/<key>``; transitive dependencies are constrained to the versions
-installed here, so the image matches training and builds with no network. mlgate itself and
-local packages go in as wheels of their own, in a later layer.
+``.mlgate/cache/wheelhouse/<key>``; transitive dependencies are constrained to the training
+environment's versions, so the image matches training and builds with no network.
 """
 
 from __future__ import annotations
@@ -12,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,13 +34,19 @@ from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError, ExternalError
 from mlgate.publish.settings import PublishSettings
 from mlgate.publish.wheels import mlgate_wheel
+from mlgate.repro import environment
+from mlgate.repro.environment import TrainingEnvironment, normalise
 
-# What ``mlgate serve`` imports in the image (mlgate itself goes in with --no-deps).
+# What ``mlgate serve`` imports in the image (mlgate itself goes in with --no-deps); their
+# specifiers come from mlgate's own metadata (its dependencies and the ``serve`` extra).
 SERVE_REQUIREMENTS = (
     "click", "pyyaml", "jsonschema", "numpy", "pandas", "scipy", "scikit-learn", "skops",
     "uvicorn", "httptools", "uvloop",
 )  # fmt: skip
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# The library that loads each model format in the server.
+FORMAT_LOADERS = {"skops": ("skops",), "joblib": ("joblib",), "pickle": ()}
+# Never pinned from the training environment: installers, and mlgate (built from source).
+_NOT_PINNED = frozenset({"mlgate", "pip", "setuptools", "wheel"})
 Progress = Callable[[str], None]
 ENV_CACHE = "MLGATE_CACHE_DIR"
 
@@ -60,11 +74,13 @@ class Target:
 
 @dataclass(frozen=True)
 class Requirements:
-    """Pinned requirement lines, where they came from, and local packages to build."""
+    """The requirement lines the image installs, where they came from, and local packages."""
 
     lines: tuple[str, ...]
     source: str
     local: tuple[Path, ...]
+    constraints: tuple[str, ...] = ()  # the environment's versions, for transitive dependencies
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,7 @@ class Wheelhouse:
     app: tuple[Path, ...]  # mlgate's wheel and local packages' wheels
     pins: tuple[str, ...]
     cached: bool
+    notes: tuple[str, ...] = ()
 
 
 def build_cache(repo_root: Path) -> Path:
@@ -82,20 +99,7 @@ def build_cache(repo_root: Path) -> Path:
 
 
 def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def installed_pins(names: Iterable[str]) -> list[str]:
-    """``name==version`` for each installed distribution named; missing ones are an error."""
-    wanted = list(names)
-    versions = {normalize(d.metadata["Name"] or ""): d.version for d in metadata.distributions()}
-    missing = [n for n in wanted if normalize(n) not in versions]
-    if missing:
-        raise ConfigError(
-            f"{', '.join(missing)} not installed here, so the training version is unknown",
-            hint="pip install 'mlgate[serve]' in the training environment",
-        )
-    return [f"{normalize(n)}=={versions[normalize(n)]}" for n in wanted]
+    return normalise(name)
 
 
 def locked_environment(model: ModelConfig) -> dict[str, Any] | None:
@@ -104,33 +108,150 @@ def locked_environment(model: ModelConfig) -> dict[str, Any] | None:
 
     lock = read_lock(paths.lock_path(model.repo_root))
     entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None
-    environment = entry.get("environment") if entry else None
-    return dict(environment) if isinstance(environment, dict) else None
+    environment_entry = entry.get("environment") if entry else None
+    return dict(environment_entry) if isinstance(environment_entry, dict) else None
 
 
-def collect_requirements(model: ModelConfig, settings: PublishSettings) -> Requirements:
-    """Pins of the training environment: ``publish.requirements``, else the packages
-    ``mlgate.lock`` recorded, else the model's or repository's requirements.txt, else the
-    installed versions; plus what the server needs and ``publish.packages``."""
-    candidates = (
-        [settings.requirements]
-        if settings.requirements
-        else [model.root / "requirements.txt", model.repo_root / "requirements.txt"]
+# -- what the model file references ---------------------------------------------------------
+
+
+def model_modules(model: ModelConfig) -> tuple[str, ...]:
+    """Top-level modules the model file's types come from, read without loading it.
+
+    The seam for the model-formats registry (``mlgate.formats``): until each format reports
+    its own references, skops files are read from their schema and pickle/joblib files from
+    their globals (``modelio.scan_pickle``); the format's loader is added.
+    """
+    fmt = model.model.format
+    path = model.model.file
+    found: set[str] = set(FORMAT_LOADERS.get(fmt, ()))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the model file {model.relative(path)}: {exc.strerror or exc}",
+            hint="train the model first (mlgate train)",
+        ) from None
+    if fmt == "skops":
+        found.update(_skops_modules(data))
+    elif fmt in ("pickle", "joblib"):
+        from mlgate.modelio import scan_pickle
+
+        found.update(module for module, _ in scan_pickle(data).pairs)
+    tops = {m.split(".", 1)[0] for m in found if m and m != "?"}
+    return tuple(sorted(tops - set(sys.stdlib_module_names)))
+
+
+def _skops_modules(data: bytes) -> set[str]:
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        return set()
+    return set(_walk_modules(schema))
+
+
+def _walk_modules(node: Any, depth: int = 0) -> Iterator[str]:
+    if depth > 200:  # a schema nested deeper than any real model: stop, do not recurse forever
+        return
+    if isinstance(node, dict):
+        module = node.get("__module__")
+        if isinstance(module, str):
+            yield module
+        for value in node.values():
+            yield from _walk_modules(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_modules(value, depth + 1)
+
+
+# -- the requirement lines ------------------------------------------------------------------
+
+
+def collect_requirements(
+    model: ModelConfig, settings: PublishSettings, trains: TrainingEnvironment | None = None
+) -> Requirements:
+    """The lines the image installs (see the module docstring) and the constraints that keep
+    transitive dependencies at the training environment's versions."""
+    trains = trains or environment.training_environment(model)
+    installed = trains.packages
+    notes: list[str] = []
+
+    needed_roots: list[str] = []
+    for module in model_modules(model):
+        providers = trains.providers(module)
+        if providers:
+            needed_roots.extend(providers)
+    serve = _serve_requirements(trains)
+    needed = set(trains.closure(needed_roots)) | set(trains.closure(serve)) | set(serve)
+    needed -= _NOT_PINNED
+
+    file, source = _requirements_file(model, settings)
+    listed = _read_requirements(file, model) if file else []
+    chosen = _chosen_lines(listed, needed, trains, source, notes)
+    for name in sorted(needed):
+        if name in chosen:
+            continue
+        if name in installed:
+            chosen[name] = f"{name}=={installed[name]}"
+        elif name in serve:
+            chosen[name] = serve[name]
+    local = _local_packages(model, settings, chosen)
+    resolved = [n for n in serve if n not in installed]
+    if resolved:
+        notes.append(
+            "not in the training environment, resolved by pip for the image: "
+            + ", ".join(serve[n] for n in resolved)
+        )
+    return Requirements(
+        tuple(sorted(chosen.values(), key=str.lower)),
+        source or "the training environment",
+        tuple(local),
+        tuple(constraints(chosen, trains)),
+        tuple(notes),
     )
-    lines: list[str] = []
-    source = "the installed versions"
-    locked = None if settings.requirements else locked_environment(model)
-    if locked and locked.get("packages"):
-        lines = [f"{normalize(n)}=={v}" for n, v in sorted(dict(locked["packages"]).items())]
-        source = paths.LOCK_FILE
-        candidates = []
-    for candidate in candidates:
-        if candidate.is_file():
-            lines = _read_requirements(candidate)
-            source = model.relative(candidate)
-            break
-        if settings.requirements:
-            raise ConfigError(f"requirements file not found: {model.relative(candidate)}")
+
+
+def _chosen_lines(
+    lines: Sequence[Any],
+    needed: set[str],
+    trains: TrainingEnvironment,
+    source: str,
+    notes: list[str],
+) -> dict[str, str]:
+    """The requirement file's lines kept for the image, by normalised name: pins and URLs as
+    written, unpinned names the model needs at the training version; the rest left out."""
+    installed = trains.packages
+    marker_env = {**trains.markers, "extra": ""}
+    chosen: dict[str, str] = {}
+    for req in lines:
+        name = normalise(req.name)
+        if name in _NOT_PINNED or (req.marker is not None and not req.marker.evaluate(marker_env)):
+            continue
+        if req.url or _exact(req):
+            chosen[name] = str(req)
+            pinned = req.url or next(iter(req.specifier)).version
+            have = installed.get(name)
+            if have is not None and not req.url and have != pinned:
+                notes.append(
+                    f"{name}: {source} pins {pinned}, the training environment has {have}; "
+                    f"the image gets {pinned}"
+                )
+        elif name in needed and name in installed:
+            chosen[name] = f"{name}=={installed[name]}"
+        elif name not in needed:
+            notes.append(f"{name}: not pinned in {source} and not needed by the model; left out")
+    return chosen
+
+
+def _local_packages(
+    model: ModelConfig, settings: PublishSettings, chosen: dict[str, str]
+) -> list[Path]:
+    """``publish.packages``: local folders and wheels to build, or requirement lines."""
+    from packaging.requirements import Requirement
+
     local: list[Path] = []
     for item in settings.packages:
         path = model.resolve(item)
@@ -139,48 +260,112 @@ def collect_requirements(model: ModelConfig, settings: PublishSettings) -> Requi
                 raise ConfigError(f"publish.packages: {item} not found (looked at {path})")
             local.append(path)
         else:
-            lines.append(item)
-    named = {normalize(m.group(1)) for line in lines if (m := _NAME.match(line))}
-    lines += installed_pins(n for n in SERVE_REQUIREMENTS if normalize(n) not in named)
-    pinned = [_pin(line) for line in lines]
-    return Requirements(tuple(sorted(set(pinned))), source, tuple(local))
+            extra = Requirement(item)
+            chosen[normalise(extra.name)] = str(extra)
+    return local
 
 
-def _read_requirements(path: Path) -> list[str]:
-    lines = []
-    for raw in path.read_text("utf-8").splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
+def _exact(req: Any) -> bool:
+    specs = list(req.specifier)
+    return len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version
+
+
+def _serve_requirements(trains: TrainingEnvironment) -> dict[str, str]:
+    """What ``mlgate serve`` needs, name -> requirement line: the training environment's version,
+    else the version next to the running mlgate, else mlgate's own specifier for pip."""
+    from packaging.requirements import Requirement
+
+    specifiers: dict[str, str] = {}
+    marker_env = {**trains.markers, "extra": "serve"}
+    for line in metadata.requires("mlgate") or []:
+        req = Requirement(line)
+        name = normalise(req.name)
+        if name in SERVE_REQUIREMENTS and (req.marker is None or req.marker.evaluate(marker_env)):
+            specifiers[name] = f"{name}{req.specifier}"
+    out: dict[str, str] = {}
+    for name in SERVE_REQUIREMENTS:
+        if name in trains.distributions:
+            out[name] = f"{name}=={trains.distributions[name].version}"
             continue
-        if line.startswith("-"):
-            raise ConfigError(
-                f"{path}: pip options ({line.split()[0]}) are not supported in the image's "
-                "requirements; list plain 'name==version' lines",
-            )
-        lines.append(line)
-    return lines
-
-
-def _pin(line: str) -> str:
-    """Unpinned names get the installed version; pinned or ranged lines are kept."""
-    match = _NAME.match(line)
-    if match and line.strip() == match.group(1):
+        if name not in specifiers:
+            continue  # not for this platform (uvloop on Windows)
         try:
-            return f"{normalize(line.strip())}=={metadata.version(line.strip())}"
+            out[name] = f"{name}=={metadata.version(name)}"
         except metadata.PackageNotFoundError:
-            return line.strip()
-    return line.strip()
+            out[name] = specifiers[name]
+    return out
 
 
-def constraints(exclude: Iterable[str]) -> list[str]:
-    """Every installed distribution pinned, so transitive dependencies match this environment."""
-    skip = {normalize(n) for n in exclude} | {"mlgate", "pip", "setuptools", "wheel"}
-    found = {}
+def _requirements_file(model: ModelConfig, settings: PublishSettings) -> tuple[Path | None, str]:
+    """``publish.requirements``, else the file the lock reads (``repro.requirements`` or the
+    first requirements/lock file next to the model or at the repository root)."""
+    if settings.requirements is not None:
+        if not settings.requirements.is_file():
+            raise ConfigError(
+                f"requirements file not found: {model.relative(settings.requirements)}",
+                hint="fix publish.requirements, or remove it to pin the training environment",
+            )
+        return settings.requirements, model.relative(settings.requirements)
+    from mlgate.repro.settings import ReproSettings
+
+    file = ReproSettings.of(model).requirements or environment.find_requirements(
+        model.root, model.repo_root
+    )
+    if file is None or not file.is_file():
+        return None, ""
+    return file, model.relative(file)
+
+
+def _read_requirements(file: Path, model: ModelConfig) -> list[Any]:
+    """PEP 508 requirements of a requirements file (``-r`` includes followed, pip options
+    skipped) or, for a lock file (uv.lock, poetry.lock, Pipfile.lock...), its exact pins."""
+    from packaging.requirements import Requirement
+
+    if environment._parser_for(file) is not environment._parse_requirements:
+        pins = environment.read_environment(file, model.relative(file)).packages
+        return [Requirement(f"{n}=={v}") for n, v in pins.items() if environment.is_pin(v)]
+    return [_parse_line(line, file, model) for line in _requirement_lines(file, frozenset())]
+
+
+def _parse_line(line: str, file: Path, model: ModelConfig) -> Any:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(line)
+    except InvalidRequirement as exc:
+        raise ConfigError(
+            f"{model.relative(file)}: not a valid requirement: {line!r} ({exc})",
+            hint="one PEP 508 requirement per line, for example 'numpy==2.1.3'",
+        ) from None
+
+
+def _requirement_lines(file: Path, seen: frozenset[Path]) -> Iterator[str]:
+    for line in environment._logical_lines(file.read_text("utf-8")):
+        if line.startswith(("-r ", "--requirement ")):
+            included = (file.parent / line.split(maxsplit=1)[1].strip()).resolve()
+            if included not in seen and included.is_file():
+                yield from _requirement_lines(included, seen | {file.resolve()})
+            continue
+        if line.startswith(("-", ".", "/")):
+            continue  # pip options, editable and local paths: publish.packages builds those
+        yield line
+
+
+def constraints(
+    chosen: Mapping[str, str] | Iterable[str], trains: TrainingEnvironment | None = None
+) -> list[str]:
+    """Every distribution of the training environment pinned (names already chosen excepted),
+    so transitive dependencies pip resolves match it; mlgate's own environment fills in what
+    the training environment does not have."""
+    skip = {normalise(n) for n in chosen} | _NOT_PINNED
+    found: dict[str, str] = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
-        if name and normalize(name) not in skip:
-            found[normalize(name)] = dist.version
-    return [f"{n}=={v}" for n, v in sorted(found.items())]
+        if name:
+            found.setdefault(normalise(name), dist.version)
+    if trains is not None:
+        found.update(trains.packages)
+    return [f"{n}=={v}" for n, v in sorted(found.items()) if n not in skip]
 
 
 def prepare(
@@ -191,18 +376,21 @@ def prepare(
     progress: Progress,
 ) -> Wheelhouse:
     """Fill ``dest/wheelhouse`` (third party) and ``dest/app`` (mlgate, local packages)."""
+    trains = environment.training_environment(model)
     locked = locked_environment(model)
-    trained_with = str(locked.get("python", "")) if locked else ""
+    trained_with = str(locked.get("python", "")) if locked else trains.minor
+    where = f"({paths.LOCK_FILE})" if locked else f"({trains.describe()})"
     if trained_with and trained_with != target.python:
         raise ConfigError(
-            f"{model.name} was trained with Python {trained_with} ({paths.LOCK_FILE}) but the "
+            f"{model.name} was trained with Python {trained_with} {where} but the "
             f"base image {settings.base_image} has Python {target.python}",
             hint=f"use a base image with Python {trained_with} (e.g. "
             f"python:{trained_with}-slim), or retrain and lock with Python {target.python}",
         )
-    reqs = collect_requirements(model, settings)
-    named = [m.group(1) for line in reqs.lines if (m := _NAME.match(line))]
-    pinned_env = constraints(named)
+    reqs = collect_requirements(model, settings, trains)
+    for note in reqs.notes:
+        progress(f"wheelhouse: {note}")
+    pinned_env = list(reqs.constraints)
     key = hashlib.sha256(
         json.dumps([reqs.lines, pinned_env, target.python, target.platforms()]).encode()
     ).hexdigest()[:20]
@@ -227,7 +415,7 @@ def prepare(
     ]
     placed = [Path(shutil.copy2(wheel, app / wheel.name)) for wheel in wheels]
     pins = tuple((cache / "requirements.txt").read_text("utf-8").split())
-    return Wheelhouse(third_party, tuple(placed), pins, cached)
+    return Wheelhouse(third_party, tuple(placed), pins, cached, reqs.notes)
 
 
 def _download(lines: Sequence[str], pinned_env: Sequence[str], target: Target, cache: Path) -> None:

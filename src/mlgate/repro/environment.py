@@ -1,23 +1,35 @@
-"""The training environment: Python version and the package set, from a lock file or the install.
+"""The training environment: the interpreter that trains, and the package set it is pinned to.
+
+The interpreter is probed, not assumed: ``train.python`` (or ``$MLGATE_TRAIN_PYTHON``), else the
+Python the training command names (``python train.py``: the ``python`` on PATH), else the
+interpreter running mlgate. It is asked once per process, in a subprocess, for its version,
+platform and distributions (``TrainingEnvironment``); the lock, ``repro --check``, run records
+and publish all read that one answer, so mlgate can live in a virtual environment of its own.
 
 Where a requirements or lock file is configured (``repro.requirements``) or found next to the
-model or at the repository root, its pins define the environment; otherwise the distributions
-installed in the running interpreter do. Either way the result is ``{normalised name: version}``.
+model or at the repository root, its pins define the locked package set; otherwise the
+distributions installed in the training environment do. Either way ``{normalised name: version}``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
+import shlex
+import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import ConfigError, Location
+from mlgate.errors import ConfigError, ExternalError, Location
+
+if TYPE_CHECKING:
+    from mlgate.config.model import Config, ModelConfig
 
 # Looked for in the model folder, then at the repository root, in this order.
 CANDIDATES = (
@@ -103,11 +115,18 @@ def _egg_info(path: Path, found: dict[str, str]) -> None:
 
 
 def read_environment(
-    file: Path | None, shown: str, location: Location | None = None
+    file: Path | None,
+    shown: str,
+    location: Location | None = None,
+    *,
+    installed: Mapping[str, str] | None = None,
 ) -> Environment:
-    """The package set pinned by ``file`` (shown as ``shown``), or the installed one if None."""
+    """The package set pinned by ``file`` (shown as ``shown``), or if None the installed one:
+    ``installed`` (the training environment's), default the running interpreter's."""
     if file is None:
-        return Environment(INSTALLED, installed_packages())
+        return Environment(
+            INSTALLED, dict(installed) if installed is not None else installed_packages()
+        )
     if not file.is_file():
         raise ConfigError(
             f"requirements file not found: {shown}",
@@ -252,16 +271,256 @@ PARSERS: dict[str, Callable[[Path], Parsed]] = {
 }
 
 
-def installed_mismatches(pinned: dict[str, str]) -> list[tuple[str, str, str | None]]:
-    """(name, pinned version, installed version or None) for pins the running install breaks."""
+def is_pin(version: str) -> bool:
+    """True for an exact version (``2.4.6``), False for a specifier (``>=3.0``) or ``*``."""
+    return re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", version) is not None
+
+
+def installed_mismatches(
+    pinned: Mapping[str, str], installed: Mapping[str, str] | None = None
+) -> list[tuple[str, str, str | None]]:
+    """(name, pinned version, installed version or None) for pins the install breaks;
+    ``installed`` is the training environment's package set (default: mlgate's own)."""
     out: list[tuple[str, str, str | None]] = []
     for name, version in pinned.items():
-        if not re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", version):
+        if not is_pin(version):
             continue  # a specifier, not a pin
-        try:
-            have: str | None = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            have = None
+        if installed is not None:
+            have = installed.get(normalise(name))
+        else:
+            try:
+                have = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                have = None
         if have != version:
             out.append((name, version, have))
     return out
+
+
+def unpinned_missing(pinned: Mapping[str, str], installed: Mapping[str, str]) -> list[str]:
+    """Names of unpinned requirement lines (``>=3.0``, ``*``) absent from ``installed``."""
+    return sorted(n for n, v in pinned.items() if not is_pin(v) and normalise(n) not in installed)
+
+
+# -- the training environment, probed -------------------------------------------------------
+
+ENV_TRAIN_PYTHON = "MLGATE_TRAIN_PYTHON"
+_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One installed distribution of the training environment."""
+
+    name: str  # as its metadata spells it
+    version: str
+    requires: tuple[str, ...]  # PEP 508 Requires-Dist lines
+    modules: tuple[str, ...]  # top-level import names it provides
+
+
+@dataclass(frozen=True)
+class TrainingEnvironment:
+    """What the training interpreter said about itself (see ``probe``)."""
+
+    interpreter: str  # the executable, as found (not resolved through symlinks)
+    origin: str  # how it was chosen: "train.python", "$MLGATE_TRAIN_PYTHON", "PATH", "mlgate"
+    python: str  # "3.11.7"
+    implementation: str
+    platform: str
+    markers: Mapping[str, str]
+    distributions: Mapping[str, Distribution]  # normalised name -> distribution
+
+    @property
+    def minor(self) -> str:
+        """``MAJOR.MINOR``: what the lock records (patch releases do not change results)."""
+        return ".".join(self.python.split(".")[:2])
+
+    @property
+    def packages(self) -> dict[str, str]:
+        return {name: d.version for name, d in sorted(self.distributions.items())}
+
+    def describe(self) -> str:
+        """``Python 3.11.7 at /x/bin/python (the python on PATH)`` for messages."""
+        how = {
+            "train.python": "train.python",
+            "$MLGATE_TRAIN_PYTHON": "$" + ENV_TRAIN_PYTHON,
+            "PATH": "the python the train command finds on PATH",
+            "mlgate": "mlgate's own interpreter: no python on PATH",
+        }.get(self.origin, self.origin)
+        return f"Python {self.python} at {self.interpreter} ({how})"
+
+    def runtime_info(self) -> dict[str, str]:
+        """Interpreter and platform, kept in run records (not in the lock)."""
+        return {
+            "python": self.python,
+            "implementation": self.implementation,
+            "platform": self.platform,
+            "interpreter": self.interpreter,
+        }
+
+    def providers(self, module: str) -> list[str]:
+        """Normalised names of the distributions providing top-level module ``module``."""
+        top = module.split(".", 1)[0]
+        return sorted(n for n, d in self.distributions.items() if top in d.modules)
+
+    def closure(self, names: Iterable[str]) -> list[str]:
+        """``names`` and every distribution they require here, recursively (markers evaluated
+        for this environment, extras not taken); names not installed are left out."""
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        marker_env = {**self.markers, "extra": ""}
+        todo = [normalise(n) for n in names]
+        seen: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in self.distributions:
+                continue
+            seen.add(name)
+            for line in self.distributions[name].requires:
+                try:
+                    req = Requirement(line)
+                except InvalidRequirement:
+                    continue
+                if req.marker is None or req.marker.evaluate(marker_env):
+                    todo.append(normalise(req.name))
+        return sorted(seen)
+
+
+def python_like(program: str) -> bool:
+    """True when ``program`` names a Python interpreter (``python``, ``python3.12``, a path)."""
+    return _PYTHON_NAME.match(Path(program).name) is not None
+
+
+def resolve_interpreter(
+    model: ModelConfig, path: str | None = None, config: Config | None = None
+) -> tuple[str, str]:
+    """(interpreter, origin): ``$MLGATE_TRAIN_PYTHON``, ``train.python``, the Python the train
+    command names (found on ``path``, default ``$PATH``), ``python``/``python3`` on it, or
+    mlgate's own interpreter. A configured interpreter that does not exist is a ConfigError."""
+    search = path if path is not None else os.environ.get("PATH", "")
+    train = model.train
+    configured = os.environ.get(ENV_TRAIN_PYTHON) or None
+    origin = "$" + ENV_TRAIN_PYTHON
+    if configured is None and train is not None and train.python:
+        configured, origin = train.python, "train.python"
+    if configured is not None:
+        found = _find_program(configured, model.root, search)
+        if found is None:
+            raise ConfigError(
+                f"{origin}: no Python interpreter at {configured!r}",
+                location=(
+                    config.locate(model, "train", "python")
+                    if config is not None and origin == "train.python"
+                    else None
+                ),
+                hint="give the path of the training environment's python (relative to the model "
+                "folder), or a name on PATH such as python3.12",
+            )
+        return found, origin
+    if train is not None:
+        try:
+            argv = shlex.split(train.command)
+        except ValueError:
+            argv = []
+        if argv and python_like(argv[0]):
+            found = _find_program(argv[0], model.root, search)
+            if found is not None:
+                return found, "PATH"
+    for name in ("python", "python3"):
+        found = shutil.which(name, path=search)
+        if found is not None:
+            return _absolute(found), "PATH"
+    return sys.executable, "mlgate"
+
+
+def _find_program(program: str, root: Path, search: str) -> str | None:
+    if os.sep in program or (os.altsep and os.altsep in program):
+        candidate = root / program  # an absolute program stays itself
+        ok = candidate.is_file() and os.access(candidate, os.X_OK)
+        return _absolute(candidate) if ok else None
+    found = shutil.which(program, path=search)
+    return _absolute(found) if found else None
+
+
+def _absolute(path: str | Path) -> str:
+    """Absolute and normalised, but symlinks kept: a venv's python is not its base's."""
+    return os.path.normpath(Path(path).absolute())
+
+
+_PROBED: dict[str, TrainingEnvironment] = {}
+
+
+def training_environment(
+    model: ModelConfig, config: Config | None = None, *, path: str | None = None
+) -> TrainingEnvironment:
+    """The model's training environment, probed once per interpreter and process."""
+    interpreter, origin = resolve_interpreter(model, path, config)
+    known = _PROBED.get(interpreter)
+    if known is None:
+        known = probe(interpreter, origin)
+        _PROBED[interpreter] = known
+    if known.origin != origin:
+        known = TrainingEnvironment(**{**known.__dict__, "origin": origin})
+    return known
+
+
+def probe(interpreter: str, origin: str = "train.python") -> TrainingEnvironment:
+    """Ask ``interpreter`` about itself (``envprobe``); mlgate's own interpreter answers in
+    process. An interpreter that cannot answer is an ExternalError naming it."""
+    from mlgate.repro import envprobe
+
+    data: Any
+    if _same_environment(interpreter, sys.executable):
+        data = envprobe.describe()
+    else:
+        from mlgate import proc
+
+        source = Path(envprobe.__file__).read_text("utf-8")
+        result = proc.run([interpreter, "-c", source], check=False, timeout=120, what="probe")
+        try:
+            data = json.loads(result.stdout) if result.ok else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+            raise ExternalError(
+                f"the training interpreter {interpreter} could not describe itself "
+                f"(exit {result.returncode}): {lines[-1]}",
+                hint="check train.python (or the python on PATH); mlgate asks it for its version "
+                "and installed packages",
+            )
+    return _environment_of(interpreter, origin, data)
+
+
+def _same_environment(interpreter: str, own: str) -> bool:
+    """Same folder and same file: a venv's ``bin/python`` and ``bin/python3`` are one
+    environment, but a venv's python and the base interpreter it links to are not."""
+    a, b = Path(_absolute(interpreter)), Path(_absolute(own))
+    try:
+        return a.parent == b.parent and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _environment_of(interpreter: str, origin: str, data: Mapping[str, Any]) -> TrainingEnvironment:
+    distributions: dict[str, Distribution] = {}
+    for item in data.get("distributions", ()):
+        key = normalise(str(item["name"]))
+        distributions.setdefault(  # the first on sys.path wins, as for imports
+            key,
+            Distribution(
+                str(item["name"]),
+                str(item["version"]),
+                tuple(str(r) for r in item.get("requires", ())),
+                tuple(str(m) for m in item.get("modules", ())),
+            ),
+        )
+    return TrainingEnvironment(
+        interpreter=interpreter,
+        origin=origin,
+        python=str(data["python"]),
+        implementation=str(data.get("implementation", "")),
+        platform=str(data.get("platform", "")),
+        markers={str(k): str(v) for k, v in dict(data.get("markers", {})).items()},
+        distributions=dict(sorted(distributions.items())),
+    )

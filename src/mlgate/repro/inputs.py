@@ -266,10 +266,13 @@ def _environment_entry(
         location = config.locate(model, "repro", "requirements")
     else:
         file = environment.find_requirements(model.root, config.root)
-    env = environment.read_environment(file, _rel(file, config.root) if file else "", location)
+    trains = environment.training_environment(model, config)
+    env = environment.read_environment(
+        file, _rel(file, config.root) if file else "", location, installed=trains.packages
+    )
     notes.extend(env.notes)
     entry: dict[str, Any] = {
-        "python": environment.python_version(),
+        "python": trains.minor,
         "source": env.source,
         "packages": env.packages,
     }

@@ -1,8 +1,10 @@
 """Running the training command: argv from shlex (never a shell), the environment, isolated copies.
 
-The command runs in the model folder with the interpreter's folder first on PATH, so ``python``
-means the Python mlgate runs on (the one whose packages the run record lists), and with
-``MLGATE_SEED``/``PYTHONHASHSEED`` set from ``train.seed``.
+The command runs in the model folder with the environment mlgate was given (PATH unchanged,
+so ``python`` is the training environment's, never mlgate's own venv), and with
+``MLGATE_SEED``/``PYTHONHASHSEED`` set from ``train.seed``. With ``train.python`` (or
+``$MLGATE_TRAIN_PYTHON``) that interpreter's folder goes first on PATH and a command starting
+with ``python`` runs it: the interpreter probed for the lock is the one that trains.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from mlgate import proc
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError
+from mlgate.repro import environment
 from mlgate.repro.inputs import SKIPPED_DIRS, require_train
 
 
@@ -42,10 +44,12 @@ def command_argv(config: Config, model: ModelConfig) -> list[str]:
 def training_env(model: ModelConfig, base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment training runs with (``base`` defaults to this process's environment)."""
     env = dict(os.environ if base is None else base)
-    interpreter_dir = str(Path(sys.executable).parent)
-    path = env.get("PATH", "")
-    if path.split(os.pathsep)[0] != interpreter_dir:
-        env["PATH"] = interpreter_dir + (os.pathsep + path if path else "")
+    configured = _configured_python(model, env)
+    if configured is not None:
+        interpreter_dir = str(Path(configured).parent)
+        path = env.get("PATH", "")
+        if path.split(os.pathsep)[0] != interpreter_dir:
+            env["PATH"] = interpreter_dir + (os.pathsep + path if path else "")
     env["PYTHONUNBUFFERED"] = "1"  # so output streams as it is printed
     env["MLGATE_MODEL"] = model.name
     if model.train is not None:
@@ -56,11 +60,24 @@ def training_env(model: ModelConfig, base: dict[str, str] | None = None) -> dict
     return env
 
 
+def _configured_python(model: ModelConfig, env: dict[str, str]) -> str | None:
+    """The interpreter ``train.python``/``$MLGATE_TRAIN_PYTHON`` names, or None when unset."""
+    if not (env.get(environment.ENV_TRAIN_PYTHON) or (model.train and model.train.python)):
+        return None
+    interpreter, _ = environment.resolve_interpreter(model, env.get("PATH", ""))
+    return interpreter
+
+
 def resolve_program(
     config: Config, model: ModelConfig, argv: list[str], env: dict[str, str]
 ) -> str:
-    """The executable ``argv[0]`` names, found on the training PATH (ConfigError if absent)."""
+    """The executable ``argv[0]`` names, found on the training PATH (ConfigError if absent);
+    a ``python`` command runs the configured training interpreter when there is one."""
     program = argv[0]
+    if environment.python_like(program):
+        configured = _configured_python(model, env)
+        if configured is not None:
+            return configured
     if os.sep in program or (os.altsep and os.altsep in program):
         return program
     found = shutil.which(program, path=env.get("PATH"))
@@ -68,7 +85,7 @@ def resolve_program(
         raise ConfigError(
             f"train.command: program {program!r} not found on PATH",
             location=config.locate(model, "train", "command"),
-            hint="install it in the environment mlgate runs in, or give its full path",
+            hint="install it in the training environment (on PATH), or give its full path",
         )
     return found
 

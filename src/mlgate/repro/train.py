@@ -166,14 +166,17 @@ def _base_record(
         "outputs": {},
         "model_file": model.relative(model.model.file),
         "metrics": {},
-        "environment": {
-            **environment.runtime_info(),
-            "packages": environment.installed_packages(),
-        },
+        "environment": _environment_record(config, model),
         "git": _git_state(config.root),
         "signature": None,
         "tool": {"name": "mlgate", "version": __version__},
     }
+
+
+def _environment_record(config: Config, model: ModelConfig) -> dict[str, Any]:
+    """The interpreter that trained and its packages (probed; see repro.environment)."""
+    trains = environment.training_environment(model, config)
+    return {**trains.runtime_info(), "packages": trains.packages}
 
 
 def _without_manifests(entry: dict[str, Any]) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def _lock_checks(
     for category in CATEGORIES:
         found = [d for d in differences if d.category == category]
         checks.append(_category_check(category, found, inputs.entry, model))
-    checks.extend(_installed_check(inputs.entry))
+    checks.extend(_installed_check(inputs.entry, environment.training_environment(model)))
     return differences
 
 
@@ -185,6 +185,13 @@ def _category_check(
             f"{category}: {len(found)} difference{'s' * (len(found) > 1)} from "
             f"{paths.LOCK_FILE}: {listed}{more}"
         )
+        python = next((d for d in found if d.subject == "python"), None)
+        if python is not None:
+            message += (
+                f". The lock was made with Python {python.old}; train with Python "
+                f"{python.old} (setup-python's python-version, or train.python), or relock "
+                f"with Python {python.new} ('mlgate lock')"
+            )
         return Check(
             f"repro.lock.{category}",
             "repro",
@@ -220,32 +227,61 @@ def _matching(category: str, entry: dict[str, Any]) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
-def _installed_check(entry: dict[str, Any]) -> list[Check]:
-    """A warning when the running install breaks the pins (results may differ from the lock's)."""
+def _installed_check(entry: dict[str, Any], trains: environment.TrainingEnvironment) -> list[Check]:
+    """Warnings when the training environment breaks the pins (results may differ from the
+    lock's) or lacks packages the requirements list without a pin."""
     env = entry["environment"]
     if env["source"] == environment.INSTALLED:
         return []
-    broken = environment.installed_mismatches(env["packages"])
+    installed = trains.packages
+    broken = environment.installed_mismatches(env["packages"], installed)
+    missing = environment.unpinned_missing(env["packages"], installed)
+    where = trains.describe()
+    checks: list[Check] = []
+    if missing:
+        checks.append(
+            Check(
+                "repro.environment.unpinned",
+                "repro",
+                Status.WARN,
+                f"{env['source']} lists {len(missing)} package{'s' * (len(missing) > 1)} "
+                f"without a pin that the training environment lacks: {', '.join(missing)}",
+                observed=len(missing),
+                details={
+                    "missing": missing,
+                    "interpreter": trains.interpreter,
+                    "hint": (
+                        f"install {env['source']} into {where}, or set train.python to the "
+                        "interpreter that has them"
+                    ),
+                },
+                config_key=CONFIG_KEYS["environment"],
+            )
+        )
     if not broken:
-        return [
+        ok = "pinned packages match" if not missing else "the pinned packages match"
+        checks.append(
             Check(
                 "repro.environment.installed",
                 "repro",
                 Status.PASS,
-                f"installed packages satisfy the pins in {env['source']}",
+                f"{ok} {env['source']} in the training environment ({where})",
             )
-        ]
+        )
+        return checks
     shown = ", ".join(f"{n} {have or 'not installed'} (pinned {pin})" for n, pin, have in broken)
-    return [
+    checks.append(
         Check(
             "repro.environment.installed",
             "repro",
             Status.WARN,
-            f"this environment differs from {env['source']}: {shown}",
+            f"the training environment ({where}) differs from {env['source']}: {shown}",
             observed=len(broken),
             details={
-                "mismatches": [{"package": n, "pinned": p, "installed": h} for n, p, h in broken]
+                "mismatches": [{"package": n, "pinned": p, "installed": h} for n, p, h in broken],
+                "interpreter": trains.interpreter,
             },
             config_key=CONFIG_KEYS["environment"],
         )
-    ]
+    )
+    return checks

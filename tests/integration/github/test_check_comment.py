@@ -78,12 +78,19 @@ def test_token_without_write_permission_is_a_warning(pr_env: dict, github: FakeG
     assert "pull-requests: write" in warning.message
 
 
-def test_other_github_failures_are_external_errors(pr_env: dict, github: FakeGitHub) -> None:
+@pytest.mark.parametrize("status", [422, 500])
+def test_a_comment_github_refuses_is_a_warning_not_a_result(
+    pr_env: dict, github: FakeGitHub, status: int
+) -> None:
     pr_env["event"]()
-    github.fail("POST", r"/issues/12/comments$", 422, body={"message": "Validation Failed"})
+    github.fail("POST", r"/issues/12/comments$", status, times=5, body={"message": "Nope"})
     result = invoke("check", "--post", *SCAN, cwd=pr_env["root"])
-    assert result.exit_code == 3, result.output
-    assert "fail  comment:error: the comment stage could not run" in result.stdout
+    assert result.exit_code == 0, result.output
+    verdict = read_verdict(pr_env["root"] / ".mlgate" / "out" / "churn" / "check.json")
+    warning = next(c for c in verdict.checks if c.id == "comment:not-posted")
+    assert warning.status.value == "warn"
+    assert warning.message.startswith("the pull-request comment was not posted: ")
+    assert "\n" not in warning.message
 
 
 def test_comment_carries_the_governance_report(pr_env: dict, github: FakeGitHub) -> None:

@@ -95,7 +95,9 @@ def test_the_pull_request_check_and_report_never_show_the_token(
     runs.append(invoke("--debug", "check", "--post", "--stage", "comment", cwd=starter))
     codes = [r.exit_code for r in runs]
     assert codes[:2] == [0, 0], [r.output for r in runs]
-    assert codes[3:] == [3, 3, 3], [r.output for r in runs]  # each failure is an external error
+    # A comment GitHub does not take is a warning of the check (docs/guides); the report
+    # command's posting failure is an external error.
+    assert codes[3:] == [0, 3, 0], [r.output for r in runs]
     for result in runs:
         _no_leak(result)
     # The token is masked on the runner, and only that line carries it.
