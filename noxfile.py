@@ -58,6 +58,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "src", "tests", "noxfile.py", "templates", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+    session.run("python", "tools/bump_version.py", "--check")
 
 
 # Versions of the workflow linters, pinned so a new rule never breaks CI unannounced.

@@ -14,8 +14,9 @@ import nox
 nox.options.sessions = ["mlgate"]
 nox.options.reuse_venv = "yes"
 
-# The same engine the workflows use; pin it with MLGATE_SPEC (e.g. "mlgate==0.1.0").
-ENGINE = "mlgate"
+# The same engine, from the same source and version, as the workflows' `uses:` lines (mlgate is
+# not on the package index); MLGATE_SPEC overrides it (a local checkout, a wheel, another tag).
+ENGINE = "mlgate @ git+https://github.com/mlgate-dev/mlgate@v0.1.0"
 
 
 def _install(session: nox.Session) -> None:
