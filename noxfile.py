@@ -1,4 +1,4 @@
-"""The one entry point for development: tests, lint, demo (the main job)."""
+"""The one entry point for development: tests, lint, the demo and the rest."""
 
 from __future__ import annotations
 
@@ -189,7 +189,7 @@ def actions(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: the starter project end to end, in a fresh temporary folder."""
+    """The demo: the starter project end to end, in a fresh temporary folder."""
     session.install("-e", ".[serve]")
     keep = os.environ.get("MLGATE_DEMO_DIR")
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="mlgate-demo-"))

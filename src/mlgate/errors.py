@@ -1,4 +1,4 @@
-"""The error hierarchy; each class carries the exit code DESIGN.md assigns to it.
+"""The error hierarchy; each class carries its exit code.
 
 0 success; 1 a gate or check failed; 2 usage or configuration; 3 an external system failed.
 """

@@ -1,4 +1,4 @@
-"""Value and change bounds on one metric, exactly as DESIGN.md's "Gate semantics" decides.
+"""Value and change bounds on one metric, as the README's "Validation gates" section defines them.
 
 ``delta = c - b`` is sign-adjusted so positive is better; the relative change is ``delta / |b|``
 and is not applied (the check says so) when ``|b| < 1e-12``. Without a champion the change

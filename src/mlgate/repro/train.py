@@ -229,7 +229,7 @@ def _add_results(
 
 
 def training_signature(model: ModelConfig, notes: list[str]) -> dict[str, Any] | None:
-    """Feature names and kinds from data.train, as the contract between issues defines them."""
+    """Feature names and kinds from data.train, as the run record and the gates read them."""
     if model.data.train is None:
         notes.append("no data.train configured: the run record has no signature")
         return None
