@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mlgate.errors import CheckFailed, ConfigError, Location
+from mlgate.errors import CheckFailed, ConfigError
 
 # Module prefixes whose types skops may load without being named in the configuration.
 SAFE_MODULES = ("sklearn.", "numpy.", "scipy.", "skops.")
@@ -113,6 +113,14 @@ class ScanResult:
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file; of a model directory (MLflow), of its sorted manifest of
+    ``relative/path NUL sha256`` lines."""
+    if path.is_dir():
+        manifest = hashlib.sha256()
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            rel = member.relative_to(path).as_posix()
+            manifest.update(f"{rel}\0{sha256_file(member, chunk)}\n".encode())
+        return manifest.hexdigest()
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(chunk):
@@ -176,27 +184,17 @@ def _skops_untrusted(data: bytes, trusted_types: Iterable[str]) -> list[str]:
 def load_model(
     path: Path,
     *,
-    fmt: str = "skops",
+    fmt: str | None = None,
     trusted: bool = False,
     trusted_types: Sequence[str] = (),
     what: str = "model",
 ) -> Any:
-    """Load a model file safely (see the module docstring); refusals raise UnsafeModelError."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{what} file not found: {path}",
-            location=Location(str(path)),
-            hint="train the model first (mlgate train)",
-        ) from None
-    if fmt == "skops":
-        return _load_skops(path, data, trusted_types, what)
-    if fmt in PICKLE_FORMATS:
-        return _load_pickle(
-            path, data, fmt, trusted=trusted, what=what, trusted_types=trusted_types
-        )
-    raise ConfigError(f"unknown model format {fmt!r} for {path}")
+    """Load a model file of any registered format safely (``mlgate.formats``): the format is
+    detected from the content and checked against ``fmt`` when given; refusals raise
+    UnsafeModelError."""
+    from mlgate import formats
+
+    return formats.load(path, fmt, trusted=trusted, trusted_types=trusted_types, what=what)
 
 
 def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str) -> Any:

@@ -15,8 +15,36 @@ from mlgate import modelio
 from mlgate.config.model import Config, ModelConfig
 from mlgate.verdict import Check, Status, Verdict
 
-# File suffix -> format; everything else is not a model file and is ignored.
-MODEL_SUFFIXES = {".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib", ".skops": "skops"}
+MLFLOW_FILE = "MLmodel"
+# Always listed when found in a folder, even unreadable: these suffixes mean a serialised model.
+# Other formats' suffixes (.json, .txt, ...) are common, so only files of that format are listed.
+_SERIALISED = frozenset({".pkl", ".pickle", ".joblib", ".skops"})
+
+
+def _suffixes() -> frozenset[str]:
+    """Suffixes of model files searched in a folder (the registry's); content then decides."""
+    from mlgate.formats import FORMATS
+
+    return frozenset(s for fmt in FORMATS.values() for s in fmt.suffixes)
+
+
+def _folder_models(folder: Path) -> list[Path]:
+    """Model files in a folder: MLflow model directories whole, other files by suffix."""
+    if (folder / MLFLOW_FILE).is_file():
+        return [folder]
+    mlflow_dirs = sorted({p.parent for p in folder.rglob(MLFLOW_FILE) if p.is_file()})
+    from mlgate.formats import detect
+
+    suffixes = _suffixes()
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and not any(d in p.parents for d in mlflow_dirs)
+        and (p.suffix.lower() in _SERIALISED or detect(p) is not None)
+    ]
+    return sorted([*mlflow_dirs, *files])
 
 
 @dataclass(frozen=True)
@@ -34,7 +62,7 @@ def model_files(
         files: list[Path] = []
         for path in request.paths:
             if path.is_dir():
-                files += sorted(p for p in path.rglob("*") if p.suffix.lower() in MODEL_SUFFIXES)
+                files += _folder_models(path)
             else:
                 files.append(path)
         return [(f, owners.get(f.resolve())) for f in files]
@@ -55,19 +83,44 @@ def scan(request: ScanRequest, config: Config | None) -> Verdict:
 
 
 def scan_file(path: Path, shown: str, owner: ModelConfig | None = None) -> Check:
-    """One file's check: fail when loading it could run code nobody declared trusted."""
-    fmt = MODEL_SUFFIXES.get(path.suffix.lower())
+    """One file's check: fail when loading it could run code nobody declared trusted.
+
+    The format is detected from the content (``mlgate.formats``) and its scan hook decides."""
+    from mlgate import formats
+
     key = ("model", "file") if owner else None
     check_id = f"scan:{shown}"
+    try:
+        # A file no content test recognises is still scanned as its suffix's format (a damaged
+        # or disguised .pkl fails the scan instead of being skipped).
+        fmt = formats.detect(path)
+        if fmt is None and path.suffix.lower() in _SERIALISED:
+            fmt = formats.by_suffix(path)
+    except OSError as exc:
+        return Check(
+            check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
+        )
     if fmt is None:
         return Check(check_id, "scan", Status.SKIP, f"{shown}: not a model file", config_key=key)
+    trusted = owner.model.trusted_types if owner else ()
+    return fmt.scan(path, check_id=check_id, shown=shown, trusted_types=trusted, config_key=key)
+
+
+def serialised_check(
+    path: Path,
+    fmt: str,
+    check_id: str,
+    shown: str,
+    trusted: Sequence[str],
+    key: tuple[str, ...] | None,
+) -> Check:
+    """The check of a skops, pickle or joblib file (their formats' scan hook)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         return Check(
             check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
         )
-    trusted = owner.model.trusted_types if owner else ()
     if fmt == "skops":
         return _skops_check(check_id, shown, data, trusted, key)
     found = modelio.scan_pickle(data)

@@ -43,7 +43,8 @@ def test_starter_config_is_valid_and_resolved(starter: Path) -> None:
     assert model.name == "churn"
     assert model.root == (starter / "models" / "churn").resolve()
     assert model.data.train == model.root / "data" / "train.csv"
-    assert model.model.format == "skops"
+    assert model.model.format is None  # detected from the content when loaded
+    assert model.model.resolved_format == "skops"
     assert model.train is not None
     assert model.train.params == (model.root / "params.yaml",)
     view = resolved_view(cfg)

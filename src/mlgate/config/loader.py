@@ -22,7 +22,6 @@ from mlgate.config.yamlsource import KeyPath, SourceMap, load_yaml_file
 from mlgate.errors import ConfigError, Location
 
 ENV_CONFIG = "MLGATE_CONFIG"
-_FORMATS = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
@@ -114,7 +113,7 @@ def _model(entry: Mapping[str, Any], index: int, repo_root: Path) -> ModelConfig
     model = ModelFileSpec(
         file=model_file,
         task=m["task"],
-        format=m.get("format") or _FORMATS.get(model_file.suffix.lower(), "skops"),
+        format=m.get("format"),
         trusted=bool(m.get("trusted", False)),
         trusted_types=tuple(m.get("trusted_types", [])),
         positive_label=m.get("positive_label"),

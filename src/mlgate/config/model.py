@@ -46,10 +46,17 @@ class ModelFileSpec:
 
     file: Path
     task: str
-    format: str
+    format: str | None = None  # as configured; None: detected from the file's content
     trusted: bool = False
     trusted_types: tuple[str, ...] = ()
     positive_label: str | int | bool | None = None
+
+    @property
+    def resolved_format(self) -> str:
+        """The format name: detected from the file when it exists (see ``mlgate.formats``)."""
+        from mlgate.formats import name_of
+
+        return name_of(self.file, self.format)
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,7 @@ def resolved_view(config: Config) -> dict[str, Any]:
             "model": {
                 "file": rel(m.model.file),
                 "task": m.model.task,
-                "format": m.model.format,
+                "format": m.model.resolved_format,
                 "trusted": m.model.trusted,
             },
             "data": {

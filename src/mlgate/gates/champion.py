@@ -17,6 +17,12 @@ from mlgate.gates.settings import ChampionSettings
 MODEL_SUFFIXES = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
 
 
+def _model_suffixes() -> frozenset[str]:
+    from mlgate.formats import FORMATS
+
+    return frozenset(s for fmt in FORMATS.values() for s in fmt.suffixes) | set(MODEL_SUFFIXES)
+
+
 @dataclass(frozen=True)
 class ChampionRef:
     """Where the champion's model file is and how it was found."""
@@ -30,8 +36,9 @@ class ChampionRef:
     origin: str | None = None  # registry: the commit and path, or the release asset
 
     @property
-    def format(self) -> str:
-        return MODEL_SUFFIXES.get(self.path.suffix.lower(), "skops")
+    def format(self) -> str | None:
+        """None: detected from the file's content when loaded (``mlgate.formats``)."""
+        return None
 
     @property
     def label(self) -> str:
@@ -54,7 +61,10 @@ class ChampionRef:
 
 def is_path(ref: str) -> bool:
     """A champion argument names a file when it exists or ends like a model file."""
-    return Path(ref).is_file() or Path(ref).suffix.lower() in MODEL_SUFFIXES
+    path = Path(ref)
+    return (
+        path.is_file() or (path / "MLmodel").is_file() or path.suffix.lower() in _model_suffixes()
+    )
 
 
 def resolve(

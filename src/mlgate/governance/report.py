@@ -291,10 +291,21 @@ def compute_facts(
         "verdict.validation.champion": any(c.champion is not None for c in checks),
         "verdict.repro": "repro" in evidence.verdicts,
         "verdict.drift": "drift" in evidence.verdicts,
-        "model.safe_format": model.model.format == "skops",
+        "model.safe_format": _safe_format(model),
         "registry.history": bool(registry.versions),
         "registry.stages": bool(model.registry.get("stages")),
     }
+
+
+def _safe_format(model: ModelConfig) -> bool:
+    """Whether the model file loads without unpickling (skops and the native formats)."""
+    from mlgate import formats as model_formats
+
+    spec = model.model
+    if not spec.file.exists():
+        return spec.format not in (None, "pickle", "joblib")
+    found = model_formats.detect(spec.file)
+    return found is not None and found.loads_without_unpickling(spec.file)
 
 
 def write_report(data: ReportData, out_dir: Path, formats: Sequence[str]) -> ModelReport:

@@ -114,7 +114,11 @@ def write_context(
     if model_dir.exists():
         shutil.rmtree(model_dir)
     model_dir.mkdir(parents=True)
-    shutil.copy2(bundle.model_file, model_dir / str(bundle.metadata["model_file"]))
+    target = model_dir / str(bundle.metadata["model_file"])
+    if bundle.model_file.is_dir():
+        shutil.copytree(bundle.model_file, target)
+    else:
+        shutil.copy2(bundle.model_file, target)
     atomic_write_json(model_dir / METADATA_FILE, bundle.metadata)
     atomic_write_text(dest / "Dockerfile", render_dockerfile(settings, wheelhouse, image_labels))
     atomic_write_text(dest / ".dockerignore", "**/__pycache__\n**/*.pyc\n")

@@ -56,7 +56,7 @@ def build_bundle(
     from mlgate.modelio import load_model, sha256_file
 
     spec = model.model
-    if not spec.file.is_file():
+    if not spec.file.exists():
         raise ConfigError(
             f"model file not found: {model.relative(spec.file)}",
             hint="train the model first (its train command in mlgate.yaml)",
@@ -92,7 +92,7 @@ def build_bundle(
         "version": version,
         "commit": commit,
         "model_file": "model" + _suffix(spec.file),
-        "format": spec.format,
+        "format": spec.resolved_format,
         "sha256": sha256_file(spec.file),
         "task": spec.task,
         "method": settings.method,
@@ -136,6 +136,8 @@ def _lock_fingerprint(model: ModelConfig) -> str | None:
 
 
 def _suffix(path: Path) -> str:
+    if path.is_dir():  # a model directory (MLflow) is copied whole as model/model
+        return ""
     return path.suffix or ".bin"
 
 

@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import sys
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -43,8 +42,6 @@ SERVE_REQUIREMENTS = (
     "click", "pyyaml", "jsonschema", "numpy", "pandas", "scipy", "scikit-learn", "skops",
     "uvicorn", "httptools", "uvloop",
 )  # fmt: skip
-# The library that loads each model format in the server.
-FORMAT_LOADERS = {"skops": ("skops",), "joblib": ("joblib",), "pickle": ()}
 # Never pinned from the training environment: installers, and mlgate (built from source).
 _NOT_PINNED = frozenset({"mlgate", "pip", "setuptools", "wheel"})
 Progress = Callable[[str], None]
@@ -116,55 +113,26 @@ def locked_environment(model: ModelConfig) -> dict[str, Any] | None:
 
 
 def model_modules(model: ModelConfig) -> tuple[str, ...]:
-    """Top-level modules the model file's types come from, read without loading it.
+    """Top-level modules the model file's types come from and its loader needs, read without
+    loading it (each format's ``modules`` hook in ``mlgate.formats``)."""
+    from mlgate import formats
 
-    The seam for the model-formats registry (``mlgate.formats``): until each format reports
-    its own references, skops files are read from their schema and pickle/joblib files from
-    their globals (``modelio.scan_pickle``); the format's loader is added.
-    """
-    fmt = model.model.format
     path = model.model.file
-    found: set[str] = set(FORMAT_LOADERS.get(fmt, ()))
+    if not path.exists():
+        raise ConfigError(
+            f"cannot read the model file {model.relative(path)}: not found",
+            hint="train the model first (mlgate train)",
+        )
+    fmt = formats.resolve(path, model.model.format)
     try:
-        data = path.read_bytes()
+        found = fmt.modules(path)
     except OSError as exc:
         raise ConfigError(
             f"cannot read the model file {model.relative(path)}: {exc.strerror or exc}",
             hint="train the model first (mlgate train)",
         ) from None
-    if fmt == "skops":
-        found.update(_skops_modules(data))
-    elif fmt in ("pickle", "joblib"):
-        from mlgate.modelio import scan_pickle
-
-        found.update(module for module, _ in scan_pickle(data).pairs)
     tops = {m.split(".", 1)[0] for m in found if m and m != "?"}
     return tuple(sorted(tops - set(sys.stdlib_module_names)))
-
-
-def _skops_modules(data: bytes) -> set[str]:
-    import io
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            schema = json.loads(archive.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError):
-        return set()
-    return set(_walk_modules(schema))
-
-
-def _walk_modules(node: Any, depth: int = 0) -> Iterator[str]:
-    if depth > 200:  # a schema nested deeper than any real model: stop, do not recurse forever
-        return
-    if isinstance(node, dict):
-        module = node.get("__module__")
-        if isinstance(module, str):
-            yield module
-        for value in node.values():
-            yield from _walk_modules(value, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk_modules(value, depth + 1)
 
 
 # -- the requirement lines ------------------------------------------------------------------

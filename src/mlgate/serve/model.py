@@ -111,7 +111,7 @@ class ServedModel:
 
         info = ModelInfo.read(model_dir)
         path = model_dir / info.model_file
-        if info.sha256 and path.is_file() and sha256_file(path) != info.sha256:
+        if info.sha256 and path.exists() and sha256_file(path) != info.sha256:
             raise ConfigError(
                 f"{path} does not match the sha256 recorded in {METADATA_FILE}",
                 hint="the model file was changed after publishing; publish again",

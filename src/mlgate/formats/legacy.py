@@ -1,0 +1,222 @@
+"""skops, pickle and joblib: thin adapters around ``mlgate.modelio``'s loaders and scanners.
+
+The safety rules (skops allow-list, pickle scan, restricted unpickler) live in ``modelio``,
+``pickles`` and ``scan``; these adapters only plug them into the format registry.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlgate.formats import LoadOptions, Signature
+
+if TYPE_CHECKING:
+    from mlgate.verdict import Check
+
+# zlib, gzip, bz2, xz, lzma and lz4 magic: how joblib's compressed files start.
+_JOBLIB_COMPRESSED = (
+    b"\x78",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x5d\x00\x00",
+    b"\x04\x22\x4d\x18",
+)
+
+
+# Opcodes a protocol 0 or 1 pickle can start with (MARK, GLOBAL, EMPTY_LIST, EMPTY_DICT, ...).
+_OLD_PROTOCOL_START = frozenset(b"(c]}NIFSVLdlp")
+
+
+def _is_pickle(head: bytes) -> bool:
+    """A pickle stream: protocol 2 or later starts with PROTO and its protocol number; older
+    protocols are recognised when the opcodes of the first bytes parse."""
+    if len(head) >= 2 and head[0] == 0x80:
+        return 2 <= head[1] <= 5
+    if not head or head[0] not in _OLD_PROTOCOL_START:
+        return False
+    import pickletools
+
+    count = 0
+    try:
+        for opcode, _, _ in pickletools.genops(io.BytesIO(head)):
+            count += 1
+            if opcode.name == "STOP" or count >= 8:
+                return True
+    except (ValueError, IndexError, EOFError, UnicodeDecodeError):
+        return False
+    return False
+
+
+def _read(path: Path, what: str) -> bytes:
+    from mlgate.errors import ConfigError, Location
+
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{what} file not found: {path}",
+            location=Location(str(path)),
+            hint="train the model first (mlgate train)",
+        ) from None
+
+
+@dataclass(frozen=True)
+class SkopsFormat:
+    name: str = "skops"
+    title: str = "skops"
+    suffixes: tuple[str, ...] = (".skops",)
+    how_to_save: str = "skops.io.dump(model, 'model.skops') (scikit-learn pipelines)"
+
+    def recognise(self, path: Path, head: bytes) -> bool:
+        if not head.startswith(b"PK\x03\x04"):
+            return False
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return "schema.json" in archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return False
+
+    def load(self, path: Path, options: LoadOptions) -> Any:
+        from mlgate import modelio
+
+        data = _read(path, options.what)
+        return modelio._load_skops(path, data, options.trusted_types, options.what)
+
+    def loads_without_unpickling(self, path: Path) -> bool:  # noqa: ARG002
+        return True
+
+    def signature(self, path: Path) -> Signature | None:  # noqa: ARG002
+        return None
+
+    def modules(self, path: Path) -> set[str]:
+        found = {"skops"}
+        try:
+            with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as archive:
+                schema = json.loads(archive.read("schema.json"))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            return found
+        return found | set(_walk_modules(schema))
+
+    def requirements(self, path: Path) -> tuple[str, ...]:  # noqa: ARG002
+        return ()
+
+    def scan(
+        self,
+        path: Path,
+        *,
+        check_id: str,
+        shown: str,
+        trusted_types: Sequence[str],
+        config_key: tuple[str, ...] | None,
+    ) -> Check:
+        from mlgate import scan
+
+        return scan.serialised_check(path, "skops", check_id, shown, trusted_types, config_key)
+
+    def content_digest(self, path: Path) -> str | None:
+        from mlgate.repro.artifacts import archive_digest
+
+        found = archive_digest(path)
+        return found.sha256 if found else None
+
+
+@dataclass(frozen=True)
+class PickleFormat:
+    name: str = "pickle"
+    title: str = "pickle"
+    suffixes: tuple[str, ...] = (".pkl", ".pickle")
+    how_to_save: str = (
+        "pickle.dump(model, f) (loads only with model.trusted: true; prefer a native format)"
+    )
+
+    def recognise(self, path: Path, head: bytes) -> bool:  # noqa: ARG002
+        return _is_pickle(head)
+
+    def load(self, path: Path, options: LoadOptions) -> Any:
+        from mlgate import modelio
+
+        data = _read(path, options.what)
+        return modelio._load_pickle(
+            path,
+            data,
+            self.name,
+            trusted=options.trusted,
+            what=options.what,
+            trusted_types=options.trusted_types,
+        )
+
+    def loads_without_unpickling(self, path: Path) -> bool:  # noqa: ARG002
+        return False
+
+    def signature(self, path: Path) -> Signature | None:  # noqa: ARG002
+        return None
+
+    def modules(self, path: Path) -> set[str]:
+        from mlgate.modelio import scan_pickle
+
+        found = {module for module, _ in scan_pickle(path.read_bytes()).pairs}
+        return found | ({"joblib"} if self.name == "joblib" else set())
+
+    def requirements(self, path: Path) -> tuple[str, ...]:  # noqa: ARG002
+        return ()
+
+    def scan(
+        self,
+        path: Path,
+        *,
+        check_id: str,
+        shown: str,
+        trusted_types: Sequence[str],
+        config_key: tuple[str, ...] | None,
+    ) -> Check:
+        from mlgate import scan
+
+        return scan.serialised_check(path, self.name, check_id, shown, trusted_types, config_key)
+
+    def content_digest(self, path: Path) -> str | None:  # noqa: ARG002
+        return None
+
+
+@dataclass(frozen=True)
+class JoblibFormat(PickleFormat):
+    name: str = "joblib"
+    title: str = "joblib"
+    suffixes: tuple[str, ...] = (".joblib",)
+    how_to_save: str = (
+        "joblib.dump(model, 'model.joblib') (loads only with model.trusted: true; "
+        "prefer a native format)"
+    )
+
+    def recognise(self, path: Path, head: bytes) -> bool:
+        if _is_pickle(head):
+            return b"joblib" in head
+        # joblib.load decompresses whatever the suffix: compressed files are joblib's.
+        return path.suffix.lower() in (".joblib", ".pkl", ".pickle") and head.startswith(
+            _JOBLIB_COMPRESSED
+        )
+
+
+def _walk_modules(node: Any, depth: int = 0) -> Iterator[str]:
+    if depth > 200:  # a schema nested deeper than any real model: stop, do not recurse forever
+        return
+    if isinstance(node, dict):
+        module = node.get("__module__")
+        if isinstance(module, str):
+            yield module
+        for value in node.values():
+            yield from _walk_modules(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_modules(value, depth + 1)
+
+
+SKOPS = SkopsFormat()
+PICKLE = PickleFormat()
+JOBLIB = JoblibFormat()
