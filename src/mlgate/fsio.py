@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlgate.errors import ExternalError
+from mlgate.paths import ignore_local
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -18,6 +19,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        ignore_local(target)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise ExternalError(f"cannot write {target}: {exc.strerror or exc}") from exc
@@ -41,6 +43,7 @@ def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        ignore_local(target)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
         raise ExternalError(f"cannot write {target}: {exc.strerror or exc}") from exc

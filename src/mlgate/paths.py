@@ -30,3 +30,23 @@ def out_dir(repo_root: Path, tag_name: str) -> Path:
 
 def lock_path(repo_root: Path) -> Path:
     return repo_root / LOCK_FILE
+
+
+LOCAL_DIRS = ("cache", "out")  # below .mlgate/: this machine's files, never committed
+_IGNORE_ALL = "# created by mlgate: local files, never committed\n*\n"
+
+
+def ignore_local(path: Path) -> None:
+    """When ``path`` is inside ``.mlgate/cache`` or ``.mlgate/out``, make git ignore that folder
+    (a ``.gitignore`` of ``*`` in it, as pytest does for its cache), so an existing repository
+    never shows mlgate's local files as untracked."""
+    for folder in path.parents:
+        if folder.name in LOCAL_DIRS and folder.parent.name == STATE_DIR:
+            marker = folder / ".gitignore"
+            if not marker.exists():
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    marker.write_text(_IGNORE_ALL)
+                except OSError:
+                    return  # read-only checkout: git shows the files, nothing breaks
+            return

@@ -1,9 +1,10 @@
 """``mlgate plan``: which models a change touches, as a matrix for a monorepo's CI fan-out.
 
-A model is touched when a changed file is inside its folder or is something it depends on:
-data (train, eval, extra), parameter files, the code globs and requirements file of its
-``repro`` section, its model card, the drift reference, its run records, or its own entry of
-``mlgate.yaml``. Everything comes from one ``git diff --name-only`` against the merge base.
+A model is touched when a changed file is something it depends on: data (train, eval, extra),
+parameter files, its code (``repro.code``, default ``**/*.py``) and requirements file, its model
+file, card, drift reference and run records, its own entry of ``mlgate.yaml`` or ``mlgate.lock``,
+and, for a model in its own folder, anything inside that folder. Everything comes from one
+``git diff --name-only`` against the merge base.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from mlgate import gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.github.event import NULL_SHA, Event, load_event
+from mlgate.repro.environment import CANDIDATES as REQUIREMENT_CANDIDATES
 from mlgate.repro.patterns import compile_glob
+from mlgate.repro.settings import DEFAULT_CODE
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -211,7 +214,13 @@ def resolve_base(repo: Path, explicit: str | None, event: Event) -> tuple[str | 
 
 
 def model_dependencies(model: ModelConfig) -> list[Dependency]:
-    """Everything outside the model's own files whose change touches the model."""
+    """Everything whose change touches the model: the inputs its lock entry fingerprints (data,
+    params, code, the requirements file), its model file and outputs, card and drift data, its
+    run records and, for a model in its own folder, everything in that folder.
+
+    A model at the repository root (``path: .``) gets no catch-all folder: its default code set
+    (``**/*.py``) and named files say exactly what it depends on.
+    """
     deps: list[Dependency] = []
 
     def add(path: Path | None, why: str) -> None:
@@ -227,12 +236,12 @@ def model_dependencies(model: ModelConfig) -> list[Dependency]:
     if model.train is not None:
         for params in model.train.params:
             add(params, "train.params")
-    deps += [
-        Dependency(_rel_pattern(model, p), "repro.code") for p in _strings(model.repro.get("code"))
-    ]
-    requirements = model.repro.get("requirements")
-    if isinstance(requirements, str):
-        add(model.resolve(requirements), "repro.requirements")
+    deps += _code_and_environment(model)
+    add(model.model.file, "model.file")
+    if model.train is not None:
+        for output in model.train.outputs:
+            add(output, "train.outputs")
+        add(model.train.metrics, "train.metrics")
     card = model.governance.get("card")
     if isinstance(card, str):
         add(model.resolve(card), "governance.card")
@@ -242,11 +251,35 @@ def model_dependencies(model: ModelConfig) -> list[Dependency]:
             if isinstance(drift.get(key), str):
                 add(model.resolve(drift[key]), f"gates.drift.{key}")
     add(paths.runs_dir(model.repo_root, model.tag_name), "run records")
-    # Last, so a file that is also a named input gets the more telling reason.
-    deps.append(Dependency(_rel(model, model.root), "model folder"))
+    if model.root.resolve() != model.repo_root.resolve():
+        # Last, so a file that is also a named input gets the more telling reason.
+        deps.append(Dependency(_rel(model, model.root), "model folder"))
     excluded = [_rel_pattern(model, p) for p in _strings(model.repro.get("exclude"))]
     if excluded:
         deps = [_Excluding(d.pattern, d.why, tuple(excluded)) for d in deps]
+    return deps
+
+
+def _code_and_environment(model: ModelConfig) -> list[Dependency]:
+    """The code globs and the requirements file the lock fingerprints (found by name unless
+    ``repro.requirements`` names it: then adding any candidate changes which one is used)."""
+    code = _strings(model.repro.get("code"))
+    why = "repro.code" if code else "code (default " + ", ".join(DEFAULT_CODE) + ")"
+    deps = [Dependency(_rel_pattern(model, p), why) for p in code or DEFAULT_CODE]
+    files: list[tuple[Path, str]] = []
+    requirements = model.repro.get("requirements")
+    if isinstance(requirements, str):
+        files.append((model.resolve(requirements), "repro.requirements"))
+    else:
+        for folder in dict.fromkeys((model.root, model.repo_root)):
+            files += [(folder / n, "requirements (found by name)") for n in REQUIREMENT_CANDIDATES]
+    published = model.publish.get("requirements")
+    if isinstance(published, str):
+        files.append((model.resolve(published), "publish.requirements"))
+    for path, reason in files:
+        rel = _rel(model, path)
+        if not rel.startswith(("/", "../")):
+            deps.append(Dependency(rel, reason))
     return deps
 
 

@@ -58,7 +58,7 @@ def test_plan_action_outputs_a_matrix_of_touched_models(repo: dict, tmp_path: Pa
     assert run.outputs["base"] == repo["base"]
     plan = json.loads(run.outputs["plan"])
     assert plan["models"][0]["reasons"] == [
-        "models/churn/train.py (model folder)",
+        "models/churn/train.py (code (default **/*.py))",
         "mlgate.lock: its entry changed",
     ]
     assert "### mlgate plan" in run.summary

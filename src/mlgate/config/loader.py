@@ -20,6 +20,7 @@ from mlgate.config.model import (
 from mlgate.config.validate import validate
 from mlgate.config.yamlsource import KeyPath, SourceMap, load_yaml_file
 from mlgate.errors import ConfigError, Location
+from mlgate.tabular import Split, unreadable
 
 ENV_CONFIG = "MLGATE_CONFIG"
 
@@ -100,13 +101,26 @@ def _model(entry: Mapping[str, Any], index: int, repo_root: Path) -> ModelConfig
         )
     d = entry.get("data", {})
     features = d.get("features")
+    split = None
+    if "split" in d:
+        s = d["split"]
+        split = Split(
+            seed=s.get("seed", s.get("random_state")),
+            test_size=s.get("test_size"),
+            train_size=s.get("train_size"),
+            stratify=s.get("stratify"),
+            shuffle=bool(s.get("shuffle", True)),
+        )
+    train_path = p(d["train"]) if "train" in d else None
     data = DataSpec(
-        train=p(d["train"]) if "train" in d else None,
-        eval=p(d["eval"]) if "eval" in d else None,
+        train=train_path,
+        eval=p(d["eval"]) if "eval" in d else (train_path if split is not None else None),
         target=d.get("target"),
         features=tuple(features) if features is not None else None,
         sensitive=tuple(d.get("sensitive", [])),
         extra=tuple(p(x) for x in d.get("extra", [])),
+        options=dict(d.get("options", {})),
+        split=split,
     )
     m = entry["model"]
     model_file = p(m["file"])
@@ -184,6 +198,9 @@ def _check_semantics(
                         f"file not found: {model.relative(target)}",
                     )
                 )
+            elif key_path in _TABLE_KEYS and (why := unreadable(target)) is not None:
+                problems.append((source.locate((*here, *key_path)), why))
+        _check_split(model, data["models"][model.index], source, problems)
         _check_columns(model, source, problems)
     if problems:
         (location, message), rest = problems[0], problems[1:]
@@ -191,6 +208,47 @@ def _check_semantics(
             message + (f" (and {len(rest)} more problems)" if rest else ""),
             location=location,
             details=[f"{loc}: {msg}" for loc, msg in rest],
+        )
+
+
+# Keys whose file is read as a table (data.extra may be anything training reads).
+_TABLE_KEYS = frozenset(
+    {
+        ("data", "train"),
+        ("data", "eval"),
+        ("gates", "drift", "reference"),
+        ("gates", "drift", "current"),
+    }
+)
+
+
+def _check_split(
+    model: ModelConfig,
+    entry: Mapping[str, Any],
+    source: SourceMap,
+    problems: list[tuple[Location, str]],
+) -> None:
+    """``data.split`` cuts ``data.train`` in two: it needs that table and no ``data.eval``."""
+    data = entry.get("data", {})
+    split = data.get("split")
+    if split is None:
+        return
+    here: KeyPath = ("models", model.index, "data")
+    if "eval" in data:
+        problems.append(
+            (
+                source.locate((*here, "eval")),
+                "data.split takes the evaluation rows from data.train: remove data.eval",
+            )
+        )
+    if "train" not in data:
+        problems.append((source.locate((*here, "split")), "data.split needs data.train"))
+    if "seed" in split and "random_state" in split:
+        problems.append(
+            (
+                source.locate((*here, "split", "random_state")),
+                "data.split: give seed or random_state, not both",
+            )
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from mlgate.config.yamlsource import KeyPath, SourceMap
 from mlgate.errors import Location, UsageError
+from mlgate.tabular import Split
 
 CONFIG_VERSION = 1
 CONFIG_FILENAME = "mlgate.yaml"
@@ -38,6 +39,9 @@ class DataSpec:
     features: tuple[str, ...] | None = None
     sensitive: tuple[str, ...] = ()
     extra: tuple[Path, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)  # CSV reader options
+    # One table split in train and eval rows (``eval`` is then the same file as ``train``).
+    split: Split | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,16 @@ def resolved_view(config: Config) -> dict[str, Any]:
                 "extra": [rel(x) for x in m.data.extra],
             },
         }
+        if m.data.options:
+            entry["data"]["options"] = dict(m.data.options)
+        if m.data.split is not None:
+            entry["data"]["split"] = {
+                "test_size": m.data.split.test_size,
+                "train_size": m.data.split.train_size,
+                "seed": m.data.split.seed,
+                "stratify": m.data.split.stratify,
+                "shuffle": m.data.split.shuffle,
+            }
         if m.description:
             entry["description"] = m.description
         if m.train:

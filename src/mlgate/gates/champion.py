@@ -82,6 +82,39 @@ def resolve(
     return _from_registry(config, model, wanted, explicit=ref is not None)
 
 
+def why_none(
+    config: Config, model: ModelConfig, ref: str | None, settings: ChampionSettings
+) -> str:
+    """Why this run has no champion, in words that say what to change."""
+    wanted = ref if ref is not None else settings.stage
+    held = _held_stages(config, model)
+    if wanted is None:
+        if held:
+            return (
+                "gates.champion.stage is not set, though the registry has "
+                + ", ".join(f"{model.tag_name}#{s}" for s in held)
+                + f": set gates.champion.stage (e.g. {held[-1]}) to compare with it"
+            )
+        return "no champion configured (gates.champion.stage) and none given (--champion)"
+    if held:
+        return f"no version of {model.name} holds {wanted!r} (held: {', '.join(held)})"
+    return f"the registry has no version of {model.name} for {wanted!r} yet"
+
+
+def _held_stages(config: Config, model: ModelConfig) -> list[str]:
+    """Stages a version of the model holds now; empty when the registry cannot be read."""
+    try:
+        from mlgate import gitio
+        from mlgate.registry.backend import load_state
+    except ModuleNotFoundError:
+        return []
+    try:
+        state = load_state(gitio.repo_root(config.root), None, model.name).get(model.name)
+    except Exception:  # noqa: BLE001 - only an explanation: a registry that cannot be read has none
+        return []
+    return sorted(state.holders) if state is not None else []
+
+
 def _from_registry(
     config: Config, model: ModelConfig, ref: str, *, explicit: bool
 ) -> ChampionRef | None:

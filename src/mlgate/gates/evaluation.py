@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 
 def evaluate(
-    run: _Run, frame: pd.DataFrame, target: str, features: Sequence[str], ref: ChampionRef | None
+    run: _Run,
+    frame: pd.DataFrame,
+    target: str,
+    features: Sequence[str],
+    ref: ChampionRef | None,
+    missing: str | None = None,
 ) -> dict[str, Any]:
     """Append model, metric, slice and budget checks to ``run``; return the verdict context."""
     from mlgate.gates.validate import label_values
@@ -71,7 +76,19 @@ def evaluate(
             "features": list(theirs.features),
         }
     else:
-        run.checks.append(_no_champion(run, state))
+        run.checks.append(_no_champion(run, state, missing))
+        context["champion_missing"] = missing
+    if not run.settings.metrics:
+        run.checks.append(
+            Check(
+                "metrics.none",
+                "metric",
+                Status.WARN,
+                "no metric gates (gates.metrics): nothing compares this model with the champion "
+                "or bounds its quality",
+                config_key=("gates",),
+            )
+        )
     values = {}
     for gate in run.settings.metrics:
         metric = metrics[gate.name]
@@ -126,22 +143,23 @@ def _model_check(cid: str, label: str, outputs: ModelOutputs, path: str) -> Chec
     )
 
 
-def _no_champion(run: _Run, state: ChampionState) -> Check:
+def _no_champion(run: _Run, state: ChampionState, why: str | None) -> Check:
     key = ("gates", "champion", "on_missing")
+    reason = f" ({why})" if why else ""
     if state.on_missing == "fail":
         return Check(
             "model.champion",
             "model",
             Status.FAIL,
-            "no champion to compare with, and on_missing is 'fail'",
+            f"no champion to compare with{reason}, and on_missing is 'fail'",
             config_key=key,
         )
-    run.notes.append("no champion: value bounds only (on_missing: value-only)")
+    run.notes.append(f"no champion{reason}: value bounds only (on_missing: value-only)")
     return Check(
         "model.champion",
         "model",
         Status.SKIP,
-        "no champion to compare with: value bounds only (on_missing: value-only)",
+        f"no champion to compare with{reason}: value bounds only (on_missing: value-only)",
         config_key=key,
     )
 

@@ -18,6 +18,9 @@ from mlgate.gates.drift.engine import DriftOptions
 
 ON_MISSING = ("value-only", "fail")
 DEFAULT_MIN_SLICE = 30
+# Numeric slice columns with more distinct values than this are cut into quantile bins.
+BIN_ABOVE_DISTINCT = 10
+DEFAULT_BINS = 4
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class SliceSettings:
     min_size: int = DEFAULT_MIN_SLICE
     bounds: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     max_gap: Mapping[str, float] = field(default_factory=dict)
+    # Quantile bins for numeric columns with many values (``bins: 4``), or per column a bin
+    # count or explicit edges (``bins: {age: [0, 30, 60, 120]}``).
+    bins: int = DEFAULT_BINS
+    column_bins: Mapping[str, int | tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def metric_names(self) -> list[str]:
@@ -162,11 +169,21 @@ def _metric(config: Config, model: ModelConfig, name: str, spec: Mapping[str, An
 
 def _slices(raw: Mapping[str, Any]) -> SliceSettings:
     bounds = {m: (b.get("min"), b.get("max")) for m, b in raw.get("metrics", {}).items()}
+    bins = raw.get("bins", DEFAULT_BINS)
+    column_bins: dict[str, int | tuple[float, ...]] = {}
+    if isinstance(bins, Mapping):
+        column_bins = {
+            str(c): (int(b) if isinstance(b, int) else tuple(float(x) for x in b))
+            for c, b in bins.items()
+        }
+        bins = DEFAULT_BINS
     return SliceSettings(
         columns=tuple(raw["columns"]),
         min_size=int(raw.get("min_size", DEFAULT_MIN_SLICE)),
         bounds=bounds,
         max_gap=dict(raw.get("max_gap", {})),
+        bins=int(bins),
+        column_bins=column_bins,
     )
 
 

@@ -16,7 +16,7 @@ from mlgate.errors import ConfigError, Location
 from mlgate.gates.metrics import Metric
 from mlgate.gates.predict import ModelOutputs, compute_metric
 from mlgate.gates.rules import at_least, at_most
-from mlgate.gates.settings import SliceSettings
+from mlgate.gates.settings import BIN_ABOVE_DISTINCT, SliceSettings
 from mlgate.verdict import Check, Status
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def slice_checks(
     """Checks for every slice column: dropped slices, per-slice bounds and the gaps."""
     checks: list[Check] = []
     for index, column in enumerate(settings.columns):
-        groups = _groups(frame, column, locate("gates", "slices", "columns", index))
+        groups = _groups(frame, column, settings, locate("gates", "slices", "columns", index))
         kept: list[SliceValue] = []
         for value, mask in groups:
             size = int(mask.sum())
@@ -83,7 +83,9 @@ def slice_checks(
     return checks
 
 
-def _groups(frame: pd.DataFrame, column: str, location: Location) -> list[tuple[str, np.ndarray]]:
+def _groups(
+    frame: pd.DataFrame, column: str, settings: SliceSettings, location: Location
+) -> list[tuple[str, np.ndarray]]:
     if column not in frame.columns:
         from mlgate.config.validate import suggest
 
@@ -94,6 +96,9 @@ def _groups(frame: pd.DataFrame, column: str, location: Location) -> list[tuple[
             hint=f"did you mean {guess!r}?" if guess else "columns: " + ", ".join(map(str, frame)),
         )
     series = frame[column]
+    binned = _binned(series, column, settings, location)
+    if binned is not None:
+        return binned
     labels = np.where(series.isna().to_numpy(), MISSING, series.astype(str).to_numpy())
     values = sorted(set(labels.tolist()))
     if len(values) > MAX_SLICES:
@@ -104,6 +109,56 @@ def _groups(frame: pd.DataFrame, column: str, location: Location) -> list[tuple[
             hint="slice by a categorical column, or add a binned copy of this one to the data",
         )
     return [(v, labels == v) for v in values]
+
+
+def _binned(
+    series: pd.Series, column: str, settings: SliceSettings, location: Location
+) -> list[tuple[str, np.ndarray]] | None:
+    """Slices of a numeric column as value ranges: quantile bins of the evaluation data (or
+    the configured edges) when the column has many values or ``bins`` names it."""
+    from pandas.api import types
+
+    if types.is_bool_dtype(series) or not types.is_numeric_dtype(series):
+        if column in settings.column_bins:
+            raise ConfigError(
+                f"slice column {column!r} is not numeric and cannot be binned", location=location
+            )
+        return None
+    forced = settings.column_bins.get(column)
+    if forced is None and series.nunique() <= BIN_ABOVE_DISTINCT:
+        return None
+    values = series.to_numpy(dtype=np.float64)
+    present = values[~np.isnan(values)]
+    if isinstance(forced, tuple):
+        edges = np.unique(np.asarray(forced, dtype=np.float64))
+    else:
+        count = forced if isinstance(forced, int) else settings.bins
+        edges = np.unique(np.quantile(present, np.linspace(0, 1, count + 1)))
+    if len(edges) < 2:
+        return None
+    # Bin i holds edges[i] <= v < edges[i + 1]; the last bin is closed, values outside
+    # explicit edges get slices of their own.
+    position = np.searchsorted(edges, values, side="right") - 1
+    position[values == edges[-1]] = len(edges) - 2
+    groups: list[tuple[str, np.ndarray]] = []
+    below, above = values < edges[0], values > edges[-1]
+    if below.any():
+        groups.append((f"< {_num(edges[0])}", below))
+    for i in range(len(edges) - 1):
+        close = "]" if i == len(edges) - 2 else ")"
+        mask = (position == i) & ~below & ~above & ~np.isnan(values)
+        if mask.any():
+            groups.append((f"[{_num(edges[i])}, {_num(edges[i + 1])}{close}", mask))
+    if above.any():
+        groups.append((f"> {_num(edges[-1])}", above))
+    missing = np.isnan(values)
+    if missing.any():
+        groups.append((MISSING, missing))
+    return groups
+
+
+def _num(value: float) -> str:
+    return f"{value:.4g}"
 
 
 def _evaluate(

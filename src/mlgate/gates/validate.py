@@ -111,10 +111,10 @@ def validate_model(
 
     run = _Run(config, model, gate_settings(config, model), [], [])
     eval_path, target = _eval_inputs(run)
-    frame = _read(eval_path, "evaluation data")
+    frame = _read(model, "eval")
     _require_target(run, frame, eval_path, target)
     frame = _labelled(run, frame, target)
-    training = _read(model.data.train, "training data") if model.data.train else None
+    training = _read(model, "train") if model.data.train else None
     features = _features(run, training if training is not None else frame, target)
 
     contract = datacheck.build_contract(
@@ -130,7 +130,12 @@ def validate_model(
     run.checks.extend(datacheck.data_checks(contract, frame, run.settings.data))
 
     ref = champions.resolve(config, model, champion_arg, run.settings.champion)
-    context = evaluate(run, frame, target, features, ref)
+    missing = (
+        None
+        if ref is not None
+        else champions.why_none(config, model, champion_arg, run.settings.champion)
+    )
+    context = evaluate(run, frame, target, features, ref, missing)
 
     drift_verdict = None
     if run.settings.drift is not None:
@@ -174,11 +179,10 @@ def _eval_inputs(run: _Run) -> tuple[Path, str]:
     return data.eval, data.target
 
 
-def _read(path: Path | None, what: str) -> pd.DataFrame:
-    from mlgate.tabular import read_table
+def _read(model: ModelConfig, role: str) -> pd.DataFrame:
+    from mlgate.tabular import read_data
 
-    assert path is not None  # noqa: S101 - callers check
-    return read_table(path, what=what)
+    return read_data(model.data, role)
 
 
 def _require_target(run: _Run, frame: pd.DataFrame, path: Path, target: str) -> None:

@@ -71,9 +71,9 @@ def _compute(model: ModelConfig) -> Diagnostics:
     import numpy as np
 
     from mlgate.modelio import load_model
-    from mlgate.tabular import feature_columns, read_table
+    from mlgate.tabular import feature_columns, read_data
 
-    frame = read_table(model.data.eval, what="evaluation data")
+    frame = read_data(model.data, "eval")
     target = model.data.target
     if target not in frame.columns:
         return Diagnostics("none", reason=f"the evaluation data has no target column {target!r}")

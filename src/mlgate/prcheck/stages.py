@@ -109,7 +109,20 @@ class ValidateStage:
         result = validate_model(ctx.config, ctx.model, None, ctx.out_dir)
         files = {path.stem: path for path in result.written}
         verdict = combine("validate", ctx.model.name, result.verdicts)
-        return StageOutcome(verdict, files)
+        return StageOutcome(verdict, files, (champion_note(result.validation),))
+
+
+def champion_note(validation: Verdict) -> str:
+    """Which champion the gates compared with, or why there was none."""
+    champion = validation.context.get("champion")
+    if isinstance(champion, Mapping):
+        if champion.get("source") == "registry":
+            stage = f" ({champion['stage']})" if champion.get("stage") else ""
+            commit = str(champion.get("commit") or "")[:12]
+            return f"champion: {champion.get('version')}{stage} from commit {commit}"
+        return f"champion: {champion.get('path')}"
+    why = validation.context.get("champion_missing") or "none found"
+    return f"no champion: {why}"
 
 
 class ScanStage:

@@ -53,6 +53,7 @@ def build_bundle(
 ) -> ModelBundle:
     """Collect metadata and the smoke sample for ``model`` (loads data and the model once)."""
     from mlgate import tabular
+    from mlgate.gates.predict import model_features
     from mlgate.modelio import load_model, sha256_file
 
     spec = model.model
@@ -66,7 +67,7 @@ def build_bundle(
             f"model {model.name!r} needs data.train (signature) and data.eval (smoke test) "
             "to be published"
         )
-    train = tabular.read_table(model.data.train, what="training data")
+    train = tabular.read_data(model.data, "train")
     features = tabular.feature_columns(
         train,
         target=model.data.target,
@@ -74,15 +75,17 @@ def build_bundle(
         sensitive=model.data.sensitive,
         source=model.relative(model.data.train),
     )
-    signature = tabular.Signature.from_frame(train, features)
-    evaluation = tabular.read_table(model.data.eval, what="evaluation data")
-    sample_frame = evaluation[features].head(settings.smoke_rows)
     estimator = load_model(
         spec.file,
         fmt=spec.format,
         trusted=spec.trusted,
         trusted_types=spec.trusted_types,
     )
+    # The columns the model was fitted on, when it records them (as validate scores it).
+    features = model_features(estimator, features)
+    signature = tabular.Signature.from_frame(train, features)
+    evaluation = tabular.read_data(model.data, "eval")
+    sample_frame = evaluation[features].head(settings.smoke_rows)
     method = "predict_proba" if callable(getattr(estimator, "predict_proba", None)) else "predict"
     expected = getattr(estimator, method)(sample_frame)
     metadata: dict[str, Any] = {

@@ -177,10 +177,10 @@ def _compare_all(
 def _predictor(model: ModelConfig) -> Callable[[Path], Any]:
     """Predictions of a model file on the evaluation set (probabilities where available)."""
     from mlgate.modelio import load_model
-    from mlgate.tabular import feature_columns, read_table
+    from mlgate.tabular import feature_columns, read_data
 
     assert model.data.eval is not None  # noqa: S101 - check_mode_prerequisites
-    frame = read_table(model.data.eval, what="evaluation data")
+    frame = read_data(model.data, "eval")
 
     def predict(path: Path) -> Any:
         estimator = load_model(

@@ -233,10 +233,10 @@ def training_signature(model: ModelConfig, notes: list[str]) -> dict[str, Any] |
     if model.data.train is None:
         notes.append("no data.train configured: the run record has no signature")
         return None
-    from mlgate.tabular import Signature, feature_columns, read_table
+    from mlgate.tabular import Signature, feature_columns, read_data
 
     try:
-        frame = read_table(model.data.train, what="training data")
+        frame = read_data(model.data, "train")
         names = feature_columns(
             frame,
             target=model.data.target,
