@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate import gitio, paths
+from mlgate import gfm, gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.github.event import NULL_SHA, Event, load_event
@@ -113,16 +113,17 @@ class PlanResult:
         if not self.models:
             lines.append("No model is touched by this change; no model check runs.")
         else:
-            lines += ["| model | folder | why |", "|---|---|---|"]
+            rows = []
             for m in self.models:
-                why = "<br>".join(_md(r) for r in m.reasons[:5])
+                why = "<br>".join(gfm.text(r) for r in m.reasons[:5])
                 more = len(m.reasons) - 5
                 why += f"<br>… and {more} more" if more > 0 else ""
-                lines.append(f"| `{_md(m.name)}` | `{_md(m.path)}` | {why} |")
+                rows.append((gfm.code(m.name), gfm.code(m.path), gfm.Md(why)))
+            lines += gfm.table(("model", "folder", "why"), rows)
         if self.untouched:
-            lines += ["", "Not touched: " + ", ".join(f"`{_md(n)}`" for n in self.untouched)]
+            lines += ["", "Not touched: " + ", ".join(gfm.code(n) for n in self.untouched)]
         if self.notes:
-            lines += ["", *(f"> {_md(n)}" for n in self.notes)]
+            lines += ["", *(f"> {gfm.text(n)}" for n in self.notes)]
         return "\n".join(lines) + "\n"
 
 
@@ -379,7 +380,3 @@ def _compact(data: object) -> str:
     import json
 
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")

@@ -8,9 +8,10 @@ break the tables or open HTML of its own. The comment poster cuts anything still
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mlgate.gfm import Md, code, details, fence, table, text
 from mlgate.governance.compliance import FACTS
 
 if TYPE_CHECKING:
@@ -21,38 +22,11 @@ COMPLIANCE_ICON = {"covered": "✅", "partial": "🟡", "missing": "❌", "outsi
 MAX_CHECK_ROWS = 200  # per verdict; the HTML and JSON reports have them all
 
 
-def esc(value: object) -> str:
-    """Text safe inside a Markdown table cell: no HTML, no pipes, no line breaks."""
-    text = str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
-
-
 def num(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "—"
-    text = f"{value:+.4f}" if signed else f"{value:.4f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += [
-        "| " + " | ".join(esc(c) if not _raw(c) else str(c) for c in row) + " |" for row in rows
-    ]
-    return out
-
-
-class _Raw(str):
-    """A cell already formatted (icons, code spans): not escaped again."""
-
-
-def _raw(cell: object) -> bool:
-    return isinstance(cell, _Raw)
-
-
-def details(summary: str, body: Sequence[str]) -> list[str]:
-    return ["", f"<details><summary>{esc(summary)}</summary>", "", *body, "", "</details>"]
+    out = f"{value:+.4f}" if signed else f"{value:.4f}"
+    return out.rstrip("0").rstrip(".") if "." in out else out
 
 
 def render_markdown(data: ReportData, *, full_report: str | None = None) -> str:
@@ -80,9 +54,9 @@ def render_markdown(data: ReportData, *, full_report: str | None = None) -> str:
         body = table(("", "check", "result", "observed", "threshold", "champion"), rows)
         if len(verdict.checks) > MAX_CHECK_ROWS:
             body.append(f"\n…and {len(verdict.checks) - MAX_CHECK_ROWS} more in the full report.")
-        body += [f"- {esc(n)}" for n in verdict.notes]
+        body += [f"- {text(n)}" for n in verdict.notes]
         lines += details(title, body)
-    lines += ["", f"<sub>mlgate {esc(data.tool_version)} · governance report</sub>", ""]
+    lines += ["", f"<sub>mlgate {text(data.tool_version)} · governance report</sub>", ""]
     return "\n".join(lines)
 
 
@@ -91,46 +65,47 @@ def _headline(data: ReportData, full_report: str | None) -> list[str]:
 
     git = data.lineage.git
     word = "PASS" if data.ok else "FAIL"
-    lines = [f"## {'✅' if data.ok else '❌'} mlgate report: `{esc(data.model.name)}` — {word}", ""]
+    lines = [f"## {'✅' if data.ok else '❌'} mlgate report: {code(data.model.name)} — {word}", ""]
     where = []
     if git.commit:
         where.append(
-            f"commit `{git.commit[:12]}`" + (" (uncommitted changes)" if git.dirty else "")
+            f"commit {code(git.commit[:12])}" + (" (uncommitted changes)" if git.dirty else "")
         )
     if git.branch:
-        where.append(f"branch `{esc(git.branch)}`")
+        where.append(f"branch {code(git.branch)}")
     if git.author.get("name"):
-        where.append(f"by {esc(git.author['name'])}")
+        where.append(f"by {text(git.author['name'])}")
     if data.lineage.model_file:
         mf = data.lineage.model_file
-        where.append(f"model `{esc(mf.path)}` `{mf.digest[:19]}…`")
+        where.append(f"model {code(mf.path)} {code(mf.digest[:19] + '…')}")
     if where:
         lines += [" · ".join(where), ""]
     rows: list[Sequence[object]] = []
     for kind, verdict in data.verdicts.items():
         icon = "✅ pass" if verdict.ok else "❌ fail"
-        rows.append((GATE_TITLES.get(kind, kind), _Raw(icon), _counts(verdict.counts())))
+        rows.append((GATE_TITLES.get(kind, kind), Md(icon), _counts(verdict.counts())))
     for item in data.missing:
         state = "⚠️ unreadable" if item.present else "⚠️ missing"
         rows.append(
-            (GATE_TITLES.get(item.kind, item.kind), _Raw(state), _Raw(f"run `{esc(item.produce)}`"))
+            (GATE_TITLES.get(item.kind, item.kind), Md(state), Md(f"run {code(item.produce)}"))
         )
     lines += table(("gate", "result", "checks"), rows)
     if data.missing:
         kinds = ", ".join(i.kind for i in data.missing)
         lines += [
             "",
-            f"> [!WARNING]\n> Missing evidence: **{esc(kinds)}**. This report cannot vouch for it.",
+            "> [!WARNING]",
+            f"> Missing evidence: **{text(kinds)}**. This report cannot vouch for it.",
         ]
     stale = [i for i in data.evidence.items if i.stale]
     if stale:
         lines += ["", "> [!NOTE]"] + [
-            f"> {esc(i.kind)} verdict is stale: {esc(i.stale)}" for i in stale
+            f"> {text(i.kind)} verdict is stale: {text(i.stale)}" for i in stale
         ]
     failures = [(k, c) for k, v in data.verdicts.items() for c in v.failures]
     if failures:
         lines += ["", "**Failed checks**", ""]
-        lines += [f"- {esc(k)}: {esc(c.message)}" for k, c in failures[:20]]
+        lines += [f"- {text(k)}: {text(c.message)}" for k, c in failures[:20]]
         if len(failures) > 20:
             lines.append(f"- …and {len(failures) - 20} more")
     if full_report:
@@ -145,13 +120,13 @@ def _metrics(data: ReportData) -> list[str]:
         (m.name, num(m.value), num(m.champion), num(m.delta, signed=True), _icon(m.status))
         for m in data.metrics
     ]
-    head = ["", f"**Metrics** ({esc(data.metrics_source)})", ""]
+    head = ["", f"**Metrics** ({text(data.metrics_source)})", ""]
     return head + table(("metric", "challenger", "champion", "Δ", ""), rows)
 
 
 def _card(data: ReportData) -> list[str]:
     card = data.card
-    problems = [f"- ❌ {esc(p.location)}: {esc(p.message)}" for p in data.card_result.problems]
+    problems = [f"- ❌ {text(p.location)}: {text(p.message)}" for p in data.card_result.problems]
     if card is None:
         return [*problems, "", "_No readable model card._"]
     owners = ", ".join(o.name + (f" ({o.contact})" if o.contact else "") for o in card.owners)
@@ -172,7 +147,7 @@ def _card(data: ReportData) -> list[str]:
         ("training data", card.training_data or "—"),
         ("human oversight", card.human_oversight or "—"),
     ]
-    return [*problems, "", f"From `{esc(card.source)}`.", "", *table(("field", "value"), rows)]
+    return [*problems, "", f"From {code(card.source)}.", "", *table(("field", "value"), rows)]
 
 
 def _slices(data: ReportData) -> list[str]:
@@ -187,7 +162,7 @@ def _slices(data: ReportData) -> list[str]:
 def _drift(data: ReportData) -> list[str]:
     rows = [
         (d.column, d.method or "—", num(d.statistic), num(d.threshold),
-         _Raw("🔴 drifted" if d.drifted else "🟢 stable"))
+         Md("🔴 drifted" if d.drifted else "🟢 stable"))
         for d in data.drift
     ]  # fmt: skip
     return table(("column", "test", "statistic", "threshold", ""), rows)
@@ -197,7 +172,7 @@ def _confusion(data: ReportData) -> list[str]:
     diag = data.diagnostics
     head = ["actual \\ predicted", *diag.labels]
     rows = [(label, *row) for label, row in zip(diag.labels, diag.matrix, strict=True)]
-    return [*table(head, rows), "", f"{diag.rows} rows of {esc(diag.source)}."]
+    return [*table(head, rows), "", f"{diag.rows} rows of {text(diag.source)}."]
 
 
 def _lineage(data: ReportData) -> list[str]:
@@ -217,13 +192,10 @@ def _lineage(data: ReportData) -> list[str]:
     if lin.run:
         rows.append(("training run", _run_line(lin.run)))
     out = table(("", ""), rows)
-    prints = [
-        (f.role, _Raw(f"`{esc(f.path)}`"), _Raw(f"`{esc(f.digest[:23])}…`"))
-        for f in lin.fingerprints
-    ]
+    prints = [(f.role, code(f.path), code(f.digest[:23] + "…")) for f in lin.fingerprints]
     if lin.model_file:
         mf = lin.model_file
-        prints.append(("model", _Raw(f"`{esc(mf.path)}`"), _Raw(f"`{esc(mf.digest[:23])}…`")))
+        prints.append(("model", code(mf.path), code(mf.digest[:23] + "…")))
     if prints:
         out += ["", *table(("role", "file", "sha256"), prints)]
     if lin.params:
@@ -231,9 +203,7 @@ def _lineage(data: ReportData) -> list[str]:
             "",
             "Parameters:",
             "",
-            "```json",
-            json.dumps(dict(lin.params), indent=2, sort_keys=True, default=str),
-            "```",
+            *fence(json.dumps(dict(lin.params), indent=2, sort_keys=True, default=str), "json"),
         ]
     return out
 
@@ -264,15 +234,15 @@ def _env_line(env: Any) -> str:
 def _registry(data: ReportData) -> list[str]:
     reg = data.registry
     if not reg.available:
-        return [f"_{esc(reg.note or 'registry not available')}_"]
+        return [f"_{text(reg.note or 'registry not available')}_"]
     out = []
     if reg.champion:
-        at = esc((reg.champion.commit or "")[:12])
-        stage = esc(reg.champion_stage)
-        out.append(f"Champion (`{stage}`): **{esc(reg.champion.version)}** at `{at}`")
+        at = code((reg.champion.commit or "")[:12])
+        stage = code(reg.champion_stage)
+        out.append(f"Champion ({stage}): **{text(reg.champion.version)}** at {at}")
     elif reg.champion_stage:
         out.append(
-            f"No version holds `{esc(reg.champion_stage)}`: this would be the first champion."
+            f"No version holds {code(reg.champion_stage)}: this would be the first champion."
         )
     if reg.stages:
         out += ["", *table(("stage", "version"), sorted(reg.stages.items()))]
@@ -283,9 +253,9 @@ def _registry(data: ReportData) -> list[str]:
         ]
         out += ["", "Latest versions:", "", *table(("version", "commit", "stages"), rows)]
     if reg.would:
-        out += ["", "Merging this change would:", *[f"- {esc(w)}" for w in reg.would]]
+        out += ["", "Merging this change would:", *[f"- {text(w)}" for w in reg.would]]
     if reg.note:
-        out += ["", f"_{esc(reg.note)}_"]
+        out += ["", f"_{text(reg.note)}_"]
     return out or ["_The registry has no versions of this model yet._"]
 
 
@@ -294,15 +264,15 @@ def _compliance(data: ReportData) -> list[str]:
     required = data.card_result.required
     failed = {p.check_id for p in data.card_result.problems}
     out += [
-        f"- {'❌' if f'card.required.{r}' in failed else '✅'} `{esc(r)}`" for r in required
+        f"- {'❌' if f'card.required.{r}' in failed else '✅'} {code(r)}" for r in required
     ] or ["- none required"]
     for fw in data.compliance:
         counts = ", ".join(
             f"{fw.count(s)} {s}" for s in ("covered", "partial", "missing", "outside")
         )
-        out += ["", f"**{esc(fw.framework.title)}** ({counts})", ""]
+        out += ["", f"**{text(fw.framework.title)}** ({counts})", ""]
         rows = [
-            (i.item.id, i.item.title, _Raw(f"{COMPLIANCE_ICON[i.status]} {i.status}"),
+            (i.item.id, i.item.title, Md(f"{COMPLIANCE_ICON[i.status]} {i.status}"),
              "; ".join(FACTS[f] for f in i.absent) or (i.item.note or ""))
             for i in fw.items
         ]  # fmt: skip
@@ -311,8 +281,8 @@ def _compliance(data: ReportData) -> list[str]:
     return out
 
 
-def _icon(status: str) -> _Raw:
-    return _Raw(ICON.get(status, ""))
+def _icon(status: str) -> Md:
+    return Md(ICON.get(status, ""))
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from mlgate import gfm
 from mlgate.config.model import Config
 from mlgate.errors import Location
 from mlgate.github import actions
@@ -98,7 +99,7 @@ def markdown(result: CheckResult) -> str:
         lines += section(mc.model.name, mc.verdict, mc.stages, mc.errors, mc.files, mc.exit_code)
     if result.skipped:
         lines.append(
-            "Not touched by this change: " + ", ".join(f"`{_md(n)}`" for n in result.skipped)
+            "Not touched by this change: " + ", ".join(gfm.code(n) for n in result.skipped)
         )
     text = "\n".join(lines).rstrip() + "\n"
     if len(text.encode()) > actions.SUMMARY_LIMIT:
@@ -120,28 +121,26 @@ def section(
     counts = verdict.counts()
     word = "passed" if passed else "failed"
     lines = [
-        f"### {_ICON['pass' if passed else 'fail']} `{_md(name)}` {word}",
+        f"### {_ICON['pass' if passed else 'fail']} {gfm.code(name)} {word}",
         "",
-        f"Stages: {', '.join(stages)} — " + ", ".join(f"{n} {k}" for k, n in counts.items() if n),
+        f"Stages: {gfm.text(', '.join(stages))} — "
+        + ", ".join(f"{n} {k}" for k, n in counts.items() if n),
         "",
     ]
-    lines += [f"> **{_md(e.stage)} could not run:** {_md(e.message)}" for e in errors]
+    lines += [f"> **{gfm.text(e.stage)} could not run:** {gfm.text(e.message)}" for e in errors]
     if errors:
         lines.append("")
     if verdict.checks:
-        lines += [
-            "| | check | observed | threshold | champion | message |",
-            "|---|---|---|---|---|---|",
-        ]
         ordered = sorted(verdict.checks, key=lambda c: _ORDER[c.status])
-        lines += [
-            f"| {_ICON[c.status.value]} | `{_md(c.id)}` | {_cell(c.observed)} | "
-            f"{_cell(c.threshold)} | {_cell(c.champion)} | {_md(c.message)} |"
+        rows = [
+            (gfm.Md(_ICON[c.status.value]), gfm.code(c.id), _cell(c.observed),
+             _cell(c.threshold), _cell(c.champion), c.message)
             for c in ordered
-        ]
-    lines += [f"- {_md(n)}" for n in verdict.notes]
+        ]  # fmt: skip
+        lines += gfm.table(("", "check", "observed", "threshold", "champion", "message"), rows)
+    lines += [f"- {gfm.text(n)}" for n in verdict.notes]
     if files and "report" in files:
-        lines += ["", f"Report: `{_md(workspace_path(str(files['report'])))}`"]
+        lines += ["", f"Report: {gfm.code(workspace_path(str(files['report'])))}"]
     lines.append("")
     return lines
 
@@ -153,7 +152,7 @@ def comment_body(
     run_url = _run_url()
     lines = ["## mlgate", "", *section(name, verdict, stages, files=files)]
     if run_url:
-        lines += [f"[Workflow run and artifacts]({run_url})", ""]
+        lines += [gfm.link("Workflow run and artifacts", run_url), ""]
     return "\n".join(lines)
 
 
@@ -188,11 +187,7 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"
-    return _md(str(value))
-
-
-def _md(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    return str(value)
 
 
 def _compact(data: object) -> str:

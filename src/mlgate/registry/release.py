@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate import gitio
+from mlgate import gfm, gitio
 from mlgate.errors import ExternalError, UsageError
 from mlgate.modelio import sha256_file
 
@@ -130,26 +130,26 @@ def release_notes(request: ReleaseRequest) -> str:
     """The release body: what was registered, from which commit, with which evidence."""
     payload = request.payload
     head = (
-        f"Registered **{request.name} {request.version}** (tag `{request.tag}`) "
-        f"from commit `{request.commit}`."
+        f"Registered **{gfm.text(request.name)} {gfm.text(request.version)}** "
+        f"(tag {gfm.code(request.tag)}) from commit {gfm.code(request.commit)}."
     )
     lines = [head, ""]
     metrics = payload.get("metrics") or {}
     if metrics:
-        lines += ["| metric | value |", "|---|---:|"]
-        lines += [f"| {k} | {v:.6g} |" for k, v in sorted(metrics.items()) if v is not None]
-        lines.append("")
+        rows = [(k, f"{v:.6g}") for k, v in sorted(metrics.items()) if v is not None]
+        lines += [*gfm.table(("metric", "value"), rows, align="lr"), ""]
     verdicts = payload.get("verdicts") or {}
     for kind, verdict in sorted(verdicts.items()):
         outcome = "pass" if verdict.get("ok") else "FAIL"
-        lines.append(f"- {kind}: {outcome} (`{verdict.get('digest')}`)")
+        lines.append(f"- {gfm.text(kind)}: {outcome} ({gfm.code(verdict.get('digest'))})")
     image = payload.get("image") or {}
     if image:
-        lines.append(f"- image: `{image.get('reference')}` {image.get('digest', '')}".rstrip())
+        digest = gfm.text(image.get("digest", ""))
+        lines.append(f"- image: {gfm.code(image.get('reference'))} {digest}".rstrip())
     if payload.get("run_url"):
-        lines.append(f"- run: {payload['run_url']}")
+        lines.append(f"- run: {gfm.link('workflow run', str(payload['run_url']))}")
     if payload.get("note"):
-        lines += ["", str(payload["note"])]
+        lines += ["", gfm.text(payload["note"])]
     return "\n".join(lines).rstrip() + "\n"
 
 
