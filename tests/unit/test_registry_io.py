@@ -230,7 +230,9 @@ def test_policy_parse_defaults() -> None:
         "sign": True,
         "verify": False,
         "remote": "origin",
+        "deadline": 300.0,
     }
+    assert RegistryPolicy.parse({"deadline": 12}).deadline == 12.0
     assert json.dumps(policy.to_dict())
 
 

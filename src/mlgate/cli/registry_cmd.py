@@ -61,6 +61,13 @@ def write_options(func: F) -> F:
             help="Remote to push to (default: registry.remote, else origin).",
         ),
         click.option(
+            "--deadline",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            default=None,
+            help="Keep retrying lost races this long (default: registry.deadline, else 300).",
+        ),
+        click.option(
             "-m", "--message", default=None, help="First line of the tag message (and a note)."
         ),
         click.option(
@@ -84,6 +91,7 @@ def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
         "remote": kwargs.pop("remote"),
         "message": kwargs.pop("message"),
         "sign": kwargs.pop("sign"),
+        "deadline": kwargs.pop("deadline"),
     }
 
 

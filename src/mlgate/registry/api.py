@@ -27,7 +27,8 @@ class WriteRequest:
     remote: str | None = None  # default: the policy's remote ("origin")
     sign: bool | None = None  # default: the policy's sign
     payload: Mapping[str, Any] | None = None  # extra payload fields (schema "payload")
-    attempts: int | None = None  # push retries on lost races (default 10)
+    deadline: float | None = None  # seconds to keep retrying lost races (registry.deadline)
+    attempts: int | None = None  # an extra bound on attempts (default: the deadline alone)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +105,7 @@ class WriteResult:
     pushed: bool = False
     remote: str | None = None
     attempts: int = 1
+    seconds: float = 0.0  # from the first attempt to the pushed tag
     signed: bool = False
     payload: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -124,6 +126,7 @@ class WriteResult:
             "pushed": self.pushed,
             "remote": self.remote,
             "attempts": self.attempts,
+            "seconds": round(self.seconds, 3),
             "signed": self.signed,
             "payload": dict(self.payload),
             "notes": list(self.notes),

@@ -2,9 +2,10 @@
 
 ``stages`` (allowed, lowest first), ``require_order`` (a version reaches a stage only after the
 one before it), ``require_passing`` (only versions whose payload records passing verdicts),
-``sign`` (create signed tags), ``verify`` (check signatures of the tags a read relies on) and
-``remote`` (where ``--push`` goes). Without mlgate.yaml, or for a model it does not list, every
-stage is allowed and nothing else is required, as in GTO.
+``sign`` (create signed tags), ``verify`` (check signatures of the tags a read relies on),
+``remote`` (where ``--push`` goes) and ``deadline`` (seconds a write retries lost races).
+Without mlgate.yaml, or for a model it does not list, every stage is allowed and nothing else
+is required, as in GTO.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mlgate.registry.state import ModelState, VersionState
 
 DEFAULT_REMOTE = "origin"
+DEFAULT_DEADLINE = 300.0  # seconds; the writer's default (mlgate.registry.writer)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class RegistryPolicy:
     sign: bool = False
     verify: bool = False
     remote: str = DEFAULT_REMOTE
+    deadline: float = DEFAULT_DEADLINE
     where: Location | None = None  # the model's registry section, for error messages
 
     @classmethod
@@ -42,6 +45,7 @@ class RegistryPolicy:
             sign=bool(section.get("sign", False)),
             verify=bool(section.get("verify", False)),
             remote=str(section.get("remote", DEFAULT_REMOTE)),
+            deadline=float(section.get("deadline", DEFAULT_DEADLINE)),
             where=where,
         )
 
@@ -53,6 +57,7 @@ class RegistryPolicy:
             "sign": self.sign,
             "verify": self.verify,
             "remote": self.remote,
+            "deadline": self.deadline,
         }
 
     def check_stage(self, stage: str) -> None:

@@ -2,9 +2,11 @@
 
 One attempt: read the state (the remote's when pushing), let the planner decide the tags (next
 version, next counter, policy checks), create them locally, push them atomically. A push the
-remote rejects because someone else got there first removes our local tags, waits a random
-moment, and tries again from a fresh read; any other rejection removes them and fails (exit 3).
-Nothing is ever left behind locally that the remote refused.
+remote rejects because someone else got there first removes our local tags, waits a jittered,
+exponentially growing moment, and tries again from a fresh read (so ``--bump`` computes a fresh
+version every time), until a deadline (``registry.deadline``, default 300 s: long enough for 16
+writers at once on a loaded 2-core machine). Any other rejection removes them and fails (exit 3),
+and so does the deadline. Nothing is ever left behind locally that the remote refused.
 
 Two writers racing for the same counter with different stages (``m#staging#3``, ``m#prod#3``)
 make different tag names, which git would both accept. So a pushed counted tag also claims its
@@ -31,9 +33,11 @@ from mlgate import gitio, proc
 from mlgate.errors import ExternalError
 from mlgate.registry.backend import TAGS, load_state
 from mlgate.registry.grammar import parse_tag, to_tag_name
+from mlgate.registry.policy import DEFAULT_DEADLINE
 from mlgate.registry.state import RegistryState
 
-DEFAULT_ATTEMPTS = 10
+BACKOFF_BASE = 0.05  # seconds; the first retry waits up to twice this
+BACKOFF_CAP = 4.0  # seconds; no single wait is longer
 CLAIMS = "refs/mlgate/claims/"
 _RETRYABLE = ("already exists", "fetch first", "stale info", "non-fast-forward", "atomic push")
 # A remote refusing because another push holds the ref's lock right now: also a lost race.
@@ -63,7 +67,8 @@ class WriteOptions:
     push: bool = False
     remote: str = "origin"
     sign: bool = False
-    attempts: int = DEFAULT_ATTEMPTS
+    deadline: float = DEFAULT_DEADLINE  # seconds from the first attempt
+    attempts: int | None = None  # an extra bound on attempts (None: the deadline alone)
     model: str | None = None  # read only this model's tags (all a write of it depends on)
 
 
@@ -73,10 +78,18 @@ class Written:
     state: RegistryState  # the state the plan was made from
     attempts: int
     pushed: bool
+    seconds: float = 0.0  # from the first read to the pushed tag
 
 
 class _Lost(Exception):
     """Someone else created the tag first: read again and re-plan."""
+
+
+def backoff(attempt: int, chance: random.Random) -> float:
+    """Seconds to wait after losing attempt ``attempt`` (1-based): "full jitter", uniform in
+    [0, min(cap, base * 2**attempt)], so writers that lost together spread out instead of
+    colliding again on the same schedule."""
+    return chance.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
 
 
 def write(
@@ -85,17 +98,23 @@ def write(
     options: WriteOptions,
     *,
     rng: random.Random | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Written:
-    """Plan and create tags, retrying lost races up to ``options.attempts`` times."""
+    """Plan and create tags, retrying lost races until ``options.deadline`` seconds have passed
+    (or ``options.attempts`` attempts, when set)."""
     chance = rng or random.Random()  # noqa: S311 - jitter, not cryptography
     claimed = 0  # the highest counter claimed on the remote, when a claim was refused
-    for attempt in range(1, options.attempts + 1):
+    started = clock()
+    attempt = 0
+    while True:
+        attempt += 1
         state = load_state(root, options.remote if options.push else None, options.model)
         if claimed and options.model is not None:
             state = _counter_at_least(state, options.model, claimed)
         plan = planner(state)
         if not plan.tags:
-            return Written(plan, state, attempt, pushed=False)
+            return Written(plan, state, attempt, pushed=False, seconds=clock() - started)
         date = tag_date(state, plan.model)
         try:
             _create_and_push(root, plan, options, date)
@@ -104,14 +123,19 @@ def write(
                 # A counter claimed by a tag that was later deleted would otherwise be lost
                 # again on every attempt: start above every claim.
                 claimed = _highest_claim(root, options.remote, options.model)
-            if attempt < options.attempts:
-                time.sleep(min(2.0, 0.05 * 2**attempt) * chance.uniform(0.5, 1.5))
+            wait = backoff(attempt, chance)
+            out_of_attempts = options.attempts is not None and attempt >= options.attempts
+            if out_of_attempts or clock() + wait - started > options.deadline:
+                break
+            sleep(wait)
             continue
-        return Written(plan, state, attempt, pushed=options.push)
+        return Written(plan, state, attempt, pushed=options.push, seconds=clock() - started)
+    spent = clock() - started
     raise ExternalError(
-        f"could not write {plan.tags[0].name} after {options.attempts} attempts: the registry "
-        "kept changing under us (other writers at the same time)",
-        hint="run the command again; nothing was left behind",
+        f"could not write {plan.tags[0].name} after {attempt} attempts in {spent:.0f} s: the "
+        "registry kept changing under us (other writers at the same time)",
+        hint="run the command again, or allow more time (registry.deadline in mlgate.yaml, "
+        "or --deadline SECONDS); nothing was left behind",
     )
 
 

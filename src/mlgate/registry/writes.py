@@ -29,7 +29,7 @@ from mlgate.registry.grammar import Kind, SemVer, check_name, format_tag
 from mlgate.registry.payload import check_payload, compose_message
 from mlgate.registry.policy import RegistryPolicy, find_model, policy_for
 from mlgate.registry.state import ModelState, RegistryState, VersionState
-from mlgate.registry.writer import DEFAULT_ATTEMPTS, Plan, TagSpec, WriteOptions, Written, write
+from mlgate.registry.writer import Plan, TagSpec, WriteOptions, Written, write
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def _context(request: WriteRequest) -> _Context:
         push=request.push,
         remote=request.remote or policy.remote,
         sign=policy.sign if request.sign is None else request.sign,
-        attempts=request.attempts or DEFAULT_ATTEMPTS,
+        deadline=request.deadline if request.deadline is not None else policy.deadline,
+        attempts=request.attempts,
         model=name,
     )
     return _Context(root, name, policy, options, evidence.actor_name(root))
@@ -110,6 +111,7 @@ def _result(ctx: _Context, written: Written, **info: Any) -> WriteResult:
         pushed=written.pushed,
         remote=ctx.options.remote if written.pushed else None,
         attempts=written.attempts,
+        seconds=written.seconds,
         signed=ctx.options.sign and bool(plan.tags),
         notes=tuple(notes),
         **fields,
