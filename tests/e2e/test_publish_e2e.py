@@ -94,7 +94,7 @@ def test_build_smoke_push_pull_by_digest_run_and_predict(
             )
             assert bad.status_code == 400
             assert "tenure_months" in bad.json()["message"]
-            version = requests.get(url + "/version", timeout=10).json()
+            version = requests.get(url + "/info", timeout=10).json()
             assert version["model_sha256"] == labels["io.mlgate.model.sha256"]
             metrics = requests.get(url + "/metrics", timeout=10).text
             assert 'mlgate_requests_total{endpoint="/invocations",status="200"} 1' in metrics

@@ -51,7 +51,7 @@ def test_real_server_scores_like_the_model_in_process(
     big = requests.post(url + "/invocations", data=b"x" * 30000,
                         headers={"Content-Type": "text/csv"}, timeout=30)  # fmt: skip
     assert big.status_code == 413
-    assert requests.get(url + "/version", timeout=5).json()["version"] == "v0.1.0"
+    assert requests.get(url + "/info", timeout=5).json()["version"] == "v0.1.0"
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     requests_logged = [entry for entry in lines if entry["msg"] == "request"]
     assert {"method", "path", "status", "ms"} <= set(requests_logged[-1])

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+import mlgate
 from mlgate.serve.app import ScoringApp, ServeSettings
 from mlgate.serve.model import InputError, ModelInfo, ServedModel
 from mlgate.serve.payload import UnsupportedMediaType, parse
@@ -145,40 +146,57 @@ def test_pandas_split_content_type_of_mlflow_1(app: ScoringApp) -> None:
     assert status == 200
 
 
+# MLflow's error codes: a missing column or no rows is INVALID_PARAMETER_VALUE; a body of the
+# wrong form or a value the column's type cannot take is BAD_REQUEST.
+SCHEMA, FORM = "INVALID_PARAMETER_VALUE", "BAD_REQUEST"
+
+
 @pytest.mark.parametrize(
-    ("payload", "message"),
+    ("payload", "message", "code"),
     [
-        ({"dataframe_records": [{**ROW, "age": "old"}]}, "column 'age' expects integer"),
-        ({"dataframe_records": [{**ROW, "age": 4.5}]}, "column 'age' expects integer"),
-        ({"dataframe_records": [{**ROW, "income": "lots"}]}, "column 'income' expects float"),
-        ({"dataframe_records": [{**ROW, "plan": 3}]}, "column 'plan' expects string"),
-        ({"dataframe_records": [{**ROW, "active": "maybe"}]}, "column 'active' expects boolean"),
+        ({"dataframe_records": [{**ROW, "age": "old"}]}, "column 'age' expects integer", FORM),
+        ({"dataframe_records": [{**ROW, "age": 4.5}]}, "column 'age' expects integer", FORM),
+        ({"dataframe_records": [{**ROW, "income": "lots"}]}, "column 'income' expects float",
+         FORM),
+        ({"dataframe_records": [{**ROW, "plan": 3}]}, "column 'plan' expects string", FORM),
+        ({"dataframe_records": [{**ROW, "active": "maybe"}]}, "column 'active' expects boolean",
+         FORM),
         (
             {"dataframe_records": [{k: v for k, v in ROW.items() if k != "plan"} | {"plna": "x"}]},
             "missing feature column(s) 'plan' (got 'plna'; did you mean 'plan'?)",
+            SCHEMA,
         ),
-        ({"dataframe_split": {"columns": ["age"], "data": [[1]]}}, "missing feature column(s)"),
+        ({"dataframe_split": {"columns": ["age"], "data": [[1]]}}, "missing feature column(s)",
+         SCHEMA),
         (
             {"dataframe_split": {"columns": COLUMNS, "data": [[1, 2]]}},
             "data[0] must be a list of 4",
+            FORM,
         ),
-        ({"instances": [[1, 2]]}, "instances[0] must list 4 values in signature order"),
-        ({"records": []}, "request must have exactly one of"),
-        ({"dataframe_records": [ROW], "instances": [ROW]}, "request must have exactly one of"),
-        ({"dataframe_records": [ROW], "params": {"method": "explode"}}, "params.method"),
+        ({"instances": [[1, 2]]}, "instances[0] must list 4 values in signature order", SCHEMA),
+        ({"records": []}, "request must have exactly one of", FORM),
+        ({"dataframe_records": [ROW], "instances": [ROW]}, "request must have exactly one of",
+         FORM),
+        ({"dataframe_records": {"age": [1]}}, "dataframe_records must be a list", FORM),
+        ({"dataframe_split": [ROW]}, "dataframe_split must be", FORM),
+        ({"dataframe_split": {"data": [[1]]}}, "dataframe_split has no columns", SCHEMA),
+        ({"dataframe_records": []}, "dataframe_records has no rows", SCHEMA),
+        ({"instances": []}, "instances has no rows", SCHEMA),
+        ({"dataframe_records": [ROW], "params": {"method": "explode"}}, "params.method", SCHEMA),
         (
             {"inputs": {"age": [1, 2], "income": [1.0], "plan": ["a"], "active": [True]}},
             "columns have different lengths",
+            SCHEMA,
         ),
     ],
-)
+)  # fmt: skip
 def test_invalid_input_is_400_naming_the_problem(
-    app: ScoringApp, payload: dict[str, Any], message: str
+    app: ScoringApp, payload: dict[str, Any], message: str, code: str
 ) -> None:
     status, body = post_json(app, payload)
     assert status == 400
     assert message in body["message"]
-    assert body["error_code"] == "BAD_REQUEST"
+    assert body["error_code"] == code
 
 
 def test_not_json_is_400_and_unknown_media_is_415(app: ScoringApp) -> None:
@@ -196,7 +214,10 @@ def test_request_size_limit_is_413(app: ScoringApp) -> None:
 def test_health_version_metrics_and_unknown_paths(app: ScoringApp) -> None:
     assert call(app, "GET", "/ping")[0] == 200
     assert call(app, "GET", "/health")[0] == 200
-    status, _, body = call(app, "GET", "/version")
+    status, headers, body = call(app, "GET", "/version")
+    assert (status, body.decode()) == (200, mlgate.__version__)  # bare, as MLflow's client reads
+    assert headers["content-type"].startswith("text/plain")
+    status, _, body = call(app, "GET", "/info")
     assert status == 200
     assert json.loads(body)["model"] == "toy"
     assert json.loads(body)["version"] == "v1.2.3"
@@ -258,3 +279,136 @@ def test_datetime_and_nulls(served: ServedModel) -> None:
     assert floats[3] == 2.5
     with pytest.raises(InputError, match="column 'when' expects datetime"):
         _CONVERTERS["datetime"]("when", [{"a": 1}])
+
+
+class _Gate:
+    """An estimator whose predict waits until the test opens the gate (no sleeping)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        self.entered.set()
+        assert self.release.wait(30)
+        return np.zeros(len(frame))
+
+
+async def _acall(
+    app: ScoringApp, method: str, path: str, body: bytes = b"", headers: Any = ()
+) -> tuple[int, dict[str, str], bytes]:
+    scope = {"type": "http", "method": method, "path": path,
+             "headers": [(b"content-type", b"application/json"), *headers]}  # fmt: skip
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start, body_msg = sent
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body_msg["body"]
+
+
+def test_predictions_run_off_the_loop_and_a_full_queue_is_503_with_retry_after(
+    served: ServedModel, tmp_path: Any
+) -> None:
+    gate = _Gate()
+    model = ServedModel(served.info, gate)
+    settings = ServeSettings(tmp_path, access_log=False, threads=1, max_pending=1)
+    app = ScoringApp(settings, model)
+    body = json.dumps({"dataframe_records": [ROW]}).encode()
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(_acall(app, "POST", "/invocations", body))
+        await asyncio.get_running_loop().run_in_executor(None, gate.entered.wait, 30)
+        # The model is busy in the pool; the loop still answers at once.
+        assert (await _acall(app, "GET", "/health"))[0] == 200
+        status, headers, refused = await _acall(app, "POST", "/invocations", body)
+        assert status == 503
+        assert headers["retry-after"] == "1"
+        assert json.loads(refused)["error_code"] == "TEMPORARILY_UNAVAILABLE"
+        gate.release.set()
+        status, _, answer = await first
+        assert (status, json.loads(answer)) == (200, {"predictions": [0.0]})
+        # Capacity is back once the first answer is out.
+        assert (await _acall(app, "POST", "/invocations", body))[0] == 200
+        metrics = (await _acall(app, "GET", "/metrics"))[2].decode()
+        assert "mlgate_rejected_requests_total 1" in metrics
+
+    asyncio.run(scenario())
+    app.close()
+
+
+def test_every_answer_carries_a_request_id(app: ScoringApp) -> None:
+    async def scenario() -> None:
+        _, given, _ = await _acall(app, "GET", "/ping", headers=[(b"x-request-id", b"abc-1")])
+        assert given["x-request-id"] == "abc-1"
+        _, made, _ = await _acall(app, "POST", "/invocations", b"{")
+        _, bad, _ = await _acall(app, "GET", "/ping", headers=[(b"x-request-id", b"a b\n")])
+        assert len(made["x-request-id"]) == 32
+        assert bad["x-request-id"] not in ("a b\n", made["x-request-id"])
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json; format=pandas-split",
+         {"columns": COLUMNS, "data": [[40, 1200.5, "basic", True]]}),
+        ("application/json; format=pandas-records", [ROW]),
+        ("application/json-numpy-split",
+         {"columns": COLUMNS, "data": [[40, 1200.5, "basic", True]]}),
+        ("application/json; charset=UTF-8", {"dataframe_records": [ROW]}),
+    ],
+    ids=["1.x-split", "1.x-records-bare-list", "json-numpy-split", "charset"],
+)  # fmt: skip
+def test_mlflow_1x_bodies(
+    app: ScoringApp, served: ServedModel, content_type: str, body: Any
+) -> None:
+    status, _, answer = call(app, "POST", "/invocations", json.dumps(body).encode(), content_type)
+    assert status == 200, answer
+    assert json.loads(answer) == {"predictions": expected(served, [ROW])}
+
+
+def test_parquet_body(app: ScoringApp, served: ServedModel) -> None:
+    import io
+
+    rows = [ROW, {**ROW, "income": 10.0, "plan": "pro"}]
+    buffer = io.BytesIO()
+    pd.DataFrame(rows)[COLUMNS[::-1]].to_parquet(buffer)
+    app.settings = ServeSettings(app.settings.model_dir, access_log=False)  # no 4 KiB limit
+    status, _, answer = call(app, "POST", "/invocations", buffer.getvalue(),
+                             "application/x-parquet")  # fmt: skip
+    assert status == 200, answer
+    assert json.loads(answer)["predictions"] == expected(served, rows)
+    status, _, answer = call(app, "POST", "/invocations", b"PAR1nope", "application/x-parquet")
+    assert (status, json.loads(answer)["error_code"]) == (400, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "content_type", "status"),
+    [
+        ("HEAD", "/ping", b"", "", 405),
+        ("POST", "/ping", b"", "", 405),
+        ("POST", "/health", b"", "", 405),
+        ("POST", "/version", b"", "", 405),
+        ("POST", "/invocations", b"[" * 100_000 + b"]" * 100_000, "application/json", 400),
+        ("POST", "/invocations", b"{}", "application/json; something=else", 415),
+        ("POST", "/invocations", b"{}", "application/json; charset=latin-1", 415),
+        ("POST", "/invocations", b"{}", "text/csv; format=pandas-split", 415),
+        ("POST", "/invocations", b"[1]", "application/json", 400),
+    ],
+)
+def test_protocol_edges_answer_as_mlflow(
+    app: ScoringApp, method: str, path: str, body: bytes, content_type: str, status: int
+) -> None:
+    app.settings = ServeSettings(app.settings.model_dir, access_log=False)
+    got, _, answer = call(app, method, path, body, content_type)
+    assert got == status, answer

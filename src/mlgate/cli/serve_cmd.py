@@ -38,6 +38,23 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
     help="Larger request bodies are refused with 413.",
 )
 @click.option(
+    "--threads",
+    default=0,
+    type=click.IntRange(0, 256),
+    envvar="MLGATE_THREADS",
+    show_default=True,
+    help="Prediction threads per worker (0: the cores the process may use).",
+)
+@click.option(
+    "--max-pending",
+    default=0,
+    type=click.IntRange(0),
+    envvar="MLGATE_MAX_PENDING",
+    show_default=True,
+    help="Requests queued or scoring per worker before new ones get 503 with Retry-After "
+    "(0: 32 per thread).",
+)
+@click.option(
     "--access-log/--no-access-log",
     default=True,
     envvar="MLGATE_ACCESS_LOG",
@@ -50,19 +67,22 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
     type=click.Choice(["debug", "info", "warning", "error"]),
     show_default=True,
 )
-def serve(
+def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
     model_dir: Path,
     host: str,
     port: int,
     workers: int,
     max_request_bytes: int,
+    threads: int,
+    max_pending: int,
     access_log: bool,
     log_level: str,
 ) -> int:
     """Serve a model over HTTP with the MLflow scoring protocol.
 
-    POST /invocations (JSON dataframe_split, dataframe_records, instances, inputs; or CSV),
-    GET /ping, /health, /version and /metrics (Prometheus).
+    POST /invocations (JSON dataframe_split, dataframe_records, instances, inputs; CSV or
+    Parquet), GET /ping, /health, /version (bare version string), /info (model, version,
+    commit, data) and /metrics (Prometheus).
     """
     from mlgate.serve import server
 
@@ -75,5 +95,7 @@ def serve(
             max_request_bytes=max_request_bytes,
             access_log=access_log,
             log_level=log_level,
+            threads=threads,
+            max_pending=max_pending,
         )
     )

@@ -102,11 +102,11 @@ def _check_endpoints(url: str, sample: SmokeSample, model_sha256: str) -> None:
     """The image serves this very model file, validates input, and exposes its metrics."""
     import requests
 
-    version = requests.get(url + "/version", timeout=10)
+    version = requests.get(url + "/info", timeout=10)
     served = version.json().get("model_sha256") if version.status_code == 200 else None
     if served != model_sha256:
         raise CheckFailed(
-            f"smoke test: /version reports model sha256 {served}, expected {model_sha256}"
+            f"smoke test: /info reports model sha256 {served}, expected {model_sha256}"
         )
     broken = {
         "dataframe_split": {"columns": sample.columns[1:], "data": [r[1:] for r in sample.rows[:1]]}

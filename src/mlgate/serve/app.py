@@ -1,20 +1,29 @@
 """The scoring server: a lean ASGI application (run by uvicorn) speaking MLflow's protocol.
 
-``POST /invocations`` scores JSON or CSV bodies; ``GET /ping`` and ``/health`` answer 200 once
-the model is loaded (503 before); ``/version`` names the model, version, commit and data;
+``POST /invocations`` scores JSON, CSV or Parquet bodies; ``GET /ping`` and ``/health`` answer
+200 once the model is loaded (503 before); ``/version`` is the server's version as a bare
+string (what MLflow's client reads); ``/info`` names the model, version, commit and data;
 ``/metrics`` is Prometheus text. Logs are one JSON object per line on stderr.
+
+Parsing and prediction run in a bounded thread pool, never on the event loop, so the loop keeps
+accepting connections and answering health probes while a model scores. Admission is bounded
+too: past ``max_pending`` requests waiting for or in the pool, a request is refused at once with
+503 and ``Retry-After`` (back-pressure) instead of queueing until the client times out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
 import os
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +40,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 ENV_PREFIX = "MLGATE_SERVE_"
 _JSON = [(b"content-type", b"application/json")]
+_TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
+# Seconds a refused client is told to wait (503 when the pool's queue is full).
+RETRY_AFTER_S = 1
+# Default admission bound per prediction thread (--max-pending 0).
+PENDING_PER_THREAD = 32
 _LOG = logging.getLogger("mlgate.serve")
 
 
@@ -41,12 +55,24 @@ class ServeSettings:
     model_dir: Path
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     access_log: bool = True
+    threads: int = 0  # prediction threads; 0: the cores this process may use
+    max_pending: int = 0  # requests waiting for or in the pool; 0: 32 per thread
+
+    @property
+    def pool_size(self) -> int:
+        return self.threads if self.threads > 0 else usable_cores()
+
+    @property
+    def pending_limit(self) -> int:
+        return self.max_pending if self.max_pending > 0 else PENDING_PER_THREAD * self.pool_size
 
     def to_env(self) -> dict[str, str]:
         return {
             ENV_PREFIX + "MODEL_DIR": str(self.model_dir),
             ENV_PREFIX + "MAX_REQUEST_BYTES": str(self.max_request_bytes),
             ENV_PREFIX + "ACCESS_LOG": "1" if self.access_log else "0",
+            ENV_PREFIX + "THREADS": str(self.threads),
+            ENV_PREFIX + "MAX_PENDING": str(self.max_pending),
         }
 
     @classmethod
@@ -58,22 +84,62 @@ class ServeSettings:
                 env.get(ENV_PREFIX + "MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES)
             ),
             access_log=env.get(ENV_PREFIX + "ACCESS_LOG", "1") != "0",
+            threads=int(env.get(ENV_PREFIX + "THREADS", "0")),
+            max_pending=int(env.get(ENV_PREFIX + "MAX_PENDING", "0")),
         )
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform says)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return max(1, len(affinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 class TooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What the pool hands back for one request: the answer, and what was scored (for the
+    metrics and the capture)."""
+
+    status: int
+    body: bytes
+    columns: list[list[Any]] | None = None
+    predictions: list[Any] | None = None
+    headers: list[tuple[bytes, bytes]] = field(default_factory=lambda: _JSON)
+
+
 class ScoringApp:
-    """The ASGI callable. The model loads during lifespan startup; requests never wait on I/O."""
+    """The ASGI callable. The model loads during lifespan startup; parsing and prediction run
+    in a bounded thread pool, so the event loop never waits on a model."""
 
     def __init__(self, settings: ServeSettings, model: ServedModel | None = None) -> None:
         self.settings = settings
         self.model = model
         self.metrics: Metrics | None = None
+        self.pending = 0  # admitted /invocations requests not yet answered (loop thread only)
+        self.limit = settings.pending_limit
+        self._pool: ThreadPoolExecutor | None = None
+        self.version_body = _server_version().encode()
         if model is not None:
             self._ready(model)
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.settings.pool_size, thread_name_prefix="mlgate-predict"
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def load(self) -> None:
         started = time.perf_counter()
@@ -89,6 +155,8 @@ class ScoringApp:
             version=model.info.version,
             sha256=model.info.sha256,
             seconds=round(time.perf_counter() - started, 3),
+            threads=self.settings.pool_size,
+            max_pending=self.limit,
         )
 
     def _ready(self, model: ServedModel) -> None:
@@ -103,7 +171,7 @@ class ScoringApp:
             },
             buckets,
         )
-        self.version_body = json.dumps(info.version_view()).encode()
+        self.info_body = json.dumps(info.version_view()).encode()
         self.model = model
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,6 +194,7 @@ class ScoringApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -133,22 +202,39 @@ class ScoringApp:
         started = time.perf_counter()
         path = scope["path"]
         method = scope["method"]
+        request_id = _request_id(scope["headers"])
         if path == "/invocations":
-            status, body, headers = await self._invocations(scope, receive, method)
+            scored = await self._invocations(scope, receive, method)
+            status, body, headers = scored.status, scored.body, scored.headers
         elif path in ("/ping", "/health"):
-            ready = self.model is not None
-            status, headers = (200 if ready else 503), _JSON
-            body = b'{"status":"ok"}' if ready else b'{"status":"loading"}'
-        elif path == "/version" and self.model is not None:
-            status, body, headers = 200, self.version_body, _JSON
-        elif path == "/metrics" and self.metrics is not None:
+            if method != "GET":
+                status, body, headers = 405, _error(f"use GET {path}"), _JSON
+            else:
+                ready = self.model is not None
+                status, headers = (200 if ready else 503), _JSON
+                body = b'{"status":"ok"}' if ready else b'{"status":"loading"}'
+        elif path == "/version" and method == "GET":
+            status, body, headers = 200, self.version_body, _TEXT
+        elif path == "/info" and method == "GET" and self.model is not None:
+            status, body, headers = 200, self.info_body, _JSON
+        elif path == "/metrics" and method == "GET" and self.metrics is not None:
             text = self.metrics.render().encode()
             status, body, headers = 200, text, [(b"content-type", CONTENT_TYPE.encode())]
+        elif path in _KNOWN:
+            status, body, headers = 405, _error(f"use GET {path}"), _JSON
         else:
-            status, body, headers = 404, _error(f"no such endpoint: {method} {path}"), _JSON
-        headers = [*headers, (b"content-length", b"%d" % len(body))]  # no chunked framing
+            status, body, headers = (
+                404,
+                _error(f"no such endpoint: {method} {path}", "ENDPOINT_NOT_FOUND"),
+                _JSON,
+            )
+        headers = [
+            *headers,
+            (b"content-length", b"%d" % len(body)),  # no chunked framing
+            (b"x-request-id", request_id.encode()),
+        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body if method != "HEAD" else b""})
         elapsed = time.perf_counter() - started
         if self.metrics is not None:
             endpoint = path if path in _KNOWN else "other"
@@ -161,48 +247,44 @@ class ScoringApp:
                 status=status,
                 ms=round(elapsed * 1000, 3),
                 bytes=len(body),
+                request_id=request_id,
             )
 
-    async def _invocations(
-        self, scope: Scope, receive: Receive, method: str
-    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    async def _invocations(self, scope: Scope, receive: Receive, method: str) -> Scored:
         model = self.model
         if method != "POST":
-            return 405, _error("use POST /invocations"), _JSON
+            return Scored(405, _error("use POST /invocations"))
         if model is None:
-            return 503, _error("the model is still loading"), _JSON
+            return Scored(503, _error("the model is still loading", "TEMPORARILY_UNAVAILABLE"))
         content_type, refused = self._headers(scope)
         if refused is not None:
-            return refused[0], refused[1], _JSON
-        try:
-            body = await _read_body(receive, self.settings.max_request_bytes)
-        except TooLarge:
-            return 413, self._too_large(), _JSON
-        try:
-            request = parse(model, body, content_type)
-            frame = model.frame(request.columns)
-            predictions = model.predict(frame, request.method)
-        except UnsupportedMediaType as exc:
-            return 415, _error(str(exc)), _JSON
-        except InputError as exc:
-            return 400, _error(str(exc)), _JSON
-        except (ValueError, TypeError, KeyError) as exc:
-            # Input of the right types the model still refuses (a category it never saw, a
-            # missing value it cannot impute): the request's problem, as in MLflow, a 400.
-            log_event("input refused by the model", error=f"{type(exc).__name__}: {exc}")
-            return 400, _error(f"the model cannot score this input: {exc}"), _JSON
-        except Exception as exc:  # noqa: BLE001 - the model itself failed: a 500, logged
-            log_event(
-                "prediction failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}"
+            return Scored(*refused)
+        if self.pending >= self.limit:
+            # Back-pressure: every thread busy and the queue full. Refuse now, cheaply, so a
+            # client retries elsewhere or later instead of waiting for its own timeout.
+            if self.metrics is not None:
+                self.metrics.rejected += 1
+            return Scored(
+                503,
+                _error(
+                    f"the server is at capacity ({self.limit} requests pending); retry shortly",
+                    "TEMPORARILY_UNAVAILABLE",
+                ),
+                headers=[*_JSON, (b"retry-after", b"%d" % RETRY_AFTER_S)],
             )
-            return (
-                500,
-                _error(f"the model failed to score the input: {exc}", "INTERNAL_ERROR"),
-                _JSON,
-            )
-        if self.metrics is not None:
-            self.metrics.predictions(predictions, classifier=model.is_classifier)
-        return 200, json.dumps({"predictions": predictions}).encode(), _JSON
+        self.pending += 1
+        try:
+            try:
+                body = await _read_body(receive, self.settings.max_request_bytes)
+            except TooLarge:
+                return Scored(413, self._too_large())
+            loop = asyncio.get_running_loop()
+            scored = await loop.run_in_executor(self.pool, _score, model, body, content_type)
+        finally:
+            self.pending -= 1
+        if scored.predictions is not None and self.metrics is not None:
+            self.metrics.predictions(scored.predictions, classifier=model.is_classifier)
+        return scored
 
     def _headers(self, scope: Scope) -> tuple[str, tuple[int, bytes] | None]:
         """The content type, and the answer when the headers already refuse the request."""
@@ -222,7 +304,50 @@ class ScoringApp:
         return _error(f"request body exceeds the limit of {limit} bytes (--max-request-bytes)")
 
 
-_KNOWN = frozenset({"/invocations", "/ping", "/health", "/version", "/metrics"})
+def _score(model: ServedModel, body: bytes, content_type: str) -> Scored:
+    """Parse, predict and encode one request (in a pool thread); errors become answers."""
+    try:
+        request = parse(model, body, content_type)
+        frame = model.frame(request.columns)
+        predictions = model.predict(frame, request.method)
+    except UnsupportedMediaType as exc:
+        return Scored(415, _error(str(exc), exc.error_code))
+    except InputError as exc:
+        return Scored(400, _error(str(exc), exc.error_code))
+    except RecursionError:
+        return Scored(
+            400, _error("request body is nested too deeply to parse", "MALFORMED_REQUEST")
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        # Input of the right types the model still refuses (a category it never saw, a
+        # missing value it cannot impute): the request's problem, as in MLflow, a 400.
+        log_event("input refused by the model", error=f"{type(exc).__name__}: {exc}")
+        return Scored(400, _error(f"the model cannot score this input: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - the model itself failed: a 500, logged
+        log_event("prediction failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+        return Scored(500, _error(f"the model failed to score the input: {exc}", "INTERNAL_ERROR"))
+    return Scored(
+        200, json.dumps({"predictions": predictions}).encode(), request.columns, predictions
+    )
+
+
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The client's X-Request-ID when it is a sane token, else a new random one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            if 0 < len(value) <= 128 and all(33 <= c < 127 for c in value):
+                return value.decode("ascii")
+            break
+    return uuid.uuid4().hex
+
+
+def _server_version() -> str:
+    from mlgate import __version__
+
+    return __version__
+
+
+_KNOWN = frozenset({"/invocations", "/ping", "/health", "/version", "/info", "/metrics"})
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

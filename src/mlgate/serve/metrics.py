@@ -50,6 +50,7 @@ class Metrics:
         self.requests: dict[tuple[str, int], int] = {}
         self.latency: dict[str, Histogram] = {}
         self.rows = 0
+        self.rejected = 0  # refused with 503 because the prediction queue was full
         self.labels: dict[str, int] = {}
         self.values = Histogram(tuple(sorted(prediction_buckets)) or PROBABILITY_BUCKETS)
 
@@ -91,6 +92,12 @@ class Metrics:
         for endpoint, hist in sorted(self.latency.items()):
             out.extend(hist.lines("mlgate_request_duration_seconds", f'endpoint="{endpoint}"'))
         out += [
+            (
+                "# HELP mlgate_rejected_requests_total Requests refused (503) because the "
+                "prediction queue was full."
+            ),
+            "# TYPE mlgate_rejected_requests_total counter",
+            f"mlgate_rejected_requests_total {self.rejected}",
             "# HELP mlgate_prediction_rows_total Rows scored.",
             "# TYPE mlgate_prediction_rows_total counter",
             f"mlgate_prediction_rows_total {self.rows}",

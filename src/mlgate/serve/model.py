@@ -19,7 +19,26 @@ METHODS = ("predict", "predict_proba")
 
 
 class InputError(ValueError):
-    """A request the model cannot score; the message names the offending column (HTTP 400)."""
+    """A request the model cannot score; the message names the offending column (HTTP 400).
+
+    ``error_code`` is MLflow's name for the error (its scoring server answers a request that
+    does not fit the model's signature with ``INVALID_PARAMETER_VALUE``)."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
+class MalformedRequest(InputError):
+    """The body cannot be read as the protocol's form at all: not JSON, not an object with one
+    input field, rows of the wrong width, not a table (HTTP 400, ``BAD_REQUEST`` as in MLflow)."""
+
+    error_code = "BAD_REQUEST"
+
+
+class BadValue(InputError):
+    """A value the column's type cannot take (HTTP 400; MLflow answers a failed conversion with
+    ``BAD_REQUEST``, and a missing column with ``INVALID_PARAMETER_VALUE``)."""
+
+    error_code = "BAD_REQUEST"
 
 
 @dataclass(frozen=True)
@@ -76,7 +95,7 @@ class ModelInfo:
         return cls.from_dict(data)
 
     def version_view(self) -> dict[str, Any]:
-        """What ``GET /version`` answers."""
+        """What ``GET /info`` answers."""
         from mlgate import __version__
 
         return {
@@ -148,7 +167,7 @@ class ServedModel:
         out: list[list[Any]] = [[] for _ in self.names]
         for index, record in enumerate(records):
             if not isinstance(record, Mapping):
-                raise InputError(f"{what}[{index}] must be an object of column values")
+                raise MalformedRequest(f"{what}[{index}] must be an object of column values")
             missing = [name for name in self.names if name not in record]
             if missing:
                 raise InputError(self.missing_message(missing, what, record))
@@ -165,7 +184,9 @@ class ServedModel:
         width = len(columns)
         for number, row in enumerate(rows):
             if not isinstance(row, list) or len(row) != width:
-                raise InputError(f"data[{number}] must be a list of {width} values, one per column")
+                raise MalformedRequest(
+                    f"data[{number}] must be a list of {width} values, one per column"
+                )
         return [[row[index[name]] for row in rows] for name in self.names]
 
     def columns_from_positional(self, rows: Sequence[Any], what: str) -> list[list[Any]]:
@@ -205,9 +226,7 @@ def _fail(name: str, kind: str, value: Any) -> InputError:
     shown = repr(value)
     if len(shown) > 40:
         shown = shown[:37] + "..."
-    return InputError(
-        f"column {name!r} expects {kind} values, got {shown} ({type(value).__name__})"
-    )
+    return BadValue(f"column {name!r} expects {kind} values, got {shown} ({type(value).__name__})")
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -232,7 +251,7 @@ def _as_int(name: str, values: Sequence[Any]) -> Any:
             raise _fail(name, "integer", v)
     for v in out:
         if not _INT64_MIN <= v <= _INT64_MAX:
-            raise InputError(f"column {name!r}: {v} is outside the 64-bit integer range")
+            raise BadValue(f"column {name!r}: {v} is outside the 64-bit integer range")
     return np.array(out, dtype=np.int64)
 
 

@@ -23,6 +23,8 @@ class ServeRequest:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     access_log: bool = True
     log_level: str = "info"
+    threads: int = 0  # prediction threads per worker; 0: the usable cores
+    max_pending: int = 0  # per worker; 0: 32 per thread
 
 
 def serve(request: ServeRequest) -> int:
@@ -39,10 +41,14 @@ def serve(request: ServeRequest) -> int:
     ModelInfo.read(request.model_dir)  # fail fast (exit 2) before any worker starts
     if request.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {request.workers}")
+    if request.threads < 0 or request.max_pending < 0:
+        raise UsageError("--threads and --max-pending must be 0 (automatic) or more")
     settings = ServeSettings(
         model_dir=request.model_dir.resolve(),
         max_request_bytes=request.max_request_bytes,
         access_log=request.access_log,
+        threads=request.threads,
+        max_pending=request.max_pending,
     )
     os.environ.update(settings.to_env())
     log_config = configure_logging(request.log_level)
