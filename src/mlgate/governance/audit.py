@@ -4,7 +4,6 @@ with which checks; and the report document a registration should record to join 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
-from mlgate.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -76,12 +74,8 @@ class AuditResult:
 
 def audit(request: AuditRequest, config: Config | None = None) -> AuditResult:
     """Every registry event of ``request.name``, in the registry's replay order."""
-    from mlgate import gitio
+    from mlgate import gitio, registry
 
-    try:
-        registry = importlib.import_module("mlgate.registry")
-    except ImportError:
-        raise UsageError("this mlgate has no git-tag registry to audit") from None
     if config is None and request.config_path:
         from mlgate.config.loader import load_config
 

@@ -1,9 +1,8 @@
 """Registry context for the report: the current champion and stages, earlier versions, and what
-merging this change would do. Read from the git-tag registry when this mlgate has it."""
+merging this change would do. Read from the git-tag registry."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,14 +54,7 @@ class RegistryContext:
 def registry_context(config: Config, model: ModelConfig) -> RegistryContext:
     """The registry as it stands for ``model``; ``available=False`` with the reason otherwise."""
     stage = model.gates.get("champion", {}).get("stage")
-    try:
-        registry = importlib.import_module("mlgate.registry")
-    except ImportError:
-        return RegistryContext(
-            available=False,
-            note="this mlgate has no git-tag registry: champion and version history are not shown",
-            champion_stage=stage,
-        )
+    from mlgate import registry
     from mlgate.errors import MlgateError
 
     try:
