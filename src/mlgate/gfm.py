@@ -24,9 +24,9 @@ from html import escape as _html_escape
 ZWSP = "\u200b"  # zero-width space: breaks GitHub's mention, reference and URL detection
 
 # The characters that open Markdown of any kind inside a line: code, emphasis, strikethrough,
-# links and images, HTML and autolinks, entities, table cells, math; a backslash makes each one
+# links and images (the brackets), HTML and autolinks, entities, table cells, math; a backslash makes each one
 # a literal character (CommonMark lets any ASCII punctuation be escaped).
-_PUNCT = re.compile(r"([\\`*~\[\]()<>&|!$#])")
+_PUNCT = re.compile(r"([\\`*~\[\]<>&|!$#])")
 # An underscore between two letters or digits never emphasises (``roc_auc`` stays as written).
 _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 # What opens a block at the start of a line: a list item, a heading underline, an ordered item.

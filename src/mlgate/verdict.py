@@ -137,6 +137,35 @@ class Verdict:
         return "sha256:" + hashlib.sha256(canonical_json(self.to_dict())).hexdigest()
 
 
+# Δ, the change of a metric against the champion, has one definition everywhere it is shown.
+DELTA_HEADER = "Δ (+ = better)"
+DELTA_LEGEND = (
+    "Δ = challenger - champion, signed so that positive is better: for a lower-is-better metric "
+    "(log_loss, rmse) a drop is a positive Δ"
+)
+
+
+def delta(direction: str | None, challenger: float | None, champion: float | None) -> float | None:
+    """The challenger's change against the champion, sign-adjusted so that positive is better."""
+    if challenger is None or champion is None or direction not in {"higher", "lower"}:
+        return None
+    return (challenger - champion) if direction == "higher" else (champion - challenger)
+
+
+def format_number(value: float | None, *, signed: bool = False) -> str:
+    """The one number format of every report and of the CLI: 4 decimals, or 3 significant digits
+    for very large and very small values; ``—`` for no value."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "+0" if signed else "0"
+    sign = "+" if signed else ""
+    if abs(value) >= 10_000 or abs(value) < 0.001:
+        return f"{value:{sign}.3g}"
+    out = f"{value:{sign}.4f}".rstrip("0").rstrip(".")
+    return "+0" if signed and out in {"+0", "-0"} else out
+
+
 def canonical_json(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.gates.champion import ChampionRef
 from mlgate.gates.predict import ModelOutputs, compute_metric, model_features, run_model
 from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
-from mlgate.verdict import Check, Status
+from mlgate.verdict import Check, Status, delta
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,7 +94,12 @@ def evaluate(
         metric = metrics[gate.name]
         outcome = _outcome(run, gate, metric, y, mine, theirs)
         run.checks.extend(metric_checks(gate, outcome, state))
-        values[gate.name] = {"challenger": outcome.challenger, "champion": outcome.champion}
+        values[gate.name] = {
+            "challenger": outcome.challenger,
+            "champion": outcome.champion,
+            "direction": gate.direction,
+            "delta": delta(gate.direction, outcome.challenger, outcome.champion),
+        }
     context["metrics"] = values
     if run.settings.slices is not None:
         _slices(run, frame, y, mine, theirs, metrics)

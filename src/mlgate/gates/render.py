@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mlgate.errors import Location
-from mlgate.verdict import Check, Scalar, Status, Verdict
+from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND, Check, Scalar, Status, Verdict, format_number
 
 STYLES: dict[Status, dict[str, Any]] = {
     Status.PASS: {"fg": "green"},
@@ -37,6 +37,25 @@ def threshold_text(check: Check) -> str:
     return f"{op} {number(check.threshold)}" if op else number(check.threshold)
 
 
+def metric_lines(verdict: Verdict) -> list[str]:
+    """Challenger, champion and Δ per metric (the same Δ every report shows)."""
+    from mlgate.governance.results import metric_rows
+
+    rows = [m for m in metric_rows(verdict, None) if m.value is not None]
+    if verdict.kind != "validation" or not rows:
+        return []
+    table = [("METRIC", "CHALLENGER", "CHAMPION", DELTA_HEADER)]
+    table += [
+        (m.name, format_number(m.value), format_number(m.champion),
+         format_number(m.delta, signed=True))
+        for m in rows
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    out = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+           for r in table]  # fmt: skip
+    return [*out, f"  {DELTA_LEGEND}", ""]
+
+
 def render_verdict(
     verdict: Verdict, *, style: Styler = _plain, locate: Locator | None = None, title: str = ""
 ) -> str:
@@ -57,6 +76,7 @@ def render_verdict(
     )
     head = title or f"{verdict.kind} of {verdict.model}"
     lines = [f"{head}: {word} ({summary or 'no checks'})"]
+    lines += metric_lines(verdict)
     rows = [("STATUS", "CHECK", "OBSERVED", "THRESHOLD", "CHAMPION", "REASON")]
     rows += [
         (

@@ -15,6 +15,7 @@ from typing import Any
 from mlgate.gates.bootstrap import Interval
 from mlgate.gates.settings import MetricGate
 from mlgate.verdict import Check, Status
+from mlgate.verdict import delta as signed_delta
 
 TINY = 1e-12
 # Bounds are inclusive; a difference of 0.05 computed as 0.05000000000000004 must still pass.
@@ -139,7 +140,8 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
         for bound, limit in bounds.items():
             out.add(bound, Status.FAIL, why, None, _threshold(bound, limit))
         return
-    delta = sign(gate.direction) * (c - b)
+    delta = signed_delta(gate.direction, c, b)
+    assert delta is not None  # noqa: S101 - both values are known here
     relative = delta / abs(b) if abs(b) >= TINY else None
     head = f"{name} {c:.4g} vs {champion.label} {b:.4g}: {_describe(delta, relative)}"
     extra = {"delta": delta, "relative": relative}

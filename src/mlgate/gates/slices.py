@@ -268,6 +268,12 @@ def _gap_check(
         observed=gap,
         threshold=limit,
         champion=champion_gap,
-        details={"op": "<=", "best": best, "worst": worst, "slices": values},
+        details={
+            "op": "<=",
+            "best": best,
+            "worst": worst,
+            "slices": values,
+            "champion_slices": {s.value: s.champion.get(name) for s in kept if s.champion},
+        },
         config_key=key,
     )

@@ -44,9 +44,13 @@ def render_html(data: ReportData) -> str:
         {"key": c.key, "title": c.title, "svg": Markup(c.svg), "caption": c.caption}  # noqa: S704 - our own SVG, every text node escaped
         for c in build_charts(data)
     ]
+    from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND
+
     template = environment().get_template("report.html.j2")
     return template.render(
         d=data,
+        delta_header=DELTA_HEADER,
+        delta_legend=DELTA_LEGEND,
         charts=charts,
         gate_titles=GATE_TITLES,
         facts=FACTS,
@@ -55,9 +59,10 @@ def render_html(data: ReportData) -> str:
 
 
 def _num(value: Any, signed: bool = False) -> str:
+    from mlgate.verdict import format_number
+
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    text = f"{value:+.4f}" if signed else f"{value:.4f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return format_number(float(value), signed=signed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlgate.governance.card import to_model_card_toolkit
+from mlgate.verdict import DELTA_LEGEND
 
 if TYPE_CHECKING:
     from mlgate.governance.report import ReportData
@@ -47,12 +48,14 @@ def report_dict(data: ReportData) -> dict[str, Any]:
         "missing_evidence": [i.kind for i in data.missing],
         "metrics": {
             "source": data.metrics_source or None,
+            "delta": DELTA_LEGEND,
             "rows": [
                 {
                     "name": m.name,
                     "value": m.value,
                     "champion": m.champion,
                     "delta": m.delta,
+                    "direction": m.direction,
                     "status": m.status,
                 }
                 for m in data.metrics
@@ -66,6 +69,7 @@ def report_dict(data: ReportData) -> dict[str, Any]:
                 "score": s.score,
                 "size": s.size,
                 "status": s.status,
+                "champion": s.champion,
             }
             for s in data.slices
         ],

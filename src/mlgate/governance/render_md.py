@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.gfm import Md, code, details, fence, table, text
 from mlgate.governance.compliance import FACTS
+from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND, format_number
 
 if TYPE_CHECKING:
     from mlgate.governance.report import ReportData
@@ -23,10 +24,7 @@ MAX_CHECK_ROWS = 200  # per verdict; the HTML and JSON reports have them all
 
 
 def num(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "—"
-    out = f"{value:+.4f}" if signed else f"{value:.4f}"
-    return out.rstrip("0").rstrip(".") if "." in out else out
+    return format_number(value, signed=signed)
 
 
 def render_markdown(data: ReportData, *, full_report: str | None = None) -> str:
@@ -121,7 +119,8 @@ def _metrics(data: ReportData) -> list[str]:
         for m in data.metrics
     ]
     head = ["", f"**Metrics** ({text(data.metrics_source)})", ""]
-    return head + table(("metric", "challenger", "champion", "Δ", ""), rows)
+    legend = ["", f"<sub>{text(DELTA_LEGEND)}.</sub>"]
+    return head + table(("metric", "challenger", "champion", DELTA_HEADER, ""), rows) + legend
 
 
 def _card(data: ReportData) -> list[str]:

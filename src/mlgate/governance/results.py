@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.config.model import ModelConfig
-from mlgate.verdict import Check, Verdict
+from mlgate.verdict import Check, Verdict, delta
 
 _DATASET_DRIFT = ("dataset", "share", "drifted_share", "overall")
 
@@ -23,12 +23,12 @@ class MetricRow:
     champion: float | None
     status: str  # worst status of the checks on this metric, or "info"
     checks: tuple[str, ...]  # messages of the checks on this metric
+    direction: str | None = None  # higher | lower; None when no gate says
 
     @property
     def delta(self) -> float | None:
-        if self.value is None or self.champion is None:
-            return None
-        return self.value - self.champion
+        """Sign-adjusted change against the champion (positive is better): ``verdict.delta``."""
+        return delta(self.direction, self.value, self.champion)
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class SliceRow:
     score: float | None
     size: int | None
     status: str
+    champion: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) 
                 rows[str(name)] = {
                     "value": _num(values.get("challenger")),
                     "champion": _num(values.get("champion")),
+                    "direction": _text(values.get("direction")),
                     "status": "info",
                     "msgs": [],
                 }
@@ -93,7 +95,10 @@ def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) 
         name = _metric_name(check)
         if name is None:
             continue
-        row = rows.setdefault(name, {"value": None, "champion": None, "status": "info", "msgs": []})
+        row = rows.setdefault(
+            name, {"value": None, "champion": None, "direction": None, "status": "info", "msgs": []}
+        )
+        row["direction"] = row["direction"] or _text(check.details.get("direction"))
         if row["value"] is None:
             value = check.details.get("challenger", check.details.get("value"))
             if value is None and check.id.endswith((".min", ".max")):
@@ -105,7 +110,7 @@ def metric_rows(validation: Verdict | None, fallback: Mapping[str, Any] | None) 
             row["status"] = check.status.value
         row["msgs"].append(check.message)
     return [
-        MetricRow(n, r["value"], r["champion"], r["status"], tuple(r["msgs"]))
+        MetricRow(n, r["value"], r["champion"], r["status"], tuple(r["msgs"]), r["direction"])
         for n, r in sorted(rows.items())
     ]
 
@@ -122,12 +127,17 @@ def slice_rows(validation: Verdict | None) -> list[SliceRow]:
         column, metric = _slice_names(check)
         per_slice = d.get("values") or d.get("slices")
         if isinstance(per_slice, Mapping) and isinstance(column, str) and isinstance(metric, str):
-            # A gap check carries every slice's value: {slice: value} or {slice: {value, size}}.
+            # A gap check carries every slice's value: {slice: value} or {slice: {value, size}},
+            # and the champion's in ``champion_slices``.
+            theirs = d.get("champion_slices")
+            theirs = theirs if isinstance(theirs, Mapping) else {}
             for value, entry in per_slice.items():
                 score = _num(entry.get("value") if isinstance(entry, Mapping) else entry)
                 size = entry.get("size") if isinstance(entry, Mapping) else None
                 key = (column, str(value), metric)
-                rows.setdefault(key, SliceRow(column, str(value), metric, score, size, "info"))
+                champion = _num(theirs.get(value))
+                row = SliceRow(column, str(value), metric, score, size, "info", champion)
+                rows.setdefault(key, row)
             continue
         value = d.get("slice", d.get("value"))
         if isinstance(column, str) and isinstance(metric, str) and value is not None:
@@ -139,6 +149,7 @@ def slice_rows(validation: Verdict | None) -> list[SliceRow]:
                 _num(check.observed),
                 size if isinstance(size, int) else None,
                 check.status.value,
+                _num(check.champion),
             )
     return [rows[k] for k in sorted(rows)]
 
