@@ -24,8 +24,8 @@ from html import escape as _html_escape
 ZWSP = "\u200b"  # zero-width space: breaks GitHub's mention, reference and URL detection
 
 # The characters that open Markdown of any kind inside a line: code, emphasis, strikethrough,
-# links and images (the brackets), HTML and autolinks, entities, table cells, math; a backslash makes each one
-# a literal character (CommonMark lets any ASCII punctuation be escaped).
+# links and images (the brackets), HTML and autolinks, entities, table cells, math; a backslash
+# makes each one a literal character (CommonMark lets any ASCII punctuation be escaped).
 _PUNCT = re.compile(r"([\\`*~\[\]<>&|!$#])")
 # An underscore between two letters or digits never emphasises (``roc_auc`` stays as written).
 _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")

@@ -77,7 +77,8 @@ def test_every_renderer_shows_the_cli_delta(
     assert set(cli) == {"roc_auc", "log_loss", "accuracy"}, validated.stdout
     # The sign says better or worse, whatever the metric's direction.
     want = "-" if challenger == "weak" else "+"
-    assert cli["roc_auc"].startswith(want) and cli["log_loss"].startswith(want), cli
+    assert cli["roc_auc"].startswith(want), cli
+    assert cli["log_loss"].startswith(want), cli
 
     reported = invoke("report", cwd=project)
     out = project / ".mlgate/out/churn"
@@ -85,7 +86,8 @@ def test_every_renderer_shows_the_cli_delta(
     page = html.unescape((out / "report.html").read_text())
     document = json.loads((out / "report.json").read_text())
     assert reported.exit_code == 0, reported.output
-    assert DELTA_HEADER in markdown and DELTA_HEADER in page
+    assert DELTA_HEADER in markdown
+    assert DELTA_HEADER in page
     rows = {r["name"]: r for r in document["metrics"]["rows"]}
     for name, shown in cli.items():
         md_row = next(line for line in markdown.splitlines() if line.startswith(f"| {name} |"))
