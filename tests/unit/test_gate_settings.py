@@ -108,8 +108,12 @@ def test_render_lists_checks_then_failures_with_their_lines() -> None:
     text = render_verdict(verdict, locate=lambda c: where if c.config_key else None)
     lines = text.splitlines()
     assert lines[0] == "validation of churn: FAIL (1 failed, 1 passed, 1 skipped)"
-    assert lines[1].split() == ["STATUS", "CHECK", "OBSERVED", "THRESHOLD", "CHAMPION", "REASON"]
-    assert lines[3].split()[:6] == [
+    # Challenger, champion and the sign-adjusted Δ per metric come first (no direction: no Δ).
+    assert lines[1].split()[:3] == ["METRIC", "CHALLENGER", "CHAMPION"]
+    assert lines[2].split() == ["auc", "0.81", "0.8", "—"]
+    head = lines.index(next(line for line in lines if line.split()[:1] == ["STATUS"]))
+    assert lines[head].split() == ["STATUS", "CHECK", "OBSERVED", "THRESHOLD", "CHAMPION", "REASON"]
+    assert lines[head + 2].split()[:6] == [
         "FAIL",
         "metric.auc.max_regression",
         "-0.05",
