@@ -148,9 +148,19 @@ def ls_remote_tags(cwd: Path, remote: str, patterns: Sequence[str] = ()) -> dict
 
 
 def fetch_refspecs(cwd: Path, remote: str, refspecs: Sequence[str]) -> None:
-    """Fetch exactly ``refspecs`` from ``remote`` (no other tags, FETCH_HEAD untouched)."""
+    """Fetch exactly ``refspecs`` from ``remote`` (no other tags, FETCH_HEAD untouched, no
+    automatic gc repacking the refs meanwhile)."""
     git(
-        ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", remote, *refspecs],
+        [
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-auto-gc",
+            "--",
+            remote,
+            *refspecs,
+        ],
         cwd,
         timeout=600,
     )

@@ -15,6 +15,7 @@ from tests.integration.registry_support import (
     git,
     mlgate,
     mlgate_json,
+    new_repo,
     remote_tags,
     spawn,
     tags,
@@ -46,9 +47,36 @@ def test_push_and_read_from_another_clone(origin: Path, tmp_path: Path) -> None:
     remote = mlgate_json(bob, "registry", "show", "--remote", "origin")
     assert remote["source"] == "remote origin"
     assert remote["models"][0]["stages"] == {"prod": "v0.0.1"}
-    # The one fetch brought the missing tags, annotated, into the local repository.
-    assert tags(bob) == {"churn@v0.0.1", "churn#prod#1"}
-    assert git(bob, "cat-file", "-t", "churn#prod#1") == "tag"
+    # A read never writes: bob's tags are as they were, and the read's namespace is gone.
+    assert tags(bob) == set()
+    assert git(bob, "for-each-ref", "refs/mlgate") == ""
+
+
+def test_reading_another_remote_leaves_refs_tags_untouched(origin: Path, tmp_path: Path) -> None:
+    """show/history/resolve/stages --remote OTHER inside another repository: refs/tags (names
+    and objects) and the packed-refs file are exactly as before, and no ref is left behind."""
+    alice = clone(origin, tmp_path / "alice")
+    mlgate(alice, "registry", "register", "churn", "--push")
+    mlgate(alice, "registry", "assign", "churn", "v0.0.1", "prod", "--push")
+    mlgate(alice, "registry", "register", "fraud", "--push")
+    other = new_repo(tmp_path / "other")
+    mlgate(other, "registry", "register", "local-model")
+    git(other, "remote", "add", "upstream", str(origin))
+    before = git(other, "for-each-ref", "--format=%(refname) %(objectname)")
+    reads = [
+        ["show", "--remote", "upstream"],
+        ["show", "churn", "--remote", "upstream"],
+        ["history", "--remote", "upstream"],
+        ["resolve", "churn#prod", "--remote", "upstream", "--no-model-file"],
+        ["stages", "--remote", "upstream"],
+        ["next-version", "churn", "--remote", "upstream"],
+    ]
+    for args in reads:
+        mlgate(other, "registry", *args, "--json")
+        assert git(other, "for-each-ref", "--format=%(refname) %(objectname)") == before, args
+    shown = mlgate_json(other, "registry", "show", "--remote", "upstream")
+    assert [m["name"] for m in shown["models"]] == ["churn", "fraud"]
+    assert mlgate_json(other, "registry", "show")["models"][0]["name"] == "local-model"
 
 
 def test_stale_clone_recomputes_version_and_counter(origin: Path, tmp_path: Path) -> None:
@@ -69,7 +97,14 @@ def test_local_tag_that_diverged_from_the_remote(origin: Path, tmp_path: Path) -
     bob = clone(origin, tmp_path / "bob")
     mlgate(alice, "registry", "register", "churn", "--push")
     mlgate(bob, "registry", "register", "churn", "--version", "v0.0.1", "-m", "never pushed")
-    result = mlgate(bob, "registry", "show", "--remote", "origin", expect=2)
+    # A read takes the remote's tag and warns; a write refuses until it is sorted out.
+    result = mlgate(bob, "registry", "show", "churn", "--remote", "origin")
+    assert "differs from the local tag of the same name; origin's is read" in result.stderr
+    shown = mlgate_json(bob, "registry", "show", "churn", "--remote", "origin")
+    assert shown["versions"][0]["summary"] != "never pushed"
+    assert [p["kind"] for p in shown["problems"]] == ["diverged"]
+    commit(bob, "another")
+    result = mlgate(bob, "registry", "register", "churn", "--push", expect=2)
     assert "local tag 'churn@v0.0.1' differs from the one on 'origin'" in result.stderr
     assert "git fetch --force origin" in result.stderr
 

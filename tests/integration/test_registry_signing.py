@@ -59,3 +59,18 @@ def test_signing_without_a_key_fails_cleanly(tmp_path: Path) -> None:
     assert "could not create tag 'churn@v0.0.1'" in result.stderr
     assert "signingKey" in result.stderr
     assert git(repo, "tag", "--list") == ""
+
+
+def test_a_remote_read_verifies_the_remote_tags(signing_repo: Path, tmp_path: Path) -> None:
+    """Tags read from a remote are not under refs/tags here: they are verified by object."""
+    mlgate(signing_repo, "registry", "register", "churn")
+    mlgate(signing_repo, "registry", "assign", "churn", "v0.0.1", "prod")
+    reader = tmp_path / "reader"
+    git(tmp_path, "clone", "--quiet", "--no-tags", str(signing_repo), str(reader))
+    git(reader, "tag", "--delete", *git(reader, "tag", "--list").split(), check=False)
+    for key in ("gpg.format", "user.signingKey", "gpg.ssh.allowedSignersFile"):
+        git(reader, "config", key, git(signing_repo, "config", key))
+    resolved = mlgate_json(reader, "registry", "resolve", "churn#prod", "--remote", "origin")
+    assert resolved["version"] == "v0.0.1"
+    mlgate(reader, "registry", "show", "--remote", "origin")
+    assert git(reader, "tag", "--list") == ""

@@ -1,10 +1,16 @@
 """Where registry state comes from: one ``git for-each-ref`` (local) or one ``git ls-remote``
 plus one fetch of what is missing (remote), parsed in a single pass. All git goes via gitio.
+
+Reading a remote never writes ``refs/tags``: the tags missing locally are fetched into a
+namespace of this read's own (``refs/mlgate/read/<id>/``), read from there and deleted, so only
+their objects stay behind (as after any fetch). GTO and ``git tag`` see the repository unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import secrets
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +24,7 @@ from mlgate.registry.replay import build_state
 from mlgate.registry.state import RegistryState
 
 TAGS = "refs/tags/"
+READS = "refs/mlgate/read/"  # one namespace per remote read, removed when the read ends
 _FIELDS = (
     "%(refname)",
     "%(objecttype)",
@@ -37,8 +44,9 @@ FORMAT = "".join(f"{field}%00" for field in _FIELDS)
 _WILDCARD_ABOVE = 200  # fetch with one wildcard refspec when this many tags are missing
 
 
-def parse_refs(output: str) -> list[RawTag]:
-    """The tags in ``git for-each-ref --format=FORMAT`` output (pure, one pass)."""
+def parse_refs(output: str, prefix: str = TAGS) -> list[RawTag]:
+    """The tags in ``git for-each-ref --format=FORMAT`` output (pure, one pass); ``prefix`` is
+    the namespace the refs were listed under (stripped from their names)."""
     parts = output.split("\0")
     width = len(_FIELDS)
     tags = []
@@ -47,12 +55,12 @@ def parse_refs(output: str) -> list[RawTag]:
             start : start + width
         ]
         ref = ref.lstrip("\n")
-        if not ref.startswith(TAGS):
+        if not ref.startswith(prefix):
             continue
         annotated = otype == "tag"
         tags.append(
             RawTag(
-                name=ref[len(TAGS) :],
+                name=ref[len(prefix) :],
                 object_type=otype,
                 object_id=oid,
                 target_type=ttype if annotated else otype,
@@ -91,10 +99,15 @@ class TagsRead:
     source: str
 
 
-def read_tags(root: Path, remote: str | None = None, name: str | None = None) -> TagsRead:
-    """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here.
+def read_tags(
+    root: Path, remote: str | None = None, name: str | None = None, *, writing: bool = False
+) -> TagsRead:
+    """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here
+    (into a temporary namespace, never ``refs/tags``).
 
     With ``name``, only that model's tags (a model's state depends on its own events only).
+    ``writing``: a local tag that differs from the remote's under the same name is an error (a
+    new tag could never be pushed beside it); a read takes the remote's and reports it.
     """
     local = read_local_tags(root, name)
     if remote is None:
@@ -103,7 +116,7 @@ def read_tags(root: Path, remote: str | None = None, name: str | None = None) ->
     listing = gitio.ls_remote_tags(root, remote, patterns)
     by_name = {t.name: t for t in local}
     diverged = [n for n, oid in listing.items() if n in by_name and by_name[n].object_id != oid]
-    if diverged:
+    if diverged and writing:
         first = diverged[0]
         raise UsageError(
             f"local tag {first!r} differs from the one on {remote!r}"
@@ -113,29 +126,64 @@ def read_tags(root: Path, remote: str | None = None, name: str | None = None) ->
             f"'refs/tags/{first}:refs/tags/{first}'",
             details=diverged[1:20],
         )
-    missing = [n for n in listing if n not in by_name]
+    found = {
+        n: by_name[n] for n, oid in listing.items() if n in by_name and by_name[n].object_id == oid
+    }
+    missing = [n for n in listing if n not in found]
     if missing:
-        refspecs = (
-            [f"{TAGS}*:{TAGS}*"]
-            if len(missing) > _WILDCARD_ABOVE
-            else [f"{TAGS}{n}:{TAGS}{n}" for n in missing]
-        )
-        gitio.fetch_refspecs(root, remote, refspecs)
-        local = read_local_tags(root, name)
-        by_name = {t.name: t for t in local}
-    tags = [by_name[n] for n in listing if n in by_name]
+        found.update((t.name, t) for t in fetch_tags(root, remote, missing))
+    tags = [found[n] for n in listing if n in found]
     problems = [
-        Problem(n, "missing", f"is on {remote} but could not be fetched")
-        for n in listing
-        if n not in by_name
+        Problem(
+            n,
+            "diverged",
+            f"differs from the local tag of the same name; {remote}'s is read",
+            f"take the remote's with: git fetch --force {remote} 'refs/tags/{n}:refs/tags/{n}'",
+            _model_of(n),
+        )
+        for n in diverged
     ]
+    problems.extend(
+        Problem(n, "missing", f"is on {remote} but could not be fetched", name=_model_of(n))
+        for n in listing
+        if n not in found
+    )
     return TagsRead(tags, frozenset(listing) | frozenset(by_name), problems, f"remote {remote}")
 
 
-def load_state(root: Path, remote: str | None = None, name: str | None = None) -> RegistryState:
+def _model_of(tag: str) -> str | None:
+    parsed = parse_tag(tag)
+    return parsed.name if parsed else None
+
+
+def fetch_tags(root: Path, remote: str, names: Sequence[str]) -> list[RawTag]:
+    """``names`` (tags on ``remote``) as they are there, read through a namespace of this
+    call's own that is deleted before returning: ``refs/tags`` is never written."""
+    space = f"{READS}{os.getpid()}-{secrets.token_hex(4)}/"
+    refspecs = (
+        [f"+{TAGS}*:{space}*"]
+        if len(names) > _WILDCARD_ABOVE
+        else [f"+{TAGS}{n}:{space}{n}" for n in names]
+    )
+    try:
+        gitio.fetch_refspecs(root, remote, refspecs)
+        wanted = set(names)
+        return [
+            t
+            for t in parse_refs(gitio.for_each_ref(root, FORMAT, [space]), space)
+            if t.name in wanted
+        ]
+    finally:
+        listed = gitio.for_each_ref(root, "%(refname) %(objectname)", [space]).split()
+        gitio.delete_refs(root, dict(zip(listed[::2], listed[1::2], strict=True)))
+
+
+def load_state(
+    root: Path, remote: str | None = None, name: str | None = None, *, writing: bool = False
+) -> RegistryState:
     """The registry state of the repository at ``root`` (or of its ``remote``); with ``name``,
-    only that model's tags are read."""
-    read = read_tags(root, remote, name)
+    only that model's tags are read. ``writing``: see ``read_tags``."""
+    read = read_tags(root, remote, name, writing=writing)
     checker = PayloadChecker(payload_cache(root))
     decoded = decode(read.tags, checker)
     if checker.added:
@@ -179,13 +227,18 @@ def ignore_cache(root: Path) -> None:
         return  # read-only checkout: the cache is optional
 
 
-def verify_tags(root: Path, tags: Sequence[str]) -> None:
-    """Check the signatures of ``tags`` (in parallel); CheckFailed (exit 1) names every failure."""
+def verify_tags(root: Path, tags: Sequence[str], objects: Mapping[str, str] | None = None) -> None:
+    """Check the signatures of ``tags`` (in parallel); CheckFailed (exit 1) names every failure.
+
+    ``objects`` (tag name -> tag object id) verifies by object, for tags read from a remote,
+    which are not under ``refs/tags`` here.
+    """
     unique = list(dict.fromkeys(tags))
     if not unique:
         return
+    where = objects or {}
     with ThreadPoolExecutor(max_workers=min(4, len(unique))) as pool:
-        results = list(pool.map(lambda t: (t, gitio.verify_tag(root, t)), unique))
+        results = list(pool.map(lambda t: (t, gitio.verify_tag(root, where.get(t, t))), unique))
     failed = [(t, r) for t, r in results if not r.ok]
     if not failed:
         return

@@ -60,7 +60,8 @@ def assign(request: AssignRequest) -> WriteResult:
         ctx.policy.check_order(model, version, stage)
         ctx.policy.check_passing(model, version)
         if ctx.policy.verify and version.registration:
-            verify_tags(ctx.root, [version.registration.tag])
+            reg = version.registration
+            verify_tags(ctx.root, [reg.tag], {reg.tag: reg.object_id})
         return _stage_plan(
             ctx,
             request,

@@ -48,8 +48,13 @@ def show(request: ShowRequest) -> ShowResult:
         stages[model.name] = tuple(dict.fromkeys([*(policy.stages or ()), *model.holders]))
         if policy.verify:
             to_verify.extend(_relied_on(model))
-    verify_tags(root, to_verify)
+    verify_tags(root, to_verify, _objects(models))
     return ShowResult(state, check_name(request.name) if request.name else None, stages)
+
+
+def _objects(models: list[ModelState]) -> dict[str, str]:
+    """Tag name -> tag object id (a remote's tags are read without refs/tags here)."""
+    return {e.tag: e.object_id for m in models for e in m.events if e.object_id}
 
 
 def _relied_on(model: ModelState) -> list[str]:
@@ -93,7 +98,8 @@ def resolve(request: ResolveRequest) -> Resolution:
     policy = policy_for(request.config, model.name)
     if policy.verify:
         tags = [stage_tag] if stage_tag else []
-        verify_tags(root, [*tags, *([version.registration.tag] if version.registration else [])])
+        regs = [version.registration.tag] if version.registration else []
+        verify_tags(root, [*tags, *regs], _objects([model]))
     notes: list[str] = []
     model_file = None
     model_cfg = find_model(request.config, model.name)

@@ -109,7 +109,8 @@ def write(
     attempt = 0
     while True:
         attempt += 1
-        state = load_state(root, options.remote if options.push else None, options.model)
+        remote = options.remote if options.push else None
+        state = load_state(root, remote, options.model, writing=True)
         if claimed and options.model is not None:
             state = _counter_at_least(state, options.model, claimed)
         plan = planner(state)
