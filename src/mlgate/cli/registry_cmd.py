@@ -270,7 +270,15 @@ def resolve(
         ref=ref,
         model_file=not no_model_file,
     )
-    return _emit(core.resolve(request), as_json, render.resolution)
+    from mlgate.registry.reads import Unresolved
+
+    try:
+        result = core.resolve(request)
+    except Unresolved as exc:
+        if as_json:  # the answer is "nothing": null fields, and still exit code 1
+            emit_json(exc.empty.to_dict())
+        raise
+    return _emit(result, as_json, render.resolution)
 
 
 @registry.command("check-ref")

@@ -210,13 +210,19 @@ class HistoryResult:
 
 @dataclass(frozen=True)
 class Resolution:
-    """What ``resolve`` found: the version, its commit, its payload, and the model file."""
+    """What ``resolve`` found: the version, its commit, its payload, and the model file.
+
+    ``tag`` is the tag that answers the reference: the registration tag, or for a stage held
+    by a commit nobody registered (GTO allows that) the stage tag. When nothing answers (no
+    holder, deprecated model), ``resolve`` raises ``Unresolved`` carrying a Resolution whose
+    version, commit and tag are None (the CLI's ``--json`` prints it, with exit code 1).
+    """
 
     ref: str
     name: str
-    version: str
-    commit: str
-    tag: str
+    version: str | None
+    commit: str | None
+    tag: str | None
     stage: str | None = None
     stage_tag: str | None = None
     date: str | None = None

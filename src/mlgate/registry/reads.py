@@ -24,6 +24,7 @@ from mlgate.registry.backend import load_state, verify_tags
 from mlgate.registry.events import FETCH_HINT, Event
 from mlgate.registry.grammar import TAGS_PREFIX, check_name, parse_ref, parse_tag
 from mlgate.registry.policy import find_model, policy_for
+from mlgate.registry.replay import PRIORITY
 from mlgate.registry.state import ModelState, RegistryState, VersionState
 
 
@@ -74,11 +75,22 @@ def history(request: HistoryRequest) -> HistoryResult:
         events: tuple[Event, ...] = model.events
     else:
         # Merge keeps each model's own (counter) order and interleaves models by tag time.
-        events = tuple(
-            heapq.merge(*(m.events for m in state.models.values()), key=lambda e: e.timestamp)
-        )
+        events = tuple(heapq.merge(*(m.events for m in state.models.values()), key=_when))
     name = check_name(request.name) if request.name else None
     return HistoryResult(state.source, name, events, tuple(state.problems_for(name)))
+
+
+class Unresolved(CheckFailed):
+    """Nothing answers the reference (exit 1); ``empty`` is the answer with no version."""
+
+    def __init__(self, message: str, empty: Resolution, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.empty = empty
+
+
+def _when(event: Event) -> tuple[int, int]:
+    """Across models: tag time, then GTO's priority for events of the same second."""
+    return (event.timestamp, PRIORITY[event.kind])
 
 
 def resolve(request: ResolveRequest) -> Resolution:
@@ -90,9 +102,14 @@ def resolve(request: ResolveRequest) -> Resolution:
     if version is None:
         held = ", ".join(f"{s}={h.version}" for s, h in model.holders.items()) or "none"
         what = f"holds {ref.stage!r}" if ref.stage else "is active"
-        raise CheckFailed(
+        if ref.latest and model.deprecated:
+            what = "is latest: the model is deprecated (as in GTO)"
+        raise Unresolved(
             f"no version of {model.name} {what} ({state.source})",
-            hint=f"stages held now: {held}",
+            Resolution(str(ref), model.name, None, None, None, stage=ref.stage),
+            hint=f"stages held now: {held}"
+            if not model.deprecated
+            else "register a new version to make it active again",
         )
     payload = _usable_payload(version)
     policy = policy_for(request.config, model.name)
@@ -115,7 +132,7 @@ def resolve(request: ResolveRequest) -> Resolution:
         name=model.name,
         version=version.version,
         commit=version.commit,
-        tag=reg.tag if reg else version.commit,
+        tag=reg.tag if reg else stage_tag,
         stage=ref.stage,
         stage_tag=stage_tag,
         date=reg.date if reg else None,
@@ -134,7 +151,8 @@ def pick_version(
         holder = model.holders.get(stage)
         return (model.versions[holder.version], holder.event.tag) if holder else (None, None)
     if latest:
-        return model.latest, None
+        # GTO: a deprecated model has no latest version (its stages still resolve).
+        return (None if model.deprecated else model.latest), None
     assert version is not None  # noqa: S101 - parse_ref guarantees one of the three
     found = model.version(version)
     if found is None or not found.registered:

@@ -13,7 +13,7 @@ from mlgate.registry.grammar import Kind, ParsedTag, SemVer, parse_tag
 from mlgate.registry.state import Holder, ModelState, RegistryState, VersionState
 
 # GTO's priorities: the order of events that share a timestamp.
-_PRIORITY = {
+PRIORITY = {
     Kind.CREATE: 1,
     Kind.DEPRECATE: 2,
     Kind.REGISTER: 3,
@@ -29,12 +29,14 @@ def order_events(events: Iterable[Event]) -> list[Event]:
     uncounted: list[Event] = []
     for e in events:
         (counted if e.counter is not None else uncounted).append(e)
-    counted.sort(key=lambda e: (e.counter, _PRIORITY[e.kind], e.timestamp, e.tag))
-    uncounted.sort(key=lambda e: (e.timestamp, _PRIORITY[e.kind], _version_key(e), e.tag))
+    counted.sort(key=lambda e: (e.counter, PRIORITY[e.kind], e.timestamp, e.tag))
+    uncounted.sort(key=lambda e: (e.timestamp, PRIORITY[e.kind], _version_key(e), e.tag))
     merged: list[Event] = []
     i = 0
     for event in uncounted:
-        while i < len(counted) and counted[i].timestamp <= event.timestamp:
+        # Same second: GTO's priority decides (a registration before an assignment).
+        key = (event.timestamp, PRIORITY[event.kind])
+        while i < len(counted) and (counted[i].timestamp, PRIORITY[counted[i].kind]) <= key:
             merged.append(counted[i])
             i += 1
         merged.append(event)
