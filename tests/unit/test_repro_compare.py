@@ -246,3 +246,26 @@ def test_folder_outputs_are_hashed_and_compared_by_member(starter: Path, tmp_pat
     assert check.failed
     assert check.details["differing_files"] == ["notes.txt"]
     assert "1 of 2 files differ (notes.txt)" in check.message
+
+
+def test_a_remembered_rerun_agreement_holds_only_for_the_same_inputs_outputs_and_terms(
+    tmp_path: Path,
+) -> None:
+    from mlgate.repro import agreed
+    from mlgate.repro.settings import ReproSettings
+
+    settings = ReproSettings(mode="predictions")
+    outputs = {"models/m/model.skops": {"sha256": "ab" * 32, "size": 3}}
+    assert agreed.recall(tmp_path, "sha256:1", settings, outputs) is None
+    path = agreed.remember(tmp_path, "sha256:1", settings, outputs, {"runs": 1})
+    assert path.parent == tmp_path / ".mlgate/cache/reruns"
+    assert agreed.recall(tmp_path, "sha256:1", settings, outputs)["rerun"] == {"runs": 1}
+    assert agreed.recall(tmp_path, "sha256:2", settings, outputs) is None
+    other = {"models/m/model.skops": {"sha256": "cd" * 32, "size": 3}}
+    assert agreed.recall(tmp_path, "sha256:1", settings, other) is None
+    assert agreed.recall(tmp_path, "sha256:1", ReproSettings(mode="bitwise"), outputs) is None
+    looser = ReproSettings(mode="predictions", tolerance_predictions=1e-3)
+    assert agreed.recall(tmp_path, "sha256:1", looser, outputs) is None
+    assert agreed.recall(tmp_path, "sha256:1", settings, {}) is None
+    path.write_text("{not json")
+    assert agreed.recall(tmp_path, "sha256:1", settings, outputs) is None

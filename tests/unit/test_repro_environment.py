@@ -242,3 +242,30 @@ def test_closure_evaluates_markers_for_the_training_environment() -> None:
     assert installed_mismatches({"a": "2", "b": "2", "q": ">=1"}, trains.packages) == [
         ("a", "2", "1")
     ]
+
+
+def test_the_in_process_probe_is_kept_until_site_packages_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlgate.repro import envprobe
+
+    calls: list[int] = []
+    real = envprobe.describe
+
+    def counted() -> dict:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(envprobe, "describe", counted)
+    first = environment._described(tmp_path)
+    assert environment._described(tmp_path) == first
+    assert len(calls) == 1  # the second answer came from the cache
+    (cached,) = (tmp_path / "envprobe").glob("*.json")
+    cached.write_text("{broken")
+    assert environment._described(tmp_path) == first
+    assert len(calls) == 2  # an unreadable cache is asked again
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    environment._described(tmp_path)
+    assert len(calls) == 3  # another site-packages folder is another environment

@@ -151,6 +151,7 @@ def _check_model(
     files: dict[str, Path] = {}
     errors: list[StageError] = []
     notes: list[str] = []
+    facts: dict[str, str] = {}
     for name in names:
         ctx = StageContext(
             config,
@@ -162,6 +163,7 @@ def _check_model(
             dict(verdicts),
             dict(files),
             on_line,
+            dict(facts),
         )
         try:
             outcome = STAGES[name].run(ctx)
@@ -173,6 +175,7 @@ def _check_model(
             verdicts[name] = outcome.verdict
         files.update(outcome.files)
         notes.extend(outcome.notes)
+        facts.update(outcome.facts)
     combined = combine("check", model.name, verdicts.values())
     combined = Verdict(
         combined.kind,

@@ -31,6 +31,8 @@ class StageContext:
     files: Mapping[str, Path] = field(default_factory=dict)
     # Where long-running stages send their output lines (training logs); None discards them.
     on_line: Callable[[str], None] | None = None
+    # What earlier stages found that later ones act on (train: "trained" or "cached").
+    facts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class StageOutcome:
     verdict: Verdict | None = None
     files: Mapping[str, Path] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    facts: Mapping[str, str] = field(default_factory=dict)
 
 
 class Stage(Protocol):
@@ -72,7 +75,9 @@ class TrainStage:
             if outcome.status == "cached"
             else f"trained in {outcome.duration_s:.1f} s (run {outcome.run_id})"
         )
-        return StageOutcome(files={"run": outcome.record_path}, notes=(note,))
+        return StageOutcome(
+            files={"run": outcome.record_path}, notes=(note,), facts={"train": outcome.status}
+        )
 
 
 class ReproStage:
@@ -82,12 +87,22 @@ class ReproStage:
     description = "reproducibility (lock check and re-runs)"
 
     def run(self, ctx: StageContext) -> StageOutcome:
+        """The train stage's run (trained now, or reused from the run cache) is the first run:
+        one isolated re-run fewer than repro.runs, none when the run cache was used and a
+        re-run of the same inputs already agreed with these outputs."""
         from mlgate.repro.verify import ReproRequest, repro
 
         rerun = ctx.model.train is not None
+        trained = ctx.facts.get("train")
         result = repro(
             ReproRequest(
-                str(ctx.config.path), ctx.model.name, check=True, rerun=rerun, out=ctx.out_dir
+                str(ctx.config.path),
+                ctx.model.name,
+                check=True,
+                rerun=rerun,
+                out=ctx.out_dir,
+                first_run_in_tree=trained is not None,
+                reuse_agreed=trained == "cached",
             ),
             on_line=ctx.on_line,
             on_event=ctx.on_line,

@@ -457,21 +457,26 @@ def training_environment(
     interpreter, origin = resolve_interpreter(model, path, config)
     known = _PROBED.get(interpreter)
     if known is None:
-        known = probe(interpreter, origin)
+        from mlgate import paths as mlgate_paths
+
+        known = probe(interpreter, origin, cache=mlgate_paths.cache_dir(model.repo_root))
         _PROBED[interpreter] = known
     if known.origin != origin:
         known = TrainingEnvironment(**{**known.__dict__, "origin": origin})
     return known
 
 
-def probe(interpreter: str, origin: str = "train.python") -> TrainingEnvironment:
+def probe(
+    interpreter: str, origin: str = "train.python", *, cache: Path | None = None
+) -> TrainingEnvironment:
     """Ask ``interpreter`` about itself (``envprobe``); mlgate's own interpreter answers in
-    process. An interpreter that cannot answer is an ExternalError naming it."""
+    process, from ``cache`` (a folder) while nothing on its ``sys.path`` changed. An
+    interpreter that cannot answer is an ExternalError naming it."""
     from mlgate.repro import envprobe
 
     data: Any
     if _same_environment(interpreter, sys.executable):
-        data = envprobe.describe()
+        data = _described(cache)
     else:
         from mlgate import proc
 
@@ -490,6 +495,41 @@ def probe(interpreter: str, origin: str = "train.python") -> TrainingEnvironment
                 "and installed packages",
             )
     return _environment_of(interpreter, origin, data)
+
+
+def _described(cache: Path | None) -> dict[str, Any]:
+    """``envprobe.describe()`` of this interpreter, kept in ``cache`` under a key of the
+    interpreter and the modification times of its site-packages folders: installing, upgrading
+    or removing a distribution (editable ones too, by their .pth file) changes a folder's
+    entries, and so the key. A cached answer that
+    cannot be read is ignored."""
+    import hashlib
+
+    from mlgate.repro import envprobe
+
+    if cache is None:
+        return envprobe.describe()
+    folders = [
+        Path(e) for e in sys.path if e and Path(e).name in ("site-packages", "dist-packages")
+    ]
+    stamps: list[Any] = [sys.executable, sys.version, envprobe.__file__]
+    stamps += [(str(f), f.stat().st_mtime_ns if f.is_dir() else None) for f in folders]
+    key = hashlib.sha256(json.dumps(stamps).encode()).hexdigest()[:32]
+    path = cache / "envprobe" / f"{key}.json"
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        if isinstance(data, dict) and "python" in data:
+            return data
+    except (OSError, ValueError):
+        pass
+    data = envprobe.describe()
+    try:
+        from mlgate.fsio import atomic_write_json
+
+        atomic_write_json(path, data)
+    except OSError:
+        pass  # a read-only checkout still works, only slower
+    return data
 
 
 def _same_environment(interpreter: str, own: str) -> bool:

@@ -2,8 +2,9 @@
 
 Each run gets a fresh copy of the model folder (without its outputs) and of every input inside
 the repository, in a temporary directory: the user's files are never written. With two or more
-runs, each later run is compared with the first; with one, the run is compared with the outputs
-in the working tree.
+runs, each later run is compared with the first; with one, or when the working tree's outputs
+are themselves a fresh run (``mlgate check`` trains first, so that run counts as the first), each
+re-run is compared with the outputs in the working tree.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class RerunOutcome:
     checks: tuple[Check, ...]
     notes: tuple[str, ...]
     context: dict[str, Any] = field(default_factory=dict)
+    # The working tree's output hashes the re-runs agreed with (None: compared with run 1).
+    reference_outputs: dict[str, dict[str, Any]] | None = None
 
 
 def check_mode_prerequisites(config: Config, model: ModelConfig, settings: ReproSettings) -> None:
@@ -63,8 +66,10 @@ def rerun(
     keep: bool = False,
     on_line: LineSink | None = None,
     on_event: LineSink | None = None,
+    against_working_tree: bool = False,
 ) -> RerunOutcome:
-    """Run training ``runs_wanted`` times in isolation and compare the outputs."""
+    """Run training ``runs_wanted`` times in isolation and compare the outputs (with the first
+    run, or with the working tree's outputs for one run or ``against_working_tree``)."""
     settings = ReproSettings.of(model)
     check_mode_prerequisites(config, model, settings)
     if runs_wanted < 1:
@@ -78,7 +83,7 @@ def rerun(
             hint="write training outputs inside the repository (e.g. the model folder)",
         )
     reference: RunSnapshot | None = None
-    if runs_wanted == 1:
+    if runs_wanted == 1 or against_working_tree:
         reference = _snapshot("the working tree", config.root, config.root, model, outputs)
         missing = [
             rel for rel in (model.relative(p) for p in outputs) if rel not in reference.files
@@ -124,7 +129,9 @@ def rerun(
             "metrics": settings.tolerance_metrics,
         },
     }
-    return RerunOutcome(tuple(checks), tuple(notes), context)
+    return RerunOutcome(
+        tuple(checks), tuple(notes), context, reference.outputs if reference else None
+    )
 
 
 def _snapshot(
@@ -153,7 +160,7 @@ def _compare_all(
         model.relative(model.train.metrics) if model.train and model.train.metrics else None
     )
     pairs = (
-        [(reference, snapshots[0])]
+        [(reference, s) for s in snapshots]
         if reference is not None
         else [(snapshots[0], s) for s in snapshots[1:]]
     )

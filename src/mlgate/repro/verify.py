@@ -43,6 +43,12 @@ class ReproRequest:
     runs: int | None = None  # default: repro.runs of each model
     out: Path | None = None
     keep: bool = False
+    # mlgate check trains first: that run, in the working tree, counts as the first run, so
+    # one re-run fewer is made and each is compared with the working tree's outputs.
+    first_run_in_tree: bool = False
+    # Training was skipped by the run cache: an agreement remembered for these inputs and
+    # outputs (repro.agreed) stands in for the re-run.
+    reuse_agreed: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def repro(
     progress: Progress | None = None,
 ) -> ReproResult:
     """Run the requested checks on every selected model and write their verdicts."""
-    from mlgate.repro.rerun import check_mode_prerequisites, rerun
+    from mlgate.repro.rerun import check_mode_prerequisites
 
     config = load_config(request.config_path)
     models = config.select(request.model_name)
@@ -107,19 +113,11 @@ def repro(
                 differences = _lock_checks(config.root, model, lock, inputs, checks, context)
             if request.rerun:
                 context["checked"].append("rerun")
-                runs = request.runs or ReproSettings.of(model).runs
-                outcome = rerun(
-                    config,
-                    model,
-                    inputs,
-                    runs_wanted=runs,
-                    keep=request.keep,
-                    on_line=on_line,
-                    on_event=on_event,
+                found, told, context["rerun"] = _rerun_checks(
+                    request, config, model, inputs, hasher, on_line=on_line, on_event=on_event
                 )
-                checks.extend(outcome.checks)
-                notes.extend(outcome.notes)
-                context["rerun"] = outcome.context
+                checks.extend(found)
+                notes.extend(told)
             verdict = Verdict("repro", model.name, tuple(checks), tuple(notes), context)
             write_verdict(target, verdict)
             locations = {
@@ -131,6 +129,57 @@ def repro(
     finally:
         cache.save()
     return ReproResult(tuple(reports))
+
+
+def _rerun_checks(
+    request: ReproRequest,
+    config: Config,
+    model: ModelConfig,
+    inputs: Inputs,
+    hasher: Hasher,
+    *,
+    on_line: LineSink | None,
+    on_event: LineSink | None,
+) -> tuple[list[Check], list[str], dict[str, Any]]:
+    """Re-run training (or reuse an agreement for the same inputs): checks, notes, context."""
+    from mlgate.repro import agreed, runs
+    from mlgate.repro.rerun import rerun
+    from mlgate.repro.train import outputs_of
+
+    settings = ReproSettings.of(model)
+    wanted = request.runs or settings.runs
+    if request.first_run_in_tree:
+        wanted = max(1, wanted - 1)
+    if request.reuse_agreed:
+        current = runs.hash_outputs(config.root, outputs_of(model), hasher)
+        record = agreed.recall(config.root, inputs.fingerprint, settings, current)
+        if record is not None:
+            reused = Check(
+                "repro.rerun",
+                "repro",
+                Status.PASS,
+                "re-run not repeated: training was skipped by the run cache, and an "
+                f"isolated re-run of the same inputs agreed with these outputs "
+                f"({record.get('at')}, {settings.mode} mode)",
+                details={"fingerprint": inputs.fingerprint, "agreed_at": record.get("at")},
+            )
+            context = {**record.get("rerun", {}), "runs": 0, "reused": record.get("at")}
+            return [reused], [], context
+    outcome = rerun(
+        config,
+        model,
+        inputs,
+        runs_wanted=wanted,
+        keep=request.keep,
+        on_line=on_line,
+        on_event=on_event,
+        against_working_tree=request.first_run_in_tree,
+    )
+    if outcome.reference_outputs and not any(c.failed for c in outcome.checks):
+        agreed.remember(
+            config.root, inputs.fingerprint, settings, outcome.reference_outputs, outcome.context
+        )
+    return list(outcome.checks), list(outcome.notes), outcome.context
 
 
 def _verdict_path(config: Config, model: ModelConfig, out: Path | None, *, several: bool) -> Path:
