@@ -237,6 +237,7 @@ def model_dependencies(model: ModelConfig) -> list[Dependency]:
     if model.train is not None:
         for params in model.train.params:
             add(params, "train.params")
+    deps += _dvc_dependencies(model)
     deps += _code_and_environment(model)
     add(model.model.file, "model.file")
     if model.train is not None:
@@ -281,6 +282,27 @@ def _code_and_environment(model: ModelConfig) -> list[Dependency]:
         rel = _rel(model, path)
         if not rel.startswith(("/", "../")):
             deps.append(Dependency(rel, reason))
+    return deps
+
+
+def _dvc_dependencies(model: ModelConfig) -> list[Dependency]:
+    """For a model a DVC pipeline produces: dvc.yaml, dvc.lock, the ``.dvc`` files and params
+    files of its stages and their dependencies in git (data DVC keeps changes dvc.lock)."""
+    from mlgate.integrations import dvc
+
+    stages = dvc.model_stages(model)
+    if stages is None:
+        return []
+    root = stages.pipeline.root
+    files = [root / dvc.PIPELINE_FILE, root / dvc.LOCK_FILE]
+    for stage in stages.stages:
+        files += [p.parent / f"{p.name}.dvc" for p in stage.deps]
+        files += list(stage.deps) + [stage.wdir / f for f in stage.params]
+    deps = []
+    for path in dict.fromkeys(files):
+        rel = _rel(model, path)
+        if not rel.startswith(("/", "../")):
+            deps.append(Dependency(rel, "dvc pipeline"))
     return deps
 
 

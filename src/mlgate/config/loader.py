@@ -191,7 +191,7 @@ def _check_semantics(
             continue
         for key_path, value in referenced_files(data["models"][model.index]):
             target = model.resolve(value)
-            if not target.exists():
+            if not target.exists() and not _kept_by_dvc(model, target):
                 problems.append(
                     (
                         source.locate((*here, *key_path)),
@@ -209,6 +209,17 @@ def _check_semantics(
             location=location,
             details=[f"{loc}: {msg}" for loc, msg in rest],
         )
+
+
+def _kept_by_dvc(model: ModelConfig, path: Path) -> bool:
+    """A file a DVC stage writes or ``dvc add`` tracks may be absent until ``dvc repro`` or
+    ``dvc pull`` brings it."""
+    from mlgate.integrations import dvc
+
+    if any((p.parent / f"{p.name}.dvc").is_file() for p in (path, *path.parents)):
+        return True
+    found = dvc.find_pipeline(model.root, model.repo_root)
+    return found is not None and dvc.load_pipeline(found).producer(path) is not None
 
 
 # Keys whose file is read as a table (data.extra may be anything training reads).

@@ -1,6 +1,8 @@
-"""The model file of a registered version: from its commit, or from its GitHub Release.
+"""The model file of a registered version: from its commit, through DVC, or from its Release.
 
-The file is read from the registered commit with ``git cat-file`` (no checkout). Teams that keep
+The file is read from the registered commit with ``git cat-file`` (no checkout), or through DVC
+(``dvc.api``: the local cache, else the repository's remote) when that commit's dvc.lock or
+``.dvc`` file tracks it. Teams that keep
 model files out of git attach them to the release of the registration tag instead
 (``register --release`` and ``mlgate release`` do); when the commit lacks the file and a GitHub
 repository is set, the release asset of the same name is downloaded (with GITHUB_TOKEN, or
@@ -24,6 +26,7 @@ from mlgate.registry.state import VersionState
 
 COMMIT = "commit"
 RELEASE_ASSET = "release-asset"
+DVC = "dvc"  # kept out of git by DVC: read at the commit through dvc.api (cache, else remote)
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class ModelFile:
     """A version's model file on disk and where it came from."""
 
     path: Path
-    source: str  # COMMIT or RELEASE_ASSET
+    source: str  # COMMIT, DVC or RELEASE_ASSET
     origin: str  # where exactly, for people: the commit and path, or the release and asset
 
 
@@ -57,6 +60,21 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
         written = atomic_write_bytes(target, data)
         ignore_cache(root)
         return ModelFile(written, COMMIT, at_commit)
+    from mlgate.integrations import dvc
+
+    if dvc.tracks(root, rel, version.commit):
+        at_dvc = f"{rel} at {version.commit[:12]} through DVC"
+        if cached:
+            return ModelFile(target, DVC, at_dvc)
+        data = dvc.read_at(root, rel, version.commit)
+        if expected is not None and _sha256(data) != expected:
+            raise ConfigError(
+                f"{model.name} {version.version}: {at_dvc} does not match the sha256 its "
+                f"registration recorded ({expected[:12]}...)",
+            )
+        from mlgate.fsio import atomic_write_bytes
+
+        return ModelFile(atomic_write_bytes(target, data), DVC, at_dvc)
     reg = version.registration
     missing = f"{model.name} {version.version}: {rel} is not in its commit {version.commit[:12]}"
     if reg is None:

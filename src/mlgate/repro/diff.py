@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CATEGORIES = ("data", "code", "params", "train", "environment")
+CATEGORIES = ("data", "code", "params", "train", "environment", "dvc")
 # Finds the per-file list of a folder by its digest (the local cache), or None.
 ManifestLookup = Callable[[str], "Mapping[str, str] | None"]
 
@@ -58,7 +58,37 @@ def diff_entries(
     out.extend(_params(old.get("params", {}), new.get("params", {})))
     out.extend(_train(old.get("train"), new.get("train")))
     out.extend(_environment(old.get("environment", {}), new.get("environment", {})))
+    out.extend(_dvc(old.get("dvc"), new.get("dvc")))
     return out
+
+
+def _dvc(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Iterator[Difference]:
+    """Stages, commands and the hashes dvc.lock records, stage by stage."""
+    if old is None and new is None:
+        return
+    if old is None or new is None:
+        yield Difference("dvc", "dvc pipeline", "added" if old is None else "removed")
+        return
+    before, after = old.get("stages", {}), new.get("stages", {})
+    for name in sorted(before.keys() | after.keys()):
+        if name not in before:
+            yield Difference("dvc", f"stage {name}", "added")
+            continue
+        if name not in after:
+            yield Difference("dvc", f"stage {name}", "removed")
+            continue
+        a, b = before[name], after[name]
+        if a.get("cmd") != b.get("cmd"):
+            yield Difference("dvc", f"stage {name} cmd", "changed", a.get("cmd"), b.get("cmd"))
+        for part in ("deps", "outs", "params"):
+            x, y = a.get(part, {}), b.get(part, {})
+            for key in sorted(x.keys() | y.keys()):
+                if key not in x:
+                    yield Difference("dvc", f"stage {name} {part} {key}", "added", None, y[key])
+                elif key not in y:
+                    yield Difference("dvc", f"stage {name} {part} {key}", "removed", x[key])
+                elif x[key] != y[key]:
+                    yield Difference("dvc", f"stage {name} {part} {key}", "changed", x[key], y[key])
 
 
 def _hash_change(

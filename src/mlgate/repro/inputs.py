@@ -82,12 +82,20 @@ def collect_inputs(
     tracked: TrackedLister = git_tracked,
 ) -> Inputs:
     """The model's inputs as they are now: the ``models.<name>`` entry of ``mlgate.lock``."""
+    from mlgate.integrations import dvc
+
     settings = ReproSettings.of(model)
     notes: list[str] = []
     root = config.root
     data_paths = _data_paths(model)
     code = _code_files(model, settings, tracked, notes)
     params = list(model.train.params) if model.train else []
+    stages = dvc.model_stages(model)
+    if stages is not None:  # what DVC records is pinned by DVC's hashes, never hashed again
+        notes.extend(stages.notes)
+        data_paths = [(p, role) for p, role in data_paths if not stages.covers(p)]
+        code = [p for p in code if not stages.covers(p)]
+        params = [p for p in params if not stages.covers(p)]
     folders = {p: _folder_files(p, model, settings) for p, _ in data_paths if p.is_dir()}
     files = [p for p, _ in data_paths if p not in folders] + code + params
     for members in folders.values():
@@ -116,6 +124,8 @@ def collect_inputs(
         },
         "environment": _environment_entry(config, model, settings, hasher, notes),
     }
+    if stages is not None:
+        entry["dvc"] = stages.entry(lambda p: _rel(p, root))
     entry["fingerprint"] = fingerprint(entry)
     paths = tuple(dict.fromkeys([p for p, _ in data_paths] + code + params))
     return Inputs(model.name, entry, paths, tuple(notes), large)

@@ -118,7 +118,10 @@ def isolated_copy(
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         here = Path(folder)
-        return {n for n in names if n in SKIPPED_DIRS or (here / n).resolve() in skipped_outputs}
+        skipped = {n for n in names if n in SKIPPED_DIRS or (here / n).resolve() in skipped_outputs}
+        if here.name == ".dvc":  # DVC's cache and run cache would restore outputs, not rerun
+            skipped |= {"cache", "tmp"} & set(names)
+        return skipped
 
     model_copy = (
         dest / model.root.relative_to(root) if _inside(model.root, root) else dest / "model"
@@ -133,6 +136,10 @@ def isolated_copy(
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
+    if (dest / ".dvc").is_dir() and not (dest / ".git").exists():
+        from mlgate import gitio
+
+        gitio.git(["init", "--quiet"], dest)  # DVC runs inside a git repository
     return model_copy
 
 

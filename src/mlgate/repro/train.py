@@ -221,8 +221,17 @@ def _add_results(
 
     record["outputs"] = runs.hash_outputs(config.root, outputs, hasher)
     assert model.train is not None  # noqa: S101
-    if model.train.metrics is not None:
-        metrics, more = read_metrics(model.train.metrics, model.relative(model.train.metrics))
+    source = model.train.metrics
+    if source is None:
+        from mlgate.integrations import dvc
+
+        source = dvc.metrics_file(model)
+        if source is not None and source.is_file():
+            notes.append(f"metrics from the DVC pipeline's {model.relative(source)}")
+        else:
+            source = None
+    if source is not None:
+        metrics, more = read_metrics(source, model.relative(source))
         record["metrics"] = metrics
         notes.extend(more)
     record["signature"] = training_signature(model, notes)

@@ -31,6 +31,7 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "params": ("train", "params"),
     "train": ("train",),
     "environment": ("repro", "requirements"),
+    "dvc": ("train",),
 }
 
 
@@ -215,6 +216,8 @@ def _lock_checks(
     context["locked_fingerprint"] = entry["fingerprint"]
     differences = diff_entries(entry, inputs.entry, functools.partial(inputs.listing, root))
     for category in CATEGORIES:
+        if category == "dvc" and "dvc" not in entry and "dvc" not in inputs.entry:
+            continue
         found = [d for d in differences if d.category == category]
         checks.append(_category_check(category, found, inputs.entry, model))
     checks.extend(_installed_check(inputs.entry, environment.training_environment(model)))
@@ -271,6 +274,9 @@ def _matching(category: str, entry: dict[str, Any]) -> str:
     if category == "environment":
         env = entry["environment"]
         return f"Python {env['python']} and {len(env['packages'])} packages ({env['source']})"
+    if category == "dvc":
+        stages = entry.get("dvc", {}).get("stages", {})
+        return f"{len(stages)} DVC stage{'s' * (len(stages) != 1)} ({', '.join(stages)})"
     count = len(entry[category])
     noun = {"data": "data input", "code": "code file", "params": "parameter file"}[category]
     return f"{count} {noun}{'s' * (count != 1)}"

@@ -99,3 +99,174 @@ ROOT_CONFIG = """
           metrics:
             roc_auc: {direction: higher, min: 0.6, max_regression: 0.02}
 """
+
+
+# A DVC pipeline in the shape of iterative/example-get-started: params.yaml, stages prepare,
+# featurize, train and evaluate in dvc.yaml, the raw data added with `dvc add`, the model and
+# every intermediate kept out of git (in DVC's cache and a local-folder remote).
+DVC_FILES = {
+    "params.yaml": """
+        prepare:
+          split: 0.25
+          seed: 20170428
+        featurize:
+          scale: true
+        train:
+          seed: 20170428
+          n_est: 20
+          min_split: 4
+    """,
+    "src/prepare.py": """
+        import sys
+        from pathlib import Path
+
+        import pandas as pd
+        import yaml
+
+        params = yaml.safe_load(open("params.yaml"))["prepare"]
+        data = pd.read_csv(sys.argv[1])
+        test = data.sample(frac=params["split"], random_state=params["seed"])
+        train = data.drop(test.index)
+        Path("data/prepared").mkdir(parents=True, exist_ok=True)
+        train.to_csv("data/prepared/train.csv", index=False)
+        test.to_csv("data/prepared/test.csv", index=False)
+    """,
+    "src/featurization.py": """
+        import sys
+        from pathlib import Path
+
+        import pandas as pd
+        import yaml
+
+        params = yaml.safe_load(open("params.yaml"))["featurize"]
+        source, target = Path(sys.argv[1]), Path(sys.argv[2])
+        target.mkdir(parents=True, exist_ok=True)
+        train = pd.read_csv(source / "train.csv")
+        for name in ("train", "test"):
+            frame = pd.read_csv(source / f"{name}.csv")
+            if params["scale"]:
+                for column in ("x1", "x2"):
+                    frame[column] = (frame[column] - train[column].mean()) / train[column].std()
+            frame["north"] = (frame.pop("group") == "north").astype(int)
+            frame.to_csv(target / f"{name}.csv", index=False)
+    """,
+    "src/train.py": """
+        import sys
+
+        import pandas as pd
+        import skops.io as sio
+        import yaml
+        from sklearn.ensemble import RandomForestClassifier
+
+        params = yaml.safe_load(open("params.yaml"))["train"]
+        train = pd.read_csv(sys.argv[1] + "/train.csv")
+        model = RandomForestClassifier(
+            n_estimators=params["n_est"],
+            min_samples_split=params["min_split"],
+            random_state=params["seed"],
+            n_jobs=1,
+        )
+        model.fit(train.drop(columns=["label"]), train["label"])
+        sio.dump(model, sys.argv[2])
+    """,
+    "src/evaluate.py": """
+        import json
+        import sys
+        from pathlib import Path
+
+        import pandas as pd
+        import skops.io as sio
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        model = sio.load(sys.argv[1], trusted=sio.get_untrusted_types(file=sys.argv[1]))
+        test = pd.read_csv(sys.argv[2] + "/test.csv")
+        score = model.predict_proba(test.drop(columns=["label"]))[:, 1]
+        Path("eval").mkdir(exist_ok=True)
+        metrics = {"avg_prec": average_precision_score(test["label"], score),
+                   "roc_auc": roc_auc_score(test["label"], score)}
+        Path("eval/metrics.json").write_text(json.dumps(metrics))
+    """,
+    "dvc.yaml": """
+        stages:
+          prepare:
+            cmd: python src/prepare.py data/data.csv
+            deps:
+            - data/data.csv
+            - src/prepare.py
+            params:
+            - prepare.seed
+            - prepare.split
+            outs:
+            - data/prepared
+          featurize:
+            cmd: python src/featurization.py data/prepared data/features
+            deps:
+            - data/prepared
+            - src/featurization.py
+            params:
+            - featurize.scale
+            outs:
+            - data/features
+          train:
+            cmd: python src/train.py data/features model.skops
+            deps:
+            - data/features
+            - src/train.py
+            params:
+            - train.min_split
+            - train.n_est
+            - train.seed
+            outs:
+            - model.skops
+          evaluate:
+            cmd: python src/evaluate.py model.skops data/features
+            deps:
+            - data/features
+            - model.skops
+            - src/evaluate.py
+            outs:
+            - eval
+        metrics:
+        - eval/metrics.json
+    """,
+    "README.md": "# A DVC pipeline\n",
+}
+
+
+def dvc(root: Path, *args: str) -> None:
+    import sys
+
+    from mlgate import proc
+
+    proc.run([sys.executable, "-m", "dvc", *args], cwd=root)
+
+
+def dvc_pipeline(root: Path, remote: Path) -> Path:
+    """The pipeline run once (dvc repro), pushed to a local-folder remote, committed."""
+    root.mkdir(parents=True, exist_ok=True)
+    gitio.git(["init", "--quiet"], root)
+    dvc(root, "init", "--quiet")
+    dvc(root, "config", "core.analytics", "false")
+    dvc(root, "remote", "add", "--default", "local", str(remote))
+    (root / "data").mkdir()
+    table(300, 3).to_csv(root / "data" / "data.csv", index=False)
+    dvc(root, "add", "--quiet", "data/data.csv")
+    write(root, DVC_FILES)
+    dvc(root, "repro", "--quiet")
+    dvc(root, "push", "--quiet")
+    commit(root, "a DVC pipeline")
+    return root
+
+
+DVC_CONFIG = """
+    version: 1
+    models:
+      - name: classifier
+        path: .
+        train: {command: dvc repro}
+        data: {train: data/features/train.csv, eval: data/features/test.csv, target: label}
+        model: {file: model.skops, task: binary-classification}
+        gates:
+          metrics:
+            roc_auc: {direction: higher, min: 0.6, max_regression: 0.02}
+"""
