@@ -100,3 +100,30 @@ def test_a_port_in_use_is_an_external_error(model_dir: Path) -> None:
         out = invoke("serve", "--model-dir", str(model_dir), "--port", str(port))
     assert out.exit_code == 3, out.output
     assert "could not start" in out.stderr
+
+
+def test_capture_writes_what_was_scored_and_counts_it(
+    model_dir: Path, starter: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "capture"
+    frame = pd.read_csv(starter / "models/churn/data/eval.csv").head(5)
+    features = [c for c in frame.columns if c not in ("churned", "gender")]
+    log = tmp_path / "capture.log"
+    with running_server(model_dir, log, "--capture-dir", str(folder), "--capture-hash",
+                        "region", "--capture-rotate-mb", "1") as url:  # fmt: skip
+        ids = []
+        for n in range(4):
+            answer = requests.post(url + "/invocations", timeout=30,
+                                   json={"dataframe_records": frame[features].iloc[[n]]
+                                         .to_dict(orient="records")})  # fmt: skip
+            assert answer.status_code == 200
+            ids.append(answer.headers["x-request-id"])
+        metrics = requests.get(url + "/metrics", timeout=5).text
+    # The server was stopped (SIGTERM): its writer drained the queue before exiting.
+    records = [json.loads(line) for f in sorted(folder.glob("capture-*.jsonl"))
+               for line in f.read_text().splitlines()]  # fmt: skip
+    assert [r["request_id"] for r in records] == ids
+    assert records[0]["version"] == "v0.1.0"
+    assert records[0]["inputs"]["tenure_months"] == [int(frame["tenure_months"].iloc[0])]
+    assert records[0]["inputs"]["region"][0] != frame["region"].iloc[0]
+    assert 'mlgate_capture_records_total{outcome="dropped"} 0' in metrics

@@ -55,6 +55,57 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
     "(0: 32 per thread).",
 )
 @click.option(
+    "--capture-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MLGATE_CAPTURE_DIR",
+    default=None,
+    help="Capture scored requests and predictions as JSON-lines files here (off when unset).",
+)
+@click.option(
+    "--capture-sample",
+    default=1.0,
+    type=float,
+    envvar="MLGATE_CAPTURE_SAMPLE",
+    show_default=True,
+    help="Fraction of requests captured.",
+)
+@click.option(
+    "--capture-exclude",
+    default="",
+    envvar="MLGATE_CAPTURE_EXCLUDE",
+    help="Comma-separated columns left out of captured records.",
+)
+@click.option(
+    "--capture-hash",
+    default="",
+    envvar="MLGATE_CAPTURE_HASH",
+    help="Comma-separated columns captured as salted sha256 (salt: MLGATE_CAPTURE_SALT).",
+)
+@click.option(
+    "--capture-max-mb",
+    default=1024,
+    type=click.IntRange(1),
+    envvar="MLGATE_CAPTURE_MAX_MB",
+    show_default=True,
+    help="Disk budget of the capture folder; the oldest files are deleted past it.",
+)
+@click.option(
+    "--capture-rotate-mb",
+    default=64,
+    type=click.IntRange(1),
+    envvar="MLGATE_CAPTURE_ROTATE_MB",
+    show_default=True,
+    help="A new capture file once the current one holds this much.",
+)
+@click.option(
+    "--capture-rotate-minutes",
+    default=60.0,
+    type=click.FloatRange(min=0, min_open=True),
+    envvar="MLGATE_CAPTURE_ROTATE_MINUTES",
+    show_default=True,
+    help="A new capture file once the current one is this old.",
+)
+@click.option(
     "--access-log/--no-access-log",
     default=True,
     envvar="MLGATE_ACCESS_LOG",
@@ -75,6 +126,13 @@ def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
     max_request_bytes: int,
     threads: int,
     max_pending: int,
+    capture_dir: Path | None,
+    capture_sample: float,
+    capture_exclude: str,
+    capture_hash: str,
+    capture_max_mb: int,
+    capture_rotate_mb: int,
+    capture_rotate_minutes: float,
     access_log: bool,
     log_level: str,
 ) -> int:
@@ -84,8 +142,25 @@ def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
     Parquet), GET /ping, /health, /version (bare version string), /info (model, version,
     commit, data) and /metrics (Prometheus).
     """
-    from mlgate.serve import server
+    import os
 
+    from mlgate.serve import server
+    from mlgate.serve.capture import CaptureSettings
+
+    def names(text: str) -> tuple[str, ...]:
+        return tuple(n.strip() for n in text.split(",") if n.strip())
+
+    mb = 1024 * 1024
+    capture = CaptureSettings(
+        folder=capture_dir,
+        sample=capture_sample,
+        exclude=names(capture_exclude),
+        hashed=names(capture_hash),
+        salt=os.environ.get("MLGATE_CAPTURE_SALT", ""),
+        rotate_bytes=capture_rotate_mb * mb,
+        rotate_seconds=capture_rotate_minutes * 60,
+        max_bytes=capture_max_mb * mb,
+    )
     return server.serve(
         server.ServeRequest(
             model_dir=model_dir,
@@ -97,5 +172,6 @@ def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
             log_level=log_level,
             threads=threads,
             max_pending=max_pending,
+            capture=capture,
         )
     )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
+from mlgate.serve.capture import Capture, CaptureSettings
 from mlgate.serve.metrics import CONTENT_TYPE, Metrics
 from mlgate.serve.model import InputError, ServedModel
 from mlgate.serve.payload import UnsupportedMediaType, parse
@@ -57,6 +58,7 @@ class ServeSettings:
     access_log: bool = True
     threads: int = 0  # prediction threads; 0: the cores this process may use
     max_pending: int = 0  # requests waiting for or in the pool; 0: 32 per thread
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
 
     @property
     def pool_size(self) -> int:
@@ -73,6 +75,7 @@ class ServeSettings:
             ENV_PREFIX + "ACCESS_LOG": "1" if self.access_log else "0",
             ENV_PREFIX + "THREADS": str(self.threads),
             ENV_PREFIX + "MAX_PENDING": str(self.max_pending),
+            **self.capture.to_env(),
         }
 
     @classmethod
@@ -86,6 +89,7 @@ class ServeSettings:
             access_log=env.get(ENV_PREFIX + "ACCESS_LOG", "1") != "0",
             threads=int(env.get(ENV_PREFIX + "THREADS", "0")),
             max_pending=int(env.get(ENV_PREFIX + "MAX_PENDING", "0")),
+            capture=CaptureSettings.from_env(env),
         )
 
 
@@ -124,6 +128,7 @@ class ScoringApp:
         self.pending = 0  # admitted /invocations requests not yet answered (loop thread only)
         self.limit = settings.pending_limit
         self._pool: ThreadPoolExecutor | None = None
+        self.capture: Capture | None = None
         self.version_body = _server_version().encode()
         if model is not None:
             self._ready(model)
@@ -140,6 +145,9 @@ class ScoringApp:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self.capture is not None:
+            self.capture.close()
+            self.capture = None
 
     def load(self) -> None:
         started = time.perf_counter()
@@ -172,6 +180,10 @@ class ScoringApp:
             buckets,
         )
         self.info_body = json.dumps(info.version_view()).encode()
+        if self.settings.capture.enabled and self.capture is None:
+            identity = {"model": info.name, "version": info.version, "sha256": info.sha256}
+            self.capture = Capture(self.settings.capture, identity, model.names)
+            self.metrics.capture = self.capture.counts
         self.model = model
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -204,7 +216,7 @@ class ScoringApp:
         method = scope["method"]
         request_id = _request_id(scope["headers"])
         if path == "/invocations":
-            scored = await self._invocations(scope, receive, method)
+            scored = await self._invocations(scope, receive, method, request_id)
             status, body, headers = scored.status, scored.body, scored.headers
         elif path in ("/ping", "/health"):
             if method != "GET":
@@ -250,7 +262,9 @@ class ScoringApp:
                 request_id=request_id,
             )
 
-    async def _invocations(self, scope: Scope, receive: Receive, method: str) -> Scored:
+    async def _invocations(
+        self, scope: Scope, receive: Receive, method: str, request_id: str
+    ) -> Scored:
         model = self.model
         if method != "POST":
             return Scored(405, _error("use POST /invocations"))
@@ -282,8 +296,11 @@ class ScoringApp:
             scored = await loop.run_in_executor(self.pool, _score, model, body, content_type)
         finally:
             self.pending -= 1
-        if scored.predictions is not None and self.metrics is not None:
-            self.metrics.predictions(scored.predictions, classifier=model.is_classifier)
+        if scored.predictions is not None:
+            if self.metrics is not None:
+                self.metrics.predictions(scored.predictions, classifier=model.is_classifier)
+            if self.capture is not None:
+                self.capture.offer(request_id, scored.columns, scored.predictions)
         return scored
 
     def _headers(self, scope: Scope) -> tuple[str, tuple[int, bytes] | None]:

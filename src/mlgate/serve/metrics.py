@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PROBABILITY_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -51,6 +52,7 @@ class Metrics:
         self.latency: dict[str, Histogram] = {}
         self.rows = 0
         self.rejected = 0  # refused with 503 because the prediction queue was full
+        self.capture: Any = None  # capture.CaptureCounts when capture is on
         self.labels: dict[str, int] = {}
         self.values = Histogram(tuple(sorted(prediction_buckets)) or PROBABILITY_BUCKETS)
 
@@ -114,6 +116,22 @@ class Metrics:
             "# TYPE mlgate_prediction_value histogram",
             *self.values.lines("mlgate_prediction_value"),
         ]
+        if self.capture is not None:
+            counts = self.capture
+            out += [
+                (
+                    "# HELP mlgate_capture_records_total Scored requests by what the capture "
+                    "did with them: captured (written), dropped (queue full), failed (not "
+                    "writable)."
+                ),
+                "# TYPE mlgate_capture_records_total counter",
+                f'mlgate_capture_records_total{{outcome="captured"}} {counts.captured}',
+                f'mlgate_capture_records_total{{outcome="dropped"}} {counts.dropped}',
+                f'mlgate_capture_records_total{{outcome="failed"}} {counts.failed}',
+                "# HELP mlgate_capture_files_total Capture files opened.",
+                "# TYPE mlgate_capture_files_total counter",
+                f"mlgate_capture_files_total {counts.files}",
+            ]
         return "\n".join(out) + "\n"
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mlgate.errors import ExternalError, UsageError
 from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
 from mlgate.serve.app import ScoringApp, ServeSettings, configure_logging
+from mlgate.serve.capture import CaptureSettings
 
 APP = "mlgate.serve.app:create_app"
 
@@ -25,6 +26,7 @@ class ServeRequest:
     log_level: str = "info"
     threads: int = 0  # prediction threads per worker; 0: the usable cores
     max_pending: int = 0  # per worker; 0: 32 per thread
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
 
 
 def serve(request: ServeRequest) -> int:
@@ -43,12 +45,23 @@ def serve(request: ServeRequest) -> int:
         raise UsageError(f"--workers must be at least 1, got {request.workers}")
     if request.threads < 0 or request.max_pending < 0:
         raise UsageError("--threads and --max-pending must be 0 (automatic) or more")
+    capture = request.capture
+    if capture.folder is not None:
+        if not 0 < capture.sample <= 1:
+            raise UsageError(f"--capture-sample must be in (0, 1], got {capture.sample}")
+        folder = capture.folder.resolve()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--capture-dir {folder} cannot be created: {exc}") from None
+        capture = replace(capture, folder=folder, workers=request.workers)
     settings = ServeSettings(
         model_dir=request.model_dir.resolve(),
         max_request_bytes=request.max_request_bytes,
         access_log=request.access_log,
         threads=request.threads,
         max_pending=request.max_pending,
+        capture=capture,
     )
     os.environ.update(settings.to_env())
     log_config = configure_logging(request.log_level)
