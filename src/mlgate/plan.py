@@ -275,6 +275,8 @@ def _code_and_environment(model: ModelConfig) -> list[Dependency]:
     else:
         for folder in dict.fromkeys((model.root, model.repo_root)):
             files += [(folder / n, "requirements (found by name)") for n in REQUIREMENT_CANDIDATES]
+    if model.train is not None and model.train.entry_point is not None:
+        files.append((model.root / "MLproject", "train.entry_point"))
     published = model.publish.get("requirements")
     if isinstance(published, str):
         files.append((model.resolve(published), "publish.requirements"))

@@ -74,12 +74,28 @@ def load_config(
         )
     validate(data, "config", source, what=path.name)
     root = path.resolve().parent
-    models = tuple(_model(entry, index, root) for index, entry in enumerate(data["models"]))
+    models = tuple(_model(entry, index, root, source) for index, entry in enumerate(data["models"]))
     _check_semantics(models, data, source)
     return Config(path.resolve(), root, int(data["version"]), models, source, data)
 
 
-def _model(entry: Mapping[str, Any], index: int, repo_root: Path) -> ModelConfig:
+def _train_command(
+    train: Mapping[str, Any], root: Path, source: SourceMap, index: int
+) -> tuple[str, str | None, dict[str, Any]]:
+    """``train.command``, or the MLproject entry point's command with its parameters."""
+    name = train.get("entry_point")
+    if name is None:
+        return str(train["command"]), None, {}
+    where = source.locate(("models", index, "train", "entry_point"))
+    if "command" in train:
+        raise ConfigError("give train.command or train.entry_point, not both", location=where)
+    from mlgate.integrations.mlflow import entry_point
+
+    found = entry_point(root, str(name), dict(train.get("parameters", {})), where)
+    return found.command, found.name, dict(found.parameters)
+
+
+def _model(entry: Mapping[str, Any], index: int, repo_root: Path, source: SourceMap) -> ModelConfig:
     root: Path = (repo_root / str(entry["path"])).resolve()
 
     def p(value: str) -> Path:
@@ -89,8 +105,9 @@ def _model(entry: Mapping[str, Any], index: int, repo_root: Path) -> ModelConfig
     if "train" in entry:
         t = entry["train"]
         metrics = t.get("metrics")
+        command, entry_point, parameters = _train_command(t, root, source, index)
         train = TrainSpec(
-            command=t["command"],
+            command=command,
             seed=t.get("seed"),
             outputs=tuple(p(o) for o in t.get("outputs", [])),
             params=tuple(p(o) for o in t.get("params", [])),
@@ -98,6 +115,9 @@ def _model(entry: Mapping[str, Any], index: int, repo_root: Path) -> ModelConfig
             env=dict(t.get("env", {})),
             timeout=t.get("timeout"),
             python=t.get("python"),
+            mlflow=bool(t.get("mlflow", False)),
+            entry_point=entry_point,
+            parameters=parameters,
         )
     d = entry.get("data", {})
     features = d.get("features")

@@ -27,6 +27,9 @@ class TrainSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float | None = None
     python: str | None = None  # the training interpreter (path from the model folder, or a name)
+    mlflow: bool = False  # the command logs to MLflow: a store per run, its model and metrics read
+    entry_point: str | None = None  # MLproject entry point the command comes from
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # its parameters, as run
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ CANDIDATES = (
     "pylock.toml",
     "Pipfile.lock",
     "requirements.txt",
+    "python_env.yaml",  # MLflow projects
+    "conda.yaml",
 )
 INSTALLED = "installed"
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -262,12 +264,61 @@ def _parse_pipfile_lock(file: Path) -> Parsed:
     return packages, []
 
 
+def _parse_env_yaml(file: Path) -> Parsed:
+    """MLflow's ``python_env.yaml`` (``dependencies``: pip lines) and conda's ``conda.yaml`` /
+    ``environment.yml`` (``dependencies``: ``name=version`` conda packages and a ``pip:``
+    list); the ``python`` entry is not a package."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(file.read_text("utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise ValueError("expected a mapping with 'dependencies'")  # noqa: TRY004
+    packages: dict[str, str] = {}
+    unpinned: list[str] = []
+    lines: list[str] = []
+    for item in data.get("dependencies") or ():
+        if isinstance(item, dict):
+            lines.extend(str(x) for x in item.get("pip") or ())
+        elif isinstance(item, str) and not file.name.startswith("python_env"):
+            name, _, version = item.partition("=")
+            version = version.lstrip("=").split("=")[0]
+            lines.append(f"{name}=={version}" if version and "*" not in version else name)
+        elif isinstance(item, str):
+            lines.append(item)
+    for line in lines:
+        parsed = _requirement(line.strip())
+        if parsed is None or line.startswith(("-", ".", "/")) or "://" in line:
+            continue
+        name, spec = normalise(parsed[0]), parsed[1].replace(" ", "")
+        if name in {"python", "pip"}:
+            continue
+        if spec.startswith("==") and not spec.startswith("==="):
+            packages[name] = spec[2:]
+        else:
+            packages[name] = spec or "*"
+            unpinned.append(name)
+    notes = []
+    if unpinned:
+        notes.append(
+            "not pinned with '==' (the lock records the specifier): " + ", ".join(unpinned)
+        )
+    return packages, notes
+
+
 # File name (lower case) -> parser; add an entry to teach mlgate another lock format.
 PARSERS: dict[str, Callable[[Path], Parsed]] = {
     "uv.lock": _parse_toml_lock,
     "poetry.lock": _parse_toml_lock,
     "pylock.toml": _parse_toml_lock,
     "pipfile.lock": _parse_pipfile_lock,
+    "python_env.yaml": _parse_env_yaml,
+    "conda.yaml": _parse_env_yaml,
+    "conda.yml": _parse_env_yaml,
+    "environment.yml": _parse_env_yaml,
+    "environment.yaml": _parse_env_yaml,
 }
 
 

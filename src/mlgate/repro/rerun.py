@@ -146,6 +146,12 @@ def _snapshot(
             metrics, _ = read_metrics(
                 metrics_path, f"{label}: {model.relative(model.train.metrics)}"
             )
+    elif model.train is not None and model.train.mlflow:
+        from mlgate.integrations import mlflow
+
+        logged = mlflow.logged_metrics(root, model.tag_name)
+        if logged is not None:
+            metrics, _ = read_metrics(logged[0], f"{label}: metrics logged to MLflow")
     return RunSnapshot(label, outputs, present, metrics)
 
 

@@ -97,12 +97,34 @@ def run_training(
     *,
     on_line: Callable[[str], None] | None = None,
 ) -> proc.Streamed:
-    """Run the model's training command in ``cwd`` (the model folder or an isolated copy of it)."""
+    """Run the model's training command in ``cwd`` (the model folder or an isolated copy of it).
+
+    With ``train.mlflow`` the run logs into a store of its own in that repository (or copy),
+    and the model directory it logged is copied to the model file's place there.
+    """
     argv = command_argv(config, model)
     env = training_env(model)
     argv[0] = resolve_program(config, model, argv, env)
     assert model.train is not None  # noqa: S101 - command_argv checked it
-    return proc.stream(argv, cwd=cwd, env=env, timeout=model.train.timeout, on_line=on_line)
+    store = None
+    if model.train.mlflow:
+        from mlgate.integrations import mlflow
+
+        store, store_env = mlflow.fresh_store(_copy_root(config, model, cwd), model.tag_name)
+        env.update(store_env)
+    result = proc.stream(argv, cwd=cwd, env=env, timeout=model.train.timeout, on_line=on_line)
+    if store is not None and result.ok:
+        target = _copy_root(config, model, cwd) / model.model.file.relative_to(config.root)
+        mlflow.collect(store, target, model.relative(model.model.file))
+    return result
+
+
+def _copy_root(config: Config, model: ModelConfig, cwd: Path) -> Path:
+    """The repository root (or isolated copy's root) that holds the model folder ``cwd``."""
+    if not _inside(model.root, config.root):
+        return cwd
+    depth = len(model.root.relative_to(config.root).parts)
+    return cwd.parents[depth - 1] if depth else cwd
 
 
 def isolated_copy(

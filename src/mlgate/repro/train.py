@@ -222,6 +222,13 @@ def _add_results(
     record["outputs"] = runs.hash_outputs(config.root, outputs, hasher)
     assert model.train is not None  # noqa: S101
     source = model.train.metrics
+    if source is None and model.train.mlflow:
+        from mlgate.integrations import mlflow
+
+        logged = mlflow.logged_metrics(config.root, model.tag_name)
+        if logged is not None:
+            source = logged[0]
+            notes.append(f"metrics logged to MLflow by run {logged[1]}")
     if source is None:
         from mlgate.integrations import dvc
 

@@ -270,3 +270,114 @@ DVC_CONFIG = """
           metrics:
             roc_auc: {direction: higher, min: 0.6, max_regression: 0.02}
 """
+
+
+# The MLflow tutorial's shape (sklearn_elasticnet_wine): a semicolon-separated wine table split
+# in memory after np.random.seed(40), an ElasticNet logged with mlflow.sklearn.log_model and
+# log_metric, an MLproject entry point with parameters and a conda.yaml.
+MLFLOW_FILES = {
+    "train.py": """
+        import json
+        import sys
+
+        import mlflow
+        import mlflow.sklearn
+        import numpy as np
+        import pandas as pd
+        from sklearn.linear_model import ElasticNet
+        from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+        from sklearn.model_selection import train_test_split
+
+
+        def eval_metrics(actual, pred):
+            rmse = np.sqrt(mean_squared_error(actual, pred))
+            return rmse, mean_absolute_error(actual, pred), r2_score(actual, pred)
+
+
+        if __name__ == "__main__":
+            np.random.seed(40)
+            data = pd.read_csv("wine-quality.csv", sep=";")
+            train, test = train_test_split(data)
+            train_x = train.drop(["quality"], axis=1)
+            test_x = test.drop(["quality"], axis=1)
+            alpha = float(sys.argv[1]) if len(sys.argv) > 1 else 0.5
+            l1_ratio = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5
+            with mlflow.start_run():
+                lr = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, random_state=42)
+                lr.fit(train_x, train[["quality"]])
+                rmse, mae, r2 = eval_metrics(test[["quality"]], lr.predict(test_x))
+                mlflow.log_param("alpha", alpha)
+                mlflow.log_param("l1_ratio", l1_ratio)
+                mlflow.log_metric("rmse", rmse)
+                mlflow.log_metric("r2", r2)
+                mlflow.log_metric("mae", mae)
+                mlflow.log_text(json.dumps(test.index.tolist()), "test_index.json")
+                mlflow.sklearn.log_model(lr, "model")
+    """,
+    "MLproject": """
+        name: tutorial
+
+        conda_env: conda.yaml
+
+        entry_points:
+          main:
+            parameters:
+              alpha: {type: float, default: 0.5}
+              l1_ratio: {type: float, default: 0.1}
+            command: "python train.py {alpha} {l1_ratio}"
+    """,
+    "conda.yaml": """
+        name: tutorial
+        channels:
+          - conda-forge
+        dependencies:
+          - python=3.11
+          - pip
+          - pip:
+            - scikit-learn
+            - mlflow>=2.16
+            - pandas
+    """,
+    ".gitignore": "mlruns/\n",
+}
+
+
+def wine(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    acid = rng.normal(8.0, 1.5, rows).round(2)
+    sugar = rng.gamma(2.0, 1.2, rows).round(2)
+    alcohol = rng.normal(10.5, 1.0, rows).round(2)
+    quality = np.clip(np.rint(0.5 * alcohol - 0.2 * acid + rng.normal(0, 0.5, rows)), 3, 8)
+    return pd.DataFrame(
+        {
+            "fixed acidity": acid,
+            "residual sugar": sugar,
+            "alcohol": alcohol,
+            "quality": quality.astype(int),
+        }
+    )
+
+
+def mlflow_project(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    wine(200, 5).to_csv(root / "wine-quality.csv", sep=";", index=False)
+    write(root, MLFLOW_FILES)
+    commit(root, "the MLflow tutorial")
+    return root
+
+
+MLFLOW_CONFIG = """
+    version: 1
+    models:
+      - name: wine
+        path: .
+        train: {entry_point: main, parameters: {alpha: 0.4}, mlflow: true}
+        data:
+          train: wine-quality.csv
+          split: {random_state: 40}
+          target: quality
+        model: {file: model, task: regression}
+        gates:
+          metrics:
+            rmse: {direction: lower, max: 2.0}
+"""
