@@ -2,114 +2,30 @@
 
 skops files load only when every type they contain is from scikit-learn, NumPy or SciPy, or is
 named in ``model.trusted_types``. Pickle and joblib files are never unpickled unless the
-configuration marks the model ``trusted``; even then they are scanned first, and a file that
-imports anything able to run code (os, subprocess, eval, ...) is refused.
+configuration marks the model ``trusted``; even then they are judged statically first
+(``mlgate.safety``: every global on the exact allow-list, nothing imported or built) and then
+read by an unpickler that resolves only the same exact names.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import pickletools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import CheckFailed, ConfigError
 
+if TYPE_CHECKING:
+    from mlgate.safety import Judgement
+
+PICKLE_FORMATS = ("pickle", "joblib")
 # Module prefixes whose types skops may load without being named in the configuration.
 SAFE_MODULES = ("sklearn.", "numpy.", "scipy.", "skops.")
-# Globals a pickle may reference in a trusted model file (checked as "module.name" prefixes).
-SAFE_PICKLE_GLOBALS = (
-    "sklearn.",
-    "numpy.",
-    "scipy.",
-    "joblib.numpy_pickle.",
-    "collections.OrderedDict",
-    "collections.defaultdict",
-    "builtins.slice",
-    "builtins.complex",
-    "builtins.set",
-    "builtins.frozenset",
-    "builtins.bytearray",
-    "copyreg._reconstructor",
-    "builtins.object",
-    "_codecs.encode",
-)
-# Anything under these names runs code on load; the message calls them out.
-DANGEROUS_GLOBALS = (
-    "os.",
-    "posix.",
-    "nt.",
-    "subprocess.",
-    "sys.",
-    "builtins.eval",
-    "builtins.exec",
-    "builtins.compile",
-    "builtins.open",
-    "builtins.__import__",
-    "builtins.getattr",
-    "importlib.",
-    "socket.",
-    "shutil.",
-    "pty.",
-    "runpy.",
-    "webbrowser.",
-    "code.",
-    "marshal.",
-    "types.",
-    "ctypes.",
-    "pickle.",
-    "_pickle.",
-    "requests.",
-    "urllib.",
-    "http.",
-)
-PICKLE_FORMATS = ("pickle", "joblib")
 
 
 class UnsafeModelError(CheckFailed):
     """A model file would run code or load types nobody declared trusted (exit 1)."""
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """What a pickle stream imports, as ``module.name`` and as (module, name) pairs."""
-
-    globals: tuple[str, ...]
-    pairs: tuple[tuple[str, str], ...] = ()
-    incomplete: str | None = None  # why the file could not be followed to its end
-
-    @cached_property
-    def _in_stack(self) -> dict[str, bool]:
-        """Globals of the scientific stack (or a short name it registers itself under), each
-        with whether the loader would accept it (computed once: both lists below read it)."""
-        from mlgate.pickles import ALIASES, refusal
-
-        return {
-            f"{m}.{n}": refusal(m, n) is None
-            for m, n in self.pairs
-            if f"{m}.{n}".startswith(SAFE_PICKLE_GLOBALS) or m in ALIASES
-        }
-
-    @property
-    def dangerous(self) -> tuple[str, ...]:
-        # Within the scientific stack, what the loader would refuse is dangerous too
-        # (numpy.testing's runstring, numpy.memmap, joblib's own load, ...).
-        refused = {g for g, accepted in self._in_stack.items() if not accepted}
-        return tuple(g for g in self.globals if g.startswith(DANGEROUS_GLOBALS) or g in refused)
-
-    @property
-    def unknown(self) -> tuple[str, ...]:
-        stack = self._in_stack
-        dangerous = self.dangerous
-        return tuple(
-            g
-            for g in self.globals
-            if not g.startswith(SAFE_PICKLE_GLOBALS) and g not in stack and g not in dangerous
-        )
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -128,46 +44,12 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def scan_pickle(data: bytes) -> ScanResult:
-    """Every global a pickle stream (or a concatenation of streams) references, without loading."""
-    found: list[tuple[str, str]] = []
-    stream = io.BytesIO(data)
-    while stream.tell() < len(data):
-        # STACK_GLOBAL takes module and name from the two values pushed just before it, which
-        # may come from the memo (BINGET), so strings and memo reads are tracked.
-        pushed: list[str | None] = []
-        memo: dict[Any, str | None] = {}
-        try:
-            for opcode, arg, _ in pickletools.genops(stream):
-                name = opcode.name
-                if name in {"SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"}:
-                    pushed.append(str(arg))
-                elif name == "MEMOIZE":
-                    memo[len(memo)] = pushed[-1] if pushed else None
-                elif name in {"PUT", "BINPUT", "LONG_BINPUT"}:
-                    memo[arg] = pushed[-1] if pushed else None
-                elif name in {"GET", "BINGET", "LONG_BINGET"}:
-                    pushed.append(memo.get(arg))
-                elif name in {"GLOBAL", "INST"}:
-                    text_module, _, text_attr = str(arg).partition(" ")
-                    found.append((text_module, text_attr))
-                elif name == "STACK_GLOBAL":
-                    module, attr = pushed[-2:] if len(pushed) >= 2 else (None, None)
-                    found.append((module or "?", attr or "?"))
-                elif name != "FRAME":
-                    pushed.append(None)
-        except (ValueError, IndexError, EOFError):
-            # joblib writes raw array bytes between pickle frames; what was read is reported.
-            break
-    # The opcodes alone lose their place in joblib files (raw array bytes follow each array's
-    # header): a dry run that builds only arrays and plain data follows them to the end.
-    from mlgate.pickles import list_globals
+def scan_pickle(data: bytes, fmt: str = "pickle", trusted_types: Sequence[str] = ()) -> Judgement:
+    """The static judgement of a pickle or joblib file (``mlgate.safety``): every global it
+    uses and every reason it must not be loaded; nothing is imported or built."""
+    from mlgate.safety import judge_bytes
 
-    dry, incomplete = list_globals(data)
-    if incomplete is None:  # the opcodes read through raw array bytes are noise; keep alarms
-        found = [(m, n) for m, n in found if f"{m}.{n}".startswith(DANGEROUS_GLOBALS)]
-    pairs = tuple(dict.fromkeys([*dry, *found]))
-    return ScanResult(tuple(dict.fromkeys(f"{m}.{n}" for m, n in pairs)), pairs, incomplete)
+    return judge_bytes(data, fmt, trusted_types)
 
 
 def _skops_untrusted(data: bytes, trusted_types: Iterable[str]) -> list[str]:
@@ -224,27 +106,31 @@ def _load_pickle(
     what: str,
     trusted_types: Sequence[str] = (),
 ) -> Any:
-    scan = scan_pickle(data)
-    if scan.dangerous:
-        raise UnsafeModelError(
-            f"{what} file {path} would run code when loaded: it imports "
-            + ", ".join(scan.dangerous),
-            hint="this file was refused without being unpickled; do not load it anywhere",
-        )
+    """Trust first (nothing is unpickled otherwise), then the static judgement, then the
+    restricted unpickler over the judged bytes (the same exact allow-list, a second wall)."""
+    judgement = scan_pickle(data, fmt, trusted_types)
     if not trusted:
         raise UnsafeModelError(
             f"{what} file {path} is a {fmt} file; mlgate does not unpickle files unless the "
             "configuration trusts them",
             hint="save the model with skops (skops.io.dump), or set model.trusted: true in "
             "mlgate.yaml if this file comes only from your own training runs",
-            details=[f"imports: {', '.join(scan.globals) or 'none'}"],
+            details=[
+                f"imports: {', '.join(judgement.names) or 'none'}",
+                *(f"refused: {p}" for p in judgement.problems),
+            ],
         )
-    from mlgate.pickles import RefusedGlobal, restricted_load
+    if judgement.payload is None:
+        raise UnsafeModelError(
+            f"{what} file {path} was refused without being unpickled: "
+            + "; ".join(judgement.problems),
+            hint="loading it could run code; do not load it anywhere. If it names your own "
+            "classes, list them under model.trusted_types",
+        )
+    from mlgate.safety.loaders import RefusedGlobal, restricted_load
 
-    # Every global is checked again as the unpickler meets it: a scan cannot follow joblib's
-    # raw array bytes, so what comes after them is only seen here.
     try:
-        return restricted_load(data, trusted_types)
+        return restricted_load(judgement.payload, fmt, tuple(trusted_types))
     except RefusedGlobal as exc:
         raise UnsafeModelError(
             f"{what} file {path} was refused while loading: {exc.reason}",

@@ -1,8 +1,9 @@
 """``mlgate scan``: find model files that would run code when loaded, without loading them.
 
-Pickle and joblib files are read opcode by opcode (``modelio.scan_pickle``); skops files are
-asked for the types they contain. Files named by a model in mlgate.yaml are judged with that
-model's ``trusted_types``. The result is a Verdict (kind ``scan``), one check per file.
+Pickle and joblib files are judged opcode by opcode against the exact allow-list
+(``mlgate.safety``), never unpickled; skops files are asked for the types they contain. Files
+named by a model in mlgate.yaml are judged with that model's ``trusted_types``. The result is a
+Verdict (kind ``scan``), one check per file.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def model_files(
 
 
 def scan(request: ScanRequest, config: Config | None) -> Verdict:
-    """Scan every selected file; unsafe files fail, unknown imports warn."""
+    """Scan every selected file; a file using any name off the allow-list fails."""
     checks = []
     name = request.model or "all"
     for path, owner in model_files(config, request):
@@ -123,36 +124,16 @@ def serialised_check(
         )
     if fmt == "skops":
         return _skops_check(check_id, shown, data, trusted, key)
-    found = modelio.scan_pickle(data)
-    details = {"format": fmt, "imports": list(found.globals)}
-    if found.dangerous:
+    found = modelio.scan_pickle(data, fmt, trusted)
+    details = {"format": fmt, "imports": list(found.names), "refused": list(found.problems)}
+    if found.problems:
         return Check(
             check_id,
             "scan",
             Status.FAIL,
-            f"{shown}: loading this {fmt} file would run code (imports "
-            + ", ".join(found.dangerous)
-            + "); do not load it",
-            details=details,
-            config_key=key,
-        )
-    if found.incomplete:
-        return Check(
-            check_id,
-            "scan",
-            Status.FAIL,
-            f"{shown}: this {fmt} file could not be read to its end ({found.incomplete}); "
-            "what follows was not checked, so it must not be loaded",
-            details=details,
-            config_key=key,
-        )
-    unknown = [g for g in found.unknown if g not in trusted]
-    if unknown:
-        return Check(
-            check_id,
-            "scan",
-            Status.WARN,
-            f"{shown}: imports names outside the scientific stack: {', '.join(unknown)}",
+            f"{shown}: this {fmt} file must not be loaded: "
+            + "; ".join(found.problems)
+            + " (judged without unpickling; list your own classes in model.trusted_types)",
             details=details,
             config_key=key,
         )
@@ -160,7 +141,7 @@ def serialised_check(
         check_id,
         "scan",
         Status.PASS,
-        f"{shown}: no unsafe imports",
+        f"{shown}: every name is on the allow-list ({len(found.names)} names)",
         details=details,
         config_key=key,
     )

@@ -100,8 +100,8 @@ def test_hooks_run_through_pre_commit_try_repo(starter: Path, tmp_path: Path) ->
     gitio.git(["add", "--all"], starter)
     scan = try_repo("mlgate-model-scan")
     assert scan.returncode == 1, scan.stdout + scan.stderr
-    assert "legacy.pkl: loading this pickle file would run code" in scan.stdout
-    assert "ok.pkl: no unsafe imports" in scan.stdout
+    assert "legacy.pkl: this pickle file must not be loaded: posix.system" in scan.stdout
+    assert "ok.pkl: every name is on the allow-list" in scan.stdout
     assert "pwned" not in scan.stdout.replace("echo pwned", "")
 
     (starter / "mlgate.yaml").write_text(

@@ -93,7 +93,7 @@ def test_unknown_stage_suggests_the_closest(starter: Path) -> None:
     assert info.value.hint == "did you mean 'scan'?"
 
 
-def test_scan_fails_code_running_pickles_and_warns_unknown_imports(tmp_path: Path) -> None:
+def test_scan_fails_code_running_pickles_and_names_off_the_allow_list(tmp_path: Path) -> None:
     # os.system("true") in pickle protocol 0, written by hand: never built by unpickling.
     (tmp_path / "evil.pkl").write_bytes(b"cposix\nsystem\n(S'true'\ntR.")
     (tmp_path / "plain.joblib").write_bytes(pickle.dumps({"a": 1}))
@@ -102,7 +102,7 @@ def test_scan_fails_code_running_pickles_and_warns_unknown_imports(tmp_path: Pat
     verdict = scan(ScanRequest((tmp_path,)), None)
     by_file = {c.id.rsplit("/", 1)[-1]: c.status for c in verdict.checks}
     assert by_file == {
-        "custom.pkl": Status.WARN,
+        "custom.pkl": Status.FAIL,  # pathlib.PosixPath is not on the allow-list: refused
         "evil.pkl": Status.FAIL,
         "plain.joblib": Status.PASS,
     }

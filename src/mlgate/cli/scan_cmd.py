@@ -20,7 +20,7 @@ def scan(
     """Refuse model files that would run code when loaded (nothing is unpickled).
 
     PATHS are files or folders (default: the model files mlgate.yaml names). Exit 1 when a file
-    is unsafe; imports outside the scientific stack are warnings.
+    uses any name that is not on the exact allow-list (or in model.trusted_types).
     """
     from mlgate.config.loader import load_config
     from mlgate.errors import ConfigError

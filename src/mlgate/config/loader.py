@@ -222,6 +222,7 @@ def _check_semantics(
                 problems.append((source.locate((*here, *key_path)), why))
         _check_split(model, data["models"][model.index], source, problems)
         _check_columns(model, source, problems)
+        _check_trusted_types(model, source, problems)
     if problems:
         (location, message), rest = problems[0], problems[1:]
         raise ConfigError(
@@ -240,6 +241,19 @@ def _kept_by_dvc(model: ModelConfig, path: Path) -> bool:
         return True
     found = dvc.find_pipeline(model.root, model.repo_root)
     return found is not None and dvc.load_pipeline(found).producer(path) is not None
+
+
+def _check_trusted_types(
+    model: ModelConfig, source: SourceMap, problems: list[tuple[Location, str]]
+) -> None:
+    """model.trusted_types names a project's own classes, exactly (``mlgate.safety``)."""
+    from mlgate.safety.allowlist import trusted_type_problem
+
+    for i, entry in enumerate(model.model.trusted_types):
+        why = trusted_type_problem(entry)
+        if why is not None:
+            key = ("models", model.index, "model", "trusted_types", i)
+            problems.append((source.locate(key), why))
 
 
 # Keys whose file is read as a table (data.extra may be anything training reads).

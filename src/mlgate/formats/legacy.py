@@ -161,7 +161,7 @@ class PickleFormat:
     def modules(self, path: Path) -> set[str]:
         from mlgate.modelio import scan_pickle
 
-        found = {module for module, _ in scan_pickle(path.read_bytes()).pairs}
+        found = set(scan_pickle(path.read_bytes(), self.name).modules)
         return found | ({"joblib"} if self.name == "joblib" else set())
 
     def requirements(self, path: Path) -> tuple[str, ...]:  # noqa: ARG002
