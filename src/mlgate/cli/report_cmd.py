@@ -68,8 +68,10 @@ def report(
 ) -> int:
     """Write the governance report: model card, lineage, verdicts, registry, compliance.
 
-    Exit 1 when a required model card field is missing (the governance gate); missing evidence
-    (no lock, no validation verdict...) is reported plainly but does not fail it. On GitHub
+    Exit 1 when the report's headline is FAIL: a required model card field is missing (the
+    governance gate) or a verdict it shows failed. Stale evidence (a verdict that judged another
+    model, lock or data) is a warning, never a pass; missing evidence (no lock, no validation
+    verdict...) is reported plainly; neither fails it. On GitHub
     Actions the report goes to the job summary and missing fields are annotations on mlgate.yaml.
     """
     from mlgate.governance.post import publish_reports, write_summaries
@@ -92,6 +94,8 @@ def report(
                     {
                         "model": r.data.model.name,
                         "ok": r.data.ok,
+                        "status": r.data.status,
+                        "gates": {k: r.data.gate_state(k) for k in r.data.verdicts},
                         "governance_ok": r.data.governance.ok,
                         "missing_evidence": [i.kind for i in r.data.missing],
                         "files": {k: str(p) for k, p in r.files.items()},
@@ -113,9 +117,13 @@ def report(
         )
         return result.exit_code
     for r in result.reports:
-        gov = r.data.governance
-        echo(f"{r.data.model.name}: governance {status_word(gov.ok)}")
-        for check in gov.failures:
+        data = r.data
+        echo(f"{data.model.name}: report {_HEADLINE[data.status]}  (exit {r.exit_code})")
+        for kind in data.verdicts:
+            state = data.gate_state(kind)
+            stale = data.stale(kind)
+            echo(f"  {kind:10} {_STATE[state]}" + (f": {stale}" if stale else ""))
+        for check in data.governance.failures:
             echo(f"  {style('x', fg='red')} {check.message}")
         for item in r.data.missing:
             echo(f"  missing evidence: {item.kind} ({item.path}); run '{item.produce}'")
@@ -128,6 +136,19 @@ def report(
         for notice in o.notices:
             echo(f"{o.model}: {notice}")
     return result.exit_code
+
+
+_HEADLINE = {
+    "pass": style("PASS", fg="green", bold=True),
+    "fail": style("FAIL", fg="red", bold=True),
+    "warn": style("WARN", fg="yellow", bold=True) + " (stale evidence)",
+}
+_STATE = {
+    "pass": style("pass", fg="green"),
+    "fail": style("FAIL", fg="red", bold=True),
+    "stale": style("stale", fg="yellow") + " (not a pass)",
+    "stale-fail": style("FAIL", fg="red", bold=True) + " (stale)",
+}
 
 
 def _annotate(

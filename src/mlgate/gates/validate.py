@@ -7,12 +7,13 @@ and the files written; nothing here prints.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlgate import judged
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_OK, ConfigError, UsageError
 from mlgate.gates import champion as champions
@@ -137,9 +138,13 @@ def validate_model(
     )
     context = evaluate(run, frame, target, features, ref, missing)
 
+    judged_now = judged.take(model)
     drift_verdict = None
     if run.settings.drift is not None:
         drift_verdict = _drift(run, features, training, frame, eval_path)
+        drift_verdict = replace(
+            drift_verdict, context={**drift_verdict.context, judged.KEY: judged_now}
+        )
 
     verdict = Verdict(
         kind="validation",
@@ -150,6 +155,7 @@ def validate_model(
             **context,
             "evaluation": {"path": model.relative(eval_path), "rows": len(frame), "target": target},
             "features": list(features),
+            judged.KEY: judged_now,
         },
     )
     folder = out or paths.out_dir(config.root, model.tag_name)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate import paths
+from mlgate import judged, paths
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError
 from mlgate.verdict import Verdict
@@ -36,7 +36,7 @@ class EvidenceItem:
     present: bool
     produce: str  # the command that produces it
     problem: str | None = None  # unreadable, invalid, for another model
-    stale: str | None = None  # present but made from another commit
+    stale: str | None = None  # present, but what it judged has changed since (why)
 
     @property
     def usable(self) -> bool:
@@ -81,6 +81,7 @@ def collect(model: ModelConfig, out_dir: Path, head: str | None) -> Evidence:
     items.append(item)
     verdicts: dict[str, Verdict] = {}
     model_digest = _model_digest(model)
+    now = judged.take(model)
     for kind, (name, command) in VERDICT_FILES.items():
         path = out_dir / name
         shown = _rel(path, root)
@@ -99,21 +100,28 @@ def collect(model: ModelConfig, out_dir: Path, head: str | None) -> Evidence:
             items.append(EvidenceItem(kind, shown, present=True, produce=command, problem=problem))
             continue
         verdicts[kind] = verdict
-        stale = _staleness(verdict, head, model_digest)
+        stale = _staleness(verdict, head, model_digest, now)
         items.append(EvidenceItem(kind, shown, present=True, produce=command, stale=stale))
     return Evidence(tuple(items), lock, run, verdicts)
 
 
-def _staleness(verdict: Verdict, head: str | None, model_digest: str | None) -> str | None:
-    """Why a verdict no longer describes this change: another commit, or another model file."""
+def _staleness(
+    verdict: Verdict, head: str | None, model_digest: str | None, now: Mapping[str, Any]
+) -> str | None:
+    """Why a verdict no longer describes this change: the model file, the lock entry or the data
+    it judged changed since (its ``judged`` fingerprint); for a verdict written without one,
+    another commit or another model file."""
+    recorded = verdict.context.get(judged.KEY)
+    if isinstance(recorded, Mapping):
+        return "; ".join(judged.changes(recorded, now)) or None
     made_at = verdict.context.get("commit")
     if head and isinstance(made_at, str) and made_at and not head.startswith(made_at):
         return f"made at commit {made_at[:12]}, HEAD is {head[:12]}"
     challenger = verdict.context.get("challenger")
-    judged = challenger.get("sha256") if isinstance(challenger, Mapping) else None
-    if model_digest and isinstance(judged, str) and judged.removeprefix("sha256:") != model_digest:
+    seen = challenger.get("sha256") if isinstance(challenger, Mapping) else None
+    if model_digest and isinstance(seen, str) and seen.removeprefix("sha256:") != model_digest:
         return (
-            f"judged model file sha256:{judged.removeprefix('sha256:')[:12]}, "
+            f"judged model file sha256:{seen.removeprefix('sha256:')[:12]}, "
             f"the model file now is sha256:{model_digest[:12]}"
         )
     return None

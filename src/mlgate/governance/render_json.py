@@ -29,7 +29,11 @@ def report_dict(data: ReportData) -> dict[str, Any]:
         },
         "date": data.date,
         "ok": data.ok,
-        "gates": {kind: {"ok": v.ok, "counts": v.counts()} for kind, v in data.verdicts.items()},
+        "status": data.status,
+        "gates": {
+            kind: {"ok": v.ok, "state": data.gate_state(kind), "counts": v.counts()}
+            for kind, v in data.verdicts.items()
+        },
         "verdicts": {kind: v.to_dict() for kind, v in data.verdicts.items()},
         "card": {
             "path": card.source if card else None,

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from mlgate.governance.report import ReportData
 
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "info": "ℹ️"}  # noqa: RUF001
+HEADLINE = {"pass": ("✅", "PASS"), "fail": ("❌", "FAIL"), "warn": ("⚠️", "WARN: stale evidence")}
+GATE_ICON = {
+    "pass": "✅ pass",
+    "fail": "❌ fail",
+    "stale": "⚠️ stale",
+    "stale-fail": "❌ fail (stale)",
+}
 COMPLIANCE_ICON = {"covered": "✅", "partial": "🟡", "missing": "❌", "outside": "⚪"}
 MAX_CHECK_ROWS = 200  # per verdict; the HTML and JSON reports have them all
 
@@ -62,8 +69,8 @@ def _headline(data: ReportData, full_report: str | None) -> list[str]:
     from mlgate.governance.report import GATE_TITLES
 
     git = data.lineage.git
-    word = "PASS" if data.ok else "FAIL"
-    lines = [f"## {'✅' if data.ok else '❌'} mlgate report: {code(data.model.name)} — {word}", ""]
+    icon, word = HEADLINE[data.status]
+    lines = [f"## {icon} mlgate report: {code(data.model.name)} — {word}", ""]
     where = []
     if git.commit:
         where.append(
@@ -80,8 +87,9 @@ def _headline(data: ReportData, full_report: str | None) -> list[str]:
         lines += [" · ".join(where), ""]
     rows: list[Sequence[object]] = []
     for kind, verdict in data.verdicts.items():
-        icon = "✅ pass" if verdict.ok else "❌ fail"
-        rows.append((GATE_TITLES.get(kind, kind), Md(icon), _counts(verdict.counts())))
+        state = data.gate_state(kind)
+        counts = _counts(verdict.counts())
+        rows.append((GATE_TITLES.get(kind, kind), Md(GATE_ICON[state]), counts))
     for item in data.missing:
         state = "⚠️ unreadable" if item.present else "⚠️ missing"
         rows.append(
@@ -97,9 +105,16 @@ def _headline(data: ReportData, full_report: str | None) -> list[str]:
         ]
     stale = [i for i in data.evidence.items if i.stale]
     if stale:
-        lines += ["", "> [!NOTE]"] + [
-            f"> {text(i.kind)} verdict is stale: {text(i.stale)}" for i in stale
+        lines += [
+            "",
+            "> [!WARNING]",
+            (
+                "> Stale evidence: these verdicts judged another model, lock or data than this "
+                "change has, so they count for nothing here:"
+            ),
+            ">",
         ]
+        lines += [f"> - **{text(i.kind)}**: {text(i.stale)}; run {code(i.produce)}" for i in stale]
     failures = [(k, c) for k, v in data.verdicts.items() for c in v.failures]
     if failures:
         lines += ["", "**Failed checks**", ""]

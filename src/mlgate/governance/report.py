@@ -17,7 +17,7 @@ from typing import Any
 
 from mlgate import __version__, paths
 from mlgate.config.model import Config, ModelConfig
-from mlgate.errors import UsageError
+from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from mlgate.governance.card import CardResult, ModelCard, load_card
 from mlgate.governance.compliance import FrameworkResult, assess
 from mlgate.governance.diagnostics import Diagnostics, diagnose
@@ -96,9 +96,31 @@ class ReportData:
         """Every gate's verdict shown, governance first."""
         return {"governance": self.governance, **self.evidence.verdicts}
 
+    def stale(self, kind: str) -> str | None:
+        """Why the ``kind`` verdict no longer describes the model, lock and data (None: fresh)."""
+        item = self.evidence.item(kind)
+        return item.stale if item is not None else None
+
+    def gate_state(self, kind: str) -> str:
+        """pass, fail, stale or stale-fail: a stale verdict is never shown as a pass."""
+        ok = self.verdicts[kind].ok
+        if self.stale(kind):
+            return "stale" if ok else "stale-fail"
+        return "pass" if ok else "fail"
+
+    @property
+    def status(self) -> str:
+        """The headline: ``fail`` when any verdict failed (stale or not), else ``warn`` when any
+        verdict is stale (it judged something else: never a pass), else ``pass``."""
+        if not all(v.ok for v in self.verdicts.values()):
+            return "fail"
+        if any(self.stale(kind) for kind in self.verdicts):
+            return "warn"
+        return "pass"
+
     @property
     def ok(self) -> bool:
-        return all(v.ok for v in self.verdicts.values())
+        return self.status == "pass"
 
     @property
     def missing(self) -> tuple[EvidenceItem, ...]:
@@ -119,7 +141,9 @@ class ModelReport:
 
     @property
     def exit_code(self) -> int:
-        return self.data.governance.exit_code
+        """1 when the report's headline is FAIL (any verdict failed), so the command's status
+        and the report agree; stale evidence is a warning (0), missing evidence too."""
+        return EXIT_CHECK_FAILED if self.data.status == "fail" else EXIT_OK
 
 
 @dataclass(frozen=True)

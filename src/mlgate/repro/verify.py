@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate import paths
+from mlgate import judged, paths
 from mlgate.config.loader import load_config
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, Location
@@ -119,6 +119,7 @@ def repro(
                 )
                 checks.extend(found)
                 notes.extend(told)
+            context[judged.KEY] = judged.take(model)
             verdict = Verdict("repro", model.name, tuple(checks), tuple(notes), context)
             write_verdict(target, verdict)
             locations = {

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 from mlgate.config.validate import problems
@@ -18,7 +20,7 @@ def test_report_writes_every_format_and_the_governance_verdict(repo: Path) -> No
     write_all(out_dir(repo))
     result = invoke("report", cwd=repo)
     assert result.exit_code == 0, result.output
-    assert "churn: governance PASS" in result.stdout
+    assert "churn: report PASS  (exit 0)" in result.stdout
     out = out_dir(repo)
     for name in ("report.md", "report.html", "report.json", "governance.json"):
         assert (out / name).is_file(), name
@@ -144,8 +146,93 @@ def test_a_verdict_on_another_model_file_is_stale(repo: Path) -> None:
     document = json.loads((out_dir(repo) / "report.json").read_text())
     (item,) = [i for i in document["evidence"] if i["kind"] == "validation"]
     assert item["stale"].startswith("judged model file sha256:000000000000, the model file now")
-    assert "validation verdict is stale" in (out_dir(repo) / "report.md").read_text()
+    markdown = (out_dir(repo) / "report.md").read_text()
+    assert "Stale evidence" in markdown
+    assert "| Validation | ⚠️ stale |" in markdown
     governance = json.loads((out_dir(repo) / "governance.json").read_text())
     (warning,) = [c for c in governance["checks"] if c["id"] == "evidence.validation"]
     assert warning["status"] == "warn"
     assert warning["observed"] == "stale"
+
+
+def _judged_validation(repo: Path, *, fail: bool = False) -> None:
+    """A validation verdict carrying the fingerprint of the model, lock and data as they are."""
+    import dataclasses
+
+    from mlgate import judged
+    from mlgate.config.loader import load_config
+    from mlgate.verdict import write_verdict
+    from tests.report_fixtures import validation_verdict
+
+    model = load_config(repo / "mlgate.yaml").model()
+    verdict = validation_verdict(fail=fail)
+    context = {**verdict.context, judged.KEY: judged.take(model)}
+    write_verdict(out_dir(repo) / "validation.json", dataclasses.replace(verdict, context=context))
+
+
+def _headline(repo: Path) -> str:
+    return (out_dir(repo) / "report.md").read_text().splitlines()[0]
+
+
+def test_the_exit_status_and_the_headline_agree(repo: Path) -> None:
+    _judged_validation(repo, fail=True)
+    result = invoke("report", cwd=repo)
+    assert result.exit_code == 1, result.output
+    assert "churn: report FAIL  (exit 1)" in result.stdout
+    assert "validation FAIL" in result.stdout
+    assert _headline(repo) == "## ❌ mlgate report: `churn` — FAIL"
+    _judged_validation(repo)
+    result = invoke("report", cwd=repo)
+    assert result.exit_code == 0, result.output
+    assert "churn: report PASS  (exit 0)" in result.stdout
+    assert _headline(repo) == "## ✅ mlgate report: `churn` — PASS"
+
+
+def _change_model(repo: Path) -> str:
+    import shutil
+
+    model = repo / "models/churn/artifacts/model.skops"
+    shutil.copy(model, repo / "old.skops")
+    (repo / "models/churn/artifacts/metrics.json").write_text("{}")
+    with model.open("ab") as fh:
+        fh.write(b"\0")  # another file: its sha256 changes
+    return "it judged model file sha256:"
+
+
+def _change_data(repo: Path) -> str:
+    path = repo / "models/churn/data/eval.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[-1]]) + "\n")
+    return "data file models/churn/data/eval.csv changed since"
+
+
+def _change_lock(repo: Path) -> str:
+    params = repo / "models/churn/params.yaml"
+    params.write_text(params.read_text().replace("C: 1.0", "C: 0.5"))
+    assert invoke("lock", cwd=repo).exit_code == 0
+    return "the lock entry changed since"
+
+
+@pytest.mark.parametrize("change", [_change_model, _change_data, _change_lock])
+def test_stale_evidence_of_each_kind_is_a_warning_never_a_pass(
+    repo: Path, change: Callable[[Path], str]
+) -> None:
+    assert invoke("lock", cwd=repo).exit_code == 0
+    _judged_validation(repo)
+    assert invoke("report", cwd=repo).exit_code == 0
+    assert _headline(repo).endswith("— PASS")
+    reason = change(repo)
+    result = invoke("report", cwd=repo)
+    assert result.exit_code == 0, result.output  # a warning: the report does not fail
+    assert "churn: report WARN (stale evidence)" in result.stdout
+    assert reason in result.stdout
+    markdown = (out_dir(repo) / "report.md").read_text()
+    assert _headline(repo) == "## ⚠️ mlgate report: `churn` — WARN: stale evidence"
+    assert "| Validation | ⚠️ stale |" in markdown
+    assert reason in markdown
+    html = (out_dir(repo) / "report.html").read_text()
+    assert "WARN: stale evidence" in html
+    document = json.loads((out_dir(repo) / "report.json").read_text())
+    assert document["ok"] is False
+    (item,) = [i for i in document["evidence"] if i["kind"] == "validation"]
+    assert reason in item["stale"]

@@ -74,6 +74,12 @@ def run_drift(request: DriftRequest) -> DriftResult:
     config, model = _project(request)
     inputs, out_dir = _resolve(request, config, model)
     verdict, report, hit = drift_gate(inputs)
+    if model is not None:
+        from dataclasses import replace
+
+        from mlgate import judged
+
+        verdict = replace(verdict, context={**verdict.context, judged.KEY: judged.take(model)})
     written = None
     if out_dir is not None:
         from mlgate.verdict import write_verdict
