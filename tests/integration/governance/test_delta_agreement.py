@@ -85,7 +85,7 @@ def test_every_renderer_shows_the_cli_delta(
     markdown = (out / "report.md").read_text()
     page = html.unescape((out / "report.html").read_text())
     document = json.loads((out / "report.json").read_text())
-    assert reported.exit_code == 0, reported.output
+    assert reported.exit_code == exit_code, reported.output  # the headline and the status agree
     assert DELTA_HEADER in markdown
     assert DELTA_HEADER in page
     rows = {r["name"]: r for r in document["metrics"]["rows"]}

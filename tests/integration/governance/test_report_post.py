@@ -84,7 +84,7 @@ def test_post_creates_then_updates_the_sticky_comment(
 
     write_all(out_dir(repo), fail=True)
     second = invoke("report", "--post", cwd=repo)
-    assert second.exit_code == 0, second.output  # the validation failure is validate's gate
+    assert second.exit_code == 1, second.output  # the headline says FAIL, and so does the status
     assert len(github.comments[PR]) == 1
     assert "— FAIL" in github.comments[PR][0]["body"]
     assert "pull request comment updated" in second.stdout
