@@ -141,8 +141,36 @@ def _wait_until_loaded(tools: DevTools, session: str, url: str) -> None:
     raise RuntimeError(f"{url} did not finish loading")
 
 
+MERMAID_VERSION = "11.17.2"
+
+
+def mermaid_js() -> Path | None:
+    """mermaid.min.js from the npm registry, installed once into the user's cache folder for
+    the tests (never into the repository or the package); None without npm."""
+    import os
+
+    given = os.environ.get("MLGATE_MERMAID_JS")
+    if given:
+        return Path(given)
+    folder = Path.home() / ".cache" / "mlgate-tests" / f"mermaid-{MERMAID_VERSION}"
+    script = folder / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+    if script.is_file():
+        return script
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(  # noqa: TID251 - a test helper, not mlgate
+        [npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--silent",
+         f"mermaid@{MERMAID_VERSION}"],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    return script if script.is_file() else None
+
+
 def visit(page: Path, script: str) -> PageVisit:
-    """Load ``page`` (a file), evaluate ``script`` (JSON-returning JS) and screenshot it."""
+    """Load ``page`` (a file), evaluate ``script`` (JSON-returning JS, or a promise of it) and
+    screenshot it."""
     found = PageVisit()
     with browser() as tools:
         target = tools.send("Target.createTarget", url="about:blank")["targetId"]
@@ -153,7 +181,9 @@ def visit(page: Path, script: str) -> PageVisit:
         tools.events.clear()  # anything before this belongs to about:blank
         tools.send("Page.navigate", session, url=url)
         _wait_until_loaded(tools, session, url)
-        result = tools.send("Runtime.evaluate", session, expression=script, returnByValue=True)
+        result = tools.send(
+            "Runtime.evaluate", session, expression=script, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"the probe script failed: {result['exceptionDetails']}")
         found.evaluated = json.loads(result["result"]["value"])

@@ -3,6 +3,7 @@ the report can be tested before and independently of those commands."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from mlgate.verdict import Check, Status, Verdict, write_verdict
@@ -42,7 +43,19 @@ def validation_verdict(model: str = "churn", *, fail: bool = False) -> Verdict:
     return Verdict("validation", model, tuple(checks), ("champion: churn@v1.0.0 (prod)",), context)
 
 
-def drift_verdict(model: str = "churn") -> Verdict:
+def _numeric_distribution(shift: float) -> dict[str, object]:
+    edges = [float(i) for i in range(13)]
+    reference = [round(max(0.0, 0.16 - abs(i - 6) * 0.025), 4) for i in range(12)]
+    current = [round(max(0.0, 0.16 - abs(i - 6 - shift) * 0.025), 4) for i in range(12)]
+    return {"kind": "numeric", "edges": edges, "reference": reference, "current": current}
+
+
+def _categorical_distribution() -> dict[str, object]:
+    return {"kind": "categorical", "categories": ["basic", "plus", "premium"],
+            "reference": [0.5, 0.3, 0.2], "current": [0.45, 0.33, 0.22]}  # fmt: skip
+
+
+def drift_verdict(model: str = "churn", *, distributions: bool = False) -> Verdict:
     checks = [
         Check("drift.column.age", "drift", Status.PASS, "K-S p-value 0.41 >= 0.05: no drift",
               observed=0.41, threshold=0.05,
@@ -56,6 +69,32 @@ def drift_verdict(model: str = "churn") -> Verdict:
         Check("drift.dataset", "drift", Status.PASS, "1 of 3 columns drifted; no dataset drift",
               observed=0.333, threshold=0.5, details={"drifted": ["tenure_months"], "tested": 3}),
     ]  # fmt: skip
+    if distributions:
+        shapes = {"age": _numeric_distribution(0), "tenure_months": _numeric_distribution(3),
+                  "plan": _categorical_distribution()}  # fmt: skip
+        checks = [
+            replace(c, details={**c.details, "distribution": shapes[c.details["column"]]})
+            if c.details.get("column") in shapes
+            else c
+            for c in checks
+        ]
+    return Verdict("drift", model, tuple(checks))
+
+
+def wide_drift_verdict(columns: int, model: str = "churn") -> Verdict:
+    """A drift verdict over ``columns`` numeric columns, every fifth one drifted."""
+    checks = []
+    for i in range(columns):
+        drifted = i % 5 == 0
+        score = 0.001 * (i + 1) if drifted else 0.2 + (i % 7) / 10
+        checks.append(Check(
+            f"drift.column.col_{i:03d}_with_a_long_descriptive_name", "drift",
+            Status.WARN if drifted else Status.PASS,
+            f"K-S p-value {score:.3g}", observed=score, threshold=0.05,
+            details={"column": f"col_{i:03d}_with_a_long_descriptive_name", "test": "ks",
+                     "drifted": drifted, "op": ">=",
+                     "distribution": _numeric_distribution(3 if drifted else 0)},
+        ))  # fmt: skip
     return Verdict("drift", model, tuple(checks))
 
 
@@ -65,7 +104,9 @@ def repro_verdict(model: str = "churn") -> Verdict:
     return Verdict("repro", model, (check,))
 
 
-def write_all(out_dir: Path, model: str = "churn", *, fail: bool = False) -> None:
+def write_all(
+    out_dir: Path, model: str = "churn", *, fail: bool = False, distributions: bool = False
+) -> None:
     write_verdict(out_dir / "validation.json", validation_verdict(model, fail=fail))
-    write_verdict(out_dir / "drift.json", drift_verdict(model))
+    write_verdict(out_dir / "drift.json", drift_verdict(model, distributions=distributions))
     write_verdict(out_dir / "repro.json", repro_verdict(model))

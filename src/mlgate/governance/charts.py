@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
     from mlgate.governance.report import ReportData
+    from mlgate.governance.results import SliceRow
 
 CHALLENGER = "#2f6fde"
 CHAMPION = "#8c959f"
@@ -120,73 +121,203 @@ def metrics_chart(data: ReportData) -> Chart | None:
     return Chart("metrics", "Metrics: challenger against champion", svg, caption)
 
 
+def _short(text: str, limit: int = 36) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _label_width(labels: Sequence[str]) -> int:
+    """Room for the longest label (about 7 px a character at 12 px)."""
+    return max(120, 7 * max((len(x) for x in labels), default=0) + 16)
+
+
 def slices_chart(data: ReportData) -> Chart | None:
-    """Per-slice metric values, one group per (column, metric)."""
+    """Per-slice metric values, one group per (column, metric), the champion's value beside
+    each slice when there is one."""
     rows = [s for s in data.slices if s.score is not None]
     if not rows:
         return None
-    groups: dict[tuple[str, str], list[tuple[str, float, str, int | None]]] = {}
+    groups: dict[tuple[str, str], list[SliceRow]] = {}
     for s in rows:
-        if s.score is None:
-            continue
-        groups.setdefault((s.column, s.metric), []).append((s.value, s.score, s.status, s.size))
-    label_w, bar_w, bar_h = 150, 340, 16
+        groups.setdefault((s.column, s.metric), []).append(s)
+    labels = [_short(s.value + (f" (n={s.size})" if s.size is not None else "")) for s in rows]
+    label_w, bar_w, bar_h = _label_width(labels), 560, 15
+    value_x = label_w + bar_w + 10
+    them = data.registry.champion_stage or "champion"
+    has_champion = any(s.champion is not None for s in rows)
     body: list[str] = []
     y = 8
+    if has_champion:
+        body += [
+            _rect(label_w, y, 12, 10, CHALLENGER),
+            _text(label_w + 16, y + 9, "this change"),
+            _rect(label_w + 110, y, 12, 10, CHAMPION),
+            _text(label_w + 126, y + 9, them),
+        ]
+        y += 20
     for (column, metric), items in groups.items():
-        body.append(_text(8, y + 14, f"{metric} by {column}", weight="600"))
+        body.append(_text(8, y + 14, _short(f"{metric} by {column}", 80), weight="600"))
         y += 22
-        top = _scale_max([v for _, v, _, _ in items])
-        scores = [v for _, v, _, _ in items]
+        values = [s.score for s in items if s.score is not None]
+        values += [s.champion for s in items if s.champion is not None]
+        top = _scale_max(values)
+        scores = [s.score for s in items if s.score is not None]
+        for s in items:
+            if s.score is None:
+                continue
+            name = _short(s.value + (f" (n={s.size})" if s.size is not None else ""))
+            height = bar_h * (2 if s.champion is not None else 1) + 4
+            body.append(_text(label_w - 8, y + 12, name, anchor="end"))
+            width = bar_w * abs(s.score) / top
+            tip = f"{column}={s.value}: {metric} {_fmt(s.score)}"
+            body.append(_rect(label_w, y, width, bar_h - 3, _status_color(s.status), tip))
+            body.append(_text(value_x, y + 11, _fmt(s.score)))
+            if s.champion is not None:
+                cw = bar_w * abs(s.champion) / top
+                tip = f"{column}={s.value}: {them} {metric} {_fmt(s.champion)}"
+                body.append(_rect(label_w, y + bar_h, cw, bar_h - 3, CHAMPION, tip))
+                body.append(_text(value_x, y + bar_h + 11, _fmt(s.champion), fill="#57606a"))
+            y += height
         gap = max(scores) - min(scores)
-        for value, score, status, size in items:
-            width = bar_w * abs(score) / top
-            label = f"{value}" + (f" (n={size})" if size is not None else "")
-            body.append(_text(label_w - 8, y + 12, label, anchor="end"))
-            tip = f"{column}={value}: {metric} {_fmt(score)}"
-            body.append(_rect(label_w, y, width, bar_h - 3, _status_color(status), tip))
-            body.append(_text(label_w + width + 6, y + 11, _fmt(score)))
-            y += bar_h
         body.append(_text(label_w, y + 12, f"best-to-worst gap: {_fmt(gap)}", fill="#57606a"))
-        y += 26
-    svg = _svg(label_w + bar_w + 70, y + 4, "Metrics per slice", body)
-    return Chart("slices", "Metrics per slice", svg, "Red bars are slices that failed a gate.")
+        y += 28
+    svg = _svg(value_x + 70, y + 4, "Metrics per slice", body)
+    caption = "Red bars are slices that failed a gate." + (
+        f" Grey bars: {them} on the same slice." if has_champion else ""
+    )
+    return Chart("slices", "Metrics per slice", svg, caption)
 
 
 def drift_chart(data: ReportData) -> Chart | None:
-    """The drift statistic of every column against its threshold (drifted columns in red)."""
+    """Every column's drift statistic against its threshold: p-values on a log scale (drift
+    below the line), distances on a linear one (drift at or above it), a panel each; values
+    in their own column so neither labels nor values are ever drawn over."""
     rows = [d for d in data.drift if d.statistic is not None]
     if not rows:
         return None
-    names = [d.column + (f" ({d.method})" if d.method else "") for d in rows]
-    # Room for the longest label (about 7 px a character at the chart's font size).
-    label_w, bar_w, row_h = max(150, 7 * max(len(n) for n in names) + 16), 340, 22
+    labels = [_short(d.column) + (f" ({d.method})" if d.method else "") for d in rows]
+    label_w, bar_w, row_h = _label_width(labels), 560, 20
+    value_x = label_w + bar_w + 10
     body: list[str] = []
-    for i, (d, name) in enumerate(zip(rows, names, strict=True)):
-        if d.statistic is None:
+    y = 4
+    for score in ("p-value", "distance"):
+        panel = sorted((d for d in rows if d.score == score), key=lambda d: d.column)
+        if not panel:
             continue
-        y = 8 + i * row_h
-        values = [d.statistic] + ([d.threshold] if d.threshold is not None else [])
-        top = _scale_max(values)
-        body.append(_text(label_w - 8, y + 13, name, anchor="end"))
-        width = bar_w * abs(d.statistic) / top
-        color = FAIL if d.drifted else PASS
-        tip = f"{d.column}: {_fmt(d.statistic)}" + (" (drifted)" if d.drifted else "")
-        body.append(_rect(label_w, y + 2, width, row_h - 8, color, tip))
-        body.append(_text(label_w + width + 6, y + 13, _fmt(d.statistic)))
-        if d.threshold is not None:
-            tx = label_w + bar_w * abs(d.threshold) / top
+        log = score == "p-value"
+
+        def pos(value: float, *, top: float, log: bool = log) -> float:
+            if log:  # -log10(p): 1 = 0.1, 2 = 0.01 ...
+                return bar_w * min(-math.log10(max(value, 1e-300)), top) / top
+            return bar_w * min(abs(value), top) / top
+
+        if log:
+            top = max(3.0, *(-math.log10(max(d.statistic or 1.0, 1e-300)) for d in panel))
+            top = min(top, 12.0)
+            ticks = [(10.0 ** -k, f"1e-{k}" if k > 2 else _fmt(10.0 ** -k))
+                     for k in range(int(top) + 1)]  # fmt: skip
+        else:
+            top = _scale_max([v for d in panel for v in (d.statistic, d.threshold) if v])
+            ticks = [(top * k / 4, _fmt(top * k / 4)) for k in range(5)]
+        title = (
+            "p-value (log scale): drift below the dashed line"
+            if log
+            else "distance: drift at or above the dashed line"
+        )
+        body.append(_text(8, y + 14, title, weight="600"))
+        y += 22
+        for value, _label in ticks:
+            x = label_w + pos(value, top=top)
             body.append(
-                f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{y}" y2="{y + row_h - 4}" '
-                f'stroke="{INK}" stroke-dasharray="3,2"><title>threshold {_fmt(d.threshold)}'
-                "</title></line>"
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y}" y2="{y + row_h * len(panel)}" '
+                f'stroke="{GRID}"/>'
             )
-    svg = _svg(label_w + bar_w + 70, 16 + row_h * len(rows), "Drift per column", body)
-    caption = (
-        "Dashed line: the column's threshold. p-values drift below it, distances above it; "
-        "red columns drifted."
-    )
+        for d in panel:
+            name = _short(d.column) + (f" ({d.method})" if d.method else "")
+            body.append(_text(label_w - 8, y + 14, name, anchor="end"))
+            stat = float(d.statistic or 0.0)
+            width = max(pos(stat, top=top), 1.0)
+            color = FAIL if d.drifted else PASS
+            tip = f"{d.column}: {score} {_fmt(stat)}" + (" (drifted)" if d.drifted else "")
+            body.append(_rect(label_w, y + 3, width, row_h - 7, color, tip))
+            body.append(_text(value_x, y + 14, _fmt(stat), fill=FAIL if d.drifted else INK))
+            if d.threshold is not None:
+                tx = label_w + pos(float(d.threshold), top=top)
+                body.append(
+                    f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{y + 1}" y2="{y + row_h - 1}" '
+                    f'stroke="{INK}" stroke-width="2" stroke-dasharray="3,2"><title>threshold '
+                    f"{_fmt(d.threshold)}</title></line>"
+                )
+            y += row_h
+        for value, text in ticks:
+            x = label_w + pos(value, top=top)
+            body.append(_text(x, y + 14, text, anchor="middle", fill="#57606a", size=11))
+        y += 30
+    svg = _svg(value_x + 80, y, "Drift per column", body)
+    caption = "Dashed line: each column's threshold; red columns drifted."
     return Chart("drift", "Drift per column", svg, caption)
+
+
+MAX_DISTRIBUTIONS = 24
+
+
+def distributions_chart(data: ReportData) -> Chart | None:
+    """Reference against current distribution of each column (drifted first): shares per bin
+    of a shared range for numeric columns, per category (the most frequent) otherwise."""
+    rows = [d for d in data.drift if d.distribution]
+    if not rows:
+        return None
+    rows = sorted(rows, key=lambda d: (not d.drifted, -d.severity, d.column))[:MAX_DISTRIBUTIONS]
+    cell_w, cell_h, cols = 290, 150, 3
+    body = [
+        _rect(8, 6, 12, 10, CHAMPION),
+        _text(24, 15, "reference"),
+        _rect(100, 6, 12, 10, CHALLENGER),
+        _text(116, 15, "current"),
+    ]
+    for i, d in enumerate(rows):
+        dist = d.distribution or {}
+        x0, y0 = 8 + (i % cols) * (cell_w + 12), 26 + (i // cols) * (cell_h + 14)
+        ref = [float(v) for v in dist.get("reference", [])]
+        cur = [float(v) for v in dist.get("current", [])]
+        n = min(len(ref), len(cur))
+        if not n:
+            continue
+        title = _short(d.column, 30) + (" — drifted" if d.drifted else "")
+        body.append(_text(x0, y0 + 12, title, weight="600", fill=FAIL if d.drifted else INK))
+        plot_top, plot_h = y0 + 20, cell_h - 44
+        peak = max(*ref[:n], *cur[:n]) or 1.0
+        slot = cell_w / n
+        for j in range(n):
+            for k, (value, color) in enumerate(((ref[j], CHAMPION), (cur[j], CHALLENGER))):
+                h = plot_h * value / peak
+                x = x0 + j * slot + 1 + k * (slot - 2) / 2
+                tip = f"{d.column} {'reference' if k == 0 else 'current'}: {value:.1%}"
+                body.append(_rect(x, plot_top + plot_h - h, (slot - 2) / 2, h, color, tip))
+        base = plot_top + plot_h
+        body.append(f'<line x1="{x0}" x2="{x0 + cell_w}" y1="{base}" y2="{base}" stroke="{GRID}"/>')
+        if dist.get("kind") == "numeric":
+            edges = [float(e) for e in dist.get("edges", [])]
+            if edges:
+                body.append(_text(x0, base + 14, _fmt(edges[0]), fill="#57606a", size=11))
+                body.append(_text(x0 + cell_w, base + 14, _fmt(edges[-1]), anchor="end",
+                                  fill="#57606a", size=11))  # fmt: skip
+        else:
+            cats = [str(c) for c in dist.get("categories", [])][:n]
+            shown = ", ".join(_short(c, 10) for c in cats[:3]) + ("…" if len(cats) > 3 else "")
+            body.append(_text(x0, base + 14, _short(shown, 44), fill="#57606a", size=11))
+    rows_n = (len(rows) + cols - 1) // cols
+    svg = _svg(8 + cols * (cell_w + 12), 30 + rows_n * (cell_h + 14), "Distributions", body)
+    more = sum(1 for d in data.drift if d.distribution) - len(rows)
+    caption = (
+        "Share of rows per bin (numeric columns, on a shared range) or per category; "
+        "reference in grey, current in blue."
+        + (
+            f" The {len(rows)} columns nearest to drift; {more} more in the JSON report."
+            if more > 0
+            else ""
+        )
+    )
+    return Chart("distributions", "Reference and current distributions", svg, caption)
 
 
 def confusion_chart(data: ReportData) -> Chart | None:
@@ -269,6 +400,7 @@ CHARTS: dict[str, Callable[[ReportData], Chart | None]] = {
     "metrics": metrics_chart,
     "slices": slices_chart,
     "drift": drift_chart,
+    "distributions": distributions_chart,
     "confusion": confusion_chart,
     "residuals": residuals_chart,
 }

@@ -17,6 +17,7 @@ from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND, format_number
 
 if TYPE_CHECKING:
     from mlgate.governance.report import ReportData
+    from mlgate.verdict import Verdict
 
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "info": "ℹ️"}  # noqa: RUF001
 HEADLINE = {"pass": ("✅", "PASS"), "fail": ("❌", "FAIL"), "warn": ("⚠️", "WARN: stale evidence")}
@@ -27,7 +28,10 @@ GATE_ICON = {
     "stale-fail": "❌ fail (stale)",
 }
 COMPLIANCE_ICON = {"covered": "✅", "partial": "🟡", "missing": "❌", "outside": "⚪"}
-MAX_CHECK_ROWS = 200  # per verdict; the HTML and JSON reports have them all
+MAX_CHECK_ROWS = 100  # failures and warnings per verdict; the HTML and JSON reports have all
+QUIET_ROWS = 30  # a verdict with more checks than this shows its passes as counts only
+MAX_DRIFT_ROWS = 30  # drift columns listed; drifted and nearest to drift first
+COMMENT_BUDGET = 60_000  # characters: GitHub's comment limit is 65,536
 
 
 def num(value: float | None, signed: bool = False) -> str:
@@ -35,34 +39,73 @@ def num(value: float | None, signed: bool = False) -> str:
 
 
 def render_markdown(data: ReportData, *, full_report: str | None = None) -> str:
-    """The whole report as Markdown."""
+    """The whole report as Markdown, with Mermaid charts while it fits a pull-request comment
+    (else the tables alone, and a line that says so)."""
+    with_charts = _render(data, full_report, charts=True)
+    if len(with_charts) <= COMMENT_BUDGET:
+        return with_charts
+    return _render(data, full_report, charts=False)
+
+
+def _render(data: ReportData, full_report: str | None, *, charts: bool) -> str:
     lines = _headline(data, full_report)
     lines += _metrics(data)
+    if charts:
+        lines += _charts(data, "metrics")
     lines += details("Model card", _card(data))
     if data.slices:
-        lines += details(f"Metrics per slice ({len(data.slices)})", _slices(data))
+        body = (_charts(data, "slices") if charts else []) + _slices(data)
+        lines += details(f"Metrics per slice ({len(data.slices)})", body)
     if data.drift:
         drifted = sum(1 for d in data.drift if d.drifted)
-        lines += details(f"Drift per column ({drifted} of {len(data.drift)} drifted)", _drift(data))
+        body = (_charts(data, "drift") if charts else []) + _drift(data)
+        lines += details(f"Drift per column ({drifted} of {len(data.drift)} drifted)", body)
     if data.diagnostics.kind == "confusion_matrix":
         lines += details("Confusion matrix", _confusion(data))
     lines += details("Lineage", _lineage(data))
     lines += details("Registry", _registry(data))
     lines += details("Compliance checklist", _compliance(data))
     for kind, verdict in data.verdicts.items():
-        title = f"{kind} checks ({_counts(verdict.counts())})"
-        rows = [
-            (_icon(c.status.value), c.id, c.message, _val(c.observed), _val(c.threshold),
-             _val(c.champion))
-            for c in verdict.checks[:MAX_CHECK_ROWS]
-        ]  # fmt: skip
-        body = table(("", "check", "result", "observed", "threshold", "champion"), rows)
-        if len(verdict.checks) > MAX_CHECK_ROWS:
-            body.append(f"\n…and {len(verdict.checks) - MAX_CHECK_ROWS} more in the full report.")
-        body += [f"- {text(n)}" for n in verdict.notes]
-        lines += details(title, body)
+        lines += details(f"{kind} checks ({_counts(verdict.counts())})", _checks(verdict))
+    if not charts:
+        lines += ["", "_Charts left out to fit GitHub's comment size; the HTML report has them._"]
     lines += ["", f"<sub>mlgate {text(data.tool_version)} · governance report</sub>", ""]
     return "\n".join(lines)
+
+
+def _charts(data: ReportData, key: str) -> list[str]:
+    from mlgate.governance.mermaid import CHARTS
+
+    out: list[str] = []
+    for chart in CHARTS[key](data):
+        out += ["", *chart.block(), "", f"<sub>{text(chart.caption)}</sub>"]
+    return out
+
+
+def _checks(verdict: Verdict) -> list[str]:
+    """Failures and warnings first, each on a row (up to MAX_CHECK_ROWS); passed and skipped
+    checks as counts, listed only while the verdict is short."""
+    loud = [c for c in verdict.checks if c.status.value in {"fail", "warn"}]
+    quiet = [c for c in verdict.checks if c.status.value not in {"fail", "warn"}]
+    shown = loud[:MAX_CHECK_ROWS]
+    if len(verdict.checks) <= QUIET_ROWS:
+        shown += quiet
+    rows = [
+        (_icon(c.status.value), c.id, c.message, _val(c.observed), _val(c.threshold),
+         _val(c.champion))
+        for c in shown
+    ]  # fmt: skip
+    champion = any(c.champion is not None for c in shown)
+    head = ["", "check", "result", "observed", "threshold"] + (["champion"] if champion else [])
+    body = table(head, [r if champion else r[:5] for r in rows]) if rows else []
+    hidden = len(verdict.checks) - len(shown)
+    if hidden:
+        counts = ", ".join(
+            f"{n} {s}" for s, n in verdict.counts().items() if n and s not in {"fail", "warn"}
+        )
+        body += ["", f"{hidden} more checks ({counts}) are listed in the HTML and JSON reports."]
+    body += [f"- {text(n)}" for n in verdict.notes]
+    return body
 
 
 def _headline(data: ReportData, full_report: str | None) -> list[str]:
@@ -174,12 +217,20 @@ def _slices(data: ReportData) -> list[str]:
 
 
 def _drift(data: ReportData) -> list[str]:
+    ordered = sorted(data.drift, key=lambda d: (not d.drifted, -d.severity, d.column))
+    shown = ordered[:MAX_DRIFT_ROWS]
     rows = [
         (d.column, d.method or "—", num(d.statistic), num(d.threshold),
          Md("🔴 drifted" if d.drifted else "🟢 stable"))
-        for d in data.drift
+        for d in shown
     ]  # fmt: skip
-    return table(("column", "test", "statistic", "threshold", ""), rows)
+    out = table(("column", "test", "statistic", "threshold", ""), rows)
+    hidden = ordered[len(shown) :]
+    if hidden:
+        drifted = sum(1 for d in hidden if d.drifted)
+        what = f"{drifted} drifted, {len(hidden) - drifted} stable" if drifted else "all stable"
+        out += ["", f"{len(hidden)} more columns ({what}) in the HTML report."]
+    return out
 
 
 def _confusion(data: ReportData) -> list[str]:

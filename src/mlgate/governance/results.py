@@ -50,6 +50,20 @@ class DriftRow:
     threshold: float | None
     drifted: bool
     status: str
+    score: str = "distance"  # "p-value" (drift below the threshold) or "distance" (at or above)
+    distribution: Mapping[str, Any] | None = None  # reference and current shares per bin
+
+    @property
+    def severity(self) -> float:
+        """How far past (positive) or short of (negative) its threshold the column is, on a
+        shared scale: log10 ratio of statistic and threshold, signed so drift is positive."""
+        import math
+
+        if self.statistic is None or self.threshold is None:
+            return math.inf if self.drifted else -math.inf
+        stat, limit = max(abs(self.statistic), 1e-300), max(abs(self.threshold), 1e-300)
+        ratio = math.log10(stat / limit)
+        return -ratio if self.score == "p-value" else ratio
 
 
 # A metric's row shows its worst check; a skipped check (e.g. a change bound with no champion)
@@ -199,9 +213,21 @@ def drift_rows(drift: Verdict | None) -> list[DriftRow]:
                 _num(check.threshold),
                 bool(drifted) if drifted is not None else check.status.value in {"fail", "warn"},
                 check.status.value,
+                _score_kind(d),
+                d.get("distribution") if isinstance(d.get("distribution"), Mapping) else None,
             )
         )
     return sorted(rows, key=lambda r: r.column)
+
+
+def _score_kind(details: Mapping[str, Any]) -> str:
+    """p-value (drift below the threshold) or distance (drift at or above it)."""
+    if details.get("op") in {">=", "<"}:
+        return "p-value" if details["op"] == ">=" else "distance"
+    from mlgate.gates.drift.stattests import P_VALUE, TESTS
+
+    test = TESTS.get(str(details.get("test") or details.get("method") or ""))
+    return "p-value" if test is not None and test.score == P_VALUE else "distance"
 
 
 def _text(value: Any) -> str | None:

@@ -22,7 +22,7 @@ from mlgate.gates.drift.stattests import (
     default_test,
     drifted,
 )
-from mlgate.gates.drift.summary import DEFAULT_POINTS, ColumnSummary, summarise
+from mlgate.gates.drift.summary import DEFAULT_POINTS, ColumnSummary, distribution, summarise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +64,8 @@ class ColumnDrift:
     problem: str | None = None  # why the column could not be tested (counts as drifted)
     skipped: str | None = None  # why the column is left out (does not count)
     exact: bool = True  # False when a quantile summary of the reference was used
+    # Reference and current shares per bin or category (summary.distribution), for plots.
+    distribution: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +83,7 @@ class ColumnDrift:
             "problem": self.problem,
             "skipped": self.skipped,
             "exact": self.exact,
+            "distribution": dict(self.distribution) if self.distribution else None,
         }
 
 
@@ -205,6 +208,7 @@ def compare_column(
     base = replace(
         base,
         kind=kind,
+        distribution=distribution(reference, current, kind),
         test=test.name,
         threshold=options.threshold(test),
         forced=forced is not None,

@@ -131,3 +131,51 @@ def as_categorical(summary: ColumnSummary) -> tuple[list[Any], np.ndarray]:
     if summary.keys is None or summary.counts is None:
         raise ValueError(f"column {summary.name!r} has too many distinct values to count")
     return list(summary.keys), np.asarray(summary.counts, dtype=np.float64)
+
+
+DISTRIBUTION_BINS = 12
+DISTRIBUTION_CATEGORIES = 10
+
+
+def distribution(
+    reference: ColumnSummary, current: ColumnSummary, kind: str
+) -> dict[str, Any] | None:
+    """Reference and current shares on shared bins (numeric) or of the most frequent categories
+    (the rest as ``(other)``), for the report's per-column distribution plots."""
+    if kind == "numeric" and reference.points is not None and current.points is not None:
+        ref, cur = reference.points, current.points
+        if not len(ref) or not len(cur):
+            return None
+        low, high = float(min(ref[0], cur[0])), float(max(ref[-1], cur[-1]))
+        if not np.isfinite([low, high]).all():
+            return None
+        if high <= low:
+            high = low + 1.0
+        edges = np.linspace(low, high, DISTRIBUTION_BINS + 1)
+        shares = [np.histogram(p, edges)[0] / len(p) for p in (ref, cur)]
+        return {
+            "kind": "numeric",
+            "edges": [round(float(e), 6) for e in edges],
+            "reference": [round(float(v), 6) for v in shares[0]],
+            "current": [round(float(v), 6) for v in shares[1]],
+        }
+    try:
+        ref_keys, ref_counts = as_categorical(reference)
+        cur_keys, cur_counts = as_categorical(current)
+    except ValueError:
+        return None
+    ref_total, cur_total = float(ref_counts.sum()) or 1.0, float(cur_counts.sum()) or 1.0
+    ref_share = {str(k): c / ref_total for k, c in zip(ref_keys, ref_counts.tolist(), strict=True)}
+    cur_share = {str(k): c / cur_total for k, c in zip(cur_keys, cur_counts.tolist(), strict=True)}
+    keys = sorted(
+        set(ref_share) | set(cur_share),
+        key=lambda k: (-(ref_share.get(k, 0.0) + cur_share.get(k, 0.0)), k),
+    )
+    shown, rest = keys[:DISTRIBUTION_CATEGORIES], keys[DISTRIBUTION_CATEGORIES:]
+    ref_out = [round(ref_share.get(k, 0.0), 6) for k in shown]
+    cur_out = [round(cur_share.get(k, 0.0), 6) for k in shown]
+    if rest:
+        shown = [*shown, "(other)"]
+        ref_out.append(round(sum(ref_share.get(k, 0.0) for k in rest), 6))
+        cur_out.append(round(sum(cur_share.get(k, 0.0) for k in rest), 6))
+    return {"kind": "categorical", "categories": shown, "reference": ref_out, "current": cur_out}
