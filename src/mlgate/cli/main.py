@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "card": "mlgate.cli.report_cmd:card",
     "audit": "mlgate.cli.report_cmd:audit",
     "serve": "mlgate.cli.serve_cmd:serve",
+    "monitor": "mlgate.cli.monitor_cmd:monitor",
     "publish": "mlgate.cli.publish_cmd:publish",
     "deploy": "mlgate.cli.deploy_cmd:deploy",
     "release": "mlgate.cli.release_cmd:release",

@@ -141,6 +141,7 @@ class Capture:
             for i, name in enumerate(self.columns)
             if name not in settings.exclude
         ]
+        self._hashed = [name for _, name, hashed in self._keep if hashed]
         self._queue: queue.Queue[tuple[str, float, Any, Any] | None] = queue.Queue(
             settings.queue_size
         )
@@ -231,6 +232,7 @@ class Capture:
 
     def _line(self, request_id: str, ts: float, columns: Any, predictions: Any) -> bytes:
         inputs: dict[str, Any] = {}
+        record: dict[str, Any]
         for index, name, hashed in self._keep:
             values = columns[index]
             if hashed:
@@ -244,6 +246,8 @@ class Capture:
             "inputs": inputs,
             "outputs": predictions,
         }
+        if self._hashed:
+            record["hashed"] = self._hashed  # so a reader does not test hashes for drift
         return json.dumps(record, separators=(",", ":"), default=str).encode() + b"\n"
 
     def _hash(self, value: Any) -> str | None:
