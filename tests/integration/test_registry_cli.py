@@ -147,7 +147,9 @@ def test_unassign_deregister_deprecate(repo: Path) -> None:
     mlgate(repo, "registry", "resolve", "churn#prod", expect=1)
     out = mlgate_json(repo, "registry", "deprecate", "churn")
     assert out["tag"] == "churn@deprecated"
-    assert mlgate_json(repo, "registry", "show")["models"][0]["deprecated"] is True
+    assert mlgate_json(repo, "registry", "show")["models"] == []  # hidden, as in GTO
+    assert mlgate_json(repo, "registry", "show", "-d")["models"][0]["deprecated"] is True
+    assert mlgate_json(repo, "registry", "show", "churn")["deprecated"] is True
     mlgate(repo, "registry", "assign", "churn", "v0.0.2", "prod", expect=2)
     mlgate(repo, "registry", "deprecate", "churn", expect=2)
     commit(repo, "three")

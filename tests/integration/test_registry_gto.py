@@ -49,7 +49,7 @@ def gto_write(repo: Path, start: int, *commands: list[str]) -> int:
 
 def compare(repo: Path, models: list[str]) -> None:
     """GTO and mlgate agree on latest versions, stage holders, per-version stages, history."""
-    ours = {m["name"]: m for m in mlgate_json(repo, "registry", "show")["models"]}
+    ours = {m["name"]: m for m in mlgate_json(repo, "registry", "show", "-d")["models"]}
     theirs = gto_json(repo, "show", "--deprecated")
     assert set(theirs) == set(ours)
     for name, state in theirs.items():
@@ -97,6 +97,7 @@ def test_gto_reads_what_mlgate_writes(tmp_path: Path) -> None:
     compare(repo, ["churn", "models/fraud:fraud", "legacy"])
     assert gto_json(repo, "show")["churn"]["stage"]["prod"] == "v0.0.1"
     assert "legacy" not in gto_json(repo, "show")  # GTO hides deprecated models
+    assert "legacy" not in [m["name"] for m in mlgate_json(repo, "registry", "show")["models"]]
 
 
 def test_mlgate_reads_what_gto_writes(tmp_path: Path) -> None:

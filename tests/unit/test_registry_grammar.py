@@ -171,3 +171,28 @@ def test_parse_ref() -> None:
         parse_ref("churn")
     with pytest.raises(UsageError, match="cannot resolve"):
         parse_ref("churn@1.0")
+
+
+@given(names, versions, names, st.integers(1, 10**6), st.sampled_from(["", "models", "a/b"]))
+def test_new_tag_kinds_round_trip(
+    name: str, version: str, stage: str, counter: int, folder: str
+) -> None:
+    """The kinds added for GTO parity: simple stage tags (no counter), a counted
+    re-registration (register --force) and a counted deprecation, in monorepo names too."""
+    full = f"{folder}:{name}" if folder else name
+    cases = [
+        (Kind.ASSIGN, {"stage": stage}),
+        (Kind.UNASSIGN, {"stage": stage}),
+        (Kind.REGISTER, {"version": version, "counter": counter}),
+        (Kind.DEREGISTER, {"version": version, "counter": counter}),
+        (Kind.DEPRECATE, {"counter": counter}),
+    ]
+    for kind, parts in cases:
+        tag = format_tag(kind, full, **parts)  # type: ignore[arg-type]
+        parsed = parse_tag(tag)
+        assert parsed is not None, tag
+        assert (parsed.kind, parsed.name) == (kind, full)
+        assert parsed.stage == parts.get("stage")
+        assert parsed.version == parts.get("version")
+        assert parsed.counter == parts.get("counter")
+        assert tag.startswith(f"{folder}={name}" if folder else name)

@@ -227,3 +227,23 @@ def test_large_state_replays_every_event() -> None:
     for model in state.models.values():
         assert model.holders["prod"].version == "v1.0.19"
         assert len(model.events) == 40
+
+
+@given(st.permutations(range(4)), st.integers(0, 3))
+def test_simple_and_forced_tags_replay_the_same_in_any_listing_order(
+    order: list[int], same_second: int
+) -> None:
+    """Simple stage tags (no counter) and a counted re-registration merge into the counted
+    events by time, then GTO's priority, whatever order git lists them in."""
+    events = [
+        ev("churn@v0.0.1", C1, 10),
+        ev("churn#prod", C1, 10 + same_second),  # GTO's simple assignment
+        ev("churn@v0.0.1!", C1, 20),
+        ev("churn@v0.0.1#1", C1, 30),  # register --force: active again
+    ]
+    model = build_state([events[i] for i in order]).model("churn")
+    assert [e.tag for e in model.events] == [e.tag for e in events]
+    assert model.versions["v0.0.1"].active
+    assert model.latest is not None
+    assert model.latest.version == "v0.0.1"
+    assert model.last_counter == 1

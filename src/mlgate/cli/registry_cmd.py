@@ -130,6 +130,11 @@ def registry() -> None:
     help="Verdict file whose digest and outcome to record (repeatable).",
 )
 @click.option("--release", is_flag=True, help="Also create the GitHub Release (needs --push).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Register again the version REF already carries (also a deregistered one).",
+)
 @write_options
 def register(as_json: bool, payload_file: Path | None, **kwargs: Any) -> int:
     """Register a version of model NAME at a commit."""
@@ -146,38 +151,100 @@ def register(as_json: bool, payload_file: Path | None, **kwargs: Any) -> int:
 
 @registry.command()
 @click.argument("name")
-@click.argument("version")
-@click.argument("stage")
+@click.argument("target", metavar="[VERSION|REF]", required=False)
+@click.argument("stage_arg", metavar="[STAGE]", required=False)
+@click.option("--stage", default=None, help="Stage to assign (GTO's form; or the third argument).")
+@click.option(
+    "--version",
+    "new_version",
+    metavar="vX.Y.Z",
+    default=None,
+    help="With a REF: the version to register there; alone: the registered version to assign.",
+)
+@click.option(
+    "--sr",
+    "--skip-registration",
+    "skip_registration",
+    is_flag=True,
+    help="With a REF that has no version: assign the commit itself, unregistered (as GTO).",
+)
+@click.option("--simple", is_flag=True, help="GTO's simple tag NAME#STAGE (no counter).")
 @click.option("--force", is_flag=True, help="Write a new tag even if VERSION already holds STAGE.")
 @write_options
-def assign(as_json: bool, **kwargs: Any) -> int:
-    """Assign VERSION of NAME to STAGE (policy: allowed stages, order, passing verdicts)."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+def assign(
+    as_json: bool,
+    target: str | None,
+    stage_arg: str | None,
+    stage: str | None,
+    new_version: str | None,
+    **kwargs: Any,
+) -> int:
+    """Assign VERSION (or the version at REF) of NAME to STAGE.
 
-    return _emit(
-        core.assign(core.AssignRequest(**_common(kwargs), **kwargs)), as_json, render.write
+    Forms: assign NAME VERSION STAGE; assign NAME REF --stage STAGE (registers a version at REF
+    when it has none, unless --skip-registration); assign NAME --version V --stage STAGE.
+    Policy applies: allowed stages, order, passing verdicts.
+    """
+    from mlgate import registry as core
+    from mlgate.errors import UsageError
+    from mlgate.registry import render
+    from mlgate.registry.grammar import SemVer
+
+    if stage_arg is not None and stage is not None and stage_arg != stage:
+        raise UsageError("the stage is given twice, differently (argument and --stage)")
+    chosen = stage_arg or stage
+    if chosen is None:
+        raise UsageError("which stage? pass STAGE as the third argument or --stage STAGE")
+    version = ref = None
+    if target is None:
+        version, new_version = new_version, None
+        if version is None:
+            raise UsageError("name a VERSION or a REF to assign (or --version vX.Y.Z)")
+    elif SemVer.is_valid(target):
+        version = target
+    else:
+        ref = target
+    request = core.AssignRequest(
+        **_common(kwargs),
+        stage=chosen,
+        version=version,
+        ref=ref,
+        new_version=new_version,
+        **kwargs,
     )
+    return _emit(core.assign(request), as_json, render.write)
+
+
+def delete_option(func: F) -> F:
+    return click.option(
+        "-d",
+        "--delete",
+        is_flag=True,
+        help="Delete the tags instead of writing a new one (as GTO; --push deletes them there).",
+    )(func)
 
 
 @registry.command()
 @click.argument("name")
 @click.argument("stage")
 @click.option("--version", default=None, help="Version to take out (default: the holder).")
+@click.option("--all", "all_", is_flag=True, help="Take every version in STAGE out of it.")
+@click.option("--simple", is_flag=True, help="GTO's simple tag NAME#STAGE! (no counter).")
+@delete_option
 @write_options
-def unassign(as_json: bool, **kwargs: Any) -> int:
-    """Take the version holding STAGE (or --version) out of it."""
+def unassign(as_json: bool, all_: bool, **kwargs: Any) -> int:
+    """Take the version holding STAGE (or --version, or --all) out of it."""
     from mlgate import registry as core
     from mlgate.registry import render
 
-    return _emit(
-        core.unassign(core.UnassignRequest(**_common(kwargs), **kwargs)), as_json, render.write
-    )
+    request = core.UnassignRequest(**_common(kwargs), all=all_, **kwargs)
+    return _emit(core.unassign(request), as_json, render.write)
 
 
 @registry.command()
 @click.argument("name")
 @click.argument("version")
+@delete_option
 @write_options
 def deregister(as_json: bool, **kwargs: Any) -> int:
     """Withdraw VERSION of NAME (it loses its stages; versions are never reused)."""
@@ -191,6 +258,7 @@ def deregister(as_json: bool, **kwargs: Any) -> int:
 
 @registry.command()
 @click.argument("name")
+@delete_option
 @write_options
 def deprecate(as_json: bool, **kwargs: Any) -> int:
     """Deprecate model NAME (a later registration makes it active again)."""
@@ -218,16 +286,59 @@ def rollback(as_json: bool, **kwargs: Any) -> int:
 
 @registry.command()
 @click.argument("name", required=False)
+@click.option("-d", "--deprecated", is_flag=True, help="List deprecated models too (as GTO).")
+@click.option(
+    "--ro",
+    "--registered-only",
+    "registered_only",
+    is_flag=True,
+    help="Stages held by registered versions only (not by commits nobody registered).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["timestamp", "semver"]),
+    default="timestamp",
+    show_default=True,
+    help="Who holds a stage: the latest assignment, or the highest version in it.",
+)
+@click.option(
+    "--vs",
+    "--versions-per-stage",
+    "versions_per_stage",
+    type=int,
+    default=1,
+    help="List N versions per stage, holder first (-1: all; --all-versions).",
+)
+@click.option(
+    "--av",
+    "--assignments-per-version",
+    "assignments_per_version",
+    type=int,
+    default=-1,
+    help="With NAME: list N stages per version (-1: all, the default).",
+)
+@click.option(
+    "--all-versions", "all_versions", is_flag=True, help="Every version in each stage (--vs -1)."
+)
 @remote_option
 @config_option
 @json_option
-def show(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
+def show(
+    name: str | None,
+    remote: str | None,
+    config_path: str | None,
+    as_json: bool,
+    all_versions: bool,
+    **filters: Any,
+) -> int:
     """Latest version and stage holders of every model (or the versions of NAME)."""
     from mlgate import registry as core
     from mlgate.registry import render
 
+    if all_versions:
+        filters["versions_per_stage"] = -1
     request = core.ShowRequest(
-        repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
+        repo=Path.cwd(), config=_config(config_path), remote=remote, name=name, **filters
     )
     result = core.show(request)
     return _emit(result, as_json, render.show, result.state.problems_for(result.name))
@@ -235,16 +346,29 @@ def show(name: str | None, remote: str | None, config_path: str | None, as_json:
 
 @registry.command()
 @click.argument("name", required=False)
+@click.option(
+    "--asc/--desc",
+    "--ascending/--descending",
+    "ascending",
+    default=True,
+    help="Oldest first (default: the replay order) or newest first (GTO's default).",
+)
 @remote_option
 @config_option
 @json_option
-def history(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
+def history(
+    name: str | None, ascending: bool, remote: str | None, config_path: str | None, as_json: bool
+) -> int:
     """Every registry event of NAME (or all models), in replay order."""
     from mlgate import registry as core
     from mlgate.registry import render
 
     request = core.HistoryRequest(
-        repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
+        repo=Path.cwd(),
+        config=_config(config_path),
+        remote=remote,
+        name=name,
+        ascending=ascending,
     )
     result = core.history(request)
     return _emit(result, as_json, render.history, result.problems)

@@ -38,12 +38,17 @@ class RegisterRequest(WriteRequest):
     ref: str = "HEAD"
     verdicts: tuple[Path, ...] = ()  # verdict files whose digests and outcomes to record
     release: bool = False  # also create the GitHub Release for the tag
+    force: bool = False  # register again the version the commit already carries (GTO --force)
 
 
 @dataclass(frozen=True, kw_only=True)
 class AssignRequest(WriteRequest):
-    version: str
     stage: str
+    version: str | None = None  # a registered version, or None with ``ref``
+    ref: str | None = None  # a commit: its version, else a new registration (GTO's assign REF)
+    new_version: str | None = None  # the version registered at ``ref`` (default: patch bump)
+    skip_registration: bool = False  # with ``ref``: assign the commit itself, unregistered
+    simple: bool = False  # GTO's simple tag NAME#STAGE (no counter; written once)
     force: bool = False  # write a new tag even when the version already holds the stage
 
 
@@ -51,16 +56,20 @@ class AssignRequest(WriteRequest):
 class UnassignRequest(WriteRequest):
     stage: str
     version: str | None = None  # default: the version holding the stage
+    all: bool = False  # every version in the stage (one unassign tag each, pushed atomically)
+    simple: bool = False  # GTO's simple tag NAME#STAGE! (no counter; written once)
+    delete: bool = False  # delete the stage's tags of the version instead (GTO's --delete)
 
 
 @dataclass(frozen=True, kw_only=True)
 class DeregisterRequest(WriteRequest):
     version: str
+    delete: bool = False  # delete every tag of the version instead (GTO's --delete)
 
 
 @dataclass(frozen=True, kw_only=True)
 class DeprecateRequest(WriteRequest):
-    pass
+    delete: bool = False  # delete every tag of the model instead (GTO's --delete)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +119,9 @@ class WriteResult:
     payload: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     release: Mapping[str, Any] | None = None
+    deleted: tuple[str, ...] = ()  # --delete: the tags removed
+    registered: str | None = None  # assign REF: the registration tag made in the same push
+    versions: tuple[str, ...] = ()  # unassign --all: every version taken out of the stage
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +143,9 @@ class WriteResult:
             "payload": dict(self.payload),
             "notes": list(self.notes),
             "release": dict(self.release) if self.release is not None else None,
+            "deleted": list(self.deleted),
+            "registered": self.registered,
+            "versions": list(self.versions),
         }
 
 
@@ -144,11 +159,17 @@ class ReadRequest:
 @dataclass(frozen=True, kw_only=True)
 class ShowRequest(ReadRequest):
     name: str | None = None
+    deprecated: bool = False  # list deprecated models too (GTO's -d); ``show NAME`` always does
+    registered_only: bool = False  # stages held by registered versions only (GTO's --ro)
+    sort: str = "timestamp"  # a stage's holder: latest assignment, or "semver": highest version
+    versions_per_stage: int = 1  # GTO's --vs: versions listed per stage (-1: all)
+    assignments_per_version: int = -1  # GTO's --av: stages listed per version (-1: all)
 
 
 @dataclass(frozen=True, kw_only=True)
 class HistoryRequest(ReadRequest):
     name: str | None = None
+    ascending: bool = True  # oldest first (the replay order); False: newest first, as GTO
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,22 +193,49 @@ class ShowResult:
     state: RegistryState
     name: str | None
     stages: Mapping[str, tuple[str, ...]]  # model -> stages to show (allowed, then used)
+    # model -> stage -> versions in it, the holder first (as --ro and --sort chose)
+    in_stage: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
+    request: ShowRequest | None = None
+
+    def _summary(self, model: Any) -> dict[str, Any]:
+        out: dict[str, Any] = model.summary_dict(self.stages.get(model.name, ()))
+        lists = self.in_stage.get(model.name)
+        if lists is None:
+            return out
+        out["stages"] = {s: (lists[s][0] if lists.get(s) else None) for s in out["stages"]}
+        out["stages"].update((s, v[0]) for s, v in sorted(lists.items()) if v)
+        per_stage = self.request.versions_per_stage if self.request else 1
+        if per_stage != 1:
+            out["in_stage"] = {
+                s: v if per_stage < 0 else v[:per_stage] for s, v in sorted(lists.items())
+            }
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         problems = [p.to_dict() for p in self.state.problems_for(self.name)]
+        request = self.request or ShowRequest()
         if self.name is not None:
             model = self.state.model(self.name)
+            versions = [v.to_dict() for v in reversed(list(model.versions.values()))]
+            if request.registered_only:
+                versions = [v for v in versions if v["registered"]]
+            lists = self.in_stage.get(model.name)
+            if lists is not None:
+                for v in versions:
+                    v["stages"] = [s for s, held in sorted(lists.items()) if v["version"] in held]
+            if request.assignments_per_version >= 0:
+                for v in versions:
+                    v["stages"] = v["stages"][: request.assignments_per_version]
             return {
                 "source": self.state.source,
-                **model.summary_dict(self.stages.get(model.name, ())),
-                "versions": [v.to_dict() for v in reversed(list(model.versions.values()))],
+                **self._summary(model),
+                "versions": versions,
                 "problems": problems,
             }
+        models = [m for m in self.state.models.values() if request.deprecated or not m.deprecated]
         return {
             "source": self.state.source,
-            "models": [
-                m.summary_dict(self.stages.get(m.name, ())) for m in self.state.models.values()
-            ],
+            "models": [self._summary(m) for m in models],
             "problems": problems,
         }
 

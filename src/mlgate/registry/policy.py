@@ -96,10 +96,14 @@ class RegistryPolicy:
 
     def check_passing(self, model: ModelState, version: VersionState) -> None:
         """CheckFailed (exit 1) when ``require_passing`` and the payload lacks passing verdicts."""
+        self.check_passing_version(model.name, version)
+
+    def check_passing_version(self, name: str, version: VersionState) -> None:
+        """``check_passing`` for a version of model ``name`` (possibly not registered yet)."""
         if not self.require_passing:
             return
         reg = version.registration
-        where = f"{model.name} {version.version}"
+        where = f"{name} {version.version}"
         if reg is not None and reg.payload_error:
             raise CheckFailed(
                 f"{where}: its registration tag {reg.tag} has a corrupted payload, so its "

@@ -22,7 +22,7 @@ from mlgate.registry.api import (
 )
 from mlgate.registry.backend import load_state, verify_tags
 from mlgate.registry.events import FETCH_HINT, Event
-from mlgate.registry.grammar import TAGS_PREFIX, check_name, parse_ref, parse_tag
+from mlgate.registry.grammar import TAGS_PREFIX, Kind, SemVer, check_name, parse_ref, parse_tag
 from mlgate.registry.policy import find_model, policy_for
 from mlgate.registry.replay import PRIORITY
 from mlgate.registry.state import ModelState, RegistryState, VersionState
@@ -50,7 +50,40 @@ def show(request: ShowRequest) -> ShowResult:
         if policy.verify:
             to_verify.extend(_relied_on(model))
     verify_tags(root, to_verify, _objects(models))
-    return ShowResult(state, check_name(request.name) if request.name else None, stages)
+    if request.sort not in ("timestamp", "semver"):
+        raise UsageError(f"unknown sort {request.sort!r}", hint="use timestamp or semver")
+    custom = request.registered_only or request.sort == "semver" or request.versions_per_stage != 1
+    in_stage = {m.name: stage_members(m, request.registered_only, request.sort) for m in models}
+    name = check_name(request.name) if request.name else None
+    return ShowResult(state, name, stages, in_stage if custom else {}, request)
+
+
+def stage_members(model: ModelState, registered_only: bool, sort: str) -> dict[str, list[str]]:
+    """Stage -> the active versions in it, the one holding it first: by latest assignment
+    (GTO's default sort) or by highest semver; ``registered_only`` leaves out commits nobody
+    registered (GTO's --ro)."""
+    last: dict[tuple[str, str], int] = {}
+    for i, e in enumerate(model.events):
+        if e.kind is Kind.ASSIGN and e.stage and e.version:
+            last[(e.stage, e.version)] = i
+    out: dict[str, list[str]] = {}
+    for stage, version in last:
+        found = model.versions.get(version)
+        if found is None or not found.active or not model.in_stage(version, stage):
+            continue
+        if registered_only and not found.registered:
+            continue
+        out.setdefault(stage, []).append(version)
+    for stage, versions in out.items():
+        if sort == "semver":
+            versions.sort(key=_semver_key, reverse=True)
+        else:
+            versions.sort(key=lambda v, s=stage: last[(s, v)], reverse=True)  # type: ignore[misc]
+    return out
+
+
+def _semver_key(version: str) -> tuple[object, ...]:
+    return (1, SemVer.parse(version).sort_key()) if SemVer.is_valid(version) else (0, ())
 
 
 def _objects(models: list[ModelState]) -> dict[str, str]:
@@ -77,6 +110,8 @@ def history(request: HistoryRequest) -> HistoryResult:
         # Merge keeps each model's own (counter) order and interleaves models by tag time.
         events = tuple(heapq.merge(*(m.events for m in state.models.values()), key=_when))
     name = check_name(request.name) if request.name else None
+    if not request.ascending:
+        events = events[::-1]
     return HistoryResult(state.source, name, events, tuple(state.problems_for(name)))
 
 

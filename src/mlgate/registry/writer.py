@@ -140,6 +140,31 @@ def write(
     )
 
 
+def remove_tags(root: Path, tags: list[str], options: WriteOptions) -> tuple[list[str], list[str]]:
+    """Delete ``tags`` here and, with ``options.push``, on the remote (one atomic push of the
+    ones it has). Returns (deleted here, deleted there)."""
+    refs = [TAGS + t for t in tags]
+    present = gitio.for_each_ref(root, "%(refname) %(objectname)", refs).split()
+    local = dict(zip(present[::2], present[1::2], strict=True))
+    there: list[str] = []
+    if options.push:
+        listing = gitio.ls_remote_tags(root, options.remote, refs)
+        there = [t for t in tags if t in listing]
+        if there:
+            result = gitio.push_refspecs(
+                root, options.remote, [f":{TAGS}{t}" for t in there], atomic=len(there) > 1
+            )
+            if not result.ok:
+                error = proc.process_error(result, f"git push {options.remote}")
+                raise ExternalError(
+                    f"{options.remote} refused to delete the registry tags",
+                    hint="check your permission to delete tags there (protected tags, hooks)",
+                    details=error.details,
+                )
+    gitio.delete_refs(root, local)
+    return [r[len(TAGS) :] for r in local], there
+
+
 def _create_and_push(root: Path, plan: Plan, options: WriteOptions, date: str | None) -> None:
     created: dict[str, str] = {}
     done = False

@@ -176,15 +176,23 @@ def register(request: RegisterRequest) -> WriteResult:
 
     def plan(state: RegistryState) -> Plan:
         model = state.get(ctx.name)
+        again = None  # --force: the version this commit carries, registered once more
         if model is not None:
             for existing in model.versions.values():
-                if existing.commit == commit and existing.registered:
-                    raise UsageError(
-                        f"commit {commit[:12]} already carries {ctx.name} {existing.version}"
-                        + ("" if existing.active else " (deregistered)"),
-                        hint="GTO and mlgate map stage tags to versions by commit, so each "
-                        "commit holds one version; register a new commit",
-                    )
+                if existing.commit != commit or not existing.registered:
+                    continue
+                if request.force and request.version in (None, existing.version):
+                    again = existing
+                    break
+                raise UsageError(
+                    f"commit {commit[:12]} already carries {ctx.name} {existing.version}"
+                    + ("" if existing.active else " (deregistered)"),
+                    hint="GTO and mlgate map stage tags to versions by commit, so each "
+                    "commit holds one version; register a new commit"
+                    + ("" if request.force else ", or register it again with --force"),
+                )
+        if again is not None:
+            return _register_again(ctx, request, state, again.version, commit, extra, notes)
         version = request.version or state.next_version(ctx.name, request.bump)
         if state.version_taken(ctx.name, version):
             taken = model.version(version) if model else None
@@ -225,10 +233,40 @@ def register(request: RegisterRequest) -> WriteResult:
     return result
 
 
+def _register_again(
+    ctx: _Context,
+    request: RegisterRequest,
+    state: RegistryState,
+    version: str,
+    commit: str,
+    extra: dict[str, Any],
+    notes: list[str],
+) -> Plan:
+    """``register --force``: the version at ``commit`` registered once more, as a counted tag
+    ``NAME@vX.Y.Z#N`` (GTO reads it; a deregistered version becomes active again)."""
+    counter = state.next_counter(ctx.name)
+    tag = format_tag(Kind.REGISTER, ctx.name, version=version, counter=counter)
+    payload = _payload(ctx, request, Kind.REGISTER, version, commit)
+    payload = {**payload, **{k: v for k, v in extra.items() if k not in payload}}
+    spec = _tag(request, tag, commit, f"Register {ctx.name} {version} again", payload)
+    info = {"event": "register", "version": version, "commit": commit, "counter": counter}
+    more = [*notes, f"{version} was registered again at {commit[:12]} (--force)"]
+    return Plan(ctx.name, (spec,), {**info, "payload": payload, "notes": more})
+
+
 def deregister(request: DeregisterRequest) -> WriteResult:
     """Withdraw a version (``NAME@vX.Y.Z!``); it loses every stage it held."""
     ctx = _context(request)
     SemVer.parse(request.version)
+    if request.delete:
+
+        def doomed(model: ModelState) -> tuple[list[str], str | None]:
+            found = model.version(request.version)
+            if found is None:
+                raise UsageError(f"{ctx.name} {request.version} has no tags")
+            return [e.tag for e in model.events if e.version == found.version], found.version
+
+        return delete_tags(ctx, "deregister", doomed)
 
     def plan(state: RegistryState) -> Plan:
         model = _model(state, ctx.name)
@@ -256,6 +294,8 @@ def deregister(request: DeregisterRequest) -> WriteResult:
 def deprecate(request: DeprecateRequest) -> WriteResult:
     """Mark a whole model deprecated (``NAME@deprecated``), on the commit of its latest event."""
     ctx = _context(request)
+    if request.delete:
+        return delete_tags(ctx, "deprecate", lambda model: ([e.tag for e in model.events], None))
 
     def plan(state: RegistryState) -> Plan:
         model = _model(state, ctx.name)
@@ -270,6 +310,44 @@ def deprecate(request: DeprecateRequest) -> WriteResult:
         return Plan(ctx.name, (spec,), info)
 
     return _result(ctx, _run(ctx, plan))
+
+
+def delete_tags(
+    ctx: _Context,
+    event: str,
+    doomed: Callable[[ModelState], tuple[list[str], str | None]],
+    *,
+    stage: str | None = None,
+) -> WriteResult:
+    """GTO's ``--delete``: remove tags instead of writing new ones, locally and (with
+    ``--push``) on the remote in one atomic push. History is lost; counters are not reused
+    (their claims stay on the remote)."""
+    from mlgate.registry.writer import remove_tags
+
+    state = load_state(ctx.root, ctx.options.remote if ctx.options.push else None, ctx.name)
+    model = _model(state, ctx.name)
+    tags, version = doomed(model)
+    if not tags:
+        raise UsageError(f"no tags of {ctx.name} to delete")
+    local, remote = remove_tags(ctx.root, tags, ctx.options)
+    notes = [f"deleted {len(local)} local tag(s)"]
+    if ctx.options.push:
+        notes.append(f"deleted {len(remote)} tag(s) on {ctx.options.remote}")
+    else:
+        notes.append(f"not pushed: run with --push to delete them on {ctx.options.remote} too")
+    return WriteResult(
+        event=event,
+        name=ctx.name,
+        tag=None,
+        commit=None,
+        version=version,
+        stage=stage,
+        created=False,
+        pushed=ctx.options.push,
+        remote=ctx.options.remote if ctx.options.push else None,
+        deleted=tuple(tags),
+        notes=tuple(notes),
+    )
 
 
 def release_version(request: ReleaseVersionRequest) -> WriteResult:
