@@ -149,7 +149,7 @@ def test_json_report_follows_its_schema(full: ReportData) -> None:
     assert document["gates"]["validation"]["ok"] is True
     assert document["metrics"]["rows"][1]["champion"] == 0.81
     eu = document["compliance"]["frameworks"][0]
-    assert eu["counts"]["covered"] + eu["counts"]["partial"] + eu["counts"]["missing"] > 0
+    assert eu["counts"]["present"] + eu["counts"]["partial"] + eu["counts"]["missing"] > 0
 
 
 def test_markdown_has_balanced_details_and_the_headline(full: ReportData) -> None:

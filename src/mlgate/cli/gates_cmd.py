@@ -177,6 +177,12 @@ def _relative(file: str, root: Path) -> str:
     help="Dataset drift when this share of columns drifted (default 0.5).",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write cached reference summaries.")
+@click.option(
+    "--production",
+    is_flag=True,
+    help="CURRENT is production data (a scheduled monitor): the verdict's kind is 'monitor', "
+    "written as monitor.json, the evidence the report counts as production monitoring.",
+)
 @config_option
 @click.option(
     "--model",
@@ -189,6 +195,7 @@ def _relative(file: str, root: Path) -> str:
 @_out_option
 def drift(
     *,
+    production: bool,
     reference: Path | None,
     current: Path | None,
     columns: tuple[str, ...],
@@ -221,6 +228,7 @@ def drift(
         max_drifted_share=max_drifted_share,
         methods=_methods(methods),
         cache=not no_cache,
+        production=production,
     )
     result = run_drift(request)
     if as_json:

@@ -2,8 +2,11 @@
 
 Each framework is a list of items, each naming the evidence facts that document it (facts are
 computed by the report: "the card states the intended use", "a validation verdict exists"...).
-An item is covered when every fact holds, partial when some do, missing when none do; items no
-tool output can document (a declaration of conformity) are listed as outside mlgate. This is a
+An item's evidence is present when every fact holds, partial when some do, missing when none
+do, each with the reason (what is there, what is not); items no tool output can document (a
+declaration of conformity, cybersecurity as a whole) are listed as outside mlgate. Production
+monitoring rests on a monitor verdict (production data checked), never on a drift check of
+evaluation data against training data. This is a
 documentation aid that shows where the evidence is, not a legal assessment.
 
 Frameworks are a registry dict: add one by adding an entry to FRAMEWORKS.
@@ -41,7 +44,8 @@ FACTS: dict[str, str] = {
     "verdict.validation.fairness": "fairness gaps between groups are bounded by a gate",
     "verdict.validation.champion": "the model is compared with the current champion",
     "verdict.repro": "a reproducibility verdict exists",
-    "verdict.drift": "a data drift verdict exists",
+    "verdict.drift": "evaluation data was checked for drift against the training data",
+    "verdict.monitor": "production data was checked for drift (a monitor verdict)",
     "model.safe_format": "the model file loads without executing code (skops, type allow-list)",
     "registry.history": "registered versions are recorded in the registry",
     "registry.stages": "a stage policy governs promotion and rollback",
@@ -67,15 +71,31 @@ class Framework:
 @dataclass(frozen=True)
 class ItemResult:
     item: Item
-    status: str  # "covered", "partial", "missing", "outside"
+    status: str  # "present", "partial", "missing", "outside"
     present: tuple[str, ...]
     absent: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        """What the status rests on, in words."""
+        if self.status == "outside":
+            return self.item.note or _OUTSIDE
+        has = "; ".join(FACTS[f] for f in self.present)
+        lacks = "; ".join(FACTS[f] for f in self.absent)
+        if self.status == "present":
+            text = f"present: {has}"
+        elif self.status == "partial":
+            text = f"has: {has}; missing: {lacks}"
+        else:
+            text = f"missing: {lacks}"
+        return text + (f" ({self.item.note})" if self.item.note else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.item.id,
             "title": self.item.title,
             "status": self.status,
+            "reason": self.reason,
             "evidence": list(self.present),
             "missing": list(self.absent),
             "note": self.item.note,
@@ -95,12 +115,13 @@ class FrameworkResult:
             "key": self.framework.key,
             "title": self.framework.title,
             "reference": self.framework.reference,
-            "counts": {s: self.count(s) for s in ("covered", "partial", "missing", "outside")},
+            "counts": {s: self.count(s) for s in STATUSES},
             "items": [i.to_dict() for i in self.items],
         }
 
 
 _OUTSIDE = "not produced by mlgate: attach it to the technical documentation separately"
+STATUSES = ("present", "partial", "missing", "outside")
 
 EU_AI_ACT = Framework(
     "eu-ai-act-annex-iv",
@@ -121,8 +142,9 @@ EU_AI_ACT = Framework(
         Item("2(f)", "Pre-determined changes to the system and its performance", (), _OUTSIDE),
         Item("2(g)", "Validation and testing: data, metrics, test logs and reports",
              ("verdict.validation", "verdict.repro", "gates.metrics", "card.evaluation_data")),
-        Item("2(h)", "Cybersecurity measures", ("model.safe_format",),
-             "mlgate covers safe model loading only; other measures belong elsewhere"),
+        Item("2(h)", "Cybersecurity measures", (),
+             "not assessed by mlgate: it loads model files without running code, which is one "
+             "measure, not a cybersecurity assessment"),
         Item("3", "Capabilities and limitations, accuracy for specific groups",
              ("card.limitations", "card.out_of_scope_uses", "verdict.validation.slices")),
         Item("3 (inputs)", "Specifications for input data", ("lineage.signature",)),
@@ -135,7 +157,7 @@ EU_AI_ACT = Framework(
         Item("7", "Harmonised standards or other specifications applied", (), _OUTSIDE),
         Item("8", "EU declaration of conformity", (), _OUTSIDE),
         Item("9", "Post-market monitoring plan (Article 72)",
-             ("verdict.drift", "card.monitoring")),
+             ("verdict.monitor", "card.monitoring")),
     ),
 )  # fmt: skip
 
@@ -149,13 +171,13 @@ NIST_AI_RMF = Framework(
         Item("MEASURE 2.1", "Test sets, metrics and tools used in evaluation are documented",
              ("verdict.validation", "lineage.data", "lineage.environment")),
         Item("MEASURE 2.3", "Performance is measured for conditions like deployment",
-             ("verdict.validation", "card.evaluation_data")),
+             ("verdict.validation", "verdict.drift", "card.evaluation_data")),
         Item("MEASURE 2.4", "Behaviour is monitored in production",
-             ("verdict.drift", "card.monitoring")),
+             ("verdict.monitor", "card.monitoring")),
         Item("MEASURE 2.5", "Validity and reliability shown; limits of generalisation documented",
              ("verdict.validation", "verdict.repro", "card.limitations")),
-        Item("MEASURE 2.7", "Security and resilience are evaluated", ("model.safe_format",),
-             "mlgate covers safe model loading only"),
+        Item("MEASURE 2.7", "Security and resilience are evaluated", (),
+             "not assessed by mlgate: safe model loading is one measure, not an evaluation"),
         Item("MEASURE 2.8", "Transparency and accountability risks are documented",
              ("lineage.commit", "lineage.run", "card.owners")),
         Item("MEASURE 2.9", "The model is explained, validated and documented in context",
@@ -165,7 +187,7 @@ NIST_AI_RMF = Framework(
              ("verdict.validation.fairness",)),
         Item("MEASURE 2.12", "Environmental impact is assessed", (), _OUTSIDE),
         Item("MEASURE 3.1", "Emergent risks are tracked from deployed performance",
-             ("verdict.drift",)),
+             ("verdict.monitor",)),
         Item("MANAGE 1.1", "Whether the system meets its purpose and should proceed is decided",
              ("verdict.validation", "card.intended_use")),
         Item("MANAGE 1.2", "Treatment of risks is prioritised", ("card.risk",)),
@@ -180,7 +202,7 @@ NIST_AI_RMF = Framework(
         Item("MANAGE 2.4", "Systems can be superseded, disengaged or deactivated",
              ("registry.stages", "card.owners")),
         Item("MANAGE 4.1", "Post-deployment monitoring plans are implemented",
-             ("verdict.drift", "card.monitoring")),
+             ("verdict.monitor", "card.monitoring")),
         Item("MANAGE 4.3", "Incidents and errors are communicated", (), _OUTSIDE),
     ),
 )  # fmt: skip
@@ -192,7 +214,7 @@ FRAMEWORKS: dict[str, Framework] = {f.key: f for f in (EU_AI_ACT, NIST_AI_RMF)}
 def assess(
     facts: Mapping[str, bool], frameworks: Mapping[str, Framework] = FRAMEWORKS
 ) -> list[FrameworkResult]:
-    """Every item of every framework, marked covered / partial / missing / outside."""
+    """Every item of every framework, marked present / partial / missing / outside."""
     unknown = {f for fw in frameworks.values() for i in fw.items for f in i.facts} - set(FACTS)
     if unknown:  # a framework table naming a fact nobody computes is a bug, not a gap
         raise ValueError(f"compliance items name unknown facts: {sorted(unknown)}")
@@ -205,7 +227,7 @@ def assess(
             if not item.facts:
                 status = "outside"
             elif not absent:
-                status = "covered"
+                status = "present"
             else:
                 status = "partial" if present else "missing"
             items.append(ItemResult(item, status, present, absent))

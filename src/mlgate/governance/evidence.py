@@ -102,7 +102,30 @@ def collect(model: ModelConfig, out_dir: Path, head: str | None) -> Evidence:
         verdicts[kind] = verdict
         stale = _staleness(verdict, head, model_digest, now)
         items.append(EvidenceItem(kind, shown, present=True, produce=command, stale=stale))
+    monitor = _read_monitor(out_dir / MONITOR_FILE, model)
+    if monitor is not None:
+        verdicts["monitor"] = monitor
+        shown = _rel(out_dir / MONITOR_FILE, root)
+        items.append(EvidenceItem("monitor", shown, present=True, produce=MONITOR_COMMAND))
     return Evidence(tuple(items), lock, run, verdicts)
+
+
+MONITOR_FILE = "monitor.json"
+MONITOR_COMMAND = "mlgate drift --production --current <production data>"
+
+
+def _read_monitor(path: Path, model: ModelConfig) -> Verdict | None:
+    """The production monitor's verdict (``mlgate drift --production``), when there is one: it
+    judges production data, not this change, so it is optional and never stale."""
+    if not path.is_file():
+        return None
+    try:
+        verdict = _read_verdict(path)
+    except ConfigError:
+        return None
+    if verdict.kind != "monitor" or verdict.model not in {model.name, model.tag_name}:
+        return None
+    return verdict
 
 
 def _staleness(

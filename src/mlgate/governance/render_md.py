@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlgate.gfm import Md, code, details, fence, table, text
-from mlgate.governance.compliance import FACTS
+from mlgate.governance.compliance import STATUSES
 from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND, format_number
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ GATE_ICON = {
     "stale": "⚠️ stale",
     "stale-fail": "❌ fail (stale)",
 }
-COMPLIANCE_ICON = {"covered": "✅", "partial": "🟡", "missing": "❌", "outside": "⚪"}
+COMPLIANCE_ICON = {"present": "✅", "partial": "🟡", "missing": "❌", "outside": "⚪"}
 MAX_CHECK_ROWS = 100  # failures and warnings per verdict; the HTML and JSON reports have all
 QUIET_ROWS = 30  # a verdict with more checks than this shows its passes as counts only
 MAX_DRIFT_ROWS = 30  # drift columns listed; drifted and nearest to drift first
@@ -332,16 +332,13 @@ def _compliance(data: ReportData) -> list[str]:
         f"- {'❌' if f'card.required.{r}' in failed else '✅'} {code(r)}" for r in required
     ] or ["- none required"]
     for fw in data.compliance:
-        counts = ", ".join(
-            f"{fw.count(s)} {s}" for s in ("covered", "partial", "missing", "outside")
-        )
+        counts = ", ".join(f"{fw.count(s)} {s}" for s in STATUSES)
         out += ["", f"**{text(fw.framework.title)}** ({counts})", ""]
         rows = [
-            (i.item.id, i.item.title, Md(f"{COMPLIANCE_ICON[i.status]} {i.status}"),
-             "; ".join(FACTS[f] for f in i.absent) or (i.item.note or ""))
+            (i.item.id, i.item.title, Md(f"{COMPLIANCE_ICON[i.status]} {i.status}"), i.reason)
             for i in fw.items
-        ]  # fmt: skip
-        out += table(("item", "documentation", "status", "missing"), rows)
+        ]
+        out += table(("item", "documentation", "evidence", "reason"), rows)
     out += ["", "_A map of where the evidence is, not a legal assessment._"]
     return out
 

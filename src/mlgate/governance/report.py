@@ -46,6 +46,7 @@ GATE_TITLES = {
     "validation": "Validation",
     "repro": "Reproducibility",
     "drift": "Drift",
+    "monitor": "Production monitoring",
 }
 
 
@@ -315,6 +316,7 @@ def compute_facts(
         "verdict.validation.champion": any(c.champion is not None for c in checks),
         "verdict.repro": "repro" in evidence.verdicts,
         "verdict.drift": "drift" in evidence.verdicts,
+        "verdict.monitor": "monitor" in evidence.verdicts,
         "model.safe_format": _safe_format(model),
         "registry.history": bool(registry.versions),
         "registry.stages": bool(model.registry.get("stages")),

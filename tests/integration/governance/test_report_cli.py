@@ -236,3 +236,24 @@ def test_stale_evidence_of_each_kind_is_a_warning_never_a_pass(
     assert document["ok"] is False
     (item,) = [i for i in document["evidence"] if i["kind"] == "validation"]
     assert reason in item["stale"]
+
+
+def test_only_a_monitor_verdict_counts_as_production_monitoring(repo: Path) -> None:
+    write_all(out_dir(repo))  # a train-vs-eval drift verdict: not monitoring
+    assert invoke("report", "--format", "json", cwd=repo).exit_code == 0
+
+    def nist() -> dict[str, str]:
+        document = json.loads((out_dir(repo) / "report.json").read_text())
+        items = document["compliance"]["frameworks"][1]["items"]
+        return {i["id"]: i["status"] for i in items}
+
+    assert nist()["MEASURE 3.1"] == "missing"
+    production = repo / "models/churn/data/eval.csv"
+    done = invoke("drift", "--production", "--current", str(production), cwd=repo)
+    assert done.exit_code == 0, done.output
+    monitor = json.loads((out_dir(repo) / "monitor.json").read_text())
+    assert monitor["kind"] == "monitor"
+    result = invoke("report", "--format", "json,md", cwd=repo)
+    assert result.exit_code == 0, result.output
+    assert nist()["MEASURE 3.1"] == "present"
+    assert "| Production monitoring | ✅ pass |" in (out_dir(repo) / "report.md").read_text()

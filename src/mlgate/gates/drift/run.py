@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 VERDICT_FILE = "drift.json"
+# Drift of production data against the reference (``mlgate drift --production``): the only
+# evidence the compliance checklist counts as monitoring in production.
+MONITOR_KIND = "monitor"
+MONITOR_FILE = "monitor.json"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class DriftRequest:
     methods: Mapping[str, str] = field(default_factory=dict)
     cache: bool = True
     start: Path | None = None
+    production: bool = False  # current is production data: a "monitor" verdict
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,10 @@ def run_drift(request: DriftRequest) -> DriftResult:
     config, model = _project(request)
     inputs, out_dir = _resolve(request, config, model)
     verdict, report, hit = drift_gate(inputs)
+    if request.production:
+        from dataclasses import replace
+
+        verdict = replace(verdict, kind=MONITOR_KIND)
     if model is not None:
         from dataclasses import replace
 
@@ -84,7 +93,8 @@ def run_drift(request: DriftRequest) -> DriftResult:
     if out_dir is not None:
         from mlgate.verdict import write_verdict
 
-        written = write_verdict(out_dir / VERDICT_FILE, verdict)
+        name = MONITOR_FILE if request.production else VERDICT_FILE
+        written = write_verdict(out_dir / name, verdict)
     return DriftResult(verdict, report, written, hit, config, model)
 
 
