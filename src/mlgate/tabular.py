@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Table formats by file name ending (compressed text formats included); anything else is refused
 # at ``config check``, naming these.
 SUFFIXES: dict[str, tuple[str, ...]] = {
-    "csv": (".csv", ".csv.gz", ".csv.bz2", ".csv.zst", ".txt"),
+    "csv": (".csv", ".csv.gz", ".csv.bz2", ".csv.zst"),
     "tsv": (".tsv", ".tsv.gz", ".tab"),
     "parquet": (".parquet", ".pq"),
     "feather": (".feather", ".arrow", ".ipc"),

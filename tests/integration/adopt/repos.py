@@ -381,3 +381,36 @@ MLFLOW_CONFIG = """
           metrics:
             rmse: {direction: lower, max: 2.0}
 """
+
+
+MONO_TRAIN = """
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    train = pd.read_csv("data/train.csv")
+    test = pd.read_csv("data/test.csv")
+    features = ["x1", "x2"]
+    model = LogisticRegression(C=float(Path("C.txt").read_text()), max_iter=500)
+    model.fit(train[features], train["label"])
+    sio.dump(model, "model.skops")
+    auc = roc_auc_score(test["label"], model.predict_proba(test[features])[:, 1])
+    Path("metrics.json").write_text(json.dumps({"roc_auc": auc}))
+"""
+
+
+def monorepo(root: Path) -> Path:
+    """Two models, each in its folder with its own script, data and a shared requirements."""
+    for index, name in enumerate(("churn", "fraud")):
+        folder = root / "models" / name
+        (folder / "data").mkdir(parents=True)
+        table(200, 10 + index).to_csv(folder / "data" / "train.csv", index=False)
+        table(100, 20 + index).to_csv(folder / "data" / "test.csv", index=False)
+        write(folder, {"train.py": MONO_TRAIN, "C.txt": "1.0\n"})
+    write(root, {"requirements.txt": "scikit-learn\npandas\nskops\n", "README.md": "# two\n"})
+    commit(root, "two models")
+    return root
