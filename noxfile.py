@@ -195,9 +195,36 @@ def actions(session: nox.Session) -> None:
     PATH): user repositories from `mlgate init` through the PR (same repository and fork),
     release, promote and monitor workflows against the fake GitHub, a Docker engine and an
     htpasswd registry on loopback; plus this repository's own ci.yml jobs. Prints each run's
-    wall time."""
-    session.install("-e", ".[test,serve]")
-    session.run("pytest", "tests/actions", "-p", "no:cacheprovider", "-s", "-v", *session.posargs)
+    wall time. Without the kit the session is skipped, saying so (a clone without it beside)."""
+    kit = act_kit()
+    if kit is None:
+        session.skip(
+            "SKIPPED, the workflows did NOT run under act: act-offline (the offline Actions "
+            "runner kit) not found; set MLGATE_ACT_OFFLINE, put act-offline on PATH or place "
+            "the kit at ../shared/act beside the checkout"
+        )
+    session.env[ACT_KIT_ENV] = str(kit)
+    session.install("-e", ".[test,serve]", "pytest-timeout")
+    # A hung run cannot eat CI's budget: every test (its fixtures included) has a deadline.
+    session.run("pytest", "tests/actions", "-p", "no:cacheprovider", "-s", "-v",
+                "--timeout", ACT_TEST_TIMEOUT, "--durations", "0", *session.posargs)  # fmt: skip
+
+
+ACT_KIT_ENV = "MLGATE_ACT_OFFLINE"
+ACT_TEST_TIMEOUT = "900"  # seconds per test; the longest (the release) takes about 4 min idle
+
+
+def act_kit() -> Path | None:
+    """The offline act kit: $MLGATE_ACT_OFFLINE, act-offline on PATH, or ../shared/act beside
+    the checkout (the same order as tests/actions/act.py)."""
+    for candidate in (
+        os.environ.get(ACT_KIT_ENV),
+        shutil.which("act-offline"),
+        str(ROOT.resolve().parent / "shared" / "act" / "act-offline"),
+    ):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
 
 
 @nox.session(python=PYTHON)

@@ -173,7 +173,9 @@ def run_action(
     if unknown:
         raise KeyError(f"{name} has no inputs {sorted(unknown)}")
     base_env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MLGATE_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "INPUT_", "MLGATE_", "RUNNER_", "AGENT_"))
     }
     base_env.update(
         {

@@ -6,7 +6,15 @@
 # Inputs arrive as environment variables (never expanded into this script's text):
 #   MLGATE_PYTHON   interpreter for the virtual environment (default: python3)
 #   MLGATE_VERSION  install this release from the package index instead of the action's source
-#   MLGATE_HOME     where the environment goes (default: $RUNNER_TEMP/mlgate)
+#   MLGATE_HOME     where the environment goes (default: see below)
+#
+# The engine goes in with its `serve` extra: publish and release pin what `mlgate serve` needs
+# at the versions installed beside it.
+# Without MLGATE_HOME, on a runner with a tool cache (where setup-python keeps its interpreters:
+# AGENT_TOOLSDIRECTORY, else RUNNER_TOOL_CACHE, read as setup-python reads them) the environment
+# lives there, named by what it holds (the mlgate source's digest or release, and the
+# interpreter): a runner that keeps its tool cache between jobs (self-hosted) installs once and
+# later jobs reuse it; a fresh hosted runner installs every time. Elsewhere: $RUNNER_TEMP/mlgate.
 set -euo pipefail
 
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -30,27 +38,55 @@ if [ -n "${MLGATE_BIN:-}" ] && [ -x "$MLGATE_BIN" ] && version="$("$MLGATE_BIN" 
 fi
 
 python="${MLGATE_PYTHON:-python3}"
-home="${MLGATE_HOME:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}/mlgate}"
 if [ -n "${MLGATE_VERSION:-}" ]; then
   if ! [[ "$MLGATE_VERSION" =~ ^[0-9]+(\.[0-9]+)*([a-z]+[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$ ]]; then
     echo "::error title=mlgate setup::version must look like 1.2.3, got: $MLGATE_VERSION"
     exit 2
   fi
-  spec="mlgate==$MLGATE_VERSION"
+  spec="mlgate[serve]==$MLGATE_VERSION"
+  what="mlgate-$MLGATE_VERSION"
 else
-  spec="$source_dir"
+  spec="${source_dir}[serve]"
+  # Every file the wheel is built from, so an edited source never reuses a stale environment.
+  built_from=()
+  for part in pyproject.toml README.md src templates; do
+    if [ -e "$source_dir/$part" ]; then built_from+=("$part"); fi
+  done
+  what="source-$(cd "$source_dir" && find "${built_from[@]}" -type f ! -name '*.pyc' -print0 \
+    | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
 fi
 
-echo "::group::Install mlgate into $home/venv"
-"$python" -m venv --clear "$home/venv"
-"$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$home/venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off "$spec"
-echo "::endgroup::"
+interpreter="$("$python" -c 'import platform, sys; print(platform.python_version(), sys.base_prefix)')"
+if [ -n "${MLGATE_HOME:-}" ]; then
+  home="$MLGATE_HOME"
+elif tools="${AGENT_TOOLSDIRECTORY:-${RUNNER_TOOL_CACHE:-}}" && [ -n "$tools" ] \
+    && [ -d "$tools" ] && [ -w "$tools" ]; then
+  home="$tools/mlgate/$what-py${interpreter%% *}-$(printf '%s' "$interpreter" | sha256sum | cut -c1-8)"
+else
+  home="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/mlgate"
+fi
 
-mkdir -p "$home/bin"
-ln -sf "$home/venv/bin/mlgate" "$home/bin/mlgate"
-version="$("$home/bin/mlgate" --version)"
-echo "installed $version"
+mkdir -p "$(dirname "$home")"
+if command -v flock >/dev/null; then  # two runners sharing one tool cache install in turn
+  exec 9>"$home.lock"
+  flock 9
+fi
+if [ "$(cat "$home/.complete" 2>/dev/null)" = "$what $interpreter" ] && [ -x "$home/bin/mlgate" ] \
+    && version="$("$home/bin/mlgate" --version 2>/dev/null)"; then
+  echo "mlgate reused from $home ($version)"
+else
+  echo "::group::Install mlgate into $home/venv"
+  rm -f "$home/.complete"
+  "$python" -m venv --clear "$home/venv"
+  "$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$home/venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off "$spec"
+  echo "::endgroup::"
+  mkdir -p "$home/bin"
+  ln -sf "$home/venv/bin/mlgate" "$home/bin/mlgate"
+  version="$("$home/bin/mlgate" --version)"
+  echo "$what $interpreter" > "$home/.complete"
+  echo "installed $version"
+fi
 
 if [ -n "${GITHUB_PATH:-}" ]; then
   echo "$home/bin" >> "$GITHUB_PATH"

@@ -56,6 +56,8 @@ def render_starter() -> dict[str, bytes]:
         "mlgate_version": __version__,
         "mlgate_repo": MLGATE_REPO,
         "pins": [(name, metadata.version(name)) for name in PINNED],
+        # The serving image's base runs the Python that trains (the workflows' too).
+        "python_version": running_python(),
     }
     for path in sorted(root.rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
@@ -77,11 +79,16 @@ def render_starter() -> dict[str, bytes]:
     return files
 
 
+def running_python() -> str:
+    """``MAJOR.MINOR`` of the interpreter running ``mlgate init``: the one that trains."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def workflow_files(python: str | None = None) -> dict[str, bytes]:
     """The GitHub workflows users get, from ``templates/workflows``, with ``python`` (default
     the running interpreter's ``MAJOR.MINOR``) as the Python that trains."""
     root = templates_dir() / "workflows"
-    version = python or f"{sys.version_info.major}.{sys.version_info.minor}"
+    version = python or running_python()
     return {
         f"{WORKFLOWS_DIR}/{path.name}": path.read_text("utf-8")
         .replace(PYTHON_TOKEN, version)

@@ -120,14 +120,24 @@ def offline_pip(wheelhouse: Path) -> dict[str, str]:
     return {"PIP_NO_INDEX": "1"}
 
 
-def make_user_repo(folder: Path) -> Path:
+def _train_env() -> dict[str, str]:
+    """The environment `mlgate train` and `mlgate lock` run in here: this interpreter's folder
+    first on PATH, so the starter trains with (and the lock records) the Python the pins are
+    rendered from, as a user's activated virtual environment would."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MLGATE_"))}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+@pytest.fixture(scope="session")
+def starter(base: Path) -> Path:
     """``mlgate init``, trained with this interpreter (the starter's pins are its versions),
-    locked and committed, with ``origin`` a bare repository behind GitHub's URL."""
+    locked and committed on main: made once, each test module works on a copy of it."""
     from mlgate.starter import InitRequest, init_project
 
-    repo = folder / "models"
+    repo = base / "starter"
     init_project(InitRequest(repo))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MLGATE_"))}
+    env = _train_env()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     proc.run([sys.executable, "-m", "mlgate", "train"], cwd=repo, env=env, timeout=600)
@@ -135,6 +145,14 @@ def make_user_repo(folder: Path) -> Path:
     git(repo, "add", "-A")
     git(repo, "add", "--force", "models/churn/artifacts")
     git(repo, "commit", "-qm", "Starter project from mlgate init")
+    return repo
+
+
+def make_user_repo(folder: Path, starter: Path) -> Path:
+    """A user repository of its own (a copy of the starter's), with ``origin`` a bare
+    repository behind GitHub's URL."""
+    repo = folder / "models"
+    shutil.copytree(starter, repo, symlinks=True)
     origin = folder / "origin.git"
     proc.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)])
     # origin is the bare repository the workflows push tags to; act names the repository
@@ -151,7 +169,7 @@ def retrain(repo: Path, old: str, new: str, message: str) -> str:
     text = params.read_text()
     assert old in text, text
     params.write_text(text.replace(old, new))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MLGATE_"))}
+    env = _train_env()
     proc.run([sys.executable, "-m", "mlgate", "train"], cwd=repo, env=env, timeout=600)
     proc.run([sys.executable, "-m", "mlgate", "lock"], cwd=repo, env=env, timeout=600)
     git(repo, "add", "-A")

@@ -18,8 +18,8 @@ TITLE = "mlgate: data drift in churn"
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_user_repo(tmp_path_factory.mktemp("monitor"))
+def repo(tmp_path_factory: pytest.TempPathFactory, starter: Path) -> Path:
+    return make_user_repo(tmp_path_factory.mktemp("monitor"), starter)
 
 
 def _production(repo: Path, *, drifted: bool) -> None:

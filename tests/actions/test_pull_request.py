@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +21,10 @@ MARKER = "<!-- mlgate-report:churn -->"
 
 
 @pytest.fixture(scope="module")
-def change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def change(tmp_path_factory: pytest.TempPathFactory, starter: Path) -> dict[str, Any]:
     """A user repository with a branch that tunes the model (retrained, relocked)."""
     folder = tmp_path_factory.mktemp("pr")
-    repo = make_user_repo(folder)
+    repo = make_user_repo(folder, starter)
     base = git(repo, "rev-parse", "HEAD")
     git(repo, "checkout", "-q", "-b", "tune-churn")
     head = retrain(repo, "C: 1.0 ", "C: 0.8 ", "Tune the churn model (C=0.8)")

@@ -39,11 +39,13 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infra.Registr
 
 
 @pytest.fixture(scope="module")
-def merged(tmp_path_factory: pytest.TempPathFactory, registry: infra.Registry) -> dict[str, Any]:
+def merged(
+    tmp_path_factory: pytest.TempPathFactory, registry: infra.Registry, starter: Path
+) -> dict[str, Any]:
     """A user repository whose release workflow names the loopback registry, and a merge to
     main that retrains the model."""
     folder = tmp_path_factory.mktemp("release")
-    repo = make_user_repo(folder)
+    repo = make_user_repo(folder, starter)
     caller = repo / WORKFLOW
     text = caller.read_text()
     # What the template's comments tell a user of another registry to write.

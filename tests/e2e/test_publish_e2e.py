@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 import zipfile
 from pathlib import Path
@@ -14,6 +15,9 @@ import requests
 from tests.conftest import invoke
 from tests.e2e import infra
 from tests.e2e.conftest import make_project
+
+# What `mlgate init` writes: the base image of the Python running it.
+STARTER_BASE = f"base_image: python:{sys.version_info.major}.{sys.version_info.minor}-slim"
 
 pytestmark = pytest.mark.e2e
 
@@ -113,7 +117,7 @@ def test_the_smoke_test_over_a_bridge_network_reaches_the_published_port(
     project = make_project(tmp_path / "bridge")
     config = (project / "mlgate.yaml").read_text()
     config = config.replace(
-        "base_image: python:3.11-slim", "base_image: python:3.11-slim\n      smoke_network: bridge"
+        STARTER_BASE, STARTER_BASE + "\n      smoke_network: bridge"
     )
     (project / "mlgate.yaml").write_text(config)
     engine = docker.from_env()
@@ -218,8 +222,8 @@ def test_container_predictions_that_differ_fail_the_smoke_test_and_nothing_is_pu
         "task: binary-classification\n      trusted_types: [shifty.Shifty]",
     )
     config = config.replace(
-        "base_image: python:3.11-slim",
-        "base_image: python:3.11-slim\n" + textwrap.indent(f"packages: [{wheel}]", " " * 6),
+        STARTER_BASE,
+        STARTER_BASE + "\n" + textwrap.indent(f"packages: [{wheel}]", " " * 6),
     )
     config = config.replace("ghcr.io/your-org/churn", "ghcr.io/your-org/shifty")
     (project / "mlgate.yaml").write_text(config)

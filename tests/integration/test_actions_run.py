@@ -167,20 +167,22 @@ def test_hostile_pull_request_text_is_data_never_code(repo: dict, tmp_path: Path
 def test_setup_action_installs_an_isolated_engine(tmp_path: Path) -> None:
     temp = tmp_path / "runner"
     temp.mkdir()
+    tools = tmp_path / "toolcache"  # where setup-python keeps its interpreters
+    tools.mkdir()
     # What actions/cache restores on a warm runner.
     (temp / "mlgate-pip").symlink_to(pip_cache_dir())
     workspace = tmp_path / "ws"
     workspace.mkdir()
     python = shutil.which("python3") or sys.executable
-    run = run_action(
-        "setup",
-        workspace=workspace,
-        temp=temp,
-        uses_outputs={"python": {"python-path": python, "python-version": "3.11"}},
-    )
+    setup_python = {"python": {"python-path": python, "python-version": "3.11"}}
+    run = run_action("setup", workspace=workspace, temp=temp, uses_outputs=setup_python,
+                     env={"AGENT_TOOLSDIRECTORY": str(tools)})  # fmt: skip
     assert run.exit_code == 0, run.stdout[-3000:] + run.stderr[-3000:]
     exe = Path(run.outputs["mlgate-path"])
-    assert exe == temp / "mlgate" / "bin" / "mlgate"
+    # In the tool cache, named by the source's digest and the interpreter.
+    (home,) = [p for p in (tools / "mlgate").iterdir() if p.is_dir()]
+    assert home.name.startswith("source-")
+    assert exe == home / "bin" / "mlgate"
     assert run.outputs["version"] == __version__
     assert run.env["MLGATE_BIN"] == str(exe)
     assert (temp / "path.txt").read_text().splitlines() == [str(exe.parent)]
@@ -190,24 +192,27 @@ def test_setup_action_installs_an_isolated_engine(tmp_path: Path) -> None:
     assert "::group::Install mlgate" in run.stdout
     key = run.step_outputs["prep"]["key"]
     assert key.startswith("mlgate-pip-Linux-3.11-source-")
-    venv_python = temp / "mlgate" / "venv" / "bin" / "python"
+    venv_python = home / "venv" / "bin" / "python"
     assert run.outputs["python-path"] == str(venv_python)
+    # With the serve extra: publish and release pin what `mlgate serve` imports.
+    proc.run([str(venv_python), "-c", "import uvicorn, httptools"])
 
     # A later action of the same job finds the engine set up and reports the same outputs.
-    again = run_action(
-        "setup",
-        workspace=workspace,
-        temp=temp,
-        uses_outputs={"python": {"python-path": python, "python-version": "3.11"}},
-        env={"MLGATE_BIN": str(exe)},
-    )
+    env = {"MLGATE_BIN": str(exe), "AGENT_TOOLSDIRECTORY": str(tools)}
+    again = run_action("setup", workspace=workspace, temp=temp, uses_outputs=setup_python, env=env)
     assert again.exit_code == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert f"mlgate already set up: {exe}" in again.stdout
-    assert {k: again.outputs[k] for k in ("mlgate-path", "version", "python-path")} == {
-        "mlgate-path": str(exe),
-        "version": __version__,
-        "python-path": str(venv_python),
-    }
+    expected = {"mlgate-path": str(exe), "version": __version__, "python-path": str(venv_python)}
+    assert {k: again.outputs[k] for k in expected} == expected
+
+    # A later job on a runner that kept its tool cache reuses the environment, not reinstalls.
+    later = tmp_path / "runner-later"
+    reused = run_action("setup", workspace=workspace, temp=later, uses_outputs=setup_python,
+                        env={"AGENT_TOOLSDIRECTORY": str(tools)})  # fmt: skip
+    assert reused.exit_code == 0, reused.stdout[-3000:] + reused.stderr[-3000:]
+    assert f"mlgate reused from {home}" in reused.stdout
+    assert "::group::Install mlgate" not in reused.stdout
+    assert {k: reused.outputs[k] for k in expected} == expected
 
 
 def test_push_credentials_live_only_in_the_step_environment(tmp_path: Path) -> None:

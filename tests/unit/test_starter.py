@@ -74,6 +74,15 @@ def test_starter_workflows_come_from_templates_workflows() -> None:
     assert not (templates_dir() / "starter" / ".github").exists(), "one source: templates/workflows"
 
 
+def test_starter_serving_image_runs_the_python_that_trains() -> None:
+    import yaml
+
+    config = yaml.safe_load(render_starter()["mlgate.yaml"])
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    (model,) = config["models"]
+    assert model["publish"]["base_image"] == f"python:{python}-slim"
+
+
 def test_starter_precommit_config_uses_every_offered_hook() -> None:
     import yaml
 

@@ -99,7 +99,7 @@ def build_lineage(model: ModelConfig, evidence: Evidence, git: GitInfo) -> Linea
     ]
     if not prints:
         prints = _config_data(model)
-    env_source, environment = _environment(lock, evidence.run)
+    env_source, environment = _environment(model, lock, evidence.run)
     train = model.train
     raw_train = lock.get("train")
     locked_train: Mapping[str, Any] = raw_train if isinstance(raw_train, Mapping) else {}
@@ -172,14 +172,32 @@ def _params(model: ModelConfig) -> dict[str, Any]:
 
 
 def _environment(
-    lock: Mapping[str, Any], run: Mapping[str, Any] | None
+    model: ModelConfig, lock: Mapping[str, Any], run: Mapping[str, Any] | None
 ) -> tuple[str, dict[str, Any]]:
+    """The lock's environment, else the run record's, else the training environment of this
+    machine as probed (the interpreter the model trains with, not the one mlgate runs in)."""
     for source, env in (
         ("lock", lock.get("environment")),
         ("run record", (run or {}).get("environment")),
     ):
         if isinstance(env, Mapping) and env:
             return source, dict(env)
+    from mlgate.errors import MlgateError
+    from mlgate.repro.environment import normalise, training_environment
+
+    try:
+        trains = training_environment(model)
+    except MlgateError:
+        trains = None  # no interpreter answered: mlgate's own is the best description left
+    if trains is not None:
+        known = trains.packages
+        packages = {n: v for n in _KEY_PACKAGES if (v := known.get(normalise(n)) or _mlgate(n))}
+        return "this machine", {
+            "python": trains.python,
+            "implementation": trains.implementation,
+            "platform": trains.platform,
+            "packages": packages,
+        }
     packages = {name: v for name in _KEY_PACKAGES if (v := _version(name))}
     return "this machine", {
         "python": platform.python_version(),
@@ -188,6 +206,11 @@ def _environment(
         "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
         "packages": packages,
     }
+
+
+def _mlgate(name: str) -> str | None:
+    """mlgate's own version (it is rarely installed in the training environment)."""
+    return _version(name) if name == "mlgate" else None
 
 
 def _version(name: str) -> str | None:
