@@ -204,7 +204,7 @@ def actions(session: nox.Session) -> None:
             "the kit at ../shared/act beside the checkout"
         )
     session.env[ACT_KIT_ENV] = str(kit)
-    session.install("-e", ".[test,serve]", "pytest-timeout")
+    session.install("-e", ".[actions]")
     # A hung run cannot eat CI's budget: every test (its fixtures included) has a deadline.
     session.run("pytest", "tests/actions", "-p", "no:cacheprovider", "-s", "-v",
                 "--timeout", ACT_TEST_TIMEOUT, "--durations", "0", *session.posargs)  # fmt: skip

@@ -146,6 +146,8 @@ class Act:
     env: dict[str, str] = field(default_factory=dict)  # --env for every step
     remote_name: str = "origin"  # the git remote act reads the repository's name from
     runs: list[tuple[str, ActRun]] = field(default_factory=list)
+    # Every run of the session ends by this time.monotonic() value (a hang cannot eat CI's budget)
+    deadline: float = float("inf")
 
     def run(
         self,
@@ -158,8 +160,12 @@ class Act:
         secrets: Mapping[str, str] | None = None,
         env: Mapping[str, str] | None = None,
         extra: Sequence[str] = (),
-        timeout: float = 1800,
+        timeout: float = 900,
     ) -> ActRun:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"the act session's time budget is spent; {label} did not run")
+        timeout = min(timeout, left)
         event_path = self.home / f"event-{len(self.runs)}.json"
         event_path.write_text(json.dumps(event))
         args = [str(self.kit), "--mlgate", str(self.mlgate), "--home", str(self.home),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,9 @@ GIT = ["git", "-c", "user.name=mlgate actions", "-c", "user.email=actions@exampl
 ORIGIN_URL = f"https://github.com/{OWNER}/{REPO}.git"
 TOKEN = "ghs_act_fake_token_0123456789abcdef"
 REMOTE_NAME = "github"
+# Seconds all act runs of a session may take together (about 8 min idle, 25 under heavy load).
+ENV_BUDGET = "MLGATE_ACT_BUDGET"
+DEFAULT_BUDGET = 2400
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -92,6 +96,7 @@ def act(base: Path, checkout: Path, wheelhouse: Path) -> Iterator[Act]:
         (home / "venv").symlink_to(shared)
     links = " ".join(filter(None, [str(wheelhouse), os.environ.get("PIP_FIND_LINKS", "")]))
     runner = Act(kit, home, checkout, {"NO_COLOR": "1", "PIP_FIND_LINKS": links}, REMOTE_NAME)
+    runner.deadline = time.monotonic() + float(os.environ.get(ENV_BUDGET, DEFAULT_BUDGET))
     yield runner
     lines = [f"{label}: {run.seconds:.0f} s, jobs {run.jobs}" for label, run in runner.runs]
     (base / "timings.txt").write_text("\n".join(lines) + "\n")

@@ -41,10 +41,13 @@ def test_actions_on_the_starter_project(act: Act, checkout: Path, offline_pip: d
         ["lint", "workflows"],
         pytest.param(
             ["tests", "demo"],
-            marks=pytest.mark.skipif(
-                not os.environ.get("MLGATE_ACT_CI_ALL"),
-                reason="set MLGATE_ACT_CI_ALL=1: as long as nox -s tests and nox -s demo",
-            ),
+            marks=[
+                pytest.mark.skipif(
+                    not os.environ.get("MLGATE_ACT_CI_ALL"),
+                    reason="set MLGATE_ACT_CI_ALL=1: as long as nox -s tests and nox -s demo",
+                ),
+                pytest.mark.timeout(3600),  # with MLGATE_ACT_BUDGET raised to match
+            ],
         ),
     ],
 )

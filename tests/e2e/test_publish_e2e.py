@@ -116,9 +116,7 @@ def test_the_smoke_test_over_a_bridge_network_reaches_the_published_port(
     127.0.0.1."""
     project = make_project(tmp_path / "bridge")
     config = (project / "mlgate.yaml").read_text()
-    config = config.replace(
-        STARTER_BASE, STARTER_BASE + "\n      smoke_network: bridge"
-    )
+    config = config.replace(STARTER_BASE, STARTER_BASE + "\n      smoke_network: bridge")
     (project / "mlgate.yaml").write_text(config)
     engine = docker.from_env()
     try:
