@@ -1,5 +1,6 @@
 """The pre-commit hooks this repository offers, installed by pre-commit itself from a local clone
-(``pre-commit try-repo``), run on a sample repository: the starter project."""
+of this work tree (the starter's .pre-commit-config.yaml pointed at it, as a user's points at
+mlgate's repository), run on a sample repository: the starter project."""
 
 from __future__ import annotations
 
@@ -58,35 +59,47 @@ def test_manifest_is_valid() -> None:
     assert result.ok, result.stdout + result.stderr
 
 
-def test_hooks_run_through_pre_commit_try_repo(starter: Path, tmp_path: Path) -> None:
+def test_hooks_run_through_pre_commit(starter: Path, tmp_path: Path) -> None:
     source = _source_clone(tmp_path / "mlgate-src")
+    revision = gitio.git(["rev-parse", "HEAD"], source).stdout.strip()
+    # The starter's own configuration, pointed at the clone: pre-commit installs the hook
+    # environment once (keyed by repository and revision) and reuses it for every run below.
+    (starter / ".pre-commit-config.yaml").write_text(
+        "repos:\n"
+        f"  - repo: {source}\n"
+        f"    rev: {revision}\n"
+        "    hooks:\n"
+        "      - id: mlgate-config\n"
+        "      - id: mlgate-lock\n"
+        "      - id: mlgate-model-scan\n"
+    )
     gitio.git(["init", "--quiet"], starter)
     gitio.git(["add", "--all"], starter)
     gitio.git(["commit", "--quiet", "-m", "starter"], starter)
     env = _env(tmp_path / "pre-commit-home")
 
-    def try_repo(hook: str) -> proc.Completed:
+    def run_hook(hook: str) -> proc.Completed:
         return proc.run(
-            [_pre_commit(), "try-repo", str(source), hook, "--all-files", "--verbose"],
+            [_pre_commit(), "run", hook, "--all-files", "--verbose"],
             cwd=starter,
             extra_env=env,
             check=False,
             timeout=900,
         )
 
-    config = try_repo("mlgate-config")
+    config = run_hook("mlgate-config")
     assert config.ok, config.stdout + config.stderr
     assert "mlgate config" in config.stdout
     assert "Passed" in config.stdout
 
     assert invoke("lock", cwd=starter).exit_code == 0
     gitio.git(["add", "--all"], starter)
-    locked = try_repo("mlgate-lock")
+    locked = run_hook("mlgate-lock")
     assert locked.ok, locked.stdout + locked.stderr
     data = starter / "models" / "churn" / "data" / "train.csv"
     data.write_text(data.read_text() + data.read_text().splitlines()[-1] + "\n")
     gitio.git(["add", "--all"], starter)
-    stale = try_repo("mlgate-lock")
+    stale = run_hook("mlgate-lock")
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "- exit code: 1" in stale.stdout
     assert "train.csv" in stale.stdout
@@ -98,7 +111,7 @@ def test_hooks_run_through_pre_commit_try_repo(starter: Path, tmp_path: Path) ->
     (starter / "models" / "churn" / "legacy.pkl").write_bytes(pickle.dumps(Exploit()))
     (starter / "models" / "churn" / "ok.pkl").write_bytes(pickle.dumps({"weights": [1, 2]}))
     gitio.git(["add", "--all"], starter)
-    scan = try_repo("mlgate-model-scan")
+    scan = run_hook("mlgate-model-scan")
     assert scan.returncode == 1, scan.stdout + scan.stderr
     assert "legacy.pkl: this pickle file must not be loaded: posix.system" in scan.stdout
     assert "ok.pkl: every name is on the allow-list" in scan.stdout
@@ -108,7 +121,7 @@ def test_hooks_run_through_pre_commit_try_repo(starter: Path, tmp_path: Path) ->
         (starter / "mlgate.yaml").read_text().replace("target: churned", "targt: churned")
     )
     gitio.git(["add", "--all"], starter)
-    broken = try_repo("mlgate-config")
+    broken = run_hook("mlgate-config")
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "- exit code: 2" in broken.stdout  # mlgate's configuration-error code, through
     assert "mlgate.yaml:17:7 (models[0].data.targt): unknown key 'targt'" in broken.stdout
