@@ -20,6 +20,7 @@ from tests.integration.registry_support import (
     new_repo,
     remote_tags,
     tags,
+    write_config,
 )
 
 GTO_VENV = os.environ.get("GTO_VENV")
@@ -199,3 +200,47 @@ def test_show_filters_and_sort_as_gto(repo: Path) -> None:
             assert {s: v for s, v in theirs.items() if v} == held(*flags), flags
         theirs = gto_json(repo, "show", "--vs", "-1")["churn"]["stage"]
         assert {s: v.split(", ") for s, v in theirs.items()} == every
+
+
+def test_doctor_reports_every_problem_and_exits_1(repo: Path) -> None:
+    mlgate(repo, "registry", "register", "churn")
+    out = mlgate_json(repo, "registry", "doctor")
+    assert (out["ok"], out["tags"], out["models"]) == (True, 1, 1)
+    git(repo, "tag", "churn#prod#1")  # lightweight
+    git(repo, "tag", "-a", "-m", "x", "churn@1.0")  # almost the grammar
+    out = mlgate_json(repo, "registry", "doctor", expect=1)
+    assert sorted(p["kind"] for p in out["problems"]) == ["lightweight", "unrecognised"]
+    text = mlgate(repo, "registry", "doctor", expect=1).stdout
+    assert "2 problem(s)" in text
+
+
+def test_stage_policy_as_a_graph(repo: Path) -> None:
+    write_config(
+        repo,
+        {
+            "stages": {
+                "dev": ["staging", "canary"],
+                "staging": ["prod"],
+                "canary": ["prod"],
+                "prod": [],
+            }
+        },
+    )
+    for i in range(3):
+        commit(repo, f"model {i}")
+        mlgate(repo, "registry", "register", "churn")
+    run = lambda *a, expect=0: mlgate(repo, "registry", "assign", "churn", *a, expect=expect)  # noqa: E731
+    run("v0.0.1", "dev")
+    run("v0.0.1", "canary")  # either branch follows dev
+    run("v0.0.1", "prod")  # prod follows canary or staging
+    failed = run("v0.0.2", "prod", expect=1)
+    assert "before 'staging' or 'canary'" in failed.stderr
+    run("v0.0.2", "staging", expect=1)  # staging needs dev first
+    run("v0.0.3", "dev")  # an entry stage needs nothing
+    run("v0.0.3", "qa", expect=2)  # not a stage at all
+    mlgate(repo, "registry", "stages", "churn")
+    (repo / "mlgate.yaml").write_text(
+        (repo / "mlgate.yaml").read_text().replace('"prod": []', '"prod": ["live"]')
+    )
+    bad = run("v0.0.3", "staging", expect=2)
+    assert "'live' follows a stage but is not a stage itself" in bad.stderr

@@ -424,6 +424,26 @@ def check_ref(ref: str, config_path: str | None, as_json: bool) -> int:
 
 
 @registry.command()
+@remote_option
+@config_option
+@json_option
+def doctor(remote: str | None, config_path: str | None, as_json: bool) -> int:
+    """Check the registry's tags for problems (exit 1 when there are any), as GTO's doctor."""
+    from mlgate import __version__
+    from mlgate import registry as core
+    from mlgate.registry import render
+
+    request = core.DoctorRequest(repo=Path.cwd(), config=_config(config_path), remote=remote)
+    result = core.doctor(request)
+    if as_json:
+        emit_json({"mlgate": __version__, **result.to_dict()})
+    else:
+        echo(f"mlgate {__version__}")
+        echo(render.doctor(result))
+    return 0 if result.ok else 1
+
+
+@registry.command()
 @click.argument("name", required=False)
 @remote_option
 @config_option

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
         CheckRefRequest,
         DeprecateRequest,
         DeregisterRequest,
+        DoctorRequest,
+        DoctorResult,
         HistoryRequest,
         HistoryResult,
         NextVersionRequest,
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
         WriteResult,
     )
     from mlgate.registry.promote import assign, rollback, unassign
-    from mlgate.registry.reads import check_ref, history, resolve, show, stages
+    from mlgate.registry.reads import check_ref, doctor, history, resolve, show, stages
     from mlgate.registry.state import ModelState, RegistryState, VersionState
     from mlgate.registry.writes import (
         deprecate,
@@ -52,6 +54,8 @@ _HOMES = {
             "AssignRequest",
             "CheckRefRequest",
             "DeprecateRequest",
+            "DoctorRequest",
+            "DoctorResult",
             "DeregisterRequest",
             "HistoryRequest",
             "HistoryResult",
@@ -71,7 +75,7 @@ _HOMES = {
         ),
         "api",
     ),
-    **dict.fromkeys(("check_ref", "history", "resolve", "show", "stages"), "reads"),
+    **dict.fromkeys(("check_ref", "doctor", "history", "resolve", "show", "stages"), "reads"),
     **dict.fromkeys(("ModelState", "RegistryState", "VersionState"), "state"),
     **dict.fromkeys(
         ("deprecate", "deregister", "next_version", "register", "release_version"), "writes"
@@ -99,6 +103,8 @@ __all__ = [
     "CheckRefRequest",
     "DeprecateRequest",
     "DeregisterRequest",
+    "DoctorRequest",
+    "DoctorResult",
     "HistoryRequest",
     "HistoryResult",
     "ModelState",
@@ -121,6 +127,7 @@ __all__ = [
     "check_ref",
     "deprecate",
     "deregister",
+    "doctor",
     "history",
     "next_version",
     "read_state",

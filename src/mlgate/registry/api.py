@@ -184,6 +184,34 @@ class CheckRefRequest(ReadRequest):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DoctorRequest(ReadRequest):
+    pass
+
+
+@dataclass(frozen=True)
+class DoctorResult:
+    """GTO's ``doctor``: what the registry holds and every problem found in it."""
+
+    source: str
+    tags: int
+    models: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "tags": self.tags,
+            "models": self.models,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class StagesRequest(ReadRequest):
     name: str | None = None
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import CheckFailed, Location, UsageError
+from mlgate.errors import CheckFailed, ConfigError, Location, UsageError
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config, ModelConfig
@@ -35,12 +35,26 @@ class RegistryPolicy:
     deadline: float = DEFAULT_DEADLINE
     where: Location | None = None  # the model's registry section, for error messages
 
+    # A graph: stage -> the stages a version may go to next (None: the list's own order).
+    follows: Mapping[str, tuple[str, ...]] | None = None
+
     @classmethod
     def parse(cls, section: Mapping[str, Any], where: Location | None = None) -> RegistryPolicy:
         stages = section.get("stages")
+        follows = None
+        if isinstance(stages, Mapping):
+            follows = {str(k): tuple(v or ()) for k, v in stages.items()}
+            unknown = sorted({n for nexts in follows.values() for n in nexts} - set(follows))
+            if unknown:
+                raise ConfigError(
+                    f"registry.stages: {unknown[0]!r} follows a stage but is not a stage itself",
+                    location=where,
+                    hint="list every stage as a key (use [] for a last stage)",
+                )
         return cls(
             stages=tuple(stages) if stages is not None else None,
-            require_order=bool(section.get("require_order", False)),
+            follows=follows,
+            require_order=bool(section.get("require_order", follows is not None)),
             require_passing=bool(section.get("require_passing", False)),
             sign=bool(section.get("sign", False)),
             verify=bool(section.get("verify", False)),
@@ -52,6 +66,7 @@ class RegistryPolicy:
     def to_dict(self) -> dict[str, Any]:
         return {
             "stages": list(self.stages) if self.stages is not None else None,
+            **({"follows": {k: list(v) for k, v in self.follows.items()}} if self.follows else {}),
             "require_order": self.require_order,
             "require_passing": self.require_passing,
             "sign": self.sign,
@@ -80,19 +95,29 @@ class RegistryPolicy:
         """CheckFailed (exit 1) when ``require_order`` wants an earlier stage first."""
         if not self.require_order or not self.stages or stage not in self.stages:
             return
-        index = self.stages.index(stage)
-        if index == 0:
+        before = self.before(stage)
+        if not before:
             return
-        before = self.stages[index - 1]
-        if model.in_stage(version.version, before) or model.ever_assigned(version.version, before):
+        v = version.version
+        if any(model.in_stage(v, b) or model.ever_assigned(v, b) for b in before):
             return
+        first = before[0]
         raise CheckFailed(
-            f"{model.name} {version.version} cannot go to {stage!r} before {before!r}: "
-            "the policy requires stages in order",
+            f"{model.name} {v} cannot go to {stage!r} before "
+            + " or ".join(repr(b) for b in before)
+            + ": the policy requires stages in order",
             location=self.where,
-            hint=f"assign it to {before!r} first: mlgate registry assign {model.name} "
-            f"{version.version} {before}",
+            hint=f"assign it to {first!r} first: mlgate registry assign {model.name} {v} {first}",
         )
+
+    def before(self, stage: str) -> tuple[str, ...]:
+        """The stages a version must have been in to enter ``stage`` (none: an entry stage)."""
+        if self.follows is not None:
+            return tuple(s for s, nexts in self.follows.items() if stage in nexts)
+        if not self.stages or stage not in self.stages:
+            return ()
+        index = self.stages.index(stage)
+        return (self.stages[index - 1],) if index else ()
 
     def check_passing(self, model: ModelState, version: VersionState) -> None:
         """CheckFailed (exit 1) when ``require_passing`` and the payload lacks passing verdicts."""

@@ -9,6 +9,8 @@ from mlgate import gitio
 from mlgate.errors import CheckFailed, ConfigError, UsageError
 from mlgate.registry.api import (
     CheckRefRequest,
+    DoctorRequest,
+    DoctorResult,
     HistoryRequest,
     HistoryResult,
     ReadRequest,
@@ -269,3 +271,30 @@ def stages(request: StagesRequest) -> StagesResult:
             "held": {s: h.version for s, h in model.holders.items()} if model else {},
         }
     return StagesResult(out)
+
+
+def doctor(request: DoctorRequest) -> DoctorResult:
+    """Every problem in the registry's tags (lightweight, malformed, corrupted payloads,
+    conflicting registrations), plus stages in use that the policy does not allow."""
+    from mlgate.registry.events import Problem
+
+    _, state = _state(request)
+    found = list(state.problems)
+    for model in state.models.values():
+        policy = policy_for(request.config, model.name)
+        if policy.stages is None:
+            continue
+        for stage in sorted(set(model.holders) - set(policy.stages)):
+            holder = model.holders[stage]
+            found.append(
+                Problem(
+                    holder.event.tag,
+                    "policy",
+                    f"{model.name} {holder.version} holds {stage!r}, which the policy does not "
+                    "allow",
+                    "add the stage to registry.stages, or unassign it",
+                    model.name,
+                )
+            )
+    tags = sum(len(m.events) for m in state.models.values())
+    return DoctorResult(state.source, tags, len(state.models), tuple(found))

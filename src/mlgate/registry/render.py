@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from mlgate.registry.api import (
+    DoctorResult,
     HistoryResult,
     RefInfo,
     Resolution,
@@ -154,3 +155,12 @@ def stages(result: StagesResult) -> str:
         for name, v in result.models.items()
     ]
     return table(["model", "allowed", "used", "held"], rows)
+
+
+def doctor(result: DoctorResult) -> str:
+    head = f"{result.models} model(s), {result.tags} registry tag(s) ({result.source})"
+    if result.ok:
+        return f"{head}: no problems"
+    lines = [f"{head}: {len(result.problems)} problem(s)"]
+    lines.extend(f"  {p.kind}: {p}" for p in result.problems)
+    return "\n".join(lines)
