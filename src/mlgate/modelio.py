@@ -1,7 +1,7 @@
 """Loading and saving model files safely.
 
-skops files load only when every type they contain is from scikit-learn, NumPy or SciPy, or is
-named in ``model.trusted_types``. Pickle and joblib files are never unpickled unless the
+skops files load only when every type and callable their schema names is on the exact
+allow-list (``mlgate.safety``) or in ``model.trusted_types``. Pickle and joblib files are never unpickled unless the
 configuration marks the model ``trusted``; even then they are judged statically first
 (``mlgate.safety``: every global on the exact allow-list, nothing imported or built) and then
 read by an unpickler that resolves only the same exact names.
@@ -10,7 +10,7 @@ read by an unpickler that resolves only the same exact names.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from mlgate.safety import Judgement
 
 PICKLE_FORMATS = ("pickle", "joblib")
-# Module prefixes whose types skops may load without being named in the configuration.
-SAFE_MODULES = ("sklearn.", "numpy.", "scipy.", "skops.")
 
 
 class UnsafeModelError(CheckFailed):
@@ -52,17 +50,6 @@ def scan_pickle(data: bytes, fmt: str = "pickle", trusted_types: Sequence[str] =
     return judge_bytes(data, fmt, trusted_types)
 
 
-def _skops_untrusted(data: bytes, trusted_types: Iterable[str]) -> list[str]:
-    import skops.io as sio
-
-    extra = set(trusted_types)
-    return [
-        t
-        for t in sio.get_untrusted_types(data=data)
-        if not t.startswith(SAFE_MODULES) and t not in extra
-    ]
-
-
 def load_model(
     path: Path,
     *,
@@ -80,19 +67,20 @@ def load_model(
 
 
 def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str) -> Any:
+    """The archive checked, every name in the schema on the exact allow-list (or in
+    ``trusted_types``), then skops loads with exactly the names it reports trusted."""
     import skops.io as sio
 
-    try:
-        untrusted = _skops_untrusted(data, trusted_types)
-    except Exception as exc:  # noqa: BLE001 - skops raises many types on corrupt files
-        raise ConfigError(f"{what} file is not a valid skops file: {path} ({exc})") from None
-    if untrusted:
+    from mlgate.safety import skopsfile
+
+    problems, trusted = skopsfile.judge(data, trusted_types)
+    if problems:
         raise UnsafeModelError(
-            f"{what} file {path} contains types that are not trusted: {', '.join(untrusted)}",
+            f"{what} file {path} was refused without being loaded: " + "; ".join(problems),
             hint="if you wrote these classes, list them under model.trusted_types in mlgate.yaml",
         )
     try:
-        return sio.loads(data, trusted=[*sio.get_untrusted_types(data=data)])
+        return sio.loads(data, trusted=trusted)
     except Exception as exc:  # noqa: BLE001
         raise ConfigError(f"cannot load {what} file {path}: {exc}") from None
 
@@ -147,8 +135,3 @@ def save_model(model: Any, path: Path) -> Path:
     from mlgate.fsio import atomic_write_bytes
 
     return atomic_write_bytes(path, sio.dumps(model))
-
-
-def untrusted_skops_types(data: bytes, trusted_types: Iterable[str] = ()) -> list[str]:
-    """Types in a skops file outside the scientific stack and ``trusted_types`` (not loaded)."""
-    return _skops_untrusted(data, trusted_types)

@@ -1,7 +1,8 @@
 """``mlgate scan``: find model files that would run code when loaded, without loading them.
 
 Pickle and joblib files are judged opcode by opcode against the exact allow-list
-(``mlgate.safety``), never unpickled; skops files are asked for the types they contain. Files
+(``mlgate.safety``), never unpickled; skops files are checked as archives and
+their schema's names judged the same way (``mlgate.safety.skopsfile``). Files
 named by a model in mlgate.yaml are judged with that model's ``trusted_types``. The result is a
 Verdict (kind ``scan``), one check per file.
 """
@@ -150,30 +151,24 @@ def serialised_check(
 def _skops_check(
     check_id: str, shown: str, data: bytes, trusted: Sequence[str], key: tuple[str, ...] | None
 ) -> Check:
-    try:
-        untrusted = modelio.untrusted_skops_types(data, trusted)
-    except Exception as exc:  # noqa: BLE001 - skops raises many types on corrupt files
+    from mlgate.safety import skopsfile
+
+    problems, names = skopsfile.judge(data, trusted)
+    details = {"format": "skops", "refused": problems, "trusted": names}
+    if problems:
         return Check(
             check_id,
             "scan",
             Status.FAIL,
-            f"{shown}: not a valid skops file ({exc})",
-            config_key=key,
-        )
-    if untrusted:
-        return Check(
-            check_id,
-            "scan",
-            Status.FAIL,
-            f"{shown}: contains types nobody declared trusted: {', '.join(untrusted)}",
-            details={"format": "skops", "untrusted": untrusted},
+            f"{shown}: this skops file must not be loaded: " + "; ".join(problems),
+            details=details,
             config_key=key,
         )
     return Check(
         check_id,
         "scan",
         Status.PASS,
-        f"{shown}: only trusted types",
-        details={"format": "skops"},
+        f"{shown}: every name is on the allow-list",
+        details=details,
         config_key=key,
     )

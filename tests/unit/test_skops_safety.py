@@ -1,0 +1,158 @@
+"""skops files: archive checks, every name a schema node uses on the exact list, skops's audit."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from mlgate.modelio import UnsafeModelError, load_model
+from mlgate.safety import skopsfile
+
+X = np.random.default_rng(0).random((40, 3))
+Y = np.arange(40) % 2
+
+
+def pipeline_bytes() -> bytes:
+    return bytes(sio.dumps(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y)))
+
+
+def rewrite(data: bytes, edit: Any = None, extra: dict[str, bytes] | None = None) -> bytes:
+    """The same archive with its schema edited and members added."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "schema.json" and edit is not None:
+                schema = json.loads(content)
+                edit(schema)
+                content = json.dumps(schema).encode()
+            target.writestr(info.filename, content)
+        for name, content in (extra or {}).items():
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def hidden_call(module: str, name: str, args: list[Any]) -> Any:
+    """A node calling module.name(*args), added as an extra attribute of the pipeline."""
+    content = {
+        "__class__": "tuple",
+        "__module__": "builtins",
+        "__loader__": "TupleNode",
+        "content": [
+            {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+             "content": json.dumps(a), "is_json": True}
+            for a in args
+        ],
+    }  # fmt: skip
+
+    def edit(schema: dict[str, Any]) -> None:
+        schema["content"]["content"]["extra"] = {
+            "__class__": name,
+            "__module__": module,
+            "__loader__": "ConstructorFromReduceNode",
+            "content": content,
+        }
+
+    return edit
+
+
+def test_a_real_pipeline_passes_and_loads(tmp_path: Path) -> None:
+    data = pipeline_bytes()
+    assert skopsfile.judge(data) == ([], [])
+    path = tmp_path / "m.skops"
+    path.write_bytes(data)
+    assert load_model(path).predict(X).shape == (40,)
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("numpy.testing._private.utils", "runstring"),
+        ("sklearn.utils._testing", "assert_run_python_script_without_output"),
+        ("builtins", "exec"),
+        ("sklearn.linear_model._logistic", "LogisticRegression.__init__"),
+        ("numpyx", "ndarray"),  # a prefix look-alike
+    ],
+)
+def test_a_call_hidden_in_a_real_pipeline_is_refused(
+    tmp_path: Path, module: str, name: str
+) -> None:
+    marker = tmp_path / "PWNED"
+    data = rewrite(pipeline_bytes(), hidden_call(module, name, [f"open({str(marker)!r}, 'w')"]))
+    problems, trusted = skopsfile.judge(data)
+    assert problems
+    assert trusted == []
+    path = tmp_path / "m.skops"
+    path.write_bytes(data)
+    with pytest.raises(UnsafeModelError, match="refused"):
+        load_model(path)
+    assert not marker.exists()
+
+
+def test_methods_and_unknown_loaders_are_judged() -> None:
+    def method(schema: dict[str, Any]) -> None:
+        obj = schema["content"]["content"]["steps"]["content"][0]["content"][1]
+        schema["content"]["content"]["extra"] = {
+            "__class__": obj["__class__"],
+            "__module__": obj["__module__"],
+            "__loader__": "MethodNode",
+            "content": {"func": "__reduce_ex__", "obj": obj},
+        }
+
+    problems, _ = skopsfile.judge(rewrite(pipeline_bytes(), method))
+    assert "StandardScaler.__reduce_ex__" in " ".join(problems)
+
+    def unknown(schema: dict[str, Any]) -> None:
+        schema["content"]["content"]["extra"] = {
+            "__loader__": "PickleNode",
+            "__module__": "builtins",
+            "__class__": "dict",
+        }
+
+    problems, _ = skopsfile.judge(rewrite(pipeline_bytes(), unknown))
+    assert "does not know" in " ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.py", "/etc/cron.d/x", "a/../../b", "c:\\x", "..\\x", "a/b/../../../c"]
+)
+def test_members_outside_the_archive_are_refused(name: str) -> None:
+    problems, _ = skopsfile.judge(rewrite(pipeline_bytes(), extra={name: b"x"}))
+    assert "zip-slip" in " ".join(problems)
+
+
+def test_zip_bombs_and_broken_archives_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    bomb = rewrite(pipeline_bytes(), extra={"zeros.npy": bytes(4 << 20)})
+    monkeypatch.setattr(skopsfile, "MAX_UNPACKED", 1 << 20)
+    assert "zip bomb" in " ".join(skopsfile.judge(bomb)[0])
+    assert "not a zip" in " ".join(skopsfile.judge(b"\x80\x04N.")[0])
+    assert skopsfile.judge(pipeline_bytes()[:200])[0]
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("other.json", "{}")
+    assert "no schema.json" in " ".join(skopsfile.judge(empty.getvalue())[0])
+
+
+def test_trusted_types_extend_skops_exactly(tmp_path: Path) -> None:
+    def custom(schema: dict[str, Any]) -> None:
+        schema["content"]["content"]["extra"] = {
+            "__class__": "Net",
+            "__module__": "my_models",
+            "__loader__": "ObjectNode",
+        }
+
+    data = rewrite(pipeline_bytes(), custom)
+    assert skopsfile.judge(data)[0]
+    assert skopsfile.judge(data, ["my_models.Net"])[0] == []
+    assert skopsfile.judge(data, ["my_models.Other"])[0]
