@@ -1,9 +1,9 @@
 """Loading and saving model files safely.
 
 skops files load only when every type and callable their schema names is on the exact
-allow-list (``mlgate.safety``) or in ``model.trusted_types``. Pickle and joblib files are never unpickled unless the
-configuration marks the model ``trusted``; even then they are judged statically first
-(``mlgate.safety``: every global on the exact allow-list, nothing imported or built) and then
+allow-list (``mlgate.safety``) or in ``model.trusted_types``. Pickle and joblib files are never
+unpickled unless the configuration marks the model ``trusted``; even then they are judged
+statically first (every global on the exact allow-list, nothing imported or built) and then
 read by an unpickler that resolves only the same exact names.
 """
 
