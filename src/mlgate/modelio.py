@@ -73,6 +73,8 @@ def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str
 
     from mlgate.safety import skopsfile
 
+    if not skopsfile.readable(data):
+        raise ConfigError(f"{what} file is not a valid skops file: {path} (not a zip archive)")
     problems, trusted = skopsfile.judge(data, trusted_types)
     if problems:
         raise UnsafeModelError(

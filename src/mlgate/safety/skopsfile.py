@@ -92,6 +92,16 @@ def check_archive(data: bytes) -> dict[str, Any]:
     return schema
 
 
+def readable(data: bytes) -> bool:
+    """Whether ``data`` is a zip archive at all (a damaged file is a configuration problem)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return data.startswith(MAGIC)
+
+
 def schema_references(data: bytes) -> tuple[Reference, ...]:
     """Every (module, name) the schema's nodes use and how; Refused for an unknown loader or
     a node mlgate cannot read."""
