@@ -109,6 +109,10 @@ def test_check_ref_and_stages(repo: Path) -> None:
         "prod",
     )
     assert mlgate_json(repo, "registry", "check-ref", "refs/heads/main")["registry"] is False
+    # Without REF (and without GITHUB_REF): the newest registry tag on HEAD, as --help says.
+    head = mlgate_json(repo, "registry", "check-ref")
+    assert head["registry"] is True
+    assert head["ref"] in {"refs/tags/churn#prod#1", "refs/tags/churn@v0.0.1"}
     missing = mlgate(repo, "registry", "check-ref", "churn#prod#7", expect=2)
     assert "git fetch --tags" in missing.stderr
     stages = mlgate_json(repo, "registry", "stages")

@@ -263,19 +263,21 @@ def test_use_cache_skips_training_only_when_inputs_and_outputs_match(mini: Path)
 def test_failing_training_shows_exit_code_and_last_lines(mini: Path) -> None:
     set_param(mini, "fail: yes")
     out = invoke("train", cwd=mini)
-    assert out.exit_code == 3
+    assert out.exit_code == 1  # the repository's own code failed: the change fails
     assert "training of 'mini' failed: command exited with code 4" in out.stderr
     assert "ValueError: the data is bad" in out.stderr
     assert "log line 29" in out.stderr
     assert "log line 11\n" in out.stderr
     assert "log line 10\n" not in out.stderr, "only the last lines are repeated"
     assert "mlgate.yaml:" in out.stderr
-    (path,) = (mini / ".mlgate/runs/mini").glob("*.json")
+    # Kept for diagnosis in the local cache, never among the run records that are committed.
+    assert not list((mini / ".mlgate/runs").glob("**/*.json"))
+    (path,) = (mini / ".mlgate/cache/failed-runs/mini").glob("*.json")
     record = read_record(path).data
     assert record["status"] == "failed"
     assert record["exit_code"] == 4
     assert record["outputs"] == {}
-    assert "run record: .mlgate/runs/mini/" in out.stderr
+    assert "run record: .mlgate/cache/failed-runs/mini/" in out.stderr
 
 
 def test_training_timeout_stops_the_command(mini: Path) -> None:
@@ -283,9 +285,9 @@ def test_training_timeout_stops_the_command(mini: Path) -> None:
     yaml = mini / "mlgate.yaml"
     yaml.write_text(yaml.read_text().replace("seed: 3", "seed: 3\n      timeout: 0.5"))
     out = invoke("train", cwd=mini)
-    assert out.exit_code == 3
+    assert out.exit_code == 1
     assert "stopped after train.timeout (0.5 s)" in out.stderr
-    (path,) = (mini / ".mlgate/runs/mini").glob("*.json")
+    (path,) = (mini / ".mlgate/cache/failed-runs/mini").glob("*.json")
     assert read_record(path).data["status"] == "timed-out"
 
 
@@ -303,7 +305,7 @@ def test_missing_declared_output_fails_the_run(mini: Path) -> None:
     yaml = mini / "mlgate.yaml"
     yaml.write_text(yaml.read_text().replace("out/metrics.json]", "out/metrics.json, out/x.png]"))
     out = invoke("train", cwd=mini)
-    assert out.exit_code == 3
+    assert out.exit_code == 1
     assert "exited 0 but did not write models/mini/out/x.png" in out.stderr
 
 
@@ -355,7 +357,7 @@ def test_rerun_failing_in_the_copy_explains_isolation(mini: Path) -> None:
     assert invoke("train", cwd=mini).exit_code == 0, "works in place"
     assert invoke("repro", cwd=mini).exit_code == 1, "leaves a verdict (no lock)"
     out = invoke("repro", "--rerun", "--keep", cwd=mini)
-    assert out.exit_code == 3
+    assert out.exit_code == 1
     assert "re-run 1 of 'mini' failed" in out.stderr
     assert "declare it under data.extra" in out.stderr
     assert "FileNotFoundError" in out.stderr
@@ -472,3 +474,11 @@ def test_a_folder_can_be_an_output(mini: Path) -> None:
     assert out["models/mini/out"]["count"] == 2
     assert "training skipped" in invoke("train", "--use-cache", cwd=mini).stdout
     assert invoke("repro", "--rerun", cwd=mini).exit_code == 0
+
+
+def test_a_deleted_locked_data_file_is_listed_as_removed(mini: Path) -> None:
+    assert invoke("lock", cwd=mini).exit_code == 0
+    (mini / "models/mini/data/train.csv").unlink()
+    out = invoke("repro", "--check", cwd=mini)
+    assert out.exit_code == 1, out.output  # a difference from the lock, not a config error
+    assert "models/mini/data/train.csv: removed" in out.stdout

@@ -23,8 +23,10 @@ from mlgate.cli._common import config_option, echo, emit_json, json_option, mode
     "--stage",
     "stages",
     multiple=True,
-    metavar="NAME",
-    help="Run only these stages (repeatable; default: all).",
+    # The names of mlgate.prcheck.stages.STAGES, in order (a unit test keeps them equal; the
+    # module is not imported here so that --help stays fast).
+    type=click.Choice(["train", "scan", "repro", "validate", "report", "comment"]),
+    help="Run only these stages (repeatable; default: all, in this order).",
 )
 @click.option(
     "--out",

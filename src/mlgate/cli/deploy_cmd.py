@@ -25,7 +25,8 @@ def deploy() -> None:
     help="Use this image instead of looking up the stage's registered digest.",
 )
 @click.option("--namespace", default=None, help="Kubernetes namespace (default: from config).")
-@click.option("--replicas", type=click.IntRange(0), default=None)
+@click.option("--replicas", type=click.IntRange(0), default=None,
+              help="Pods of the Deployment (default: publish.k8s.replicas, else 2).")  # fmt: skip
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -406,11 +406,12 @@ def resolve(
 
 
 @registry.command("check-ref")
-@click.argument("ref", envvar="GITHUB_REF", metavar="REF")
+@click.argument("ref", envvar="GITHUB_REF", metavar="[REF]", required=False)
 @config_option
 @json_option
-def check_ref(ref: str, config_path: str | None, as_json: bool) -> int:
-    """What the tag REF records (default $GITHUB_REF); sets step outputs on GitHub Actions."""
+def check_ref(ref: str | None, config_path: str | None, as_json: bool) -> int:
+    """What the tag REF records (default: $GITHUB_REF, else the newest registry tag on HEAD);
+    sets step outputs on GitHub Actions."""
     from mlgate import registry as core
     from mlgate.github.actions import set_output
     from mlgate.registry import render
@@ -497,7 +498,8 @@ def release(
 
 @registry.command("next-version")
 @click.argument("name")
-@click.option("--bump", type=click.Choice(["major", "minor", "patch"]), default=None)
+@click.option("--bump", type=click.Choice(["major", "minor", "patch"]), default=None,
+              help="Which part of the version to increase (default: patch).")  # fmt: skip
 @remote_option
 @json_option
 def next_version_cmd(name: str, bump: str | None, remote: str | None, as_json: bool) -> int:

@@ -30,7 +30,8 @@ def _registry_options(func: click.decorators.FC) -> click.decorators.FC:
 @model_option
 @click.option("--bump", type=click.Choice(["major", "minor", "patch"]), default=None,
               help="Which part of the version to increase (default: patch).")  # fmt: skip
-@click.option("--base-image", metavar="IMAGE", default=None)
+@click.option("--base-image", metavar="IMAGE", default=None,
+              help="Base image of the serving image (default: publish.base_image).")  # fmt: skip
 @click.option("--github-release/--no-github-release", default=None,
               help="Make the GitHub Release (default: when GITHUB_TOKEN and GITHUB_REPOSITORY "
               "are set).")  # fmt: skip

@@ -17,9 +17,15 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
     required=True,
     help="Folder with model.json and the model file (written by mlgate publish).",
 )
-@click.option("--host", default="127.0.0.1", envvar="MLGATE_HOST", show_default=True)
+@click.option("--host", default="127.0.0.1", envvar="MLGATE_HOST", show_default=True,
+              help="Address to listen on (0.0.0.0 in a container; also MLGATE_HOST).")  # fmt: skip
 @click.option(
-    "--port", default=8080, type=click.IntRange(0, 65535), envvar="MLGATE_PORT", show_default=True
+    "--port",
+    default=8080,
+    type=click.IntRange(0, 65535),
+    envvar="MLGATE_PORT",
+    show_default=True,
+    help="Port to listen on (0: any free port; also MLGATE_PORT).",
 )
 @click.option(
     "--workers",
@@ -117,6 +123,7 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
     show_default=True,
+    help="Server log detail.",
 )
 def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
     model_dir: Path,

@@ -47,9 +47,14 @@ def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
 
 
 def load_config(
-    explicit: str | os.PathLike[str] | None = None, start: Path | None = None
+    explicit: str | os.PathLike[str] | None = None,
+    start: Path | None = None,
+    *,
+    missing_data_ok: bool = False,
 ) -> Config:
-    """Load and validate the configuration; every problem raises ConfigError (exit 2)."""
+    """Load and validate the configuration; every problem raises ConfigError (exit 2).
+    ``missing_data_ok``: a data file that is gone is no error (``repro --check`` reports it
+    against the lock as removed)."""
     path = find_config(explicit, start)
     data, source = load_yaml_file(path)
     shown = str(path)
@@ -75,7 +80,7 @@ def load_config(
     validate(data, "config", source, what=path.name)
     root = path.resolve().parent
     models = tuple(_model(entry, index, root, source) for index, entry in enumerate(data["models"]))
-    _check_semantics(models, data, source)
+    _check_semantics(models, data, source, missing_data_ok=missing_data_ok)
     return Config(path.resolve(), root, int(data["version"]), models, source, data)
 
 
@@ -189,7 +194,11 @@ def referenced_files(entry: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
 
 
 def _check_semantics(
-    models: tuple[ModelConfig, ...], data: Mapping[str, Any], source: SourceMap
+    models: tuple[ModelConfig, ...],
+    data: Mapping[str, Any],
+    source: SourceMap,
+    *,
+    missing_data_ok: bool = False,
 ) -> None:
     problems: list[tuple[Location, str]] = []
     seen: dict[str, int] = {}
@@ -211,6 +220,8 @@ def _check_semantics(
             continue
         for key_path, value in referenced_files(data["models"][model.index]):
             target = model.resolve(value)
+            if not target.exists() and missing_data_ok and key_path[0] == "data":
+                continue
             if not target.exists() and not _kept_by_dvc(model, target):
                 problems.append(
                     (

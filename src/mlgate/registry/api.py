@@ -180,7 +180,7 @@ class ResolveRequest(ReadRequest):
 
 @dataclass(frozen=True, kw_only=True)
 class CheckRefRequest(ReadRequest):
-    ref: str
+    ref: str | None = None  # None: the newest registry tag on HEAD
 
 
 @dataclass(frozen=True, kw_only=True)

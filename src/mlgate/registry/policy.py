@@ -81,7 +81,11 @@ class RegistryPolicy:
             return
         from mlgate.config.validate import suggest
 
-        guess = suggest(stage, self.stages)
+        # "production" for "prod", "stage" for "staging": a prefix either way is a likely slip.
+        guess = suggest(stage, self.stages) or next(
+            (s for s in self.stages if stage.lower().startswith(s) or s.startswith(stage.lower())),
+            None,
+        )
         allowed = ", ".join(self.stages) or "(none)"
         raise UsageError(
             f"stage {stage!r} is not allowed by the registry policy (allowed: {allowed})",

@@ -219,12 +219,28 @@ def _usable_payload(version: VersionState) -> dict[str, object] | None:
     return dict(version.payload) if version.payload is not None else None
 
 
+def _tag_at_head(repo: Path) -> str | None:
+    """The newest (by creation date) registry tag pointing at HEAD, if any."""
+    listed = gitio.git(
+        ["for-each-ref", "--points-at", "HEAD", "--sort=-creatordate", "--format=%(refname)",
+         TAGS_PREFIX],
+        repo,
+        check=False,
+    )  # fmt: skip
+    refs = listed.stdout.split() if listed.ok else []
+    return next((r for r in refs if parse_tag(r.removeprefix(TAGS_PREFIX)) is not None), None)
+
+
 def check_ref(request: CheckRefRequest) -> RefInfo:
-    """What the tag that triggered a workflow records (event, name, version, stage)."""
-    tag = request.ref.strip().removeprefix(TAGS_PREFIX)
+    """What the tag that triggered a workflow records (event, name, version, stage); without a
+    ref, the newest registry tag on HEAD."""
+    ref = request.ref if request.ref else _tag_at_head(request.repo)
+    if ref is None:
+        return RefInfo(ref="HEAD", registry=False)
+    tag = ref.strip().removeprefix(TAGS_PREFIX)
     parsed = parse_tag(tag)
     if parsed is None:
-        return RefInfo(ref=request.ref, registry=False)
+        return RefInfo(ref=ref, registry=False)
     _, state = _state(request, parsed.name)
     problem = next((p for p in state.problems if p.tag == tag), None)
     if problem is not None and problem.kind == "lightweight":
@@ -239,7 +255,7 @@ def check_ref(request: CheckRefRequest) -> RefInfo:
     if event.payload_error:
         raise ConfigError(f"registry tag {tag} has a corrupted payload: {event.payload_error}")
     return RefInfo(
-        ref=request.ref,
+        ref=ref,
         registry=True,
         event=event.kind.value,
         name=event.name,

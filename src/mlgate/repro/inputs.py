@@ -80,14 +80,18 @@ def collect_inputs(
     hasher: Hasher,
     *,
     tracked: TrackedLister = git_tracked,
+    missing_data_ok: bool = False,
 ) -> Inputs:
-    """The model's inputs as they are now: the ``models.<name>`` entry of ``mlgate.lock``."""
+    """The model's inputs as they are now: the ``models.<name>`` entry of ``mlgate.lock``.
+    ``missing_data_ok``: a data file that is gone is left out (a check lists it as removed)."""
     from mlgate.integrations import dvc
 
     settings = ReproSettings.of(model)
     notes: list[str] = []
     root = config.root
     data_paths = _data_paths(model)
+    if missing_data_ok:
+        data_paths = [(p, role) for p, role in data_paths if p.exists()]
     code = _code_files(model, settings, tracked, notes)
     params = list(model.train.params) if model.train else []
     stages = dvc.model_stages(model)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import Config, ModelConfig
-from mlgate.errors import ConfigError, ExternalError, UsageError
+from mlgate.errors import CheckFailed, ConfigError, UsageError
 from mlgate.repro import runs
 from mlgate.repro.artifacts import read_metrics
 from mlgate.repro.equivalence import Comparison, RunSnapshot, compare_runs, likely_causes
@@ -224,7 +224,8 @@ def _predictor(model: ModelConfig) -> Callable[[Path], Any]:
 
 def _rerun_failed(
     config: Config, model: ModelConfig, result: Any, index: int, kept: Path | None
-) -> ExternalError:
+) -> CheckFailed:
+    """The training code failed in the isolated copy: the change fails (exit 1)."""
     what = (
         "was stopped at train.timeout"
         if result.timed_out
@@ -233,7 +234,7 @@ def _rerun_failed(
     details = ["last lines of its output:", *("  " + line for line in result.tail)]
     if kept:
         details.append(f"the isolated copy is kept in {kept}")
-    return ExternalError(
+    return CheckFailed(
         f"re-run {index} of {model.name!r} failed: the training command {what}",
         location=config.locate(model, "train", "command"),
         hint="if 'mlgate train' works in place, the training reads a file the isolated copy "

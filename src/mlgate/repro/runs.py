@@ -60,9 +60,17 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def write_record(repo_root: Path, model: ModelConfig, record: dict[str, Any]) -> Path:
-    """Write a run record atomically; returns its path."""
-    target = paths.runs_dir(repo_root, model.tag_name) / f"{record['id']}.json"
+def write_record(
+    repo_root: Path, model: ModelConfig, record: dict[str, Any], *, failed: bool = False
+) -> Path:
+    """Write a run record atomically; returns its path. A failed run goes to the local cache
+    (``.mlgate/cache/failed-runs/<model>/``), never among the records that are evidence."""
+    folder = (
+        paths.cache_dir(repo_root) / "failed-runs" / model.tag_name
+        if failed
+        else paths.runs_dir(repo_root, model.tag_name)
+    )
+    target = folder / f"{record['id']}.json"
     atomic_write_json(target, record)
     return target
 

@@ -11,7 +11,7 @@ from typing import Any
 from mlgate import __version__, paths
 from mlgate.config.loader import load_config
 from mlgate.config.model import Config, ModelConfig
-from mlgate.errors import ConfigError, ExternalError, MlgateError
+from mlgate.errors import CheckFailed, ConfigError, MlgateError
 from mlgate.repro import environment, runs
 from mlgate.repro.hashing import Hasher, Progress, StatCache
 from mlgate.repro.inputs import Inputs, collect_inputs, require_train
@@ -119,7 +119,7 @@ def _train_one(
         missing = [model.relative(p) for p in outputs if not p.exists()]
         if missing:
             record["status"] = "failed"
-            problem = ExternalError(
+            problem = CheckFailed(
                 f"training of {model.name!r} exited 0 but did not write " + ", ".join(missing),
                 location=config.locate(model, "train", "outputs"),
                 hint="fix the training script, or the outputs/model.file paths in mlgate.yaml",
@@ -133,7 +133,9 @@ def _train_one(
     else:
         problem = _failure(config, model, result)
     record["notes"] = notes
-    path = runs.write_record(config.root, model, record)
+    # A failed run is kept for diagnosis where nothing is committed, not among the run records
+    # that are evidence.
+    path = runs.write_record(config.root, model, record, failed=problem is not None)
     if problem is not None:
         problem.details.append(f"run record: {model.relative(path)}")
         raise problem
@@ -266,7 +268,9 @@ def training_signature(model: ModelConfig, notes: list[str]) -> dict[str, Any] |
     return Signature.from_frame(frame, names).to_dict()
 
 
-def _failure(config: Config, model: ModelConfig, result: Any) -> ExternalError:
+def _failure(config: Config, model: ModelConfig, result: Any) -> CheckFailed:
+    """The repository's own training code failed: the change fails (exit 1), not mlgate or
+    the infrastructure."""
     assert model.train is not None  # noqa: S101
     if result.timed_out:
         head = (
@@ -279,7 +283,7 @@ def _failure(config: Config, model: ModelConfig, result: Any) -> ExternalError:
     if result.tail:
         details.append("last lines of its output:")
         details.extend("  " + line for line in result.tail)
-    return ExternalError(
+    return CheckFailed(
         head,
         location=config.locate(model, "train", "command"),
         hint="the full output is above; fix the error and run 'mlgate train' again",

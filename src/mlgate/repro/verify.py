@@ -90,12 +90,19 @@ def repro(
     """Run the requested checks on every selected model and write their verdicts."""
     from mlgate.repro.rerun import check_mode_prerequisites
 
-    config = load_config(request.config_path)
+    # A locked data file that is gone is a difference for --check to list, not a config error.
+    config = load_config(request.config_path, missing_data_ok=request.check and not request.rerun)
     models = config.select(request.model_name)
     if request.rerun:  # configuration problems surface before anything long runs
         for model in models:
             check_mode_prerequisites(config, model, ReproSettings.of(model))
     lock = read_lock(paths.lock_path(config.root)) if request.check else None
+    if (
+        request.check
+        and not request.rerun
+        and any(lock is None or lock.entry(m.name) is None for m in models)
+    ):
+        load_config(request.config_path)  # nothing locked to compare with: a missing file is exit 2
     cache = StatCache(paths.cache_dir(config.root) / "hashes.json")
     hasher = Hasher(cache, progress=progress)
     reports = []
@@ -104,7 +111,7 @@ def repro(
             target = _verdict_path(config, model, request.out, several=len(models) > 1)
             # A verdict from an earlier run must not outlive a run that fails before writing one.
             target.unlink(missing_ok=True)
-            inputs = collect_inputs(config, model, hasher)
+            inputs = collect_inputs(config, model, hasher, missing_data_ok=request.check)
             checks: list[Check] = []
             notes: list[str] = list(inputs.notes)
             context: dict[str, Any] = {"fingerprint": inputs.fingerprint, "checked": []}
