@@ -49,7 +49,9 @@ def check_mode_prerequisites(config: Config, model: ModelConfig, settings: Repro
             location=where,
             hint="set data.eval, or use repro.mode: metrics",
         )
-    if settings.mode == "metrics" and (model.train is None or model.train.metrics is None):
+    if settings.mode == "metrics" and (
+        model.train is None or (model.train.metrics is None and not model.train.mlflow)
+    ):
         raise ConfigError(
             "repro.mode metrics compares the metrics file, but train.metrics is not set",
             location=where,

@@ -377,6 +377,7 @@ MLFLOW_CONFIG = """
           split: {random_state: 40}
           target: quality
         model: {file: model, task: regression}
+        repro: {mode: metrics}  # MLmodel records each run's id and time: compare the metrics
         gates:
           metrics:
             rmse: {direction: lower, max: 2.0}
