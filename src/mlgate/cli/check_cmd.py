@@ -50,11 +50,12 @@ def check(
     (check.json), and on GitHub Actions sets outputs, writes the job summary and points
     annotations at the mlgate.yaml lines of failed gates. Exit 1 when a check fails.
     """
+    from mlgate.cli._progress import Stages
     from mlgate.config.loader import load_config
     from mlgate.errors import ConfigError
     from mlgate.github import actions
     from mlgate.prcheck import render
-    from mlgate.prcheck.core import CheckRequest, run_check
+    from mlgate.prcheck.core import CheckRequest, StageEvent, run_check
 
     try:
         config = load_config(config_path)
@@ -70,8 +71,20 @@ def check(
         )
         raise
     request = CheckRequest(config_path, model_name, base, post, out, stages or None)
-    with actions.group("mlgate check: training and re-runs"):
-        result = run_check(request, config, on_line=lambda line: echo(line, err=as_json))
+    headers = Stages(json_stdout=as_json)
+
+    def on_stage(event: StageEvent) -> None:
+        if event.status is None:
+            headers.start(
+                f"{event.model}: {event.stage} ({event.index}/{event.total}) — {event.description}"
+            )
+        else:
+            headers.end(event.status)
+
+    result = run_check(
+        request, config, on_line=lambda line: echo(line, err=as_json), on_stage=on_stage
+    )
+    headers.end()
     for name, value in render.outputs(result).items():
         actions.set_output(name, value)
     actions.append_summary(render.markdown(result))

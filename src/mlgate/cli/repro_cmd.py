@@ -171,12 +171,22 @@ def repro(
         out=out,
         keep=keep,
     )
-    result = run_repro(
-        request,
-        on_line=_line_sink(as_json),
-        on_event=lambda text: echo(style(text, dim=True), err=True),
-        progress=TerminalProgress(),
-    )
+    from mlgate.cli._progress import Stages
+
+    headers = Stages(json_stdout=as_json)
+    try:
+        result = run_repro(
+            request,
+            on_line=_line_sink(as_json),
+            on_event=headers.start
+            if headers.active
+            else (lambda text: echo(style(text, dim=True), err=True)),
+            progress=TerminalProgress(),
+        )
+    except Exception:
+        headers.end("fail")
+        raise
+    headers.end("pass" if result.exit_code == 0 else "fail")
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -259,14 +269,22 @@ def _workspace_relative(file: str) -> str:
 @json_option
 def train(config_path: str | None, model_name: str | None, use_cache: bool, as_json: bool) -> int:
     """Run the training command of each model (in its folder) and keep a run record."""
+    from mlgate.cli._progress import Stages
     from mlgate.repro.train import TrainRequest
     from mlgate.repro.train import train as run_train
 
-    result = run_train(
-        TrainRequest(config_path, model_name, use_cache),
-        on_line=_line_sink(as_json),
-        progress=TerminalProgress(),
-    )
+    headers = Stages(json_stdout=as_json)
+    try:
+        result = run_train(
+            TrainRequest(config_path, model_name, use_cache),
+            on_line=_line_sink(as_json),
+            progress=TerminalProgress(),
+            on_model=headers.start,
+        )
+    except Exception:
+        headers.end("fail")
+        raise
+    headers.end("pass")
     if as_json:
         emit_json(result.to_dict())
     else:

@@ -65,6 +65,17 @@ def mask(value: str, stream: TextIO | None = None) -> None:
                 print(command("add-mask", line), file=stream or sys.stdout, flush=True)
 
 
+def start_group(title: str, stream: TextIO | None = None) -> None:
+    """Open a collapsible ``::group::`` on the runner (nothing elsewhere)."""
+    if in_actions():
+        print(command("group", title), file=stream or sys.stdout, flush=True)
+
+
+def end_group(stream: TextIO | None = None) -> None:
+    if in_actions():
+        print("::endgroup::", file=stream or sys.stdout, flush=True)
+
+
 @contextmanager
 def group(title: str, stream: TextIO | None = None) -> Iterator[None]:
     """Fold the output inside a collapsible ``::group::`` on the runner."""

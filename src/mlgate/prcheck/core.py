@@ -9,7 +9,7 @@ any check failed, else 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,15 +99,29 @@ class CheckResult:
         }
 
 
+@dataclass(frozen=True)
+class StageEvent:
+    """A stage of one model starting (``status`` None) or ending (pass, fail, warn, error)."""
+
+    model: str
+    stage: str
+    description: str
+    index: int  # 1-based, of ``total``
+    total: int
+    status: str | None = None
+
+
 def run_check(
     request: CheckRequest,
     config: Config,
     event: Event | None = None,
     *,
     on_line: Callable[[str], None] | None = None,
+    on_stage: Callable[[StageEvent], None] | None = None,
 ) -> CheckResult:
     """Run the pipeline over the selected models (those the change touches with ``--base``);
-    ``on_line`` receives the output of long stages (training)."""
+    ``on_line`` receives the output of long stages (training), ``on_stage`` each stage's start
+    and end (the CLI's headers)."""
     event = load_event() if event is None else event
     stages = _stages(request.stages, post=request.post)
     selected: Sequence[ModelConfig] = config.select(request.model)
@@ -119,8 +133,17 @@ def run_check(
         names = {m.name for m in planned.models}
         selected = [m for m in config.models if m.name in names]
         skipped = planned.untouched
-    results = tuple(_check_model(request, config, m, stages, event, on_line) for m in selected)
+    results = tuple(
+        _check_model(request, config, m, stages, event, on_line, on_stage) for m in selected
+    )
     return CheckResult(results, skipped)
+
+
+def _worst(verdict: Verdict | None) -> str:
+    if verdict is None:
+        return "done"
+    counts = verdict.counts()
+    return next((s for s in ("fail", "warn") if counts.get(s)), "pass")
 
 
 def _stages(names: tuple[str, ...] | None, *, post: bool) -> tuple[str, ...]:
@@ -145,6 +168,7 @@ def _check_model(
     names: tuple[str, ...],
     event: Event,
     on_line: Callable[[str], None] | None,
+    on_stage: Callable[[StageEvent], None] | None = None,
 ) -> ModelCheck:
     out_dir = request.out or paths.out_dir(config.root, model.tag_name)
     verdicts: dict[str, Verdict] = {}
@@ -152,7 +176,10 @@ def _check_model(
     errors: list[StageError] = []
     notes: list[str] = []
     facts: dict[str, str] = {}
-    for name in names:
+    tell = on_stage or (lambda _event: None)
+    for index, name in enumerate(names, start=1):
+        what = StageEvent(model.name, name, STAGES[name].description, index, len(names))
+        tell(what)
         ctx = StageContext(
             config,
             model,
@@ -170,7 +197,9 @@ def _check_model(
         except MlgateError as exc:
             errors.append(StageError(name, exc.exit_code, exc.render()))
             verdicts[name] = _error_verdict(name, model, exc)
+            tell(replace(what, status="error"))
             continue
+        tell(replace(what, status=_worst(outcome.verdict)))
         if outcome.verdict is not None:
             verdicts[name] = outcome.verdict
         files.update(outcome.files)

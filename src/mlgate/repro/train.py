@@ -61,9 +61,14 @@ class TrainResult:
 
 
 def train(
-    request: TrainRequest, *, on_line: LineSink | None = None, progress: Progress | None = None
+    request: TrainRequest,
+    *,
+    on_line: LineSink | None = None,
+    progress: Progress | None = None,
+    on_model: LineSink | None = None,
 ) -> TrainResult:
-    """Train the selected models in order; the first failure raises (its record is written)."""
+    """Train the selected models in order; the first failure raises (its record is written).
+    ``on_model`` hears a title as each model starts (the CLI's stage header)."""
     config = load_config(request.config_path)
     models = config.select(request.model_name)
     for model in models:
@@ -73,7 +78,11 @@ def train(
     hasher = Hasher(cache, progress=progress)
     outcomes: list[TrainOutcome] = []
     try:
-        outcomes.extend(_train_one(config, m, hasher, request.use_cache, on_line) for m in models)
+        for m in models:
+            if on_model is not None:
+                command = m.train.command if m.train else ""
+                on_model(f"{m.name}: training ({command})")
+            outcomes.append(_train_one(config, m, hasher, request.use_cache, on_line))
     finally:
         cache.save()
     return TrainResult(tuple(outcomes))
