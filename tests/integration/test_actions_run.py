@@ -100,7 +100,10 @@ def test_check_action_passes_and_outputs_the_verdict(repo: dict, tmp_path: Path)
     kinds = {c.kind for c in verdict.checks}
     assert {"scan", "repro", "card"} <= kinds
     assert run.outputs["report"].endswith("report.html")
-    assert "::group::mlgate check: training and re-runs" in run.stdout
+    # A folded group per stage, each closed with its elapsed time.
+    assert "::group::churn: train (1/5)" in run.stdout
+    assert "::group::churn: report (5/5)" in run.stdout
+    assert run.stdout.count("::endgroup::") >= 6
     assert json.loads(run.outputs["verdicts"]) == {"churn": run.outputs["verdict"]}
     assert json.loads(run.outputs["models"]) == ["churn"]
     assert run.outputs["failed"] == "0"
