@@ -15,12 +15,14 @@ from pathlib import Path
 
 from mlgate import modelio
 from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import ConfigError
 from mlgate.verdict import Check, Status, Verdict
 
 MLFLOW_FILE = "MLmodel"
 # Always listed when found in a folder, even unreadable: these suffixes mean a serialised model.
 # Other formats' suffixes (.json, .txt, ...) are common, so only files of that format are listed.
 _SERIALISED = frozenset({".pkl", ".pickle", ".joblib", ".skops"})
+_ARCHIVE_MODELS = frozenset({".pt", ".pth", ".ckpt", ".bin", ".model"})
 
 
 def _suffixes() -> frozenset[str]:
@@ -35,18 +37,39 @@ def _folder_models(folder: Path) -> list[Path]:
     if (folder / MLFLOW_FILE).is_file():
         return [folder]
     mlflow_dirs = sorted({p.parent for p in folder.rglob(MLFLOW_FILE) if p.is_file()})
-    from mlgate.formats import detect
+    from mlgate.formats import detect, sniff
 
     suffixes = _suffixes()
+
+    def wanted(p: Path) -> bool:
+        suffix = p.suffix.lower()
+        if suffix in _SERIALISED:
+            return True
+        if suffix in suffixes and detect(p) is not None:
+            return True
+        # Any other name: a pickle or skops file by content is a model file all the same, and
+        # so is an archive under a name model checkpoints use (PyTorch's are zipped pickles).
+        found = detect(p)
+        if found is not None and found.name in ("pickle", "joblib", "skops"):
+            return True
+        content = sniff.kind(_head(p))
+        return content == "pickle" or (content == "zip" and suffix in _ARCHIVE_MODELS)
+
     files = [
         p
         for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in suffixes
-        and not any(d in p.parents for d in mlflow_dirs)
-        and (p.suffix.lower() in _SERIALISED or detect(p) is not None)
+        if p.is_file() and not any(d in p.parents for d in mlflow_dirs) and wanted(p)
     ]
     return sorted([*mlflow_dirs, *files])
+
+
+def _head(path: Path) -> bytes:
+    from mlgate.formats import head
+
+    try:
+        return head(path)
+    except OSError:
+        return b""
 
 
 @dataclass(frozen=True)
@@ -77,34 +100,76 @@ def scan(request: ScanRequest, config: Config | None) -> Verdict:
     """Scan every selected file; a file using any name off the allow-list fails."""
     checks = []
     name = request.model or "all"
+    named = {p.resolve() for p in request.paths if not p.is_dir()}
     for path, owner in model_files(config, request):
         shown = owner.relative(path) if owner else str(path)
-        checks.append(scan_file(path, shown, owner))
+        checks.append(scan_file(path, shown, owner, named=path.resolve() in named))
     notes = () if checks else ("no model files to scan",)
     return Verdict("scan", name, tuple(checks), notes)
 
 
-def scan_file(path: Path, shown: str, owner: ModelConfig | None = None) -> Check:
+def scan_file(
+    path: Path, shown: str, owner: ModelConfig | None = None, *, named: bool = False
+) -> Check:
     """One file's check: fail when loading it could run code nobody declared trusted.
 
-    The format is detected from the content (``mlgate.formats``) and its scan hook decides."""
+    Content decides, never the suffix (``mlgate.formats``): a configured model is judged with
+    its configured format, and content of another format fails naming both; a file that no
+    format recognises is judged as a pickle stream when it is named on the command line,
+    configured, or has a pickle-like suffix (anything else in a folder is not a model)."""
     from mlgate import formats
+    from mlgate.formats import sniff
 
     key = ("model", "file") if owner else None
     check_id = f"scan:{shown}"
+    configured = owner.model.format if owner else None
+
+    def fail(message: str) -> Check:
+        return Check(check_id, "scan", Status.FAIL, f"{shown}: {message}", config_key=key)
+
     try:
-        # A file no content test recognises is still scanned as its suffix's format (a damaged
-        # or disguised .pkl fails the scan instead of being skipped).
-        fmt = formats.detect(path)
-        if fmt is None and path.suffix.lower() in _SERIALISED:
-            fmt = formats.by_suffix(path)
+        found = formats.detect(path)
+        head = formats.head(path)
     except OSError as exc:
-        return Check(
-            check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
-        )
-    if fmt is None:
-        return Check(check_id, "scan", Status.SKIP, f"{shown}: not a model file", config_key=key)
+        return fail(f"unreadable ({exc.strerror})")
     trusted = owner.model.trusted_types if owner else ()
+    if configured is not None:
+        try:
+            wanted = formats.get(configured)
+        except ConfigError as exc:
+            return fail(exc.message)
+        if found is not None and found.name != wanted.name:
+            family = formats.PICKLE_FAMILY
+            if not (found.name in family and wanted.name in family):
+                return fail(
+                    f"the file is a {found.title} file but model.format says {configured} "
+                    f"({wanted.title}); it is not loaded as either"
+                )
+        if wanted.name == "pickle" and sniff.kind(head) == "joblib":
+            return fail(
+                "the file is a compressed joblib file but model.format says pickle; "
+                "set model.format: joblib"
+            )
+        fmt = wanted
+    elif found is not None:
+        fmt = found
+        if found.name in formats.PICKLE_FAMILY and not path.is_dir():
+            fmt = formats.get(sniff.pickle_family(path.read_bytes()))
+    elif sniff.kind(head) == "zip":
+        return fail("a zip archive that is not a skops file: mlgate cannot judge what loads it")
+    elif sniff.kind(head) == "joblib":
+        fmt = formats.get("joblib")
+    elif named or path.suffix.lower() in _SERIALISED:
+        # Not recognised: judged as a pickle stream (what an unpickler would make of it).
+        check = formats.get("pickle").scan(
+            path, check_id=check_id, shown=shown, trusted_types=trusted, config_key=key
+        )
+        if not check.failed:
+            return check
+        why = check.message.split("must not be loaded: ", 1)[-1]
+        return fail(f"not in a format mlgate recognises, and refused as a pickle stream: {why}")
+    else:
+        return Check(check_id, "scan", Status.SKIP, f"{shown}: not a model file", config_key=key)
     return fmt.scan(path, check_id=check_id, shown=shown, trusted_types=trusted, config_key=key)
 
 

@@ -196,3 +196,30 @@ def test_branch_names_with_shell_metacharacters_are_data(
     assert "churn" in outcomes[0].stdout
     assert not list(tmp_path.rglob("PWNED*"))
     assert not list(Path.cwd().glob("PWNED*"))
+
+
+def test_a_configured_model_is_judged_with_its_format_whatever_its_suffix(
+    starter: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "PWNED"
+    model = trust_pickles(starter, "model.bin")
+    config = starter / "mlgate.yaml"
+    config.write_text(
+        config.read_text().replace("trusted: true", "trusted: true\n      format: pickle")
+    )
+    hostile = (
+        f"\x8c\x05posix\x8c\x06system\x93\x8c{chr(len(f'touch {marker}'))}touch {marker}\x85R."
+    )
+    model.write_bytes(hostile.encode("latin-1"))
+    scanned = invoke("scan", cwd=starter)
+    assert scanned.exit_code == 1, scanned.output
+    assert "posix.system" in scanned.output
+    validated = invoke("validate", cwd=starter)
+    assert validated.exit_code in (1, 2), validated.output
+    assert not marker.exists()
+    # Content of another format than the configured one fails, naming both.
+    config.write_text(config.read_text().replace("format: pickle", "format: skops"))
+    model.write_bytes(pickle.dumps({"w": 1}, protocol=4))
+    scanned = invoke("scan", cwd=starter)
+    assert scanned.exit_code == 1, scanned.output
+    assert "is a pickle file but model.format says skops" in scanned.output
