@@ -16,6 +16,7 @@ from pathlib import Path
 from mlgate import modelio
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError
+from mlgate.formats import ModelFormat
 from mlgate.verdict import Check, Status, Verdict
 
 MLFLOW_FILE = "MLmodel"
@@ -134,22 +135,9 @@ def scan_file(
         return fail(f"unreadable ({exc.strerror})")
     trusted = owner.model.trusted_types if owner else ()
     if configured is not None:
-        try:
-            wanted = formats.get(configured)
-        except ConfigError as exc:
-            return fail(exc.message)
-        if found is not None and found.name != wanted.name:
-            family = formats.PICKLE_FAMILY
-            if not (found.name in family and wanted.name in family):
-                return fail(
-                    f"the file is a {found.title} file but model.format says {configured} "
-                    f"({wanted.title}); it is not loaded as either"
-                )
-        if wanted.name == "pickle" and sniff.kind(head) == "joblib":
-            return fail(
-                "the file is a compressed joblib file but model.format says pickle; "
-                "set model.format: joblib"
-            )
+        wanted, mismatch = _configured(configured, found, head)
+        if wanted is None:
+            return fail(mismatch or "")
         fmt = wanted
     elif found is not None:
         fmt = found
@@ -171,6 +159,32 @@ def scan_file(
     else:
         return Check(check_id, "scan", Status.SKIP, f"{shown}: not a model file", config_key=key)
     return fmt.scan(path, check_id=check_id, shown=shown, trusted_types=trusted, config_key=key)
+
+
+def _configured(
+    configured: str, found: ModelFormat | None, head: bytes
+) -> tuple[ModelFormat | None, str | None]:
+    """The configured format, or why the file's content is not of it (naming both)."""
+    from mlgate import formats
+    from mlgate.formats import sniff
+
+    try:
+        wanted = formats.get(configured)
+    except ConfigError as exc:
+        return None, exc.message
+    family = formats.PICKLE_FAMILY
+    mixed = found is not None and found.name != wanted.name
+    if mixed and found is not None and not (found.name in family and wanted.name in family):
+        return None, (
+            f"the file is a {found.title} file but model.format says {configured} "
+            f"({wanted.title}); it is not loaded as either"
+        )
+    if wanted.name == "pickle" and sniff.kind(head) == "joblib":
+        return None, (
+            "the file is a compressed joblib file but model.format says pickle; "
+            "set model.format: joblib"
+        )
+    return wanted, None
 
 
 def serialised_check(
