@@ -1,9 +1,11 @@
-"""The scheduled drift monitor `mlgate init` writes, under act: drifted production data opens
-the model's drift issue on the fake GitHub (through mlgate's own client, so GITHUB_API_URL
-applies); data back within limits closes it."""
+"""The scheduled production monitor `mlgate init` writes, under act: a capture of drifted
+traffic (written by mlgate serve's own capture writer) makes `mlgate monitor` fail and opens the
+model's monitoring issue on the fake GitHub (through mlgate's own client, so GITHUB_API_URL
+applies) with the verdict's Markdown; steady traffic with its labels closes it."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from tests.actions.conftest import TOKEN, git, make_user_repo
 from tests.github.fake import FakeGitHub
 
 WORKFLOW = ".github/workflows/mlgate-monitor.yml"
-TITLE = "mlgate: data drift in churn"
+TITLE = "mlgate monitor: churn"
 
 
 @pytest.fixture(scope="module")
@@ -23,18 +25,40 @@ def repo(tmp_path_factory: pytest.TempPathFactory, starter: Path) -> Path:
 
 
 def _production(repo: Path, *, drifted: bool) -> None:
+    """The capture folder the workflow's edited step would fetch, written by the serving
+    container's capture writer from the evaluation rows (shifted when ``drifted``), and the
+    labels known so far."""
+    import shutil
+
     import pandas as pd
 
-    frame = pd.read_csv(repo / "models" / "churn" / "data" / "eval.csv")
+    from mlgate.modelio import load_model
+    from mlgate.serve.capture import Capture, CaptureSettings
+
+    model_dir = repo / "models" / "churn"
+    frame = pd.read_csv(model_dir / "data" / "eval.csv")
+    features = [c for c in frame.columns if c not in ("churned", "gender")]
+    rows = frame[features].copy()
     if drifted:
-        frame["tenure_months"] += 18
-        frame["monthly_charges"] *= 1.3
-        frame["contract"] = "monthly"
-    target = repo / "production" / "churn" / "recent.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(target, index=False)
+        rows["tenure_months"] += 18
+        rows["monthly_charges"] *= 1.3
+        rows["contract"] = "monthly"
+    estimator = load_model(model_dir / "artifacts" / "model.skops")
+    predictions = estimator.predict(rows).tolist()
+    folder = repo / "production" / "churn"
+    shutil.rmtree(folder, ignore_errors=True)
+    identity = {"model": "churn", "version": "v0.1.0", "sha256": None}
+    capture = Capture(CaptureSettings(folder / "capture"), identity, features)
+    records = rows.astype(object).to_numpy().tolist()
+    for n, (values, predicted) in enumerate(zip(records, predictions, strict=True)):
+        capture.offer(f"req-{n}", [[v] for v in values], [predicted])
+    capture.close()
+    assert capture.counts.captured == len(rows)
+    labels = pd.DataFrame({"request_id": [f"req-{n}" for n in range(len(rows))],
+                           "churned": frame["churned"]})  # fmt: skip
+    labels.to_csv(folder / "labels.csv", index=False)
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "Recent production data" + (" (drifted)" if drifted else ""))
+    git(repo, "commit", "-qm", "Production capture" + (" (drifted)" if drifted else ""))
 
 
 def _run(act: Act, github: FakeGitHub, repo: Path, label: str, pip: dict[str, str]) -> ActRun:
@@ -43,9 +67,13 @@ def _run(act: Act, github: FakeGitHub, repo: Path, label: str, pip: dict[str, st
         secrets={"GITHUB_TOKEN": TOKEN}, env={"GITHUB_API_URL": github.api_url, **pip},
     )  # fmt: skip
     assert run.exit_code == 0, run.describe()
-    models, drift = run.job("Models"), run.job("Drift churn")
-    assert run.jobs[models] == run.jobs[drift] == "success", run.describe()
-    assert "### Drift of `churn` on recent production data" in run.summaries[drift]
+    models, monitor = run.job("Models"), run.job("Monitor churn")
+    assert run.jobs[models] == run.jobs[monitor] == "success", run.describe()
+    assert "## mlgate monitor: `churn`" in run.summaries[monitor]
+    files = run.artifact_files()
+    (archive,) = [p for rel, p in files.items() if rel.endswith("/mlgate-monitor-churn.zip")]
+    with zipfile.ZipFile(archive) as uploaded:
+        assert {"monitor.json", "monitor.md"} <= set(uploaded.namelist())
     return run
 
 
@@ -60,9 +88,9 @@ def test_drift_opens_the_issue_and_recovery_closes_it(
     _run(act, github, repo, "monitor (drifted data)", offline_pip)
     (issue,) = _ours(github)
     assert issue["state"] == "open"
-    assert [label["name"] for label in issue["labels"]] == ["mlgate-drift"]
-    assert "Scheduled drift check of `churn`" in issue["body"]
-    assert "drift" in issue["body"].lower()
+    assert [label["name"] for label in issue["labels"]] == ["mlgate-monitor"]
+    assert "Scheduled monitoring of `churn` in production" in issue["body"]
+    assert "drift.dataset" in issue["body"]
 
     _production(repo, drifted=False)
     _run(act, github, repo, "monitor (back within limits)", offline_pip)
