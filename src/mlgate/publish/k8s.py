@@ -1,4 +1,6 @@
-"""``mlgate deploy render``: Kubernetes Deployment + Service for the image a stage holds.
+"""``mlgate deploy render``: Kubernetes Deployment, Service, HorizontalPodAutoscaler and
+PodDisruptionBudget for the image a stage holds; with ``publish.capture``, the capture volume
+and the serving container's capture settings.
 
 The image is always pinned by digest. It comes from ``--image``, else from the registry (the
 payload of the version holding the stage), else from the last push recorded by publish.
@@ -18,7 +20,8 @@ from mlgate.errors import ConfigError, UsageError
 from mlgate.publish.settings import PublishSettings
 from mlgate.resources import templates_dir
 
-TEMPLATES = ("deployment.yaml.j2", "service.yaml.j2")
+TEMPLATES = ("deployment.yaml.j2", "service.yaml.j2", "autoscaler.yaml.j2", "disruption.yaml.j2")
+CAPTURE_MOUNT = "/var/lib/mlgate/capture"
 _DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 
 
@@ -63,6 +66,14 @@ def render_model(config: Config, model: ModelConfig, request: RenderRequest) -> 
     settings = PublishSettings.from_model(config, model)
     image, version, source = resolve_image(config, model, request)
     k8s = settings.kubernetes
+    replicas = request.replicas if request.replicas is not None else k8s.replicas
+    min_replicas = k8s.min_replicas or max(1, replicas)
+    if k8s.max_replicas is not None and k8s.max_replicas < min_replicas:
+        raise ConfigError(
+            f"publish.kubernetes.autoscaling.max_replicas ({k8s.max_replicas}) is below "
+            f"min_replicas ({min_replicas})",
+            location=config.locate(model, "publish", "kubernetes", "autoscaling"),
+        )
     app = re.sub(r"[^a-z0-9-]+", "-", model.tag_name.lower()).strip("-")
     context = {
         "mlgate_version": __version__,
@@ -73,13 +84,18 @@ def render_model(config: Config, model: ModelConfig, request: RenderRequest) -> 
         "namespace": request.namespace or k8s.namespace,
         "image": image,
         "version": version,
-        "replicas": request.replicas if request.replicas is not None else k8s.replicas,
+        "replicas": replicas,
         "port": settings.port,
         "workers": settings.workers,
         "service_type": k8s.service_type,
         "cpu": k8s.cpu,
         "memory": k8s.memory,
         "cpu_limit": k8s.cpu_limit,
+        "min_replicas": min_replicas,
+        "max_replicas": k8s.max_replicas or max(min_replicas, 3 * min_replicas),
+        "cpu_utilization": k8s.cpu_utilization,
+        "max_unavailable": k8s.max_unavailable,
+        "capture": _capture_context(settings),
     }
     env = jinja2.Environment(  # noqa: S701 - YAML, values are JSON-quoted with tojson
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True
@@ -186,3 +202,31 @@ def write(result: RenderResult, out: Path | None) -> Path | None:
     from mlgate.fsio import atomic_write_text
 
     return atomic_write_text(out, result.text)
+
+
+def _capture_context(settings: PublishSettings) -> dict[str, Any] | None:
+    """The capture volume and environment of the serving container, or None when off."""
+    capture = settings.capture
+    if capture is None:
+        return None
+    env = {
+        "MLGATE_CAPTURE_DIR": CAPTURE_MOUNT,
+        "MLGATE_CAPTURE_SAMPLE": repr(capture.sample),
+        "MLGATE_CAPTURE_MAX_MB": str(capture.max_mb),
+        "MLGATE_CAPTURE_ROTATE_MB": str(capture.rotate_mb),
+        "MLGATE_CAPTURE_ROTATE_MINUTES": repr(capture.rotate_minutes),
+    }
+    if capture.exclude:
+        env["MLGATE_CAPTURE_EXCLUDE"] = ",".join(capture.exclude)
+    if capture.hashed:
+        env["MLGATE_CAPTURE_HASH"] = ",".join(capture.hashed)
+    # An emptyDir a little larger than the budget: rotation keeps the files within it, and
+    # the kubelet evicts a pod whose emptyDir outgrows its sizeLimit.
+    size = f"{capture.max_mb + max(capture.rotate_mb, capture.max_mb // 10)}Mi"
+    return {
+        "mount": CAPTURE_MOUNT,
+        "env": env,
+        "claim": capture.claim,
+        "size": size,
+        "salt_secret": capture.salt_secret,
+    }

@@ -28,6 +28,24 @@ class KubernetesSettings:
     cpu: str = "250m"
     memory: str = "512Mi"
     cpu_limit: str | None = None
+    min_replicas: int | None = None  # HorizontalPodAutoscaler; None: replicas
+    max_replicas: int | None = None  # None: 3 x min_replicas
+    cpu_utilization: int = 70
+    max_unavailable: int | str = 1  # PodDisruptionBudget
+
+
+@dataclass(frozen=True)
+class CaptureDeployment:
+    """``publish.capture``: what the serving container captures, as deploy render sets it."""
+
+    sample: float = 1.0
+    exclude: tuple[str, ...] = ()
+    hashed: tuple[str, ...] = ()
+    salt_secret: str | None = None
+    max_mb: int = 1024
+    rotate_mb: int = 64
+    rotate_minutes: float = 60.0
+    claim: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,7 @@ class PublishSettings:
     push_attempts: int = DEFAULT_PUSH_ATTEMPTS
     smoke_network: str = "host"
     kubernetes: KubernetesSettings = field(default_factory=KubernetesSettings)
+    capture: CaptureDeployment | None = None
 
     @classmethod
     def from_model(
@@ -88,8 +107,28 @@ class PublishSettings:
                 cpu=k8s.get("cpu", "250m"),
                 memory=k8s.get("memory", "512Mi"),
                 cpu_limit=k8s.get("cpu_limit"),
+                min_replicas=k8s.get("autoscaling", {}).get("min_replicas"),
+                max_replicas=k8s.get("autoscaling", {}).get("max_replicas"),
+                cpu_utilization=int(k8s.get("autoscaling", {}).get("cpu_utilization", 70)),
+                max_unavailable=k8s.get("max_unavailable", 1),
             ),
+            capture=_capture(raw.get("capture")),
         )
+
+
+def _capture(raw: Mapping[str, Any] | None) -> CaptureDeployment | None:
+    if raw is None:
+        return None
+    return CaptureDeployment(
+        sample=float(raw.get("sample", 1.0)),
+        exclude=tuple(raw.get("exclude", ())),
+        hashed=tuple(raw.get("hash", ())),
+        salt_secret=raw.get("salt_secret"),
+        max_mb=int(raw.get("max_mb", 1024)),
+        rotate_mb=int(raw.get("rotate_mb", 64)),
+        rotate_minutes=float(raw.get("rotate_minutes", 60.0)),
+        claim=raw.get("claim"),
+    )
 
 
 def split_registry(image: str) -> tuple[str | None, str]:
