@@ -1,5 +1,5 @@
 """Allow ``python -m mlgate``."""
 
-from mlgate.cli.main import main
+from mlgate.cli.entry import main
 
 raise SystemExit(main())

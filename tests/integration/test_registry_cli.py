@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import invoke
 from tests.integration.registry_support import (
     commit,
     git,
@@ -400,3 +401,33 @@ def test_one_model_reads_still_suggest_names(repo: Path) -> None:
     assert mlgate_json(repo, "registry", "assign", "churn", "v0.0.1", "qa")["counter"] == 2
     typo = mlgate(repo, "registry", "resolve", "churm#prod", expect=2)
     assert "did you mean 'churn'?" in typo.stderr
+
+
+def test_quick_show_prints_what_the_click_command_prints(repo: Path) -> None:
+    """`registry show` skips click when no configuration applies; its output is the same."""
+    import sys
+
+    from mlgate import proc
+
+    mlgate(repo, "registry", "register", "churn")
+    mlgate(repo, "registry", "assign", "churn", "v0.0.1", "prod")
+    commit(repo, "two")
+    mlgate(repo, "registry", "register", "legacy")
+    mlgate(repo, "registry", "deprecate", "legacy")
+    git(repo, "tag", "churn#prod#9")  # a lightweight tag: a warning on stderr
+    for args in (["--json"], [], ["churn", "--json"], ["churn"], ["-d", "--json"], ["-d"]):
+        quick = proc.run([sys.executable, "-m", "mlgate", "registry", "show", *args], cwd=repo)
+        full = invoke("registry", "show", *args, cwd=repo)
+        assert (quick.stdout, quick.stderr) == (full.stdout, full.stderr), args
+
+
+def test_quick_show_leaves_configured_repositories_to_click(repo: Path) -> None:
+    from mlgate.cli import entry
+    from mlgate.config.model import CONFIG_FILENAME
+
+    assert entry.CONFIG_FILENAME == CONFIG_FILENAME
+    assert not entry.config_applies(repo)
+    write_config(repo, {"stages": ["staging", "prod"]})
+    assert entry.config_applies(repo / "models")
+    shown = mlgate_json(repo, "registry", "show")
+    assert shown["models"] == []

@@ -13,31 +13,33 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from mlgate.registry.api import (
-        AssignRequest,
         CheckRefRequest,
-        DeprecateRequest,
-        DeregisterRequest,
         DoctorRequest,
         DoctorResult,
         HistoryRequest,
         HistoryResult,
-        NextVersionRequest,
         RefInfo,
-        RegisterRequest,
-        ReleaseVersionRequest,
         Resolution,
         ResolveRequest,
-        RollbackRequest,
         ShowRequest,
         ShowResult,
         StagesRequest,
         StagesResult,
-        UnassignRequest,
-        WriteResult,
     )
     from mlgate.registry.promote import assign, rollback, unassign
     from mlgate.registry.reads import check_ref, doctor, history, resolve, show, stages
     from mlgate.registry.state import ModelState, RegistryState, VersionState
+    from mlgate.registry.writeapi import (
+        AssignRequest,
+        DeprecateRequest,
+        DeregisterRequest,
+        NextVersionRequest,
+        RegisterRequest,
+        ReleaseVersionRequest,
+        RollbackRequest,
+        UnassignRequest,
+        WriteResult,
+    )
     from mlgate.registry.writes import (
         deprecate,
         deregister,
@@ -51,29 +53,34 @@ if TYPE_CHECKING:
 _HOMES = {
     **dict.fromkeys(
         (
-            "AssignRequest",
             "CheckRefRequest",
-            "DeprecateRequest",
             "DoctorRequest",
             "DoctorResult",
-            "DeregisterRequest",
             "HistoryRequest",
             "HistoryResult",
-            "NextVersionRequest",
             "RefInfo",
-            "RegisterRequest",
-            "ReleaseVersionRequest",
             "Resolution",
             "ResolveRequest",
-            "RollbackRequest",
             "ShowRequest",
             "ShowResult",
             "StagesRequest",
             "StagesResult",
+        ),
+        "api",
+    ),
+    **dict.fromkeys(
+        (
+            "AssignRequest",
+            "DeprecateRequest",
+            "DeregisterRequest",
+            "NextVersionRequest",
+            "RegisterRequest",
+            "ReleaseVersionRequest",
+            "RollbackRequest",
             "UnassignRequest",
             "WriteResult",
         ),
-        "api",
+        "writeapi",
     ),
     **dict.fromkeys(("check_ref", "doctor", "history", "resolve", "show", "stages"), "reads"),
     **dict.fromkeys(("ModelState", "RegistryState", "VersionState"), "state"),

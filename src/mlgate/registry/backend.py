@@ -9,9 +9,7 @@ their objects stay behind (as after any fetch). GTO and ``git tag`` see the repo
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,20 +56,20 @@ def parse_refs(output: str, prefix: str = TAGS) -> list[RawTag]:
         if not ref.startswith(prefix):
             continue
         annotated = otype == "tag"
-        tags.append(
+        tags.append(  # positional: thousands per read, and keywords cost twice as much
             RawTag(
-                name=ref[len(prefix) :],
-                object_type=otype,
-                object_id=oid,
-                target_type=ttype if annotated else otype,
-                target=target if annotated else oid,
-                tagger_name=tname,
-                tagger_email=temail,
-                timestamp=int(unix) if unix.isdigit() else 0,
-                date=iso,
-                subject=subject,
-                body=body,
-                signed=bool(sig.strip()),
+                ref[len(prefix) :],
+                otype,
+                oid,
+                ttype if annotated else otype,
+                target if annotated else oid,
+                tname,
+                temail,
+                int(unix) if unix.isdigit() else 0,
+                iso,
+                subject,
+                body,
+                bool(sig.strip()),
             )
         )
     return tags
@@ -159,7 +157,7 @@ def _model_of(tag: str) -> str | None:
 def fetch_tags(root: Path, remote: str, names: Sequence[str]) -> list[RawTag]:
     """``names`` (tags on ``remote``) as they are there, read through a namespace of this
     call's own that is deleted before returning: ``refs/tags`` is never written."""
-    space = f"{READS}{os.getpid()}-{secrets.token_hex(4)}/"
+    space = f"{READS}{os.getpid()}-{os.urandom(4).hex()}/"
     refspecs = (
         [f"+{TAGS}*:{space}*"]
         if len(names) > _WILDCARD_ABOVE
@@ -236,6 +234,8 @@ def verify_tags(root: Path, tags: Sequence[str], objects: Mapping[str, str] | No
     unique = list(dict.fromkeys(tags))
     if not unique:
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     where = objects or {}
     with ThreadPoolExecutor(max_workers=min(4, len(unique))) as pool:
         results = list(pool.map(lambda t: (t, gitio.verify_tag(root, where.get(t, t))), unique))

@@ -174,24 +174,24 @@ def decode(tags: Iterable[RawTag], checker: PayloadChecker | None = None) -> Dec
                     parsed.name,
                 )
             )
-        out.events.append(
+        out.events.append(  # positional, in Event's field order (thousands per read)
             Event(
-                kind=parsed.kind,
-                name=parsed.name,
-                tag=raw.name,
-                commit=raw.target,
-                version=parsed.version,
-                stage=parsed.stage,
-                counter=parsed.counter,
-                timestamp=raw.timestamp,
-                date=raw.date,
-                tagger=raw.tagger_name,
-                tagger_email=raw.tagger_email.strip("<>"),
-                summary=raw.subject,
-                payload_text=text,
-                signed=raw.signed,
-                object_id=raw.object_id,
-                payload_error=error,
+                parsed.kind,
+                parsed.name,
+                raw.name,
+                raw.target,
+                parsed.version,
+                parsed.stage,
+                parsed.counter,
+                raw.timestamp,
+                raw.date,
+                raw.tagger_name,
+                raw.tagger_email.strip("<>"),
+                raw.subject,
+                text,
+                raw.signed,
+                raw.object_id,
+                error,
             )
         )
     return out

@@ -10,16 +10,16 @@ from dataclasses import replace
 
 from mlgate.errors import UsageError
 from mlgate.registry import evidence
-from mlgate.registry.api import (
+from mlgate.registry.backend import verify_tags
+from mlgate.registry.grammar import Kind, SemVer, check_stage, format_tag
+from mlgate.registry.state import Holder, ModelState, RegistryState, VersionState
+from mlgate.registry.writeapi import (
     AssignRequest,
     RollbackRequest,
     UnassignRequest,
     WriteRequest,
     WriteResult,
 )
-from mlgate.registry.backend import verify_tags
-from mlgate.registry.grammar import Kind, SemVer, check_stage, format_tag
-from mlgate.registry.state import Holder, ModelState, RegistryState, VersionState
 from mlgate.registry.writer import Plan, TagSpec
 from mlgate.registry.writes import (
     _Context,

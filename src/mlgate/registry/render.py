@@ -11,9 +11,11 @@ from mlgate.registry.api import (
     Resolution,
     ShowResult,
     StagesResult,
-    WriteResult,
 )
 from mlgate.registry.events import Problem
+from mlgate.registry.writeapi import (
+    WriteResult,
+)
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -236,7 +236,8 @@ def _version_for(
 
 
 def _with_version(event: Event, version: str) -> Event:
-    return event._replace(version=version)
+    # Event(*fields) is several times cheaper than _replace for thousands of events.
+    return Event._make((*event[:4], version, *event[5:]))
 
 
 def _semver_then_text(version: str) -> tuple[object, ...]:

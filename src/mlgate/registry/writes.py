@@ -14,7 +14,12 @@ from typing import Any
 from mlgate import gitio
 from mlgate.errors import ConfigError, UsageError
 from mlgate.registry import evidence
-from mlgate.registry.api import (
+from mlgate.registry.backend import load_state
+from mlgate.registry.grammar import Kind, SemVer, check_name, format_tag
+from mlgate.registry.payload import check_payload, compose_message
+from mlgate.registry.policy import RegistryPolicy, find_model, policy_for
+from mlgate.registry.state import ModelState, RegistryState, VersionState
+from mlgate.registry.writeapi import (
     BUMPS,
     DeprecateRequest,
     DeregisterRequest,
@@ -24,11 +29,6 @@ from mlgate.registry.api import (
     WriteRequest,
     WriteResult,
 )
-from mlgate.registry.backend import load_state
-from mlgate.registry.grammar import Kind, SemVer, check_name, format_tag
-from mlgate.registry.payload import check_payload, compose_message
-from mlgate.registry.policy import RegistryPolicy, find_model, policy_for
-from mlgate.registry.state import ModelState, RegistryState, VersionState
 from mlgate.registry.writer import Plan, TagSpec, WriteOptions, Written, write
 
 

@@ -1,0 +1,77 @@
+"""The console script's entry point: ``registry show`` without click, everything else via click.
+
+``mlgate registry show [NAME] [-d] [--json]`` is the read CI and people run most, and at 5,000
+tags importing click and the configuration loader cost more than reading the tags. When the
+arguments are exactly of that form and no mlgate.yaml applies (so no policy is needed), this
+builds the same ``ShowRequest`` and calls the same core ``show`` as the click command, and
+prints what it prints. Any other arguments, a configuration, or any error go through the click
+command (``mlgate.cli.main``), which then does and reports everything as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+CONFIG_FILENAME = "mlgate.yaml"  # mlgate.config.model.CONFIG_FILENAME (a test keeps them equal)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["registry", "show"]:
+        code = _quick_show(args[2:])
+        if code is not None:
+            return code
+    from mlgate.cli.main import main as full
+
+    return full(args)
+
+
+def config_applies(start: Path) -> bool:
+    """Whether a configuration would be loaded here (``$MLGATE_CONFIG`` or mlgate.yaml upward)."""
+    if os.environ.get("MLGATE_CONFIG"):
+        return True
+    here = start.resolve()
+    return any((folder / CONFIG_FILENAME).is_file() for folder in (here, *here.parents))
+
+
+def _quick_show(rest: list[str]) -> int | None:
+    """``show`` when ``rest`` is only NAME, -d/--deprecated and --json; None: use click."""
+    names = [a for a in rest if not a.startswith("-")]
+    flags = {a for a in rest if a.startswith("-")}
+    if len(names) > 1 or not flags <= {"--json", "-d", "--deprecated"}:
+        return None
+    if os.environ.get("MLGATE_DEBUG", "") not in ("", "0"):
+        return None
+    cwd = Path.cwd()
+    if config_applies(cwd):
+        return None
+    try:
+        from mlgate.registry.api import ShowRequest
+        from mlgate.registry.reads import show
+
+        request = ShowRequest(
+            repo=cwd,
+            name=names[0] if names else None,
+            deprecated=bool(flags & {"-d", "--deprecated"}),
+        )
+        result = show(request)
+        if "--json" in flags:
+            import json
+
+            text = json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str)
+            warnings: list[str] = []
+        else:
+            from mlgate.registry import render
+
+            text = render.show(result)
+            warnings = render.problems(result.state.problems_for(result.name))
+    except Exception:  # noqa: BLE001 - the click command reports errors (exit codes, hints)
+        return None
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+    for line in warnings:
+        sys.stderr.write(line + "\n")
+    return 0
