@@ -263,25 +263,52 @@ def metrics_file(model: Any) -> Path | None:
     return files[0] if files else None
 
 
-def read_at(repo: Path, rel: str, rev: str | None) -> bytes:
+def read_at(repo: Path, rel: str, rev: str | None, python: str | None = None) -> bytes:
     """A file DVC tracks, as it was at ``rev`` (None: the working tree), through ``dvc.api``:
-    from the local cache, else the repository's configured remote."""
+    from the local cache, else the repository's configured remote. When DVC is not installed
+    where mlgate runs (its own venv), the training interpreter ``python`` asks it instead."""
+    at = f" at {rev[:12]}" if rev else ""
     try:
         import dvc.api
     except ImportError:
-        raise ConfigError(
-            f"{rel} is kept by DVC, and DVC is not installed where mlgate runs",
-            hint="pip install dvc (with the remote's extra, e.g. dvc[s3]) next to mlgate",
-        ) from None
+        if python is None:
+            raise ConfigError(
+                f"{rel} is kept by DVC, and DVC is not installed where mlgate runs",
+                hint="pip install dvc (with the remote's extra, e.g. dvc[s3]) next to mlgate",
+            ) from None
+        return _read_with(python, repo, rel, rev, at)
     try:
         data: bytes = dvc.api.read(rel, repo=str(repo), rev=rev, mode="rb")
     except Exception as exc:  # noqa: BLE001 - DVC raises many types; all mean "not fetched"
-        at = f" at {rev[:12]}" if rev else ""
         raise ExternalError(
             f"DVC could not read {rel}{at}: {type(exc).__name__}: {exc}",
             hint="check the DVC remote ('dvc remote list') and that 'dvc push' stored it",
         ) from None
     return data
+
+
+# Run by the training interpreter: the file's bytes on stdout (dvc.api, as above).
+_READ_SCRIPT = (
+    "import sys, dvc.api; sys.stdout.buffer.write(dvc.api.read("
+    "sys.argv[1], repo=sys.argv[2], rev=sys.argv[3] or None, mode='rb'))"
+)
+
+
+def _read_with(python: str, repo: Path, rel: str, rev: str | None, at: str) -> bytes:
+    from mlgate import proc
+
+    try:
+        return proc.run_binary(
+            [python, "-c", _READ_SCRIPT, rel, str(repo), rev or ""],
+            cwd=repo,
+            what=f"dvc.api.read of {rel}{at} (in {python})",
+        )
+    except ExternalError as exc:
+        raise ExternalError(
+            exc.message,
+            hint="DVC must be installed in mlgate's environment or the training one; check "
+            "the DVC remote ('dvc remote list') and that 'dvc push' stored the file",
+        ) from None
 
 
 def tracks(repo: Path, rel: str, rev: str) -> bool:

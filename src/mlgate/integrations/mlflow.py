@@ -192,7 +192,8 @@ def entry_point(
     spec = points[name] or {}
     values: dict[str, Any] = {}
     for key, param in (spec.get("parameters") or {}).items():
-        default = param.get("default") if isinstance(param, dict) else param
+        # ``name: {type: float, default: 0.5}``, or ``name: float`` (a type, no default).
+        default = param.get("default") if isinstance(param, dict) else None
         if default is not None:
             values[str(key)] = default
     unknown = [k for k in overrides if k not in (spec.get("parameters") or {})]

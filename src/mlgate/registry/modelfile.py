@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mlgate import gitio, paths
 from mlgate.config.model import ModelConfig
-from mlgate.errors import ConfigError, UsageError
+from mlgate.errors import ConfigError, MlgateError, UsageError
 from mlgate.modelio import sha256_file
 from mlgate.registry.backend import ignore_cache
 from mlgate.registry.state import VersionState
@@ -66,7 +66,7 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
         at_dvc = f"{rel} at {version.commit[:12]} through DVC"
         if cached:
             return ModelFile(target, DVC, at_dvc)
-        data = dvc.read_at(root, rel, version.commit)
+        data = dvc.read_at(root, rel, version.commit, python=_training_python(model))
         if expected is not None and _sha256(data) != expected:
             raise ConfigError(
                 f"{model.name} {version.version}: {at_dvc} does not match the sha256 its "
@@ -85,6 +85,16 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
     if cached:
         return ModelFile(target, RELEASE_ASSET, _asset_origin(target.name, reg.tag))
     return _from_release(root, reg.tag, rel, expected, target, missing)
+
+
+def _training_python(model: ModelConfig) -> str | None:
+    """The training interpreter (which has DVC when ``dvc repro`` trains), if it answers."""
+    from mlgate.repro import environment
+
+    try:
+        return environment.training_environment(model).interpreter
+    except MlgateError:
+        return None
 
 
 def _from_release(

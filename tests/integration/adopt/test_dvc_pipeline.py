@@ -71,7 +71,13 @@ def test_the_stages_are_the_lock_inputs_with_dvcs_hashes(repo: Path) -> None:
     assert "stage prepare" not in " ".join(subjects)
 
 
-def test_a_champion_out_of_git_is_read_through_dvc_from_the_remote(repo: Path) -> None:
+@pytest.mark.parametrize("where", ["mlgate", "training"])
+def test_a_champion_out_of_git_is_read_through_dvc_from_the_remote(
+    repo: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if where == "training":  # mlgate in a venv of its own without DVC: the training env asks
+        monkeypatch.setitem(sys.modules, "dvc.api", None)
+        monkeypatch.setenv("MLGATE_TRAIN_PYTHON", sys.executable)
     ok(repo, "train")
     ok(repo, "lock")
     repos.commit(repo, "adopt mlgate")
