@@ -435,6 +435,11 @@ def _model_lines(d: ModelDraft) -> list[str]:
     model_file = d.model_file or "model.skops"
     mark = "" if d.model_file else "  # FILL model.file: the file training writes"
     out.append(f"      file: {_q(model_file)}{mark}")
+    if model_file.lower().endswith((".pkl", ".pickle", ".joblib")):
+        out.append(
+            "      # FILL model.trusted: pickle and joblib files run code when loaded; mlgate loads"
+        )
+        out.append("      # them only with 'trusted: true' (models this repository trains itself)")
     task = d.task or "binary-classification"
     mark = (
         f"  # guessed from {d.target}'s values: check"

@@ -66,7 +66,11 @@ def test_a_pipeline_its_stages_upstream_and_its_lock(tmp_path: Path) -> None:
     stages = dvc.ModelStages(pipeline, tuple(pipeline.upstream(["train"])))
     assert stages.covers(tmp_path / "prepared" / "x.csv")
     assert not stages.covers(tmp_path / "README.md")
+    write(tmp_path / "dvc.lock", LOCK.replace("cmd: python prep.py", "cmd: [python prep.py, ls]"))
+    pipeline = dvc.load_pipeline(tmp_path / "dvc.yaml")
+    stages = dvc.ModelStages(pipeline, tuple(pipeline.upstream(["train"])))
     entry = stages.entry(lambda p: p.relative_to(tmp_path).as_posix())
+    assert entry["stages"]["prepare"]["cmd"] == "python prep.py && ls"  # as dvc.lock ran it
     assert entry["stages"]["prepare"]["deps"] == {"raw.csv": "aaa", "prep.py": None}
     assert entry["stages"]["prepare"]["params"] == {
         "other.yaml:k": "[1, 2]",

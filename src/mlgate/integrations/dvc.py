@@ -115,8 +115,7 @@ def load_pipeline(path: Path) -> Pipeline:
 
 def _stage(name: str, spec: Mapping[str, Any], root: Path) -> Stage:
     wdir = (root / str(spec.get("wdir", "."))).resolve()
-    cmd = spec["cmd"]
-    command = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+    command = _command(spec["cmd"])
     metrics = tuple(wdir / _path_of(m) for m in spec.get("metrics") or ())
     outs = tuple(wdir / _path_of(o) for o in spec.get("outs") or ())
     plots = tuple(wdir / _path_of(p) for p in spec.get("plots") or () if not isinstance(p, dict))
@@ -184,12 +183,19 @@ class ModelStages:
                 "outs": _hashes(locked.get("outs"), stage.wdir, rel),
             }
             stages[stage.name] = {
-                "cmd": stage.cmd,
+                # dvc.lock's command has dvc.yaml's ${...} templating resolved.
+                "cmd": _command(locked.get("cmd")) or stage.cmd,
                 "deps": {rel(d): hashes["deps"].get(rel(d)) for d in stage.deps},
                 "outs": {rel(o): hashes["outs"].get(rel(o)) for o in stage.outs},
                 "params": _params(locked.get("params"), stage),
             }
         return {"file": rel(self.pipeline.root / LOCK_FILE), "stages": stages}
+
+
+def _command(cmd: Any) -> str:
+    if isinstance(cmd, list):
+        return " && ".join(map(str, cmd))
+    return str(cmd) if cmd else ""
 
 
 def _hashes(items: Any, wdir: Path, rel: Any) -> dict[str, str]:
