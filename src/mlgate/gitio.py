@@ -119,6 +119,12 @@ def for_each_ref(cwd: Path, fmt: str, patterns: Sequence[str]) -> str:
     return git(["for-each-ref", f"--format={fmt}", *patterns], cwd).stdout
 
 
+def for_each_ref_raw(cwd: Path, fmt: str, patterns: Sequence[str]) -> bytes:
+    """``for_each_ref`` as bytes (to hash the listing without decoding it first)."""
+    args = ["git", "for-each-ref", f"--format={fmt}", *patterns]
+    return proc.run_binary(args, cwd=cwd, env=git_env(), what="git for-each-ref")
+
+
 def resolve_commit(cwd: Path, rev: str) -> str | None:
     """The full sha of the commit ``rev`` names, or None when it names none."""
     result = git(

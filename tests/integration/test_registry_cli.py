@@ -431,3 +431,33 @@ def test_quick_show_leaves_configured_repositories_to_click(repo: Path) -> None:
     assert entry.config_applies(repo / "models")
     shown = mlgate_json(repo, "registry", "show")
     assert shown["models"] == []
+
+
+def test_quick_show_remembers_its_answer_until_a_tag_changes(repo: Path) -> None:
+    """The remembered answer is keyed by every tag's content: any change computes anew."""
+    import sys
+
+    from mlgate import proc
+
+    def quick(*args: str) -> str:
+        return proc.run(
+            [sys.executable, "-m", "mlgate", "registry", "show", *args], cwd=repo
+        ).stdout
+
+    mlgate(repo, "registry", "register", "churn")
+    first = quick("--json")
+    cache = repo / ".git" / "mlgate" / "registry" / "show-json.txt"
+    assert cache.is_file()
+    assert quick("--json") == first
+    mlgate(repo, "registry", "assign", "churn", "v0.0.1", "prod")
+    second = quick("--json")
+    assert json.loads(second)["models"][0]["stages"] == {"prod": "v0.0.1"}
+    # The same tag name on another object (deleted and made again) is a change too.
+    git(repo, "tag", "--delete", "churn#prod#1")
+    git(repo, "tag", "-a", "-m", "by hand", "churn#prod#1", "churn@v0.0.1^{}")
+    third = json.loads(quick("--json"))
+    assert third["models"][0]["stages"] == {"prod": "v0.0.1"}
+    cache.write_text("garbage")  # a damaged file is ignored and replaced
+    assert quick("--json") == invoke("registry", "show", "--json", cwd=repo).stdout
+    assert quick() == invoke("registry", "show", cwd=repo).stdout
+    assert not git(repo, "status", "--porcelain")

@@ -48,30 +48,52 @@ def _quick_show(rest: list[str]) -> int | None:
     cwd = Path.cwd()
     if config_applies(cwd):
         return None
+    deprecated = bool(flags & {"-d", "--deprecated"})
+    as_json = "--json" in flags
     try:
-        from mlgate.registry.api import ShowRequest
-        from mlgate.registry.reads import show
-
-        request = ShowRequest(
-            repo=cwd,
-            name=names[0] if names else None,
-            deprecated=bool(flags & {"-d", "--deprecated"}),
-        )
-        result = show(request)
-        if "--json" in flags:
-            import json
-
-            text = json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str)
-            warnings: list[str] = []
-        else:
-            from mlgate.registry import render
-
-            text = render.show(result)
-            warnings = render.problems(result.state.problems_for(result.name))
+        found = _show(cwd, names[0] if names else None, deprecated, as_json)
     except Exception:  # noqa: BLE001 - the click command reports errors (exit codes, hints)
         return None
-    sys.stdout.write(text + "\n")
+    out, err = found
+    sys.stdout.write(out)
     sys.stdout.flush()
-    for line in warnings:
-        sys.stderr.write(line + "\n")
+    sys.stderr.write(err)
     return 0
+
+
+def _show(cwd: Path, name: str | None, deprecated: bool, as_json: bool) -> tuple[str, str]:
+    """(stdout, stderr) of ``show``: remembered by the tags' content when nothing changed
+    (``mlgate.registry.showcache``), else computed by the core ``show`` from the same listing."""
+    from mlgate.registry import showcache
+
+    refs = stamp = gitdir = None
+    variant = ("json" if as_json else "text") + ("-deprecated" if deprecated else "")
+    if name is None:
+        gitdir = showcache.git_dir(cwd)
+    if gitdir is not None:
+        from mlgate import gitio
+        from mlgate.registry.refformat import FORMAT
+
+        raw = gitio.for_each_ref_raw(cwd, FORMAT, ["refs/tags"])
+        stamp = showcache.key(raw, variant)
+        hit = showcache.recall(gitdir, variant, stamp)
+        if hit is not None:
+            return hit
+        refs = raw.decode("utf-8", "surrogateescape")  # as gitio.git decodes it
+    from mlgate.registry.api import ShowRequest
+    from mlgate.registry.reads import show
+
+    result = show(ShowRequest(repo=cwd, name=name, deprecated=deprecated, refs=refs))
+    if as_json:
+        import json
+
+        out = json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
+        err = ""
+    else:
+        from mlgate.registry import render
+
+        out = render.show(result) + "\n"
+        err = "".join(f"{w}\n" for w in render.problems(result.state.problems_for(result.name)))
+    if gitdir is not None and stamp is not None:
+        showcache.remember(gitdir, variant, stamp, out, err)
+    return out, err

@@ -23,6 +23,7 @@ class ReadRequest:
 @dataclass(frozen=True, kw_only=True)
 class ShowRequest(ReadRequest):
     name: str | None = None
+    refs: str | None = None  # local tags already listed (for-each-ref with refformat.FORMAT)
     deprecated: bool = False  # list deprecated models too (GTO's -d); ``show NAME`` always does
     registered_only: bool = False  # stages held by registered versions only (GTO's --ro)
     sort: str = "timestamp"  # a stage's holder: latest assignment, or "semver": highest version

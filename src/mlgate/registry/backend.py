@@ -18,27 +18,12 @@ from mlgate.errors import CheckFailed, UsageError
 from mlgate.registry.events import Problem, RawTag, decode
 from mlgate.registry.grammar import parse_tag, to_tag_name
 from mlgate.registry.payload import PayloadChecker
+from mlgate.registry.refformat import FIELDS, FORMAT
 from mlgate.registry.replay import build_state
 from mlgate.registry.state import RegistryState
 
 TAGS = "refs/tags/"
 READS = "refs/mlgate/read/"  # one namespace per remote read, removed when the read ends
-_FIELDS = (
-    "%(refname)",
-    "%(objecttype)",
-    "%(objectname)",
-    "%(*objecttype)",
-    "%(*objectname)",
-    "%(taggername)",
-    "%(taggeremail)",
-    "%(taggerdate:unix)",
-    "%(taggerdate:iso-strict)",
-    "%(contents:subject)",
-    "%(contents:body)",
-    "%(contents:signature)",
-)
-# Every field ends in NUL (git messages cannot hold one); for-each-ref ends records with "\n".
-FORMAT = "".join(f"{field}%00" for field in _FIELDS)
 _WILDCARD_ABOVE = 200  # fetch with one wildcard refspec when this many tags are missing
 
 
@@ -46,7 +31,7 @@ def parse_refs(output: str, prefix: str = TAGS) -> list[RawTag]:
     """The tags in ``git for-each-ref --format=FORMAT`` output (pure, one pass); ``prefix`` is
     the namespace the refs were listed under (stripped from their names)."""
     parts = output.split("\0")
-    width = len(_FIELDS)
+    width = len(FIELDS)
     tags = []
     for start in range(0, len(parts) - width + 1, width):
         (ref, otype, oid, ttype, target, tname, temail, unix, iso, subject, body, sig) = parts[
@@ -98,7 +83,12 @@ class TagsRead:
 
 
 def read_tags(
-    root: Path, remote: str | None = None, name: str | None = None, *, writing: bool = False
+    root: Path,
+    remote: str | None = None,
+    name: str | None = None,
+    *,
+    writing: bool = False,
+    refs: str | None = None,
 ) -> TagsRead:
     """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here
     (into a temporary namespace, never ``refs/tags``).
@@ -107,7 +97,8 @@ def read_tags(
     ``writing``: a local tag that differs from the remote's under the same name is an error (a
     new tag could never be pushed beside it); a read takes the remote's and reports it.
     """
-    local = read_local_tags(root, name)
+    # ``refs``: already listed (for-each-ref FORMAT refs/tags), so not listed again.
+    local = parse_refs(refs) if refs is not None and name is None else read_local_tags(root, name)
     if remote is None:
         return TagsRead(local, frozenset(t.name for t in local), [], "local")
     patterns = model_patterns(name) if name is not None else []
@@ -177,11 +168,16 @@ def fetch_tags(root: Path, remote: str, names: Sequence[str]) -> list[RawTag]:
 
 
 def load_state(
-    root: Path, remote: str | None = None, name: str | None = None, *, writing: bool = False
+    root: Path,
+    remote: str | None = None,
+    name: str | None = None,
+    *,
+    writing: bool = False,
+    refs: str | None = None,
 ) -> RegistryState:
     """The registry state of the repository at ``root`` (or of its ``remote``); with ``name``,
-    only that model's tags are read. ``writing``: see ``read_tags``."""
-    read = read_tags(root, remote, name, writing=writing)
+    only that model's tags are read. ``writing`` and ``refs``: see ``read_tags``."""
+    read = read_tags(root, remote, name, writing=writing, refs=refs)
     checker = PayloadChecker(payload_cache(root))
     decoded = decode(read.tags, checker)
     if checker.added:

@@ -34,15 +34,17 @@ def _root(request: ReadRequest) -> Path:
     return gitio.repo_root(request.repo.resolve())
 
 
-def _state(request: ReadRequest, name: str | None = None) -> tuple[Path, RegistryState]:
+def _state(
+    request: ReadRequest, name: str | None = None, refs: str | None = None
+) -> tuple[Path, RegistryState]:
     """The state (of one model's tags only when ``name`` is given: all its state needs)."""
     root = _root(request)
-    return root, load_state(root, request.remote, check_name(name) if name else None)
+    return root, load_state(root, request.remote, check_name(name) if name else None, refs=refs)
 
 
 def show(request: ShowRequest) -> ShowResult:
     """The registry (or one model): latest version and stage holders, plus any problems."""
-    root, state = _state(request, request.name)
+    root, state = _state(request, request.name, request.refs)
     models = [state.model(request.name)] if request.name else list(state.models.values())
     stages: dict[str, tuple[str, ...]] = {}
     to_verify: list[str] = []
