@@ -120,9 +120,13 @@ class ActRun:
         """Jobs, failed steps, errors and the log's tail, for assertion messages."""
         errors = [f"{a.job}: {a.message}" for a in self.annotations if a.level == "error"]
         tail = self.log().splitlines()[-60:]
+        stopped = " (stopped: its time was up)" if self.exit_code == 124 else ""
         return (
-            f"exit {self.exit_code}; jobs {self.jobs}; failed steps {self.failed_steps()}; "
-            f"errors {errors}\n--- log tail ---\n" + "\n".join(tail) + "\n" + self.stderr[-2000:]
+            f"exit {self.exit_code}{stopped}; jobs {self.jobs}; "
+            f"failed steps {self.failed_steps()}; errors {errors}\n--- log tail ---\n"
+            + "\n".join(tail)
+            + "\n"
+            + self.stderr[-2000:]
         )
 
     def artifact_files(self) -> dict[str, Path]:
@@ -168,7 +172,10 @@ class Act:
         timeout = min(timeout, left)
         event_path = self.home / f"event-{len(self.runs)}.json"
         event_path.write_text(json.dumps(event))
-        args = [str(self.kit), "--mlgate", str(self.mlgate), "--home", str(self.home),
+        # coreutils' timeout stops act with SIGTERM first, so act ends its steps' processes
+        # itself (exit 124, the log so far is kept); proc.run's own timeout is the backstop.
+        args = ["timeout", "--kill-after=30", f"{max(1, int(timeout))}",
+                str(self.kit), "--mlgate", str(self.mlgate), "--home", str(self.home),
                 event_name, "-e", str(event_path), "-W", workflow, "--json",
                 "--concurrent-jobs", "1"]  # fmt: skip
         for key, value in {**self.env, **(env or {})}.items():
@@ -178,7 +185,7 @@ class Act:
         args += ["--remote-name", self.remote_name, *extra]
         process_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
         started = time.monotonic()
-        result = proc.run(args, cwd=repo, env=process_env, check=False, timeout=timeout)
+        result = proc.run(args, cwd=repo, env=process_env, check=False, timeout=timeout + 60)
         run = ActRun.parse(result.returncode, time.monotonic() - started, result.stdout,
                            result.stderr)  # fmt: skip
         self.runs.append((label, run))
