@@ -97,8 +97,8 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
 )
 @click.option(
     "--capture-rotate-mb",
-    default=64,
-    type=click.IntRange(1),
+    default=64.0,
+    type=click.FloatRange(min=0, min_open=True),
     envvar="MLGATE_CAPTURE_ROTATE_MB",
     show_default=True,
     help="A new capture file once the current one holds this much.",
@@ -138,7 +138,7 @@ def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
     capture_exclude: str,
     capture_hash: str,
     capture_max_mb: int,
-    capture_rotate_mb: int,
+    capture_rotate_mb: float,
     capture_rotate_minutes: float,
     access_log: bool,
     log_level: str,
@@ -164,7 +164,7 @@ def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
         exclude=names(capture_exclude),
         hashed=names(capture_hash),
         salt=os.environ.get("MLGATE_CAPTURE_SALT", ""),
-        rotate_bytes=capture_rotate_mb * mb,
+        rotate_bytes=max(1, int(capture_rotate_mb * mb)),
         rotate_seconds=capture_rotate_minutes * 60,
         max_bytes=capture_max_mb * mb,
     )
