@@ -107,7 +107,7 @@ REGISTRY: list[tuple[dict[str, str], str, dict[str, Any]]] = [
         {"command": "assign", "name": "churn", "version": "v1.0.0", "stage": "prod",
          "force": "true", **_WRITE},
         "assign",
-        {"name": "churn", "version": "v1.0.0", "stage": "prod", "force": True, **_WRITTEN},
+        {"name": "churn", "target": "v1.0.0", "stage_arg": "prod", "force": True, **_WRITTEN},
     ),
     (
         {"command": "unassign", "name": "churn", "stage": "prod", "version": "v1.0.0", **_WRITE},
