@@ -50,3 +50,54 @@ def ignore_local(path: Path) -> None:
                 except OSError:
                     return  # read-only checkout: git shows the files, nothing breaks
             return
+
+
+# -- the repository boundary ----------------------------------------------------------------
+# Every path mlgate reads for a model (configured files, the files the lock hashes) resolves
+# inside the repository root: a pull request may add a symlink to /etc or a device, and neither
+# may be listed, hashed or read. Links that stay inside keep working.
+
+
+def within(path: str | Path, root: Path) -> bool:
+    """Whether ``path`` (already resolved) is ``root`` or below it."""
+    resolved = Path(path)
+    return resolved == root or root in resolved.parents
+
+
+def outside_problem(path: Path, root: Path, shown: str | None = None) -> str | None:
+    """Why ``path`` may not be read (it, or a symlink on its way, leaves ``root``, or it is a
+    device, pipe or socket), or None. Nothing is read: only links are followed and stat'ed."""
+    import os
+    import stat
+
+    real_root = Path(os.path.realpath(root))
+    spelled = Path(os.path.normpath(path if path.is_absolute() else root / path))
+    target = Path(os.path.realpath(spelled))
+    name = shown or str(path)
+    if not within(spelled, Path(os.path.normpath(root))) and not within(spelled, real_root):
+        return f"{name} is outside the repository ({root})"
+    if not within(target, real_root):
+        link = _first_link(spelled, root)
+        return (
+            f"{link} is a symbolic link to {os.path.realpath(link)}, outside the repository "
+            f"({root})"
+        )
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return None  # missing files are reported where they are needed
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return f"{name} is not a regular file or folder (a device, pipe or socket)"
+    return None
+
+
+def _first_link(path: Path, root: Path) -> Path:
+    """The first symlink on the way from ``root`` to ``path`` (the one that leaves)."""
+    import os
+
+    for candidate in [*reversed(path.parents), path]:
+        if candidate.is_symlink() and not within(
+            os.path.realpath(candidate), Path(os.path.realpath(root))
+        ):
+            return candidate
+    return path

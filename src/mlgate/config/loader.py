@@ -213,6 +213,11 @@ def _check_semantics(
                 )
             )
         seen.setdefault(key, model.index)
+        entry = data["models"][model.index]
+        outside = _outside_paths(model, entry, source)
+        if outside:
+            problems.extend(outside)
+            continue
         if not model.root.is_dir():
             problems.append(
                 (source.locate((*here, "path")), f"model folder not found: {model.root}")
@@ -252,6 +257,40 @@ def _kept_by_dvc(model: ModelConfig, path: Path) -> bool:
         return True
     found = dvc.find_pipeline(model.root, model.repo_root)
     return found is not None and dvc.load_pipeline(found).producer(path) is not None
+
+
+def configured_paths(entry: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    """Key paths (inside one model entry) of every file or folder the entry names."""
+    yield from referenced_files(entry)
+    if "file" in entry.get("model", {}):
+        yield ("model", "file"), entry["model"]["file"]
+    train = entry.get("train", {})
+    for i, output in enumerate(train.get("outputs", [])):
+        yield ("train", "outputs", i), output
+    if train.get("metrics"):
+        yield ("train", "metrics"), train["metrics"]
+
+
+def _outside_paths(
+    model: ModelConfig, entry: Mapping[str, Any], source: SourceMap
+) -> list[tuple[Location, str]]:
+    """Configured paths that resolve outside the repository (or through a symlink leaving
+    it, or to a device): refused before anything is read (``mlgate.paths``)."""
+    from mlgate.paths import outside_problem
+
+    here: KeyPath = ("models", model.index)
+    repo = model.repo_root
+    found = []
+    why = outside_problem(Path(str(entry["path"])), repo, f"path {entry['path']!r}")
+    if why is not None:
+        return [(source.locate((*here, "path")), why)]
+    base = Path(str(entry["path"]))
+    for key_path, value in configured_paths(entry):
+        shown = f"{'.'.join(str(k) for k in key_path)} {value!r}"
+        why = outside_problem(base / str(value), repo, shown)
+        if why is not None:
+            found.append((source.locate((*here, *key_path)), why))
+    return found
 
 
 def _check_trusted_types(

@@ -100,8 +100,10 @@ def manifest_digest(entries: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
-def list_files(folder: Path) -> list[Path]:
-    """Every regular file below ``folder``, sorted; symlinks followed, symlink loops skipped."""
+def list_files(folder: Path, root: Path | None = None) -> list[Path]:
+    """Every regular file below ``folder``, sorted; symlinks followed, symlink loops skipped.
+    With ``root``: a symlink leaving it, or a device, pipe or socket, is a ConfigError naming
+    it (and the link's target), raised before any file is read."""
     out: list[Path] = []
     seen: set[tuple[int, int]] = set()
     stack = [str(folder)]
@@ -114,11 +116,31 @@ def list_files(folder: Path) -> list[Path]:
         # scandir's entries know their type without another stat per file.
         with os.scandir(current) as entries:
             for entry in entries:
+                if root is not None and (entry.is_symlink() or not entry.is_dir()):
+                    _inside(Path(entry.path), root)
                 if entry.is_dir():
                     stack.append(entry.path)
                 elif entry.is_file():
                     out.append(Path(entry.path))
     return sorted(out)
+
+
+def _inside(path: Path, root: Path) -> None:
+    from mlgate.paths import outside_problem
+
+    why = outside_problem(path, root)
+    if why is not None:
+        raise ConfigError(
+            f"refused before reading anything: {why}",
+            location=Location(str(path)),
+            hint="mlgate reads only files inside the repository; remove the link or device",
+        )
+
+
+def check_inside(paths: Iterable[Path], root: Path) -> None:
+    """ConfigError for the first path that leaves ``root`` or is not a regular file/folder."""
+    for path in paths:
+        _inside(path, root)
 
 
 def _signature(st: os.stat_result) -> tuple[int, int, int, int]:

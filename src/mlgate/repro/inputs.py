@@ -17,7 +17,7 @@ from typing import Any
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, Location
 from mlgate.repro import environment, manifests, patterns
-from mlgate.repro.hashing import Hasher, list_files, manifest_digest
+from mlgate.repro.hashing import Hasher, check_inside, list_files, manifest_digest
 from mlgate.repro.settings import DEFAULT_CODE, ReproSettings
 
 # Directories listed in full in the lock up to this many files; above it only their digest and
@@ -104,6 +104,7 @@ def collect_inputs(
     files = [p for p, _ in data_paths if p not in folders] + code + params
     for members in folders.values():
         files.extend(members)
+    check_inside(files, model.repo_root)  # code files may be links too: nothing leaves the repo
     hashes = hasher.hash_files(files, what="input file")
 
     data: dict[str, Any] = {}
@@ -183,7 +184,7 @@ def _files_on_disk(top: Path) -> list[Path]:
 
 def _folder_files(folder: Path, model: ModelConfig, settings: ReproSettings) -> list[Path]:
     """Every regular file below ``folder`` (symlinks followed, loops skipped), minus excludes."""
-    out = list_files(folder)
+    out = list_files(folder, model.repo_root)
     if settings.exclude:
         rel = {os.path.relpath(p, model.root).replace(os.sep, "/"): p for p in out}
         out = [rel[r] for r in rel if not patterns.matches(r, settings.exclude)]

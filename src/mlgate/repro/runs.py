@@ -20,7 +20,7 @@ from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError, Location
 from mlgate.fsio import atomic_write_json
 from mlgate.repro.artifacts import archive_digest
-from mlgate.repro.hashing import Hasher, list_files, manifest_digest
+from mlgate.repro.hashing import Hasher, check_inside, list_files, manifest_digest
 
 RUN_FORMAT = 1
 
@@ -111,9 +111,10 @@ def hash_outputs(root: Path, outputs: Iterable[Path], hasher: Hasher) -> dict[st
     repository, or an isolated copy of it); zip-based files also get their content hash, and
     folders are hashed by manifest like data folders."""
     present = [p for p in outputs if p.exists()]
-    members = {p: list_files(p) for p in present if p.is_dir()}
+    members = {p: list_files(p, root) for p in present if p.is_dir()}
     files = [p for p in present if p not in members]
     files += [f for listed in members.values() for f in listed]
+    check_inside(files, root)
     hashes = hasher.hash_files(files, what="output file")
     out: dict[str, dict[str, Any]] = {}
     for path in present:
