@@ -230,6 +230,16 @@ def committer_ident(cwd: Path) -> str:
     return ident.rsplit(">", 1)[0] + ">" if ">" in ident else ""
 
 
+def tree_files(cwd: Path, rev: str, path: str) -> list[str] | None:
+    """Files under ``path`` in commit ``rev`` when it is a folder there (paths relative to it);
+    None when it is a file or absent."""
+    kind = git(["cat-file", "-t", f"{rev}:{path}"], cwd, check=False)
+    if not kind.ok or kind.stdout.strip() != "tree":
+        return None
+    listed = out(["ls-tree", "-r", "--name-only", "-z", f"{rev}:{path}"], cwd)
+    return [name for name in listed.split("\0") if name]
+
+
 def has_path(cwd: Path, rev: str, path: str) -> bool:
     """Whether ``path`` exists in commit ``rev`` (``git cat-file -e``)."""
     return git(["cat-file", "-e", f"{rev}:{path}"], cwd, check=False).ok

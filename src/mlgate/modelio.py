@@ -30,16 +30,23 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """sha256 of a file; of a model directory (MLflow), of its sorted manifest of
     ``relative/path NUL sha256`` lines."""
     if path.is_dir():
-        manifest = hashlib.sha256()
-        for member in sorted(p for p in path.rglob("*") if p.is_file()):
-            rel = member.relative_to(path).as_posix()
-            manifest.update(f"{rel}\0{sha256_file(member, chunk)}\n".encode())
-        return manifest.hexdigest()
+        members = (p for p in path.rglob("*") if p.is_file())
+        return manifest_sha256(
+            {m.relative_to(path).as_posix(): sha256_file(m, chunk) for m in members}
+        )
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def manifest_sha256(members: dict[str, str]) -> str:
+    """The digest of a model directory: ``relative/path NUL sha256`` lines in path order."""
+    manifest = hashlib.sha256()
+    for rel in sorted(members):
+        manifest.update(f"{rel}\0{members[rel]}\n".encode())
+    return manifest.hexdigest()
 
 
 def scan_pickle(data: bytes, fmt: str = "pickle", trusted_types: Sequence[str] = ()) -> Judgement:
@@ -57,13 +64,16 @@ def load_model(
     trusted: bool = False,
     trusted_types: Sequence[str] = (),
     what: str = "model",
+    task: str | None = None,
 ) -> Any:
     """Load a model file of any registered format safely (``mlgate.formats``): the format is
     detected from the content and checked against ``fmt`` when given; refusals raise
     UnsafeModelError."""
     from mlgate import formats
 
-    return formats.load(path, fmt, trusted=trusted, trusted_types=trusted_types, what=what)
+    return formats.load(
+        path, fmt, trusted=trusted, trusted_types=trusted_types, what=what, task=task
+    )
 
 
 def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str) -> Any:

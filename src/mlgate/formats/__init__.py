@@ -37,6 +37,7 @@ class LoadOptions:
     trusted: bool = False
     trusted_types: tuple[str, ...] = ()
     what: str = "model"
+    task: str | None = None  # the configured task, for files that do not say (ONNX scores)
 
 
 class ModelFormat(Protocol):
@@ -104,17 +105,21 @@ class ModelFormat(Protocol):
 
 
 def _registry() -> dict[str, ModelFormat]:
-    from mlgate.formats import legacy
+    from mlgate.formats import boosting, legacy, mlflow, onnx
 
     found: list[ModelFormat] = [
         legacy.SKOPS,
         legacy.JOBLIB,  # before pickle: a joblib file is a pickle that names joblib
         legacy.PICKLE,
+        boosting.XGBOOST,
+        boosting.LIGHTGBM,
+        boosting.CATBOOST,
+        onnx.ONNX,
+        mlflow.MLFLOW,
     ]
     return {f.name: f for f in found}
 
 
-FORMATS: dict[str, ModelFormat] = _registry()
 # Formats that are pickles underneath: a file of one is accepted where the other is configured.
 PICKLE_FAMILY = frozenset({"pickle", "joblib"})
 
@@ -224,11 +229,12 @@ def load(
     trusted: bool = False,
     trusted_types: Sequence[str] = (),
     what: str = "model",
+    task: str | None = None,
 ) -> Any:
     """Load a model file of any format safely (see ``resolve`` and each format's ``load``)."""
     fmt = resolve(path, configured, what=what)
     try:
-        return fmt.load(path, LoadOptions(trusted, tuple(trusted_types), what))
+        return fmt.load(path, LoadOptions(trusted, tuple(trusted_types), what, task))
     except MissingLibrary:
         raise
     except ConfigError as exc:
@@ -265,3 +271,7 @@ def name_of(path: Path, configured: str | None) -> str:
         return configured
     guess = by_suffix(path)
     return guess.name if guess else "skops"
+
+
+# Built last: the format modules import this module's names (LoadOptions, require, ...).
+FORMATS: dict[str, ModelFormat] = _registry()

@@ -24,6 +24,13 @@ WARMUP = 3
 MB = 1_000_000
 
 
+def _size(path: Path) -> int:
+    """Bytes of a model file, or of every file of a model directory (MLflow)."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
 def budget_checks(
     settings: BudgetSettings, model_file: Path, estimator: Any, inputs: pd.DataFrame | None
 ) -> list[Check]:
@@ -31,7 +38,8 @@ def budget_checks(
     checks = []
     key = ("gates", "budgets")
     if settings.max_file_size_mb is not None:
-        size = model_file.stat().st_size / MB
+        total = _size(model_file)
+        size = total / MB
         ok = size <= settings.max_file_size_mb
         checks.append(
             Check(
@@ -41,7 +49,7 @@ def budget_checks(
                 f"model file {size:.3f} MB {'<=' if ok else '>'} {settings.max_file_size_mb:g} MB",
                 observed=round(size, 6),
                 threshold=settings.max_file_size_mb,
-                details={"op": "<=", "bytes": model_file.stat().st_size},
+                details={"op": "<=", "bytes": total},
                 config_key=(*key, "max_file_size_mb"),
             )
         )

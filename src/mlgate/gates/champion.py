@@ -73,7 +73,7 @@ def resolve(
     """The champion for this run, or None when there is none (``on_missing`` then applies)."""
     if ref is not None and is_path(ref):
         path = Path(ref).resolve()
-        if not path.is_file():
+        if not path.exists():
             raise UsageError(f"champion model file not found: {ref}")
         return ChampionRef(path, "path", ref)
     wanted = ref if ref is not None else settings.stage

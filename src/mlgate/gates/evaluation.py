@@ -40,6 +40,7 @@ def evaluate(
         trusted=spec.trusted,
         trusted_types=spec.trusted_types,
         what="challenger model",
+        task=task,
     )
     mine = _run(run, challenger, frame, features)
     run.checks.append(
@@ -64,6 +65,7 @@ def evaluate(
             trusted=spec.trusted,
             trusted_types=spec.trusted_types,
             what="champion model",
+            task=task,
         )
         theirs = _run(run, estimator, frame, features)
         run.checks.append(_model_check("model.champion", ref.label, theirs, str(ref.path)))

@@ -103,5 +103,9 @@ def _compute(model: ModelConfig) -> Diagnostics:
 def _load(model: ModelConfig, load_model: Any) -> Any:
     spec = model.model
     return load_model(
-        spec.file, fmt=spec.format, trusted=spec.trusted, trusted_types=spec.trusted_types
+        spec.file,
+        fmt=spec.format,
+        trusted=spec.trusted,
+        trusted_types=spec.trusted_types,
+        task=spec.task,
     )

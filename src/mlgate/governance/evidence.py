@@ -262,7 +262,7 @@ def _output_digests(record: Mapping[str, Any]) -> set[str]:
 
 
 def _model_digest(model: ModelConfig) -> str | None:
-    if not model.model.file.is_file():
+    if not model.model.file.exists():
         return None
     from mlgate.modelio import sha256_file
 

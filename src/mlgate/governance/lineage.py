@@ -236,6 +236,6 @@ def _model_file(model: ModelConfig) -> Fingerprint | None:
     from mlgate.modelio import sha256_file
 
     path = model.model.file
-    if not path.is_file():
+    if not path.exists():  # a file, or a model directory (MLflow)
         return None
     return Fingerprint(model.relative(path), "sha256:" + sha256_file(path), "model")

@@ -52,7 +52,7 @@ def build_bundle(
     model: ModelConfig, settings: PublishSettings, *, version: str | None, commit: str | None
 ) -> ModelBundle:
     """Collect metadata and the smoke sample for ``model`` (loads data and the model once)."""
-    from mlgate import tabular
+    from mlgate import formats, tabular
     from mlgate.gates.predict import model_features
     from mlgate.modelio import load_model, sha256_file
 
@@ -80,10 +80,15 @@ def build_bundle(
         fmt=spec.format,
         trusted=spec.trusted,
         trusted_types=spec.trusted_types,
+        task=spec.task,
     )
     # The columns the model was fitted on, when it records them (as validate scores it).
     features = model_features(estimator, features)
     signature = tabular.Signature.from_frame(train, features)
+    declared = formats.resolve(spec.file, spec.format).signature(spec.file)
+    if declared:  # the model file's own signature (MLflow's MLmodel) is what it accepts
+        signature = tabular.Signature(tuple(tabular.Column(n, k) for n, k in declared))
+        features = signature.names
     evaluation = tabular.read_data(model.data, "eval")
     sample_frame = evaluation[features].head(settings.smoke_rows)
     method = "predict_proba" if callable(getattr(estimator, "predict_proba", None)) else "predict"
@@ -94,7 +99,7 @@ def build_bundle(
         "tag_name": model.tag_name,
         "version": version,
         "commit": commit,
-        "model_file": "model" + _suffix(spec.file),
+        "model_file": _served_name(spec.file, spec.resolved_format),
         "format": spec.resolved_format,
         "sha256": sha256_file(spec.file),
         "task": spec.task,
@@ -136,6 +141,15 @@ def _lock_fingerprint(model: ModelConfig) -> str | None:
     entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None
     value = entry.get("fingerprint") if entry else None
     return str(value) if value else None
+
+
+def _served_name(path: Path, fmt: str) -> str:
+    """The model file's name in the image: ``model`` plus its suffix, never the metadata
+    file's own name (an XGBoost ``model.json`` becomes ``model.xgboost.json``)."""
+    from mlgate.serve.model import METADATA_FILE
+
+    name = "model" + _suffix(path)
+    return f"model.{fmt}{_suffix(path)}" if name == METADATA_FILE else name
 
 
 def _suffix(path: Path) -> str:

@@ -158,6 +158,11 @@ def collect_requirements(
 
     file, source = _requirements_file(model, settings)
     listed = _read_requirements(file, model) if file else []
+    shipped = _shipped_requirements(model, {normalise(r.name) for r in listed}, needed)
+    if shipped:
+        listed += shipped
+        shipped_from = f"{model.relative(model.model.file)}'s requirements"
+        source = f"{source} and {shipped_from}" if source else shipped_from
     chosen = _chosen_lines(listed, needed, trains, source, notes)
     for name in sorted(needed):
         if name in chosen:
@@ -180,6 +185,30 @@ def collect_requirements(
         tuple(constraints(chosen, trains)),
         tuple(notes),
     )
+
+
+def _shipped_requirements(model: ModelConfig, listed: set[str], needed: set[str]) -> list[Any]:
+    """Requirement lines the model file ships (an MLflow model's requirements.txt) for what the
+    model needs and the requirements file does not list: the versions it was saved with.
+    Lines for anything else (test tools, the xgboost meta-package beside xgboost-cpu) and lines
+    that are not PEP 508 are left out."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from mlgate import formats
+
+    path = model.model.file
+    if not path.exists():
+        return []
+    out = []
+    for line in formats.resolve(path, model.model.format).requirements(path):
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        name = normalise(req.name)
+        if name in needed and name not in listed:
+            out.append(req)
+    return out
 
 
 def _chosen_lines(

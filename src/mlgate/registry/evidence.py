@@ -104,7 +104,11 @@ def committed_evidence(
             notes.append(f"{rel} is not in commit {commit[:12]}; not recorded")
             return None
 
-    found = blob(model.model.file) or _model_outside_git(root, model, commit, notes)
+    folder = _model_folder(root, model, commit)
+    if folder:
+        fields["model_file"] = {"path": folder[0], "sha256": folder[1], "size": folder[2]}
+    found = None if folder else blob(model.model.file)
+    found = found or (None if folder else _model_outside_git(root, model, commit, notes))
     if found:
         fields["model_file"] = {
             "path": found[0],
@@ -131,6 +135,20 @@ def committed_evidence(
     if fingerprints:
         fields["data"] = fingerprints
     return fields, notes
+
+
+def _model_folder(root: Path, model: ModelConfig, commit: str) -> tuple[str, str, int] | None:
+    """A model directory (MLflow) in the commit: its path, manifest digest (as
+    ``modelio.sha256_file`` computes it for the folder) and total size."""
+    from mlgate.modelio import manifest_sha256
+
+    rel = model.relative(model.model.file)
+    members = gitio.tree_files(root, commit, rel)
+    if members is None:
+        return None
+    data = {m: gitio.show_file(root, commit, f"{rel}/{m}") for m in members}
+    digest = manifest_sha256({m: hashlib.sha256(b).hexdigest() for m, b in data.items()})
+    return rel, digest, sum(len(b) for b in data.values())
 
 
 def _model_outside_git(

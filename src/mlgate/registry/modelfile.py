@@ -46,9 +46,13 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
     target = paths.cache_dir(root) / "champions" / model.tag_name / version.version / Path(rel).name
     cached = target.is_file() and (expected is None or sha256_file(target) == expected)
     at_commit = f"{rel} at {version.commit[:12]}"
+    cached = cached or (target.is_dir() and sha256_file(target) == expected)
     if gitio.has_path(root, version.commit, rel):
         if cached:
             return ModelFile(target, COMMIT, at_commit)
+        members = gitio.tree_files(root, version.commit, rel)
+        if members is not None:  # a model directory (MLflow): every file of it
+            return _folder_at_commit(root, model, version, rel, members, target, expected)
         data = gitio.show_file(root, version.commit, rel)
         if expected is not None and _sha256(data) != expected:
             raise ConfigError(
@@ -95,6 +99,38 @@ def _training_python(model: ModelConfig) -> str | None:
         return environment.training_environment(model).interpreter
     except MlgateError:
         return None
+
+
+def _folder_at_commit(
+    root: Path,
+    model: ModelConfig,
+    version: VersionState,
+    rel: str,
+    members: list[str],
+    target: Path,
+    expected: str | None,
+) -> ModelFile:
+    import shutil
+
+    from mlgate.fsio import atomic_write_bytes
+
+    at_commit = f"{rel} at {version.commit[:12]}"
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    for member in members:
+        atomic_write_bytes(
+            staging / member, gitio.show_file(root, version.commit, f"{rel}/{member}")
+        )
+    if expected is not None and sha256_file(staging) != expected:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ConfigError(
+            f"{model.name} {version.version}: {at_commit} does not match the sha256 its "
+            f"registration recorded ({expected[:12]}...)",
+        )
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    ignore_cache(root)
+    return ModelFile(target, COMMIT, at_commit)
 
 
 def _from_release(

@@ -204,6 +204,7 @@ def _predictor(model: ModelConfig) -> Callable[[Path], Any]:
             trusted=model.model.trusted,
             trusted_types=model.model.trusted_types,
             what="re-run model",
+            task=model.model.task,
         )
         names = getattr(estimator, "feature_names_in_", None)
         columns = (

@@ -127,14 +127,26 @@ def hash_outputs(root: Path, outputs: Iterable[Path], hasher: Hasher) -> dict[st
                 "size": sum(hashes[f].size for f in members[path]),
                 "count": len(manifest),
             }
+            _add_content(entry, path)  # a model directory (MLflow): canonical content
         else:
             entry = {"sha256": hashes[path].sha256, "size": hashes[path].size}
             archive = archive_digest(path)
             if archive is not None:
                 entry["content_sha256"] = archive.sha256
                 entry["content_kind"] = archive.kind
+            else:
+                _add_content(entry, path)
         out[_rel(path, root)] = entry
     return out
+
+
+def _add_content(entry: dict[str, Any], path: Path) -> None:
+    """The canonical content hash of a model format whose bytes vary (``mlgate.formats``)."""
+    from mlgate import formats
+
+    found = formats.content_digest(path)
+    if found is not None:
+        entry["content_kind"], entry["content_sha256"] = found
 
 
 def _rel(path: Path, root: Path) -> str:

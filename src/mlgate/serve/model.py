@@ -140,6 +140,7 @@ class ServedModel:
             fmt=info.format,
             trusted=info.format != "skops",
             trusted_types=info.trusted_types,
+            task=info.task,
         )
         return cls(info, estimator)
 
