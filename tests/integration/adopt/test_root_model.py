@@ -41,7 +41,7 @@ def test_adopted_root_model_runs_every_command(repo: Path) -> None:
     found = checks(repo, "clf", "repro.json")
     unpinned = found["repro.environment.unpinned"]
     assert unpinned["status"] == "warn"
-    assert "catboost" in unpinned["message"]
+    assert "mlgate-absent-boosting" in unpinned["message"]
     assert "mlgate-absent-plotting" in unpinned["message"]
 
     ok(repo, "validate")
