@@ -76,7 +76,9 @@ def root_model(root: Path) -> Path:
             "src/train.py": ROOT_TRAIN,
             "src/features.py": 'FEATURES = ["x1", "x2"]\n',
             "params.yaml": "train:\n  C: 1.0\n",
-            "requirements.txt": "scikit-learn\npandas\nskops\nmlgate-absent-plotting\nmlgate-absent-boosting\n",
+            "requirements.txt": (
+                "scikit-learn\npandas\nskops\nmlgate-absent-plotting\nmlgate-absent-boosting\n"
+            ),
             "README.md": "# A model at the root\n",
             "docs/notes.md": "notes\n",
         },
