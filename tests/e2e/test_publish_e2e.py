@@ -69,9 +69,15 @@ def test_build_smoke_push_pull_by_digest_run_and_predict(
             labels
         )
         port = infra.free_port()
+        # Capture on, into a folder of the host, rotating every kilobyte (a few records).
+        capture = tmp_path / "capture"
+        capture.mkdir()
+        capture.chmod(0o777)  # the server runs as an unprivileged user in the container
         container = engine.containers.run(
             digest_ref, detach=True, network_mode="host",
-            environment={"MLGATE_PORT": str(port), "MLGATE_HOST": "127.0.0.1"},
+            environment={"MLGATE_PORT": str(port), "MLGATE_HOST": "127.0.0.1",
+                         "MLGATE_CAPTURE_DIR": "/capture", "MLGATE_CAPTURE_ROTATE_MB": "0.001"},
+            volumes={str(capture): {"bind": "/capture", "mode": "rw"}},
         )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
@@ -102,8 +108,11 @@ def test_build_smoke_push_pull_by_digest_run_and_predict(
             assert version["model_sha256"] == labels["io.mlgate.model.sha256"]
             metrics = requests.get(url + "/metrics", timeout=10).text
             assert 'mlgate_requests_total{endpoint="/invocations",status="200"} 1' in metrics
+            ids = _score_each(url, columns, data)
         finally:
+            container.stop(timeout=20)  # SIGTERM: the capture writer drains and closes
             container.remove(force=True)
+        _assert_captured(capture, ids, labels["io.mlgate.model.sha256"])
     finally:
         engine.close()
 
@@ -233,3 +242,23 @@ def test_container_predictions_that_differ_fail_the_smoke_test_and_nothing_is_pu
     assert "nothing was pushed" in out.stderr
     assert "your-org/shifty" not in credentials.catalog()
     assert not (project / ".mlgate/out/churn/publish.json").exists()
+
+
+def _score_each(url: str, columns: list[str], data: list[list[object]]) -> list[str]:
+    """One request per row; the request ids the server answered with."""
+    ids = []
+    for row in data:
+        body = {"dataframe_split": {"columns": columns, "data": [row]}}
+        answer = requests.post(url + "/invocations", json=body, timeout=30)
+        assert answer.status_code == 200, answer.text
+        ids.append(answer.headers["x-request-id"])
+    return ids
+
+
+def _assert_captured(folder: Path, ids: list[str], sha256: str) -> None:
+    """The container captured every request, in order, into more than one rotated file."""
+    files = sorted(folder.glob("capture-*.jsonl"))
+    records = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    assert len(files) > 1, files
+    assert [r["request_id"] for r in records][-len(ids) :] == ids
+    assert records[-1]["sha256"] == sha256
