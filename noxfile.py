@@ -380,21 +380,38 @@ class Demo:
         out = self.project / ".mlgate" / "out" / "churn"
         self.produced.append(("PR check verdict (check.json)", out / "check.json"))
 
+    def set_params(self, **values: object) -> None:
+        params = self.model_dir / "params.yaml"
+        text = params.read_text()
+        for key, value in values.items():
+            text = re.sub(rf"^{key}: \S+", f"{key}: {value}", text, flags=re.MULTILINE)
+        params.write_text(text)
+
     def registry(self) -> None:
-        self.step("model registry in annotated git tags: register, promote, pushed to a remote")
+        self.step(
+            "model registry in annotated git tags: the first production model (gradient-boosted "
+            "trees, seed 42) registered, promoted, pushed to a remote"
+        )
         remote = self.project.parent / "registry-origin.git"
         self.git("init", "--quiet", "--bare", "--initial-branch=main", str(remote))
         self.git("remote", "add", "origin", str(remote))
+        self.set_params(model="gradient_boosting", n_estimators=150, max_depth=2)
+        self.mlgate("train")
+        self.mlgate("lock")
+        self.mlgate("validate")  # no version holds prod yet: value bounds only
         self.git("add", "--all")
-        self.commit_if_changed("Commit the trained churn model")
+        self.commit_if_changed("Gradient-boosted trees for the churn model")
         self.git("push", "--quiet", "origin", "HEAD:main")  # the merged pull request
         out = self.project / ".mlgate" / "out" / "churn"
-        evidence = [f"--verdict={out / kind}.json" for kind in ("repro", "validation")]
+        evidence = [f"--verdict={out / 'validation.json'}"]
         self.mlgate("registry", "register", "churn", "--version", "v1.0.0", *evidence, "--push")
         self.mlgate("registry", "assign", "churn", "v1.0.0", "staging", "--push")
         self.mlgate("registry", "assign", "churn", "v1.0.0", "prod", "--push")
 
-        self.step("a second version: retrain with another seed, register, promote")
+        self.step(
+            "a second version: retrain with seed 7 (the trees sample rows, so the seed changes "
+            "the model), register, promote"
+        )
         self.session.chdir(self.model_dir)
         self.session.run("python", "train.py", env={"MLGATE_SEED": "7"})
         self.session.chdir(self.project)
@@ -418,10 +435,29 @@ class Demo:
         )  # fmt: skip
 
     def governance(self) -> None:
-        # Last before the summary: the report shows whatever evidence the steps above produced.
-        self.step("mlgate report: model card, lineage, verdicts, compliance (md, html, json)")
-        self.mlgate("report", "--format", "md,html,json")
+        """The pull request a reviewer reads: the same change first regressing against prod (the
+        check fails), then improving on it (the check passes); the last report is that one."""
         out = self.project / ".mlgate" / "out" / "churn"
+        self.step("a pull request against prod: 5 stumps instead of the trees -> the check fails")
+        self.git("checkout", "--quiet", "-b", "retrain-churn")
+        self.set_params(model="gradient_boosting", n_estimators=5, max_depth=1)
+        self.mlgate("lock")
+        self.git("commit", "--quiet", "--all", "--message", "Try a much smaller model")
+        self.mlgate("check", expect=1)
+        failing = self.project.parent / "regression-report"
+        shutil.copytree(out, failing, dirs_exist_ok=True)
+        self.produced.append(("report of the regression (fails against prod)",
+                              failing / "report.html"))  # fmt: skip
+
+        self.step("the same pull request, fixed: logistic regression beats prod -> it passes")
+        self.set_params(model="logistic", C=1.0)
+        self.mlgate("lock")
+        self.git("commit", "--quiet", "--all", "--message", "Logistic regression for churn")
+        self.mlgate("check")
+        self.git("add", "--all")  # the retrained model and its run record, as the PR commits them
+        self.commit_if_changed("Retrain the churn model")
+        self.step("mlgate report: model card, lineage, verdicts against prod, compliance")
+        self.mlgate("report", "--format", "md,html,json")
         for name, label in (
             ("report.md", "governance report (Markdown, PR comment)"),
             ("report.html", "governance report (HTML with charts)"),
@@ -479,6 +515,14 @@ class Demo:
                 )
                 return
             base = e2e_base
+        wanted = base or "python:3.11-slim"  # publish.base_image of the starter
+        if not docker("image", "inspect", wanted) and not docker("pull", "--quiet", wanted):
+            self.session.log(
+                f"skipped: the base image {wanted} is not on this Docker engine and cannot be "
+                "pulled (no access to its registry?). Pull or build it, or set "
+                "MLGATE_DEMO_BASE_IMAGE to one the engine has, and run the demo again."
+            )
+            return
         base_args = ["--base-image", base] if base else []
         registry = os.environ.get("MLGATE_DEMO_REGISTRY")
         push_args = ["--registry", registry, "--push"] if registry else []
@@ -514,4 +558,19 @@ class Demo:
     def summary(self) -> None:
         width = max(len(label) for label, _ in self.produced)
         lines = [f"  {label.ljust(width)}  {path}" for label, path in self.produced]
-        print("\nmlgate demo finished. It produced:\n" + "\n".join(lines))
+        report = self.project / ".mlgate" / "out" / "churn" / "report.html"
+        failing = self.project.parent / "regression-report" / "report.html"
+        print(
+            "\nmlgate demo finished. It produced:\n"
+            + "\n".join(lines)
+            + f"\n\nOpen this first: {report}\n"
+            "  the pull request's report: the challenger against prod, Δ per metric, charts;\n"
+            f"  the regression that failed against prod: {failing}\n"
+            "\nTry it on your repository:\n"
+            "  pip install mlgate\n"
+            "  cd your-ml-repository\n"
+            "  mlgate init --adopt .      # drafts mlgate.yaml from what is there\n"
+            "  mlgate config check        # then fill what it asks for\n"
+            "  mlgate check               # the pull-request check, locally\n"
+            "  (or start from the starter project: mlgate init my-project)\n"
+        )

@@ -113,7 +113,7 @@ def test_render_lists_checks_then_failures_with_their_lines() -> None:
     assert lines[2].split() == ["auc", "0.81", "0.8", "—"]
     head = lines.index(next(line for line in lines if line.split()[:1] == ["STATUS"]))
     assert lines[head].split() == ["STATUS", "CHECK", "OBSERVED", "THRESHOLD", "CHAMPION", "REASON"]
-    assert lines[head + 2].split()[:6] == [
+    assert lines[head + 1].split()[:6] == [  # failures first
         "FAIL",
         "metric.auc.max_regression",
         "-0.05",

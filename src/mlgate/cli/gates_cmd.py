@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def verbose_option(func: Any) -> Any:
+    return click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        help="List every check (by default a long verdict lists failures, warnings and skips, "
+        "and counts the passes).",
+    )(func)
+
+
 def _out_option(func: F) -> F:
     return click.option(
         "--out",
@@ -43,6 +53,7 @@ def _out_option(func: F) -> F:
     metavar="PATH|STAGE",
     help="Champion model file, or a registry stage/version (default: gates.champion.stage).",
 )
+@verbose_option
 @json_option
 @_out_option
 def validate(
@@ -52,6 +63,7 @@ def validate(
     champion: str | None,
     as_json: bool,
     out: Path | None,
+    verbose: bool,
 ) -> int:
     """Gate the challenger against the champion.
 
@@ -85,7 +97,8 @@ def validate(
         for m in result.models:
             model = result.config.model(m.model)
             for verdict in m.verdicts:
-                echo(render_verdict(verdict, style=style, locate=_locator(result.config, model)))
+                locate = _locator(result.config, model)
+                echo(render_verdict(verdict, style=style, locate=locate, verbose=verbose))
                 echo()
             echo("wrote " + ", ".join(str(p) for p in m.written))
     _annotate(result)
@@ -191,6 +204,7 @@ def _relative(file: str, root: Path) -> str:
     metavar="NAME",
     help="Which model's settings to use (default: the only one).",
 )
+@verbose_option
 @json_option
 @_out_option
 def drift(
@@ -208,6 +222,7 @@ def drift(
     model_name: str | None,
     as_json: bool,
     out: Path | None,
+    verbose: bool,
 ) -> int:
     """Data drift of current against reference data, column by column.
 
@@ -237,7 +252,7 @@ def drift(
         locate = None
         if result.config is not None and result.model is not None:
             locate = _locator(result.config, result.model)
-        echo(render_verdict(result.verdict, style=style, locate=locate))
+        echo(render_verdict(result.verdict, style=style, locate=locate, verbose=verbose))
         if result.written:
             echo(f"\nwrote {result.written}")
     return result.exit_code

@@ -56,10 +56,20 @@ def metric_lines(verdict: Verdict) -> list[str]:
     return [*out, f"  {DELTA_LEGEND}", ""]
 
 
+QUIET_LIMIT = 12  # a verdict with more checks lists its passes as a count (--verbose: all)
+_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.SKIP: 2, Status.PASS: 3}
+
+
 def render_verdict(
-    verdict: Verdict, *, style: Styler = _plain, locate: Locator | None = None, title: str = ""
+    verdict: Verdict,
+    *,
+    style: Styler = _plain,
+    locate: Locator | None = None,
+    title: str = "",
+    verbose: bool = True,
 ) -> str:
-    """The verdict as a table and a list of what failed (and where it is configured)."""
+    """The verdict as a table (failures and warnings first; without ``verbose`` a long
+    verdict's passes are a count) and a list of what failed (and where it is configured)."""
     counts = verdict.counts()
     summary = ", ".join(
         f"{n} {word}"
@@ -77,25 +87,35 @@ def render_verdict(
     head = title or f"{verdict.kind} of {verdict.model}"
     lines = [f"{head}: {word} ({summary or 'no checks'})"]
     lines += metric_lines(verdict)
-    rows = [("STATUS", "CHECK", "OBSERVED", "THRESHOLD", "CHAMPION", "REASON")]
+    checks = sorted(verdict.checks, key=lambda c: _ORDER[c.status])
+    hidden = 0
+    if not verbose and len(checks) > QUIET_LIMIT:
+        shown = [c for c in checks if c.status is not Status.PASS]
+        hidden = len(checks) - len(shown)
+        checks = shown
+    champion = any(c.champion is not None for c in checks)
+    head_row = ("STATUS", "CHECK", "OBSERVED", "THRESHOLD") + (("CHAMPION",) if champion else ())
+    rows = [(*head_row, "REASON")]
     rows += [
         (
             c.status.value.upper(),
             c.id,
             number(c.observed),
             threshold_text(c),
-            number(c.champion),
+            *((number(c.champion),) if champion else ()),
             c.message,
         )
-        for c in verdict.checks
+        for c in checks
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    for i, row in enumerate(rows):
-        cells = [row[j].ljust(widths[j]) for j in range(5)]
+    n = len(head_row)
+    widths = [max(len(r[i]) for r in rows) for i in range(n)]
+    for i, row in enumerate(rows if checks else ()):
+        cells = [row[j].ljust(widths[j]) for j in range(n)]
         if i:
-            status = verdict.checks[i - 1].status
-            cells[0] = style(cells[0], **STYLES[status])
-        lines.append("  " + "  ".join(cells) + "  " + row[5])
+            cells[0] = style(cells[0], **STYLES[checks[i - 1].status])
+        lines.append("  " + "  ".join(cells) + "  " + row[n])
+    if hidden:
+        lines.append(f"  {hidden} passed checks not listed (--verbose lists every check)")
     failed = verdict.failures
     if failed:
         lines.append("")

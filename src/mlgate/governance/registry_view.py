@@ -65,10 +65,19 @@ def registry_context(config: Config, model: ModelConfig) -> RegistryContext:
             note=f"the registry could not be read: {exc.message}",
             champion_stage=stage,
         )
-    return from_state(state, model, stage)
+    return from_state(state, model, stage, head=_head(config.root))
 
 
-def from_state(state: Any, model: ModelConfig, stage: str | None) -> RegistryContext:
+def _head(root: Any) -> str | None:
+    from mlgate import gitio
+
+    found = gitio.git(["rev-parse", "--verify", "--quiet", "HEAD"], root, check=False)
+    return found.stdout.strip() or None if found.ok else None
+
+
+def from_state(
+    state: Any, model: ModelConfig, stage: str | None, *, head: str | None = None
+) -> RegistryContext:
     """The context from a ``RegistryState`` (the registry's replay of its tags)."""
     name = model.name
     found = state.get(name)
@@ -99,8 +108,14 @@ def from_state(state: Any, model: ModelConfig, stage: str | None) -> RegistryCon
     holders = {str(s): str(h.version) for s, h in found.holders.items()}
     champion_state = found.holder(stage) if stage else found.latest
     champion = by_version.get(str(champion_state.version)) if champion_state else None
-    would = [f"register {name}@{next_version}"]
-    if champion is not None:
+    at_head = [v for v in versions if head and v.commit == head and not v.deregistered]
+    if at_head:
+        would = [f"register nothing new: this commit already is {name}@{at_head[-1].version}"]
+    else:
+        would = [f"register {name}@{next_version}"]
+    if champion is not None and champion in at_head:
+        would.append(f"change nothing at {stage!r}: {champion.version} is this commit")
+    elif champion is not None:
         where = f"at {stage!r}" if stage else "as the latest version"
         would.append(
             f"challenge {champion.version} {where}; promotion stays a separate, explicit step"

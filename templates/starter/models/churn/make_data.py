@@ -27,7 +27,8 @@ def customers(n: int, seed: int) -> pd.DataFrame:
     age = rng.integers(18, 80, size=n)
     tenure = rng.gamma(2.0, 12.0, size=n).round().astype(int).clip(0, 120)
     base = {"basic": 25.0, "standard": 55.0, "premium": 90.0}
-    charges = np.array([base[p] for p in plan]) + rng.normal(0, 8, size=n)
+    # Price list bounds: no plan costs under 10 or over 110 a month (never a negative charge).
+    charges = (np.array([base[p] for p in plan]) + rng.normal(0, 8, size=n)).clip(10.0, 110.0)
     support_calls = rng.poisson(1.2 + (plan == "basic") * 0.8, size=n)
     logit = (
         -0.6
