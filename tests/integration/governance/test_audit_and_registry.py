@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mlgate import gitio
 from mlgate.config.loader import load_config
 from mlgate.governance.audit import report_document
 from tests.conftest import invoke
@@ -31,10 +32,21 @@ def test_report_shows_the_champion_and_what_merging_would_do(repo: Path) -> None
     assert registry["champion"]["version"] == "v1.0.0"
     assert registry["stages"] == {"prod": "v1.0.0", "staging": "v1.0.0"}
     assert registry["next_version"] == "v1.0.1"
-    assert registry["would"][0] == "register churn@v1.0.1"
+    # HEAD already is v1.0.0 (and holds prod): merging it registers nothing new.
+    assert registry["would"] == [
+        "register nothing new: this commit already is churn@v1.0.0",
+        "change nothing at 'prod': v1.0.0 is this commit",
+    ]
     assert document["compliance"]["facts"]["registry.history"] is True
     md = (out_dir(repo) / "report.md").read_text()
     assert "Champion (`prod`): **v1.0.0**" in md
+    (repo / "NOTES.md").write_text("a change\n")
+    gitio.git(["add", "NOTES.md"], repo)
+    gitio.git(["commit", "--quiet", "--message", "a change"], repo)
+    invoke("report", "--format", "json", cwd=repo)
+    registry = json.loads((out_dir(repo) / "report.json").read_text())["registry"]
+    assert registry["would"][0] == "register churn@v1.0.1"
+    assert registry["would"][1].startswith("challenge v1.0.0 at 'prod'")
 
 
 def test_an_empty_registry_says_so(repo: Path) -> None:
