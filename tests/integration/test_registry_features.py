@@ -244,3 +244,25 @@ def test_stage_policy_as_a_graph(repo: Path) -> None:
     )
     bad = run("v0.0.3", "staging", expect=2)
     assert "'live' follows a stage but is not a stage itself" in bad.stderr
+
+
+def test_repo_url_writes_straight_to_the_remote(tmp_path: Path) -> None:
+    """GTO's -r/--repo URL: no clone of one's own; the tags land on the remote only."""
+    origin = bare_remote(tmp_path / "origin.git")
+    seed = clone(origin, tmp_path / "seed")
+    commit(seed, "one")
+    git(seed, "push", "--quiet", "origin", "main")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    url = str(origin)
+    out = mlgate_json(outside, "registry", "register", "churn", "-r", url)
+    assert (out["version"], out["pushed"]) == ("v0.0.1", True)
+    assert out["commit"] == git(seed, "rev-parse", "HEAD")
+    out = mlgate_json(outside, "registry", "assign", "churn", "v0.0.1", "prod", "--repo", url)
+    assert out["tag"] == "churn#prod#1"
+    assert remote_tags(seed) == {"churn@v0.0.1", "churn#prod#1"}
+    shown = mlgate_json(outside, "registry", "show", "-r", url)
+    assert shown["models"][0]["stages"] == {"prod": "v0.0.1"}
+    assert list(outside.iterdir()) == []  # the temporary clone is gone
+    # A local work tree given with -r is used in place.
+    assert mlgate_json(outside, "registry", "show", "-r", str(seed))["models"] == []

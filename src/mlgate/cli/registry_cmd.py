@@ -49,8 +49,33 @@ def remote_option(func: F) -> F:
     )(func)
 
 
+def repo_option(func: F) -> F:
+    return click.option(
+        "-r",
+        "--repo",
+        "repo_url",
+        metavar="URL|PATH",
+        default=None,
+        help="Local repository, or a remote URL to write to (or read) directly, as GTO's -r.",
+    )(func)
+
+
+def _repository(where: str | None) -> tuple[Path, str | None]:
+    """The repository to work in and, for a URL, the URL (a temporary clone, removed when the
+    command ends)."""
+    if where is None:
+        return Path.cwd(), None
+    from mlgate.registry.workspace import clone_of, is_local_repository
+
+    if is_local_repository(where):
+        return Path(where), None
+    context = click.get_current_context()
+    return context.with_resource(clone_of(where)), where
+
+
 def write_options(func: F) -> F:
     options = [
+        repo_option,
         click.option(
             "--push", is_flag=True, help="Push the tag (race-safe: retries on a lost race)."
         ),
@@ -84,11 +109,14 @@ def write_options(func: F) -> F:
 
 
 def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
+    repo, url = _repository(kwargs.pop("repo_url"))
+    remote = kwargs.pop("remote")
+    config_path = kwargs.pop("config_path")
     return {
-        "repo": Path.cwd(),
-        "config": _config(kwargs.pop("config_path")),
-        "push": kwargs.pop("push"),
-        "remote": kwargs.pop("remote"),
+        "repo": repo,
+        "config": None if url else _config(config_path),
+        "push": kwargs.pop("push") or url is not None,  # a URL is written to directly
+        "remote": url or remote,
         "message": kwargs.pop("message"),
         "sign": kwargs.pop("sign"),
         "deadline": kwargs.pop("deadline"),
@@ -320,6 +348,7 @@ def rollback(as_json: bool, **kwargs: Any) -> int:
 @click.option(
     "--all-versions", "all_versions", is_flag=True, help="Every version in each stage (--vs -1)."
 )
+@repo_option
 @remote_option
 @config_option
 @json_option
@@ -337,8 +366,13 @@ def show(
 
     if all_versions:
         filters["versions_per_stage"] = -1
+    repo, url = _repository(filters.pop("repo_url"))
     request = core.ShowRequest(
-        repo=Path.cwd(), config=_config(config_path), remote=remote, name=name, **filters
+        repo=repo,
+        config=None if url else _config(config_path),
+        remote=url or remote,
+        name=name,
+        **filters,
     )
     result = core.show(request)
     return _emit(result, as_json, render.show, result.state.problems_for(result.name))
