@@ -65,22 +65,35 @@ def publish(  # noqa: PLR0917 - one parameter per flag, as click passes them
     docker configuration (docker login). The pushed digest is recorded in
     .mlgate/out/<model>/publish.json.
     """
+    from mlgate.cli._progress import Stages
     from mlgate.publish import core
 
-    result = core.publish(
-        core.PublishRequest(
-            config_path=config_path,
-            model_name=model_name,
-            base_image=base_image,
-            registry=registry,
-            push=push,
-            smoke=smoke,
-            no_cache=no_cache,
-            context_only=context_only,
-            out=out,
-            progress=progress,
-        )
+    headers = Stages(json_stdout=as_json)
+    steps = (
+        "build context"
+        if context_only
+        else "build" + (", smoke test" if smoke else "") + (", push" if push else "")
     )
+    headers.start(f"{model_name or 'model'}: publish ({steps})")
+    try:
+        result = core.publish(
+            core.PublishRequest(
+                config_path=config_path,
+                model_name=model_name,
+                base_image=base_image,
+                registry=registry,
+                push=push,
+                smoke=smoke,
+                no_cache=no_cache,
+                context_only=context_only,
+                out=out,
+                progress=progress,
+            )
+        )
+    except Exception:
+        headers.end("fail")
+        raise
+    headers.end("pass")
     if as_json:
         emit_json(result.to_dict())
     elif context_only:
