@@ -1,3 +1,4 @@
+# ruff: noqa: FBT003, E501, PERF401 - a table of byte strings reads best one sample a line
 """A hostile corpus of model files, generated as code: each payload, if it ever ran, would only
 create a marker file (or folder) at the path it is given.
 
@@ -60,7 +61,11 @@ def _arg(value: Any, binary: bool) -> bytes:
     if isinstance(value, int):
         return b"J" + struct.pack("<i", value) if binary else f"I{value}\n".encode()
     if isinstance(value, bytes):
-        return b"C" + bytes([len(value)]) + value if binary else b"S" + repr(value).encode()[1:] + b"\n"
+        return (
+            b"C" + bytes([len(value)]) + value
+            if binary
+            else b"S" + repr(value).encode()[1:] + b"\n"
+        )
     if isinstance(value, dict):
         return b"}" if binary else b"(d"
     if isinstance(value, (list, tuple)):
@@ -93,9 +98,12 @@ def inst_call(module: str, name: str, args: tuple[Any, ...]) -> bytes:
 
 
 def obj_call(module: str, name: str, args: tuple[Any, ...]) -> bytes:
-    return b"\x80\x02(" + f"c{module}\n{name}\n".encode() + b"".join(
-        _arg(a, True) for a in args
-    ) + b"o."
+    return (
+        b"\x80\x02("
+        + f"c{module}\n{name}\n".encode()
+        + b"".join(_arg(a, True) for a in args)
+        + b"o."
+    )
 
 
 # -- the targets: each call creates `m` (a marker path) if it runs --------------------------
@@ -159,7 +167,9 @@ def _pickles(m: Path, inner: Path) -> Iterator[Sample]:
             count += 1
             data = global_call(module, name, args, protocol)
             live = module in ("posix", "os", "builtins", "subprocess") and name != "open"
-            yield Sample(f"{module}.{name} p{protocol}", source, "pickle", "pickle", suffix, data, live)
+            yield Sample(
+                f"{module}.{name} p{protocol}", source, "pickle", "pickle", suffix, data, live
+            )
     for module, name in CHAINS:
         yield Sample(f"chain {module}:{name}", "mlgate", "pickle", "pickle", ".pkl",
                      global_call(module, name, (f"touch {m}",), 4), live=True)  # fmt: skip
@@ -242,7 +252,9 @@ def _tricks(m: Path, code: str) -> Iterator[Sample]:
         live=False,
     )  # fmt: skip
     benign = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01\x85\x94."
-    yield sample("second of two concatenated streams", benign + global_call("posix", "system", (sh,), 4))
+    yield sample(
+        "second of two concatenated streams", benign + global_call("posix", "system", (sh,), 4)
+    )
     yield sample(
         "nested stream through pickle.loads",
         global_call("pickle", "loads", (global_call("posix", "system", (sh,), 2),), 2),
@@ -301,7 +313,9 @@ def _joblib(m: Path) -> Iterator[Sample]:
     cases.append(("compressed object array", np.array([code], dtype=object), 3))
     for i, (name, value, compress) in enumerate(cases):
         suffix = (".joblib", ".pkl", ".bin")[i % 3]
-        yield Sample(f"joblib {name}", "mlgate", "joblib", "joblib", suffix, dump(value, compress), True)
+        yield Sample(
+            f"joblib {name}", "mlgate", "joblib", "joblib", suffix, dump(value, compress), True
+        )
     raw = dump([np.arange(8.0)])
     yield Sample("joblib truncated inside array data", "mlgate", "joblib", "joblib", ".joblib",
                  raw[: len(raw) - 20] + global_call("posix", "system", (f"touch {m}",), 2))  # fmt: skip
@@ -322,16 +336,24 @@ def _tuple_node(values: list[Any]) -> dict[str, Any]:
             "content": [_json_node(v) for v in values]}  # fmt: skip
 
 
-def _skops_archive(pipeline: bytes, node: dict[str, Any] | None, extra: dict[str, bytes]) -> bytes:
+def _skops_archive(
+    pipeline: bytes,
+    node: dict[str, Any] | None,
+    extra: dict[str, bytes],
+    schema: bytes | None = None,
+) -> bytes:
+    raw = schema
     source = zipfile.ZipFile(io.BytesIO(pipeline))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             content = source.read(info)
             if info.filename == "schema.json" and node is not None:
-                schema = json.loads(content)
-                schema["content"]["content"]["extra"] = node  # an extra attribute of the Pipeline
-                content = json.dumps(schema).encode()
+                parsed = json.loads(content)
+                parsed["content"]["content"]["extra"] = node  # an extra attribute of the Pipeline
+                content = json.dumps(parsed).encode()
+            if info.filename == "schema.json" and raw is not None:
+                content = raw
             target.writestr(info.filename, content)
         for name, content in extra.items():
             target.writestr(name, content)
@@ -346,7 +368,9 @@ def real_pipeline_skops() -> bytes:
     from sklearn.preprocessing import StandardScaler
 
     x = np.random.default_rng(0).random((40, 3))
-    return bytes(sio.dumps(make_pipeline(StandardScaler(), LogisticRegression()).fit(x, np.arange(40) % 2)))
+    return bytes(
+        sio.dumps(make_pipeline(StandardScaler(), LogisticRegression()).fit(x, np.arange(40) % 2))
+    )
 
 
 def _skops(m: Path) -> Iterator[Sample]:
@@ -359,8 +383,16 @@ def _skops(m: Path) -> Iterator[Sample]:
                 "__loader__": "ConstructorFromReduceNode", "content": _tuple_node(args)}  # fmt: skip
 
     nodes: list[tuple[str, dict[str, Any], bool]] = [
-        ("reduce numpy runstring", reduce("numpy.testing._private.utils", "runstring", [code, {}]), True),
-        ("reduce sklearn assert_run_python_script", reduce("sklearn.utils._testing", "assert_run_python_script_without_output", [code]), True),  # noqa: E501
+        (
+            "reduce numpy runstring",
+            reduce("numpy.testing._private.utils", "runstring", [code, {}]),
+            True,
+        ),
+        (
+            "reduce sklearn assert_run_python_script",
+            reduce("sklearn.utils._testing", "assert_run_python_script_without_output", [code]),
+            True,
+        ),
         ("reduce builtins.exec", reduce("builtins", "exec", [code]), True),
         ("reduce builtins.eval", reduce("builtins", "eval", [code]), True),
         ("reduce posix.system", reduce("posix", "system", [sh]), True),
@@ -370,13 +402,83 @@ def _skops(m: Path) -> Iterator[Sample]:
         ("reduce look-alike sklearn_utils", reduce("sklearn_utils", "run", [code]), False),
         ("reduce look-alike numpyx", reduce("numpyx.testing", "runstring", [code]), False),
         ("reduce scipy.io FortranFile", reduce("scipy.io", "FortranFile", [str(m), "w"]), True),
-        ("object subprocess.Popen", {"__class__": "Popen", "__module__": "subprocess", "__loader__": "ObjectNode"}, False),  # noqa: E501
-        ("function os.system", {"__class__": "system", "__module__": "posix", "__loader__": "FunctionNode"}, False),  # noqa: E501
-        ("type builtins.eval", {"__class__": "eval", "__module__": "builtins", "__loader__": "TypeNode"}, False),  # noqa: E501
-        ("operator attrgetter", {"__class__": "attrgetter", "__module__": "operator", "__loader__": "OperatorFuncNode", "attrs": _tuple_node(["system"])}, False),  # noqa: E501
-        ("method __reduce_ex__ of a scaler", {"__class__": "StandardScaler", "__module__": "sklearn.preprocessing._data", "__loader__": "MethodNode", "content": {"func": "__reduce_ex__", "obj": {"__class__": "StandardScaler", "__module__": "sklearn.preprocessing._data", "__loader__": "ObjectNode"}}}, False),  # noqa: E501
-        ("partial of os.system", {"__class__": "partial", "__module__": "functools", "__loader__": "PartialNode", "content": {"func": {"__class__": "system", "__module__": "posix", "__loader__": "FunctionNode"}, "args": _tuple_node([sh]), "kwds": {"__class__": "dict", "__module__": "builtins", "__loader__": "DictNode", "content": {}, "key_types": _tuple_node([])}, "namespace": _json_node(None)}}, False),  # noqa: E501
-        ("unknown loader", {"__class__": "x", "__module__": "builtins", "__loader__": "PickleNode", "file": "x.pkl"}, False),  # noqa: E501
+        (
+            "object subprocess.Popen",
+            {"__class__": "Popen", "__module__": "subprocess", "__loader__": "ObjectNode"},
+            False,
+        ),
+        (
+            "function os.system",
+            {"__class__": "system", "__module__": "posix", "__loader__": "FunctionNode"},
+            False,
+        ),
+        (
+            "type builtins.eval",
+            {"__class__": "eval", "__module__": "builtins", "__loader__": "TypeNode"},
+            False,
+        ),
+        (
+            "operator attrgetter",
+            {
+                "__class__": "attrgetter",
+                "__module__": "operator",
+                "__loader__": "OperatorFuncNode",
+                "attrs": _tuple_node(["system"]),
+            },
+            False,
+        ),
+        (
+            "method __reduce_ex__ of a scaler",
+            {
+                "__class__": "StandardScaler",
+                "__module__": "sklearn.preprocessing._data",
+                "__loader__": "MethodNode",
+                "content": {
+                    "func": "__reduce_ex__",
+                    "obj": {
+                        "__class__": "StandardScaler",
+                        "__module__": "sklearn.preprocessing._data",
+                        "__loader__": "ObjectNode",
+                    },
+                },
+            },
+            False,
+        ),
+        (
+            "partial of os.system",
+            {
+                "__class__": "partial",
+                "__module__": "functools",
+                "__loader__": "PartialNode",
+                "content": {
+                    "func": {
+                        "__class__": "system",
+                        "__module__": "posix",
+                        "__loader__": "FunctionNode",
+                    },
+                    "args": _tuple_node([sh]),
+                    "kwds": {
+                        "__class__": "dict",
+                        "__module__": "builtins",
+                        "__loader__": "DictNode",
+                        "content": {},
+                        "key_types": _tuple_node([]),
+                    },
+                    "namespace": _json_node(None),
+                },
+            },
+            False,
+        ),
+        (
+            "unknown loader",
+            {
+                "__class__": "x",
+                "__module__": "builtins",
+                "__loader__": "PickleNode",
+                "file": "x.pkl",
+            },
+            False,
+        ),
     ]
     for name, node, live in nodes:
         yield Sample(f"skops {name}", "mlgate", "skops", "skops", ".skops",
@@ -384,9 +486,12 @@ def _skops(m: Path) -> Iterator[Sample]:
     for member in ("../evil.py", "/tmp/evil.py", "a/../../evil.py", "..\\evil.py"):
         yield Sample(f"skops zip-slip {member}", "mlgate", "skops", "skops", ".skops",
                      _skops_archive(pipeline, None, {member: b"import os"}))  # fmt: skip
-    yield Sample("skops bomb (declared size)", "mlgate", "skops", "skops", ".skops", _bomb(pipeline))
+    yield Sample(
+        "skops bomb (declared size)", "mlgate", "skops", "skops", ".skops", _bomb(pipeline)
+    )
+    deep = b'{"__loader__": "ListNode", "content": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     yield Sample("skops deeply nested schema", "mlgate", "skops", "skops", ".skops",
-                 _skops_archive(pipeline, json.loads("[" * 5000 + "]" * 5000), {}))  # fmt: skip
+                 _skops_archive(pipeline, None, {}, schema=deep))  # fmt: skip
 
 
 def _bomb(pipeline: bytes) -> bytes:
