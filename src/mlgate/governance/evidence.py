@@ -111,11 +111,11 @@ def collect(model: ModelConfig, out_dir: Path, head: str | None) -> Evidence:
 
 
 MONITOR_FILE = "monitor.json"
-MONITOR_COMMAND = "mlgate drift --production --current <production data>"
+MONITOR_COMMAND = "mlgate monitor --data CAPTURE (or mlgate drift --production --current DATA)"
 
 
 def _read_monitor(path: Path, model: ModelConfig) -> Verdict | None:
-    """The production monitor's verdict (``mlgate drift --production``), when there is one: it
+    """The production monitor's verdict (``mlgate monitor``, ``mlgate drift --production``): it
     judges production data, not this change, so it is optional and never stale."""
     if not path.is_file():
         return None
