@@ -98,6 +98,9 @@ def test_plan_and_a_rerun_through_dvc(repo: Path) -> None:
     repos.commit(repo, "adopt mlgate")
     ok(repo, "repro", "--rerun", "--runs", "1")
     assert verdict(repo, "classifier", "repro.json")["ok"]
+    out = repo.parent / "context"
+    ok(repo, "publish", "--context-only", "--out", str(out))
+    assert (out / "Dockerfile").is_file()
     base = gitio.git(["rev-parse", "HEAD"], repo).stdout.strip()
     (repo / "README.md").write_text("# changed\n")
     assert json.loads(ok(repo, "plan", "--base", base, "--json").stdout)["models"] == []

@@ -15,7 +15,7 @@ import pytest
 from mlgate import tabular
 from mlgate.config.loader import load_config
 from tests.integration.adopt import repos
-from tests.integration.adopt.support import checks, ok, untracked
+from tests.integration.adopt.support import checks, ok, untracked, verdict
 
 pytest.importorskip("mlflow")
 
@@ -52,6 +52,17 @@ def test_the_run_logged_to_mlflow_is_the_model_and_its_metrics(repo: Path) -> No
     assert model.data.split is not None
     held_out = tabular.split_rows(whole, model.data.split)[1]
     assert list(held_out) == json.loads(logged.read_text())
+
+    # The logged model directory is the challenger, scored on those same rows: mlgate's RMSE
+    # is the one the script logged.
+    ok(repo, "validate")
+    found = verdict(repo, "wine", "validation.json")
+    assert found["context"]["metrics"]["rmse"]["challenger"] == pytest.approx(
+        metrics["rmse"], rel=1e-12
+    )
+    out = repo.parent / "context"
+    ok(repo, "publish", "--context-only", "--out", str(out))
+    assert (out / "Dockerfile").is_file()
 
     ok(repo, "lock")
     entry = json.loads((repo / "mlgate.lock").read_text())["models"]["wine"]
