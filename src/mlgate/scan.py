@@ -176,7 +176,7 @@ def _configured(
     mixed = found is not None and found.name != wanted.name
     if mixed and found is not None and not (found.name in family and wanted.name in family):
         return None, (
-            f"the file is a {found.title} file but model.format says {configured} "
+            f"the file is {formats.a(found.title)} file but model.format says {configured} "
             f"({wanted.title}); it is not loaded as either"
         )
     if wanted.name == "pickle" and sniff.kind(head) == "joblib":

@@ -84,7 +84,7 @@ def test_a_configured_format_that_does_not_match_the_content_names_both(tmp_path
     with pytest.raises(ConfigError) as info:
         load_model(path, fmt="skops")
     text = info.value.render()
-    assert "is a XGBoost file but model.format says skops" in text
+    assert "is an XGBoost file but model.format says skops" in text
     assert "set model.format: xgboost" in text
     assert info.value.exit_code == 2
 
@@ -143,7 +143,7 @@ def test_an_unloadable_native_file_is_a_config_error(tmp_path: Path) -> None:
     pytest.importorskip("xgboost")
     path = tmp_path / "model.json"
     path.write_bytes(b'{"learner": "broken"}')
-    with pytest.raises(ConfigError, match="as a XGBoost model"):
+    with pytest.raises(ConfigError, match="as an XGBoost model"):
         load_model(path)
 
 

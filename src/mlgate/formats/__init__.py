@@ -136,11 +136,20 @@ def require(module: str, title: str, path: Path, distribution: str | None = None
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingLibrary(
-            f"the model {path} is a {title} model; install {distribution or module}",
+            f"the model {path} is {a(title)} model; install {distribution or module}",
             location=Location(str(path)),
             hint=f"pip install {distribution or module} (the version that trained the model)",
             details=[f"import {module}: {exc}"],
         ) from None
+
+
+def a(title: str) -> str:
+    """``title`` with its article: "an XGBoost", "an ONNX", "a LightGBM"."""
+    return (
+        f"an {title}"
+        if title.startswith(("XGB", "ONNX", "ML", "A", "E", "I", "O", "U"))
+        else f"a {title}"
+    )
 
 
 def get(name: str) -> ModelFormat:
@@ -214,7 +223,7 @@ def resolve(path: Path, configured: str | None, *, what: str = "model") -> Model
     if found.name in PICKLE_FAMILY and configured in PICKLE_FAMILY:
         return wanted
     raise ConfigError(
-        f"{what} file {path} is a {found.title} file but model.format says {configured} "
+        f"{what} file {path} is {a(found.title)} file but model.format says {configured} "
         f"({wanted.title})",
         location=Location(str(path)),
         hint=f"set model.format: {found.name} (or remove it: the format is detected from the "

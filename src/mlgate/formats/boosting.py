@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import ConfigError, Location
-from mlgate.formats import LoadOptions, Signature, require
+from mlgate.formats import LoadOptions, Signature, a, require
 from mlgate.formats.predictors import Classifier, Regressor, real_names
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ _CATBOOST_CLASSIFIERS = ("Logloss", "CrossEntropy", "MultiClass", "MultiClassOne
 
 def _unreadable(path: Path, title: str, options: LoadOptions, exc: Exception) -> ConfigError:
     return ConfigError(
-        f"cannot load {options.what} file {path} as a {title} model: {exc}",
+        f"cannot load {options.what} file {path} as {a(title)} model: {exc}",
         location=Location(str(path)),
     )
 
@@ -47,7 +47,7 @@ def _native_check(
         check_id,
         "scan",
         Status.PASS,
-        f"{shown}: a {title} model file, loaded by {title}'s own loader (never unpickled)",
+        f"{shown}: {a(title)} model file, loaded by {title}'s own loader (never unpickled)",
         details={"format": name},
         config_key=config_key,
     )

@@ -126,7 +126,8 @@ def artifact(path: Path) -> Artifact | None:
             )
         if expected is not None and found.name != expected:
             raise ConfigError(
-                f"{mlmodel}: the {flavor} flavor's file {relative} is a {found.title} file",
+                f"{mlmodel}: the {flavor} flavor's file {relative} is "
+                f"{formats.a(found.title)} file",
                 location=Location(str(file)),
             )
         return Artifact(flavor, file, found)
