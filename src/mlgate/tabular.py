@@ -219,6 +219,31 @@ def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
         return ","
 
 
+def joined_header(
+    path: Path, present: Sequence[str], wanted: Sequence[str] = ()
+) -> tuple[str, str] | None:
+    """``(column, delimiter)`` when a text table's header looks read with the wrong delimiter:
+    it is one column whose name splits on another delimiter (``x;k;i``), or a column name splits
+    into columns ``wanted`` though none of ``wanted`` is present. None otherwise (and for
+    binary formats, which have no delimiter)."""
+    files = table_files(path) if path.exists() else [path]
+    if table_kind(files[0]) not in ("csv", "tsv"):
+        return None
+    names = [str(n) for n in present]
+    lone = len(names) == 1
+    need = set(wanted) - set(names)
+    if not lone and (not need or need != set(wanted)):
+        return None
+    for name in names:
+        for delimiter in _DELIMITERS:
+            parts = [p.strip().strip('"') for p in name.split(delimiter)]
+            if len(parts) < 2 or not all(parts):
+                continue
+            if lone or need & set(parts):
+                return name, delimiter
+    return None
+
+
 def _open_text(path: Path, encoding: str) -> Any:
     name = path.name.lower()
     if name.endswith(".gz"):

@@ -18,7 +18,7 @@ import numpy as np
 
 from mlgate.gates.drift.summary import ColumnSummary
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: ISO dates as text are datetimes, nested columns kept as such
 
 
 def data_digest(path: Path) -> str:

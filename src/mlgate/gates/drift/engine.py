@@ -22,13 +22,24 @@ from mlgate.gates.drift.stattests import (
     default_test,
     drifted,
 )
-from mlgate.gates.drift.summary import DEFAULT_POINTS, ColumnSummary, distribution, summarise
+from mlgate.gates.drift.summary import (
+    DEFAULT_POINTS,
+    NESTED,
+    ColumnSummary,
+    distribution,
+    summarise,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # Integer columns with at most this many distinct current values are treated as categorical.
 INTEGER_CATEGORICAL_LIMIT = 10
+# String columns whose reference values are mostly distinct (IDs, names, free text) are text,
+# not categories: a chi-squared test of unique values always "drifts". Not tested, as the widely
+# used tools leave text to text-specific methods.
+TEXT_DISTINCT_SHARE = 0.5
+TEXT_MIN_DISTINCT = 50
 
 
 @dataclass(frozen=True)
@@ -166,7 +177,8 @@ def compare_frames(
 
 def drift_kind(reference: ColumnSummary, current: ColumnSummary) -> tuple[str | None, str | None]:
     """(kind, None) for a testable column, else (None, problem) or (None, None) to skip."""
-    if "datetime" in (reference.dtype, current.dtype):
+    skip = skipped(reference, current)
+    if skip is not None:
         return None, None
     if reference.numeric != current.numeric:
         return (
@@ -178,6 +190,26 @@ def drift_kind(reference: ColumnSummary, current: ColumnSummary) -> tuple[str | 
             return CATEGORICAL, None
         return NUMERIC, None
     return CATEGORICAL, None
+
+
+def skipped(reference: ColumnSummary, current: ColumnSummary) -> str | None:
+    """Why a column is left out of the test (datetime, nested or text), or None."""
+    dtypes = (reference.dtype, current.dtype)
+    if NESTED in dtypes:
+        return "nested column (list, struct or map values)"
+    if "datetime" in dtypes:
+        return "datetime column"
+    if (
+        reference.dtype == "string"
+        and current.dtype == "string"
+        and reference.distinct >= TEXT_MIN_DISTINCT
+        and reference.distinct > TEXT_DISTINCT_SHARE * reference.count
+    ):
+        return (
+            f"text or ID-like column ({reference.distinct} distinct of {reference.count} "
+            "reference values)"
+        )
+    return None
 
 
 def compare_column(
@@ -194,7 +226,7 @@ def compare_column(
     kind, problem = drift_kind(reference, current)
     if kind is None:
         if problem is None:
-            return replace(base, skipped="datetime column")
+            return replace(base, skipped=skipped(reference, current))
         return replace(base, drifted=True, problem=problem)
     for side, summary in (("reference", reference), ("current", current)):
         if summary.count == 0:

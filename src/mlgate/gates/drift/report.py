@@ -7,6 +7,8 @@ from mlgate.gates.drift.stattests import P_VALUE, TESTS
 from mlgate.verdict import Check, Status
 
 KIND = "drift"
+# Fewer rows than this on either side: the tests' answers mean little, so the verdict warns.
+MIN_ROWS = 30
 
 
 def drift_checks(
@@ -29,6 +31,28 @@ def drift_checks(
     message = f"{len(drifted)} of {len(tested)} columns drifted" + (
         f" ({names})" if drifted else ""
     )
+    small = [
+        f"{side} data has {rows} row{'s' if rows != 1 else ''}"
+        for side, rows in (("reference", report.reference_rows), ("current", report.current_rows))
+        if rows < MIN_ROWS
+    ]
+    if small:
+        checks.append(
+            Check(
+                id="drift.sample",
+                kind=KIND,
+                status=Status.WARN,
+                message="; ".join(small)
+                + f": too few for a drift test to mean much (fewer than {MIN_ROWS})",
+                observed=min(report.reference_rows, report.current_rows),
+                threshold=MIN_ROWS,
+                details={
+                    "op": ">=",
+                    "reference_rows": report.reference_rows,
+                    "current_rows": report.current_rows,
+                },
+            )
+        )
     checks.append(
         Check(
             id="drift.dataset",

@@ -194,8 +194,12 @@ def drift_gate(
     columns = list(inputs.columns) if inputs.columns is not None else ref_cols
     _check_columns(columns, ref_cols)
     summaries, hit = _reference_summaries(inputs, columns, reference_frame)
+    if reference_frame is None:
+        _check_joined(inputs.reference, "reference data", ref_cols, columns)
     if current_frame is None:
-        present = set(table_columns(inputs.current, what="current data"))
+        cur_cols = table_columns(inputs.current, what="current data")
+        _check_joined(inputs.current, "current data", cur_cols, columns)
+        present = set(cur_cols)
         wanted = [c for c in columns if c in present]
         current_frame = read_table(inputs.current, what="current data", columns=wanted)
     rows = next(iter(summaries.values())).rows if summaries else 0
@@ -238,6 +242,23 @@ def _check_columns(columns: Sequence[str], present: Sequence[str]) -> None:
                 f"column {name!r} is not in the reference data",
                 hint=f"did you mean {guess!r}?" if guess else "columns: " + ", ".join(present),
             )
+
+
+def _check_joined(path: Path, what: str, present: Sequence[str], columns: Sequence[str]) -> None:
+    """Refuse a text table read with the wrong delimiter: a header that is one column such as
+    ``x;k;i``, or none of the tested columns present while a header name holds them joined."""
+    from mlgate.tabular import joined_header
+
+    found = joined_header(path, present, columns)
+    if found is None:
+        return
+    name, delimiter = found
+    raise UsageError(
+        f"{what} {path}: column {name!r} looks like several columns joined by {delimiter!r}: "
+        "the file was read with another delimiter",
+        hint="write the reference and current data with the same delimiter (or set "
+        "data.options.delimiter)",
+    )
 
 
 def _reference_summaries(

@@ -10,6 +10,7 @@ the widely used drift tools do, and counted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NUMERIC_KINDS = ("integer", "float")
+# A column of lists, structs or maps (Parquet's nested types): not summarised, not tested.
+NESTED = "nested"
 # Value counts are kept for numeric columns with at most this many distinct values.
 MAX_COUNTED = 1000
 DEFAULT_POINTS = 100_000
@@ -30,7 +33,7 @@ class ColumnSummary:
     """One column of one table, reduced to what the drift tests read."""
 
     name: str
-    dtype: str  # tabular.column_kind: integer, float, boolean, string, category, datetime
+    dtype: str  # tabular.column_kind (integer, float, boolean, string, category, datetime), nested
     rows: int  # all rows, missing included
     count: int  # non-missing values
     distinct: int  # distinct non-missing values
@@ -78,7 +81,31 @@ def summarise(series: pd.Series, *, max_points: int | None = DEFAULT_POINTS) -> 
         return _numeric(name, dtype, series, max_points)
     if dtype == "datetime":
         return ColumnSummary(name, dtype, len(series), int(series.notna().sum()), 0)
+    if dtype == "string":
+        shape = _object_shape(series)
+        if shape is not None:
+            return ColumnSummary(name, shape, len(series), int(series.notna().sum()), 0)
     return _categorical(name, dtype, series)
+
+
+# Dates and times as text (a CSV's ``2024-01-31``, ``2024-01-31T12:00:00Z``): ISO 8601 order.
+_ISO_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+)
+_SHAPE_SAMPLE = 1000
+
+
+def _object_shape(series: pd.Series) -> str | None:
+    """``nested`` for lists, structs and maps (Parquet), ``datetime`` for ISO dates as text, by
+    the first non-missing values; None for plain strings."""
+    sample = series.head(_SHAPE_SAMPLE * 4).dropna().head(_SHAPE_SAMPLE).tolist()
+    if not sample:
+        return None
+    if any(isinstance(v, list | tuple | dict | set | np.ndarray) for v in sample):
+        return NESTED
+    if all(isinstance(v, str) and _ISO_DATE.fullmatch(v.strip()) for v in sample):
+        return "datetime"
+    return None
 
 
 def _numeric(name: str, dtype: str, series: pd.Series, max_points: int | None) -> ColumnSummary:
@@ -112,7 +139,10 @@ def quantiles(ordered: np.ndarray, points: int) -> np.ndarray:
 
 
 def _categorical(name: str, dtype: str, series: pd.Series) -> ColumnSummary:
-    counted = series.value_counts(dropna=True, sort=False)
+    try:
+        counted = series.value_counts(dropna=True, sort=False)
+    except TypeError:  # unhashable values (lists, maps) past the rows _object_shape looked at
+        return ColumnSummary(name, NESTED, len(series), int(series.notna().sum()), 0)
     counted = counted[counted > 0]
     keys = [_plain(k) for k in counted.index.tolist()]
     counts = counted.to_numpy(dtype=np.int64)
