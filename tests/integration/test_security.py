@@ -223,3 +223,21 @@ def test_a_configured_model_is_judged_with_its_format_whatever_its_suffix(
     scanned = invoke("scan", cwd=starter)
     assert scanned.exit_code == 1, scanned.output
     assert "is a pickle file but model.format says skops" in scanned.output
+
+
+@pytest.mark.parametrize(
+    "entry", ["os.system", "builtins.exec", "numpy.testing._private.utils.runstring", "x"]
+)
+def test_trusted_types_cannot_name_the_standard_library_or_the_stack(
+    starter: Path, entry: str
+) -> None:
+    config = starter / "mlgate.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "task: binary-classification",
+            f"task: binary-classification\n      trusted_types: [{entry}]",
+        )
+    )
+    result = invoke("config", "check", cwd=starter)
+    assert result.exit_code == 2, result.output
+    assert "trusted_types" in result.stderr
