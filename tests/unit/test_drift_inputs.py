@@ -67,6 +67,9 @@ def test_a_file_read_with_the_wrong_delimiter_is_refused_naming_it(
         gate(ref, cur)
     with pytest.raises(UsageError, match=f"reference data .*{joined}"):
         gate(cur, ref)
+    named = DriftInputs(cur, ref, ("x",), DriftOptions(), None, "m")  # --columns x
+    with pytest.raises(UsageError, match=f"reference data .*{joined}"):
+        drift_gate(named)
 
 
 def test_a_lone_joined_column_is_refused_and_good_files_are_not(tmp_path: Path) -> None:

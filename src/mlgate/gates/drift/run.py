@@ -192,10 +192,10 @@ def drift_gate(
         else table_columns(inputs.reference, what="reference data")
     )
     columns = list(inputs.columns) if inputs.columns is not None else ref_cols
-    _check_columns(columns, ref_cols)
-    summaries, hit = _reference_summaries(inputs, columns, reference_frame)
     if reference_frame is None:
         _check_joined(inputs.reference, "reference data", ref_cols, columns)
+    _check_columns(columns, ref_cols)
+    summaries, hit = _reference_summaries(inputs, columns, reference_frame)
     if current_frame is None:
         cur_cols = table_columns(inputs.current, what="current data")
         _check_joined(inputs.current, "current data", cur_cols, columns)
