@@ -316,6 +316,20 @@ def test_a_python_function_model_needs_trust_and_is_scanned(tmp_path: Path) -> N
     assert "posix.system" in failed.message
 
 
+def test_a_python_function_file_without_a_pickle_header_is_judged_too(tmp_path: Path) -> None:
+    """Protocols 0 and 1 have no header (this stream starts with BININT1, which the content
+    sniffer does not take for a pickle); MLflow unpickles the file its flavor names whatever
+    it holds."""
+    pyfunc = {"python_function": {"loader_module": "mlflow.pyfunc.model", "python_model": "pm"}}
+    folder = mlmodel(tmp_path / "m", pyfunc)
+    (folder / "pm").write_bytes(b"K\x010cposix\nsystem\n(S'id'\ntR.")
+    with pytest.raises(UnsafeModelError, match=r"posix\.system"):
+        load_model(folder, trusted=True)
+    failed = scan(ScanRequest((folder,)), None).checks[0]
+    assert failed.status == Status.FAIL
+    assert "posix.system" in failed.message
+
+
 def test_a_folder_scan_takes_mlflow_directories_whole(tmp_path: Path) -> None:
     folder = mlmodel(tmp_path / "models" / "m", {"catboost": {"data": "model.cb"}})
     (folder / "model.cb").write_bytes(HEADS["catboost"])

@@ -361,12 +361,35 @@ def _pickle_problems(folder: Path, trusted_types: Sequence[str]) -> list[str]:
     ``mlgate.safety`` with the configuration's trusted_types), file by file."""
     from mlgate.modelio import scan_pickle
 
+    named = _pyfunc_files(folder)
     problems: list[str] = []
     for member in sorted(folder.rglob("*")):
-        if member.is_file() and _is_pickle(member):
+        # A file the python_function flavor names is unpickled by MLflow whatever its first
+        # bytes (protocol 0 and 1 streams have no header): it is judged as a pickle too.
+        if member.is_file() and (member in named or _is_pickle(member)):
             judged = scan_pickle(member.read_bytes(), "pickle", tuple(trusted_types))
             problems += [f"{member.name}: {p}" for p in judged.problems]
     return problems
+
+
+def _pyfunc_files(folder: Path) -> set[Path]:
+    """The files (or every file under the folders) the python_function flavor names."""
+    flavor = read_mlmodel(folder)["flavors"].get(_PYFUNC)
+    named: set[Path] = set()
+    values = list(flavor.values()) if isinstance(flavor, dict) else []
+    while values:
+        value = values.pop()
+        if isinstance(value, dict):
+            values.extend(value.values())
+        elif isinstance(value, list):
+            values.extend(value)
+        elif isinstance(value, str) and value and not value.startswith(("/", "..")):
+            target = folder / value
+            if target.is_file():
+                named.add(target)
+            elif target.is_dir() and value not in {".", "code"}:
+                named.update(p for p in target.rglob("*") if p.is_file())
+    return named
 
 
 def _is_pickle(path: Path) -> bool:
