@@ -159,3 +159,27 @@ def test_decisions_agree_with_evidently_defaults(rows: int, tmp_path: Path) -> N
     drifted = {n for n, c in mine.items() if c.drifted}
     assert {"moved", "scaled", "region"} <= drifted
     assert "plan" not in drifted
+
+
+def test_bad_inputs_through_the_cli_are_named_not_internal_errors(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+
+    def table(n: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "x": rng.normal(size=n),
+                "tags": [["a", "b"][: i % 3] for i in range(n)],
+                "day": pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+
+    table(300).to_parquet(tmp_path / "ref.parquet")
+    table(1).to_parquet(tmp_path / "cur.parquet")
+    out = invoke(
+        "drift", "--reference", "ref.parquet", "--current", "cur.parquet", "--verbose", cwd=tmp_path
+    )
+    assert out.exit_code == 0, out.output
+    assert "internal error" not in out.output
+    assert "nested column" in out.stdout
+    assert "datetime column" in out.stdout
+    assert "current data has 1 row" in out.stdout
