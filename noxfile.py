@@ -201,7 +201,7 @@ def actions(session: nox.Session) -> None:
         session.skip(
             "SKIPPED, the workflows did NOT run under act: act-offline (the offline Actions "
             "runner kit) not found; set MLGATE_ACT_OFFLINE, put act-offline on PATH or place "
-            "the kit at ../shared/act beside the checkout"
+            "the kit at shared/act beside the checkout or one of its parent folders"
         )
     session.env[ACT_KIT_ENV] = str(kit)
     session.install("-e", ".[actions]")
@@ -215,13 +215,10 @@ ACT_TEST_TIMEOUT = "900"  # seconds per test; the longest (the release) takes ab
 
 
 def act_kit() -> Path | None:
-    """The offline act kit: $MLGATE_ACT_OFFLINE, act-offline on PATH, or ../shared/act beside
-    the checkout (the same order as tests/actions/act.py)."""
-    for candidate in (
-        os.environ.get(ACT_KIT_ENV),
-        shutil.which("act-offline"),
-        str(ROOT.resolve().parent / "shared" / "act" / "act-offline"),
-    ):
+    """The offline act kit: $MLGATE_ACT_OFFLINE, act-offline on PATH, or shared/act beside the
+    checkout or beside one of its parent folders (the same order as tests/actions/act.py)."""
+    beside = [str(up / "shared" / "act" / "act-offline") for up in ROOT.resolve().parents]
+    for candidate in (os.environ.get(ACT_KIT_ENV), shutil.which("act-offline"), *beside):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return Path(candidate)
     return None

@@ -23,10 +23,11 @@ ENV_KIT = "MLGATE_ACT_OFFLINE"
 
 
 def find_kit(repo_root: Path) -> Path:
-    """``$MLGATE_ACT_OFFLINE``, ``act-offline`` on PATH, or ``../shared/act/act-offline`` next
-    to the checkout; a clear error when none exists (the session never skips silently)."""
+    """``$MLGATE_ACT_OFFLINE``, ``act-offline`` on PATH, or ``shared/act/act-offline`` beside
+    the checkout or one of its parent folders; a clear error when none exists (the session
+    never skips silently)."""
     candidates = [os.environ.get(ENV_KIT), shutil.which("act-offline")]
-    candidates.append(str(repo_root.parent / "shared" / "act" / "act-offline"))
+    candidates += [str(up / "shared" / "act" / "act-offline") for up in repo_root.resolve().parents]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return Path(candidate)
