@@ -180,7 +180,7 @@ def stream(
         raise ExternalError(f"{label}: cannot execute {argv[0]}: {exc.strerror}") from exc
 
     def pump() -> None:
-        assert child.stdout is not None  # noqa: S101 - Popen was given stdout=PIPE
+        assert child.stdout is not None  # Popen was given stdout=PIPE
         for line in child.stdout:
             text = line.rstrip("\n")
             tail.append(text)

@@ -79,7 +79,7 @@ def release(  # noqa: PLR0917 - one parameter per flag, as click passes them
 def _stage_output(result: object, as_json: bool) -> int:
     from mlgate.publish.release import StageResult
 
-    assert isinstance(result, StageResult)  # noqa: S101
+    assert isinstance(result, StageResult)
     if as_json:
         emit_json(result.to_dict())
     else:

@@ -64,16 +64,16 @@ class _Native:
     module: str
     distribution: str
 
-    def loads_without_unpickling(self, path: Path) -> bool:  # noqa: ARG002
+    def loads_without_unpickling(self, path: Path) -> bool:
         return True
 
-    def signature(self, path: Path) -> Signature | None:  # noqa: ARG002
+    def signature(self, path: Path) -> Signature | None:
         return None
 
-    def modules(self, path: Path) -> set[str]:  # noqa: ARG002
+    def modules(self, path: Path) -> set[str]:
         return {self.module}
 
-    def requirements(self, path: Path) -> tuple[str, ...]:  # noqa: ARG002
+    def requirements(self, path: Path) -> tuple[str, ...]:
         return ()
 
     def scan(
@@ -82,13 +82,13 @@ class _Native:
         *,
         check_id: str,
         shown: str,
-        trusted_types: Sequence[str],  # noqa: ARG002 - nothing to trust: no types are loaded
+        trusted_types: Sequence[str],  # nothing to trust: no types are loaded
         config_key: tuple[str, ...] | None,
     ) -> Check:
         del path
         return _native_check(self.title, check_id, shown, self.name, config_key)
 
-    def content_digest(self, path: Path) -> str | None:  # noqa: ARG002 - identical models
+    def content_digest(self, path: Path) -> str | None:  # identical models
         return None  # give identical bytes: the bitwise comparison applies
 
     def library(self, path: Path) -> Any:
@@ -97,7 +97,7 @@ class _Native:
 
 @dataclass(frozen=True)
 class XGBoostFormat(_Native):
-    def recognise(self, path: Path, head: bytes) -> bool:  # noqa: ARG002
+    def recognise(self, path: Path, head: bytes) -> bool:
         start = head.lstrip()[:64]
         if start.startswith((b"{L", b"{U", b"{i")):
             return b"learner" in start  # UBJSON: '{', a length-typed key, then its name
@@ -122,7 +122,7 @@ class XGBoostFormat(_Native):
 
 @dataclass(frozen=True)
 class LightGBMFormat(_Native):
-    def recognise(self, path: Path, head: bytes) -> bool:  # noqa: ARG002
+    def recognise(self, path: Path, head: bytes) -> bool:
         return head.startswith((b"tree\nversion=", b"tree\r\nversion="))
 
     def load(self, path: Path, options: LoadOptions) -> Any:
@@ -164,7 +164,7 @@ class LightGBMFormat(_Native):
 
 @dataclass(frozen=True)
 class CatBoostFormat(_Native):
-    def recognise(self, path: Path, head: bytes) -> bool:  # noqa: ARG002
+    def recognise(self, path: Path, head: bytes) -> bool:
         return head.startswith(b"CBM1")
 
     def load(self, path: Path, options: LoadOptions) -> Any:

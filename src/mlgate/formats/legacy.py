@@ -89,10 +89,10 @@ class SkopsFormat:
         data = _read(path, options.what)
         return modelio._load_skops(path, data, options.trusted_types, options.what)
 
-    def loads_without_unpickling(self, path: Path) -> bool:  # noqa: ARG002
+    def loads_without_unpickling(self, path: Path) -> bool:
         return True
 
-    def signature(self, path: Path) -> Signature | None:  # noqa: ARG002
+    def signature(self, path: Path) -> Signature | None:
         return None
 
     def modules(self, path: Path) -> set[str]:
@@ -104,7 +104,7 @@ class SkopsFormat:
             return found
         return found | set(_walk_modules(schema))
 
-    def requirements(self, path: Path) -> tuple[str, ...]:  # noqa: ARG002
+    def requirements(self, path: Path) -> tuple[str, ...]:
         return ()
 
     def scan(
@@ -136,7 +136,7 @@ class PickleFormat:
         "pickle.dump(model, f) (loads only with model.trusted: true; prefer a native format)"
     )
 
-    def recognise(self, path: Path, head: bytes) -> bool:  # noqa: ARG002
+    def recognise(self, path: Path, head: bytes) -> bool:
         return _is_pickle(head)
 
     def load(self, path: Path, options: LoadOptions) -> Any:
@@ -152,10 +152,10 @@ class PickleFormat:
             trusted_types=options.trusted_types,
         )
 
-    def loads_without_unpickling(self, path: Path) -> bool:  # noqa: ARG002
+    def loads_without_unpickling(self, path: Path) -> bool:
         return False
 
-    def signature(self, path: Path) -> Signature | None:  # noqa: ARG002
+    def signature(self, path: Path) -> Signature | None:
         return None
 
     def modules(self, path: Path) -> set[str]:
@@ -164,7 +164,7 @@ class PickleFormat:
         found = set(scan_pickle(path.read_bytes(), self.name).modules)
         return found | ({"joblib"} if self.name == "joblib" else set())
 
-    def requirements(self, path: Path) -> tuple[str, ...]:  # noqa: ARG002
+    def requirements(self, path: Path) -> tuple[str, ...]:
         return ()
 
     def scan(
@@ -180,7 +180,7 @@ class PickleFormat:
 
         return scan.serialised_check(path, self.name, check_id, shown, trusted_types, config_key)
 
-    def content_digest(self, path: Path) -> str | None:  # noqa: ARG002
+    def content_digest(self, path: Path) -> str | None:
         return None
 
 

@@ -199,7 +199,7 @@ class MlflowFormat:
         "model.file at the folder"
     )
 
-    def recognise(self, path: Path, head: bytes) -> bool:  # noqa: ARG002
+    def recognise(self, path: Path, head: bytes) -> bool:
         if path.is_dir():
             return (path / MLMODEL).is_file()
         return path.name == MLMODEL

@@ -102,7 +102,7 @@ class _Session:
         return result
 
     def probabilities(self, frame: Any) -> np.ndarray:
-        assert self.proba is not None  # noqa: S101 - a classifier has a probability output
+        assert self.proba is not None  # a classifier has a probability output
         raw = self.run(frame)[self.proba]
         if self.zipmap:
             keys = self.classes or (list(raw[0]) if len(raw) else [])
@@ -110,12 +110,12 @@ class _Session:
         return as_probabilities(np.asarray(raw))
 
     def labels(self, frame: Any) -> np.ndarray:
-        assert self.label is not None  # noqa: S101 - only used when there is a label output
+        assert self.label is not None  # only used when there is a label output
         return np.asarray(self.run(frame)[self.label]).reshape(-1)
 
     def scores(self, frame: Any) -> np.ndarray:
         name = self.proba or self.label
-        assert name is not None  # noqa: S101
+        assert name is not None
         return np.asarray(self.run(frame)[name], dtype=np.float64).reshape(-1)
 
 
@@ -134,7 +134,7 @@ class OnnxFormat:
             return False
         return head[2] in _NEXT_FIELDS or path.suffix.lower() == ".onnx"
 
-    def loads_without_unpickling(self, path: Path) -> bool:  # noqa: ARG002
+    def loads_without_unpickling(self, path: Path) -> bool:
         return True
 
     def load(self, path: Path, options: LoadOptions) -> Any:
@@ -186,10 +186,10 @@ class OnnxFormat:
             return None
         return tuple((i.name, _KINDS.get(i.type, "float")) for i in inputs)
 
-    def modules(self, path: Path) -> set[str]:  # noqa: ARG002
+    def modules(self, path: Path) -> set[str]:
         return {"onnxruntime"}
 
-    def requirements(self, path: Path) -> tuple[str, ...]:  # noqa: ARG002
+    def requirements(self, path: Path) -> tuple[str, ...]:
         return ()
 
     def scan(
@@ -198,7 +198,7 @@ class OnnxFormat:
         *,
         check_id: str,
         shown: str,
-        trusted_types: Sequence[str],  # noqa: ARG002 - an ONNX graph loads no Python types
+        trusted_types: Sequence[str],  # an ONNX graph loads no Python types
         config_key: tuple[str, ...] | None,
     ) -> Check:
         from mlgate.verdict import Check, Status
@@ -213,7 +213,7 @@ class OnnxFormat:
             config_key=config_key,
         )
 
-    def content_digest(self, path: Path) -> str | None:  # noqa: ARG002
+    def content_digest(self, path: Path) -> str | None:
         return None
 
 

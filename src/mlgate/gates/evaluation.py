@@ -238,7 +238,7 @@ def _slices(
     from mlgate.gates.slices import SliceMetric, slice_checks
 
     settings = run.settings.slices
-    assert settings is not None  # noqa: S101
+    assert settings is not None
     directions = {g.name: g.direction for g in run.settings.metrics}
     specs = {
         name: SliceMetric(metrics[name], directions.get(name, metrics[name].direction))

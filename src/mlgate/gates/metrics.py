@@ -160,7 +160,7 @@ def _multi_log_loss(
 
 
 def _multi_log_loss_rows(y: np.ndarray, x: np.ndarray, ctx: MetricContext) -> np.ndarray:
-    assert ctx.classes is not None  # noqa: S101 - classifiers have classes
+    assert ctx.classes is not None  # classifiers have classes
     index = {c: i for i, c in enumerate(ctx.classes.tolist())}
     cols = np.array([index.get(v, -1) for v in y.tolist()])
     if (cols < 0).any():

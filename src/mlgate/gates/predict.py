@@ -200,7 +200,7 @@ def compute_metric(metric: Metric, y: np.ndarray, outputs: ModelOutputs) -> Metr
         x = outputs.input_for(metric.needs)
     except ValueError as exc:
         return MetricValue(None, str(exc))
-    assert outputs.context is not None  # noqa: S101 - set whenever there is no error
+    assert outputs.context is not None  # set whenever there is no error
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:

@@ -141,7 +141,7 @@ def _change_checks(out: _Checks, champion: ChampionState) -> None:
             out.add(bound, Status.FAIL, why, None, _threshold(bound, limit))
         return
     delta = signed_delta(gate.direction, c, b)
-    assert delta is not None  # noqa: S101 - both values are known here
+    assert delta is not None  # both values are known here
     relative = delta / abs(b) if abs(b) >= TINY else None
     head = f"{name} {c:.4g} vs {champion.label} {b:.4g}: {_describe(delta, relative)}"
     extra = {"delta": delta, "relative": relative}

@@ -260,7 +260,7 @@ def _drift(
     from mlgate.gates.drift.run import DriftInputs, drift_gate
 
     settings = run.settings.drift
-    assert settings is not None  # noqa: S101
+    assert settings is not None
     if settings.reference is None:
         raise ConfigError(
             "the drift gate needs reference data: set gates.drift.reference or data.train",

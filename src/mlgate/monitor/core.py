@@ -245,7 +245,7 @@ def _prediction_drift(
     if PREDICTION not in frame.columns or frame[PREDICTION].isna().all():
         return None
     settings = drift_settings(model, model.gates.get("drift", {}))
-    assert settings.reference is not None  # noqa: S101 - _drift checked it
+    assert settings.reference is not None  # _drift checked it
     reference = read_table(settings.reference, what="reference data")
     outputs = loaded.outputs(model, reference, features)
     current = frame[PREDICTION]

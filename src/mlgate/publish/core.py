@@ -112,7 +112,7 @@ def publish_model(config: Config, model: ModelConfig, request: PublishRequest) -
     bundle = metadata.build_bundle(model, settings, version=request.version, commit=commit)
     labels = ctx.labels(model, settings, bundle, version=version)
     if request.context_only:
-        assert request.out is not None  # noqa: S101 - checked above
+        assert request.out is not None  # checked above
         target = host_target()
         house = wheelhouse.prepare(model, settings, target, request.out, progress)
         built = ctx.write_context(request.out, settings, bundle, house, labels)
@@ -152,7 +152,7 @@ def _build_and_ship(
     )
     keep = request.out is not None
     folder = request.out if keep else Path(tempfile.mkdtemp(prefix="mlgate-build-"))
-    assert folder is not None  # noqa: S101
+    assert folder is not None
     try:
         house = wheelhouse.prepare(model, settings, target, folder, progress)
         built = ctx.write_context(folder, settings, bundle, house, labels)

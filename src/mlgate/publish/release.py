@@ -96,7 +96,7 @@ def release(request: ReleaseRequest) -> ReleaseResult:
         # Say where the registry stands: nothing moved, so the same command can simply rerun.
         exc.details.append(f"{model.name} {version} was not registered: the registry is unchanged")
         raise
-    assert image.digest is not None  # noqa: S101 - publish with push=True returns a digest
+    assert image.digest is not None  # publish with push=True returns a digest
     github = request.github_release
     if github is None:
         github = bool(os.environ.get("GITHUB_TOKEN") and os.environ.get("GITHUB_REPOSITORY"))

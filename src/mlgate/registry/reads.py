@@ -192,7 +192,7 @@ def pick_version(
     if latest:
         # GTO: a deprecated model has no latest version (its stages still resolve).
         return (None if model.deprecated else model.latest), None
-    assert version is not None  # noqa: S101 - parse_ref guarantees one of the three
+    assert version is not None  # parse_ref guarantees one of the three
     found = model.version(version)
     if found is None or not found.registered:
         from mlgate.config.validate import suggest

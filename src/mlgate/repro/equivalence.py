@@ -203,7 +203,7 @@ def _as_warning(check: Check, mode: str) -> Check:
 def _predictions(rel: str, c: Comparison) -> Check:
     import numpy as np
 
-    assert c.predict is not None  # noqa: S101 - Predictions.output checked it
+    assert c.predict is not None  # Predictions.output checked it
     reference, other = c.reference, c.other
     tolerance = c.settings.tolerance_predictions
     first = np.asarray(c.predict(reference.files[rel]))

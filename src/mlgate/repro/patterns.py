@@ -89,7 +89,7 @@ def _step(elements: tuple[tuple[str, object], ...], i: int, char: str) -> tuple[
         return (i,)
     if kind == _ONE:
         return (i + 1,)
-    assert isinstance(arg, re.Pattern)  # noqa: S101 - _SET holds its class
+    assert isinstance(arg, re.Pattern)  # _SET holds its class
     return (i + 1,) if arg.fullmatch(char) else ()
 
 

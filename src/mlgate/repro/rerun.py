@@ -194,7 +194,7 @@ def _predictor(model: ModelConfig) -> Callable[[Path], Any]:
     from mlgate.modelio import load_model
     from mlgate.tabular import feature_columns, read_data
 
-    assert model.data.eval is not None  # noqa: S101 - check_mode_prerequisites
+    assert model.data.eval is not None  # check_mode_prerequisites
     frame = read_data(model.data, "eval")
 
     def predict(path: Path) -> Any:

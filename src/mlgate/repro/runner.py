@@ -25,7 +25,7 @@ from mlgate.repro.inputs import SKIPPED_DIRS, require_train
 def command_argv(config: Config, model: ModelConfig) -> list[str]:
     """``train.command`` split like a shell would, without running one."""
     require_train(config, model)
-    assert model.train is not None  # noqa: S101 - checked just above
+    assert model.train is not None  # checked just above
     try:
         argv = shlex.split(model.train.command)
     except ValueError as exc:
@@ -105,7 +105,7 @@ def run_training(
     argv = command_argv(config, model)
     env = training_env(model)
     argv[0] = resolve_program(config, model, argv, env)
-    assert model.train is not None  # noqa: S101 - command_argv checked it
+    assert model.train is not None  # command_argv checked it
     store = None
     if model.train.mlflow:
         from mlgate.integrations import mlflow

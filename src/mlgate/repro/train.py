@@ -162,7 +162,7 @@ def _base_record(
     finished: datetime,
     seconds: float,
 ) -> dict[str, Any]:
-    assert model.train is not None  # noqa: S101 - require_train ran
+    assert model.train is not None  # require_train ran
     return {
         "format": runs.RUN_FORMAT,
         "id": run_id,
@@ -231,7 +231,7 @@ def _add_results(
     from mlgate.repro.artifacts import read_metrics
 
     record["outputs"] = runs.hash_outputs(config.root, outputs, hasher)
-    assert model.train is not None  # noqa: S101
+    assert model.train is not None
     source = model.train.metrics
     if source is None and model.train.mlflow:
         from mlgate.integrations import mlflow
@@ -280,7 +280,7 @@ def training_signature(model: ModelConfig, notes: list[str]) -> dict[str, Any] |
 def _failure(config: Config, model: ModelConfig, result: Any) -> CheckFailed:
     """The repository's own training code failed: the change fails (exit 1), not mlgate or
     the infrastructure."""
-    assert model.train is not None  # noqa: S101
+    assert model.train is not None
     if result.timed_out:
         head = (
             f"training of {model.name!r} was stopped after train.timeout "

@@ -105,7 +105,7 @@ def default() -> Allowlist:
 
 def from_json(document: Mapping[str, object]) -> Allowlist:
     entries = document["names"]
-    assert isinstance(entries, list)  # noqa: S101 - the file is generated and tested
+    assert isinstance(entries, list)  # the file is generated and tested
     uses = {(m, n): frozenset(u) for m, n, u in entries}
     return Allowlist(MappingProxyType(uses))
 

@@ -130,7 +130,7 @@ class Capture:
         opener: Opener = _open,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        assert settings.folder is not None  # noqa: S101 - built only when enabled
+        assert settings.folder is not None  # built only when enabled
         self.settings = settings
         self.folder = settings.folder
         self.model = model  # name, version, sha256

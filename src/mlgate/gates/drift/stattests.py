@@ -81,8 +81,8 @@ def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _wasserstein(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
-    assert reference.points is not None  # noqa: S101 - numeric columns have points
-    assert current.points is not None  # noqa: S101
+    assert reference.points is not None  # numeric columns have points
+    assert current.points is not None
     norm = max(reference.std or 0.0, 0.001)
     # Both sides at the same resolution: large samples as DEFAULT_POINTS quantiles (a change of
     # about 1e-5 in the normed distance), so the distance is one vectorised mean.
@@ -96,8 +96,8 @@ def _ks(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
     from scipy import stats
 
     a, b = reference.points, current.points
-    assert a is not None  # noqa: S101 - numeric columns have points
-    assert b is not None  # noqa: S101
+    assert a is not None  # numeric columns have points
+    assert b is not None
     if reference.exact and current.exact:
         return float(stats.ks_2samp(a, b).pvalue)
     # Quantile summaries: the statistic from the summaries, the p-value for the real sizes.
@@ -139,8 +139,8 @@ def aligned_counts(reference: ColumnSummary, current: ColumnSummary) -> tuple[np
 def binned_counts(reference: ColumnSummary, current: ColumnSummary) -> tuple[np.ndarray, ...]:
     """Histogram of both sides on Sturges' equal-width bins over their joint range."""
     a, b = reference.points, current.points
-    assert a is not None  # noqa: S101 - numeric columns have points
-    assert b is not None  # noqa: S101
+    assert a is not None  # numeric columns have points
+    assert b is not None
     lo, hi = min(a[0], b[0]), max(a[-1], b[-1])
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
