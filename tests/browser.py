@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -92,29 +95,37 @@ def browser() -> Iterator[DevTools]:
     binary = chromium()
     if binary is None:
         raise FileNotFoundError("chromium is not installed (Debian package 'chromium')")
-    with tempfile.TemporaryDirectory(prefix="mlgate-chromium-") as profile:
-        process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    profile = tempfile.mkdtemp(prefix="mlgate-chromium-")
+    # Its own session: Chromium's helper processes (renderer, crashpad) go with it, so none is
+    # still writing into the profile folder when the folder is removed.
+    process = subprocess.Popen(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        url = _devtools_url(process)
+        tools = DevTools(url)
         try:
-            url = _devtools_url(process)
-            tools = DevTools(url)
-            try:
-                yield tools
-            finally:
-                tools.close()
+            yield tools
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stderr:
-                process.stderr.close()
+            tools.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.stderr:
+            process.stderr.close()
+        # A helper killed a moment ago may still drop a file: the folder's removal never fails
+        # the test (it is a temporary profile, nothing the test asserts on).
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _devtools_url(process: subprocess.Popen[str]) -> str:
