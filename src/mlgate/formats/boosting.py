@@ -88,8 +88,8 @@ class _Native:
         del path
         return _native_check(self.title, check_id, shown, self.name, config_key)
 
-    def content_digest(self, path: Path) -> str | None:  # identical models
-        return None  # give identical bytes: the bitwise comparison applies
+    def content_digest(self, path: Path) -> str | None:
+        return None  # identical models give identical bytes: the bitwise comparison applies
 
     def library(self, path: Path) -> Any:
         return require(self.module, self.title, path, self.distribution)
