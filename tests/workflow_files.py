@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS = sorted((ROOT / "actions").glob("*/action.yml"))
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-TEMPLATES = sorted((ROOT / "templates" / "workflows").glob("*.yml"))
+TEMPLATES = sorted((ROOT / "src" / "mlgate" / "starter" / "workflows").glob("*.yml"))
 
 
 @dataclass(frozen=True)

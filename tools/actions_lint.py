@@ -2,8 +2,8 @@
 
     python tools/actions_lint.py OUT_DIR
 
-writes into OUT_DIR/workflows every workflow (.github/workflows, templates/workflows) and, for
-each composite action, a workflow whose job runs the action's steps with its inputs as
+writes into OUT_DIR/workflows every workflow (.github/workflows, src/mlgate/starter/workflows)
+and, for each composite action, a workflow whose job runs the action's steps with its inputs as
 ``workflow_call`` inputs, so actionlint checks the actions' expressions and contexts too; and
 into OUT_DIR/scripts every ``run:`` script as a bash file (expressions replaced by a
 placeholder) for shellcheck.
@@ -63,7 +63,7 @@ def main(out: Path) -> int:
         folder.mkdir(parents=True, exist_ok=True)
     sources = [
         *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
-        *sorted((ROOT / "templates" / "workflows").glob("*.yml")),
+        *sorted((ROOT / "src" / "mlgate" / "starter" / "workflows").glob("*.yml")),
     ]
     for path in sources:
         prefix = path.parent.parent.name.strip(".")

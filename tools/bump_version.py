@@ -34,7 +34,7 @@ SCANNED = (
     "docs/**/*.md",
     ".github/workflows/*.yml",
     "actions/**/*.yml",
-    "templates/**/*",
+    "src/mlgate/starter/**/*",
     "src/mlgate/**/*.py",
 )
 

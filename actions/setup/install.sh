@@ -49,7 +49,7 @@ else
   spec="${source_dir}[serve]"
   # Every file the wheel is built from, so an edited source never reuses a stale environment.
   built_from=()
-  for part in pyproject.toml README.md src templates; do
+  for part in pyproject.toml README.md src; do
     if [ -e "$source_dir/$part" ]; then built_from+=("$part"); fi
   done
   what="source-$(cd "$source_dir" && find "${built_from[@]}" -type f ! -name '*.pyc' -print0 \

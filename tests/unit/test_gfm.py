@@ -18,8 +18,8 @@ from mlgate.governance import report as report_mod
 from mlgate.governance.lineage import GitInfo
 from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.render_md import render_markdown
-from mlgate.plan import PlannedModel, PlanResult
 from mlgate.prcheck import render as prcheck_render
+from mlgate.prcheck.plan import PlannedModel, PlanResult
 from mlgate.registry.release import ReleaseRequest, release_notes
 from mlgate.verdict import Check, Status, Verdict, write_verdict
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mlgate import adopt
 from mlgate.errors import CheckFailed, ConfigError, UsageError
 from mlgate.integrations import dvc, mlflow
 from mlgate.repro import environment
+from mlgate.starter import adopt
 
 
 def write(path: Path, text: str) -> Path:

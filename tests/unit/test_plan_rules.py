@@ -8,7 +8,13 @@ import pytest
 
 from mlgate.config.loader import load_config
 from mlgate.github.event import NULL_SHA, Event
-from mlgate.plan import Dependency, PlannedModel, PlanResult, model_dependencies, resolve_base
+from mlgate.prcheck.plan import (
+    Dependency,
+    PlannedModel,
+    PlanResult,
+    model_dependencies,
+    resolve_base,
+)
 
 
 @pytest.mark.parametrize(

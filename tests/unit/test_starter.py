@@ -58,11 +58,11 @@ def test_init_into_a_file_is_refused(tmp_path: Path) -> None:
         init_project(InitRequest(target))
 
 
-def test_starter_workflows_come_from_templates_workflows() -> None:
-    from mlgate.resources import templates_dir
+def test_starter_workflows_come_from_the_workflow_templates() -> None:
+    from mlgate.starter import PROJECT_DIR, WORKFLOW_TEMPLATES_DIR
 
     files = render_starter()
-    source = templates_dir() / "workflows"
+    source = WORKFLOW_TEMPLATES_DIR
     names = sorted(p.name for p in source.glob("*.yml"))
     assert names == ["mlgate-monitor.yml", "mlgate-pr.yml", "mlgate-release.yml"]
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -71,7 +71,7 @@ def test_starter_workflows_come_from_templates_workflows() -> None:
         assert written == (source / name).read_text().replace("{{ python_version }}", python)
         assert "{{" not in written.replace("${{", "")
         assert f'python-version: "{python}"' in written
-    assert not (templates_dir() / "starter" / ".github").exists(), "one source: templates/workflows"
+    assert not (PROJECT_DIR / ".github").exists(), "one source: starter/workflows"
 
 
 def test_starter_serving_image_runs_the_python_that_trains() -> None:
@@ -87,7 +87,7 @@ def test_starter_precommit_config_uses_every_offered_hook() -> None:
     import yaml
 
     from mlgate import __version__
-    from mlgate.resources import MLGATE_REPO
+    from mlgate.starter import MLGATE_REPO
     from tests.workflow_files import ROOT
 
     config = yaml.safe_load(render_starter()[".pre-commit-config.yaml"])

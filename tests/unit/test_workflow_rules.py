@@ -10,7 +10,7 @@ import pytest
 
 from mlgate import __version__
 from mlgate.cli.main import COMMANDS
-from mlgate.resources import MLGATE_REPO
+from mlgate.starter import MLGATE_REPO
 from tests.workflow_files import ACTIONS, ROOT, TEMPLATES, WORKFLOWS, YamlFile, load, steps_of
 
 ALL = [*ACTIONS, *WORKFLOWS, *TEMPLATES]
@@ -148,8 +148,8 @@ def test_pull_request_check_cannot_write_contents() -> None:
 
 
 def test_templates_call_the_reusable_workflows_of_this_release() -> None:
-    pr = load(ROOT / "templates" / "workflows" / "mlgate-pr.yml")
-    release = load(ROOT / "templates" / "workflows" / "mlgate-release.yml")
+    pr = load(ROOT / "src" / "mlgate" / "starter" / "workflows" / "mlgate-pr.yml")
+    release = load(ROOT / "src" / "mlgate" / "starter" / "workflows" / "mlgate-release.yml")
     assert pr.data["jobs"]["mlgate"]["uses"] == (
         f"{MLGATE_REPO}/.github/workflows/mlgate-pr.yml@v{__version__}"
     )

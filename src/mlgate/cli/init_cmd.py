@@ -42,8 +42,8 @@ def init(directory: Path, force: bool, adopt: bool, as_json: bool) -> int:
 
 
 def _adopt(directory: Path, force: bool, as_json: bool) -> int:
-    from mlgate.adopt import AdoptRequest, adopt
     from mlgate.errors import UsageError
+    from mlgate.starter.adopt import AdoptRequest, adopt
 
     if force:
         raise UsageError("--adopt never overwrites: --force does not apply")

@@ -29,8 +29,8 @@ def plan(
     """
     from mlgate.config.loader import load_config
     from mlgate.github import actions
-    from mlgate.plan import PlanRequest
-    from mlgate.plan import plan as run_plan
+    from mlgate.prcheck.plan import PlanRequest
+    from mlgate.prcheck.plan import plan as run_plan
 
     request = PlanRequest(config_path, base, head, all_models)
     result = run_plan(request, load_config(config_path))

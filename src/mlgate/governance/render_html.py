@@ -4,6 +4,7 @@ external styles, fonts or images, so it opens offline and from a CI artifact as 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.governance.compliance import FACTS
@@ -15,13 +16,11 @@ if TYPE_CHECKING:
 
 
 def environment() -> jinja2.Environment:
-    """The jinja2 environment over ``templates/report/``, autoescaping everything."""
+    """The jinja2 environment over ``governance/templates/``, autoescaping everything."""
     import jinja2
 
-    from mlgate.resources import templates_dir
-
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir() / "report"),
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -127,7 +127,7 @@ def run_check(
     selected: Sequence[ModelConfig] = config.select(request.model)
     skipped: tuple[str, ...] = ()
     if request.base is not None and request.model is None:
-        from mlgate.plan import PlanRequest, plan
+        from mlgate.prcheck.plan import PlanRequest, plan
 
         planned = plan(PlanRequest(request.config_path, request.base), config, event)
         names = {m.name for m in planned.models}

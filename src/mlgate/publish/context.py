@@ -1,4 +1,4 @@
-"""The docker build context: Dockerfile (from templates/docker), wheelhouse, app wheels, model."""
+"""The docker build context: Dockerfile (from templates/ here), wheelhouse, app wheels, model."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ from mlgate.fsio import atomic_write_json, atomic_write_text
 from mlgate.publish.metadata import ModelBundle
 from mlgate.publish.settings import PublishSettings
 from mlgate.publish.wheelhouse import Wheelhouse
-from mlgate.resources import templates_dir
 from mlgate.serve.model import METADATA_FILE
 
 OCI = "org.opencontainers.image."
 LABEL_PREFIX = "io.mlgate."
+
+
+# The Dockerfile template ships inside this package.
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ def render_dockerfile(
 ) -> str:
     import jinja2
 
-    template = (templates_dir() / "docker" / "Dockerfile.j2").read_text("utf-8")
+    template = (TEMPLATES / "Dockerfile.j2").read_text("utf-8")
     env = jinja2.Environment(  # noqa: S701 - a Dockerfile, not HTML
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )

@@ -18,8 +18,9 @@ from mlgate import __version__, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, UsageError
 from mlgate.publish.settings import PublishSettings
-from mlgate.resources import templates_dir
 
+# The manifests' templates ship inside this package.
+TEMPLATES_DIR = Path(__file__).parent / "templates" / "k8s"
 TEMPLATES = ("deployment.yaml.j2", "service.yaml.j2", "autoscaler.yaml.j2", "disruption.yaml.j2")
 CAPTURE_MOUNT = "/var/lib/mlgate/capture"
 _DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
@@ -102,7 +103,7 @@ def render_model(config: Config, model: ModelConfig, request: RenderRequest) -> 
     )
     docs = []
     for name in TEMPLATES:
-        template = (templates_dir() / "k8s" / name).read_text("utf-8")
+        template = (TEMPLATES_DIR / name).read_text("utf-8")
         docs.append(env.from_string(template).render(context).strip() + "\n")
     text = "---\n".join(docs)
     manifests = tuple(d for d in yaml.safe_load_all(text) if d)

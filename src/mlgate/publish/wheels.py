@@ -21,7 +21,7 @@ from mlgate import __version__, proc
 from mlgate.errors import ExternalError
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-_SOURCE_PARTS = ("src", "templates", "pyproject.toml", "README.md")
+_SOURCE_PARTS = ("src", "pyproject.toml", "README.md")
 
 
 def mlgate_wheel(cache: Path, progress: Callable[[str], None]) -> Path:

@@ -1,8 +1,8 @@
 """Local entry point: `nox -s mlgate` runs the same check as the pull request, on your laptop.
 
-    nox -s mlgate                     # every model
-    nox -s mlgate -- --model churn    # one model (arguments after -- go to `mlgate check`)
-    nox -s mlgate -- --base main      # only the models your branch touches
+nox -s mlgate                     # every model
+nox -s mlgate -- --model churn    # one model (arguments after -- go to `mlgate check`)
+nox -s mlgate -- --base main      # only the models your branch touches
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``mlgate init``: write the starter project from ``templates/starter``."""
+"""``mlgate init``: write the starter project (``project/``) and its workflows (``workflows/``)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,23 @@ from pathlib import Path
 from mlgate import __version__
 from mlgate.errors import UsageError
 from mlgate.fsio import atomic_write_bytes
-from mlgate.resources import MLGATE_REPO, templates_dir
 from mlgate.schemas import schema_text
 
+# The GitHub repository users reference in workflows and pre-commit configurations.
+MLGATE_REPO = "mlgate-dev/mlgate"
 TEMPLATE_SUFFIX = ".j2"
 # The training environment the starter pins: the versions installed next to this mlgate.
 PINNED = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "pyyaml")
-# Workflow templates (templates/workflows, the one source, linted as they are) go here.
+# The starter's files and the workflow templates (the one source, linted as they are) ship
+# inside this package.
+PROJECT_DIR = Path(__file__).parent / "project"
+WORKFLOW_TEMPLATES_DIR = Path(__file__).parent / "workflows"
+# Where `mlgate init` writes the workflows.
 WORKFLOWS_DIR = ".github/workflows"
 # The one token the workflow templates carry (they are full of ${{ }} expressions, so they are
 # not Jinja templates): the Python that trains, which is the one running `mlgate init`.
 PYTHON_TOKEN = "{{ python_version }}"  # noqa: S105 - a placeholder, not a password
-# Files the starter carries that are not in templates/starter.
+# Files the starter carries that are not in project/.
 GENERATED: dict[str, Callable[[], str]] = {
     ".mlgate/config.schema.json": lambda: schema_text("config"),
 }
@@ -50,7 +55,7 @@ class InitResult:
 
 def render_starter() -> dict[str, bytes]:
     """Every file of the starter project, by POSIX path relative to its root."""
-    root = templates_dir() / "starter"
+    root = PROJECT_DIR
     files: dict[str, bytes] = {}
     context = {
         "mlgate_version": __version__,
@@ -85,9 +90,9 @@ def running_python() -> str:
 
 
 def workflow_files(python: str | None = None) -> dict[str, bytes]:
-    """The GitHub workflows users get, from ``templates/workflows``, with ``python`` (default
+    """The GitHub workflows users get, from ``workflows/``, with ``python`` (default
     the running interpreter's ``MAJOR.MINOR``) as the Python that trains."""
-    root = templates_dir() / "workflows"
+    root = WORKFLOW_TEMPLATES_DIR
     version = python or running_python()
     return {
         f"{WORKFLOWS_DIR}/{path.name}": path.read_text("utf-8")

@@ -41,17 +41,19 @@ def customers(n: int, seed: int) -> pd.DataFrame:
         - 0.01 * (age - 45)
     )
     churned = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
-    return pd.DataFrame({
-        "tenure_months": tenure,
-        "monthly_charges": charges.round(2),
-        "support_calls": support_calls,
-        "age": age,
-        "contract": contract,
-        "plan": plan,
-        "region": region,
-        "gender": gender,
-        "churned": churned.astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "tenure_months": tenure,
+            "monthly_charges": charges.round(2),
+            "support_calls": support_calls,
+            "age": age,
+            "contract": contract,
+            "plan": plan,
+            "region": region,
+            "gender": gender,
+            "churned": churned.astype(int),
+        }
+    )
 
 
 def main() -> None:

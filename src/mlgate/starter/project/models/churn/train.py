@@ -41,10 +41,12 @@ def build(params: dict, seed: int) -> Pipeline:
         estimator = LogisticRegression(C=float(params["C"]), max_iter=1000)
     else:
         raise SystemExit(f"params.yaml: unknown model {params['model']!r}")
-    features = ColumnTransformer([
-        ("numeric", StandardScaler(), NUMERIC),
-        ("categorical", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-    ])
+    features = ColumnTransformer(
+        [
+            ("numeric", StandardScaler(), NUMERIC),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
+    )
     return Pipeline([("features", features), ("classifier", estimator)])
 
 
