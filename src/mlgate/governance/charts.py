@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
-    from mlgate.governance.report import ReportData
+    from mlgate.governance.report_model import ReportData
     from mlgate.governance.results import SliceRow
 
 CHALLENGER = "#2f6fde"

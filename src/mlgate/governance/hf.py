@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlgate.governance.report import ReportData
+    from mlgate.governance.report_model import ReportData
 
 # Licence identifiers the Hub knows, lower-cased SPDX; anything else becomes "other".
 _HUB_LICENSES = frozenset({

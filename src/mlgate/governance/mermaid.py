@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from mlgate.verdict import format_number
 
 if TYPE_CHECKING:
-    from mlgate.governance.report import ReportData
+    from mlgate.governance.report_model import ReportData
     from mlgate.governance.results import DriftRow
 
 CHALLENGER = "#2f6fde"

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgate.governance.charts import build_charts
 from mlgate.governance.compliance import FACTS
+from mlgate.governance.report_model import GATE_TITLES, ReportData
 
 if TYPE_CHECKING:
     import jinja2
-
-    from mlgate.governance.report import ReportData
 
 
 def environment() -> jinja2.Environment:
@@ -35,9 +35,6 @@ def environment() -> jinja2.Environment:
 
 def render_html(data: ReportData) -> str:
     from markupsafe import Markup
-
-    from mlgate.governance.charts import build_charts
-    from mlgate.governance.report import GATE_TITLES
 
     charts = [
         {"key": c.key, "title": c.title, "svg": Markup(c.svg), "caption": c.caption}  # noqa: S704 - our own SVG, every text node escaped

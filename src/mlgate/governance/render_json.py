@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlgate.governance.card import to_model_card_toolkit
+from mlgate.governance.report_model import REPORT_FORMAT, ReportData
 from mlgate.verdict import DELTA_LEGEND
-
-if TYPE_CHECKING:
-    from mlgate.governance.report import ReportData
 
 
 def report_dict(data: ReportData) -> dict[str, Any]:
     """The JSON document of one model's report."""
-    from mlgate.governance.report import REPORT_FORMAT
-
     card = data.card
     return {
         "format": REPORT_FORMAT,

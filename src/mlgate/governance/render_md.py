@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.gfm import Md, code, details, fence, table, text
 from mlgate.governance.compliance import STATUSES
+from mlgate.governance.mermaid import CHARTS
+from mlgate.governance.report_model import GATE_TITLES
 from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND, format_number
 
 if TYPE_CHECKING:
-    from mlgate.governance.report import ReportData
+    from mlgate.governance.report_model import ReportData
     from mlgate.verdict import Verdict
 
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "info": "ℹ️"}  # noqa: RUF001
@@ -74,8 +76,6 @@ def _render(data: ReportData, full_report: str | None, *, charts: bool) -> str:
 
 
 def _charts(data: ReportData, key: str) -> list[str]:
-    from mlgate.governance.mermaid import CHARTS
-
     out: list[str] = []
     for chart in CHARTS[key](data):
         out += ["", *chart.block(), "", f"<sub>{text(chart.caption)}</sub>"]
@@ -109,8 +109,6 @@ def _checks(verdict: Verdict) -> list[str]:
 
 
 def _headline(data: ReportData, full_report: str | None) -> list[str]:
-    from mlgate.governance.report import GATE_TITLES
-
     git = data.lineage.git
     icon, word = HEADLINE[data.status]
     lines = [f"## {icon} mlgate report: {code(data.model.name)} — {word}", ""]

@@ -13,20 +13,21 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from mlgate import __version__, paths
+from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from mlgate.governance.card import CardResult, ModelCard, load_card
-from mlgate.governance.compliance import FrameworkResult, assess
+from mlgate.governance.compliance import assess
 from mlgate.governance.diagnostics import Diagnostics, diagnose
-from mlgate.governance.evidence import Evidence, EvidenceItem, collect
+from mlgate.governance.evidence import Evidence, collect
 from mlgate.governance.lineage import Lineage, build_lineage, git_info
 from mlgate.governance.registry_view import RegistryContext, registry_context
+from mlgate.governance.render_html import render_html
+from mlgate.governance.render_json import report_dict
+from mlgate.governance.render_md import render_markdown
+from mlgate.governance.report_model import ModelInfo, ReportData
 from mlgate.governance.results import (
-    DriftRow,
-    MetricRow,
     SliceRow,
     drift_rows,
     metric_rows,
@@ -35,19 +36,9 @@ from mlgate.governance.results import (
 )
 from mlgate.verdict import Check, Status, Verdict
 
-REPORT_FORMAT = 1
 FORMATS = ("md", "html", "json")
 FILE_NAMES = {"md": "report.md", "html": "report.html", "json": "report.json"}
 PAYLOAD_FILE = "registry-payload.json"
-GATE_TITLES = {
-    "lock": "Lock",
-    "run": "Training run record",
-    "governance": "Governance",
-    "validation": "Validation",
-    "repro": "Reproducibility",
-    "drift": "Drift",
-    "monitor": "Production monitoring",
-}
 
 
 @dataclass(frozen=True)
@@ -58,80 +49,6 @@ class ReportRequest:
     model: str | None = None
     formats: tuple[str, ...] = FORMATS
     out_dir: Path | None = None
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    tag_name: str
-    task: str
-    description: str | None
-    path: str
-    model_file: str
-    repo_root: str = ""
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """Everything one model's report shows; the renderers only format it."""
-
-    model: ModelInfo
-    date: str | None
-    card: ModelCard | None
-    card_result: CardResult
-    lineage: Lineage
-    evidence: Evidence
-    metrics: tuple[MetricRow, ...]
-    metrics_source: str
-    slices: tuple[SliceRow, ...]
-    drift: tuple[DriftRow, ...]
-    diagnostics: Diagnostics
-    registry: RegistryContext
-    facts: Mapping[str, bool]
-    compliance: tuple[FrameworkResult, ...]
-    governance: Verdict
-    tool_version: str = __version__
-
-    @property
-    def verdicts(self) -> dict[str, Verdict]:
-        """Every gate's verdict shown, governance first."""
-        return {"governance": self.governance, **self.evidence.verdicts}
-
-    def stale(self, kind: str) -> str | None:
-        """Why the ``kind`` verdict no longer describes the model, lock and data (None: fresh)."""
-        item = self.evidence.item(kind)
-        return item.stale if item is not None else None
-
-    def gate_state(self, kind: str) -> str:
-        """pass, fail, stale or stale-fail: a stale verdict is never shown as a pass."""
-        ok = self.verdicts[kind].ok
-        if self.stale(kind):
-            return "stale" if ok else "stale-fail"
-        return "pass" if ok else "fail"
-
-    @property
-    def status(self) -> str:
-        """The headline: ``fail`` when any verdict failed (stale or not), else ``warn`` when any
-        verdict is stale (it judged something else: never a pass), else ``pass``."""
-        if not all(v.ok for v in self.verdicts.values()):
-            return "fail"
-        if any(self.stale(kind) for kind in self.verdicts):
-            return "warn"
-        return "pass"
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "pass"
-
-    @property
-    def missing(self) -> tuple[EvidenceItem, ...]:
-        return self.evidence.missing
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (schema ``report``)."""
-        from mlgate.governance.render_json import report_dict
-
-        return report_dict(self)
 
 
 @dataclass(frozen=True)
@@ -366,15 +283,11 @@ def _rel(path: Path, data: ReportData) -> str:
 def render(data: ReportData, fmt: str, *, full_report: str | None = None) -> str:
     """The report as text in ``fmt`` (md, html, json)."""
     if fmt == "md":
-        from mlgate.governance.render_md import render_markdown
-
         return render_markdown(data, full_report=full_report)
     if fmt == "html":
-        from mlgate.governance.render_html import render_html
-
         return render_html(data)
     if fmt == "json":
         from mlgate.fsio import dump_json
 
-        return dump_json(data.to_dict())
+        return dump_json(report_dict(data))
     raise UsageError(f"unknown report format {fmt!r}")
