@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from mlgate.errors import UsageError
 from mlgate.registry.api import ShowResult
 from mlgate.registry.backend import FORMAT, parse_refs
-from mlgate.registry.events import RawTag, decode
 from mlgate.registry.grammar import (
     Kind,
     SemVer,
@@ -25,7 +24,7 @@ from mlgate.registry.grammar import (
     parse_tag,
 )
 from mlgate.registry.payload import PayloadChecker, parse_payload
-from mlgate.registry.replay import build_state
+from mlgate.registry.state import RawTag, build_state, decode
 from tests.fuzz.conftest import tried
 from tests.fuzz.strategies import hostile_fragments, json_values
 

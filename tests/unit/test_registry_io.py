@@ -11,12 +11,11 @@ from mlgate import gitio, proc
 from mlgate.errors import CheckFailed, ConfigError, ExternalError, UsageError
 from mlgate.registry import writer
 from mlgate.registry.backend import FORMAT, parse_refs
-from mlgate.registry.events import Event
 from mlgate.registry.evidence import merge
 from mlgate.registry.grammar import Kind
 from mlgate.registry.payload import check_payload, compose_message, parse_payload
 from mlgate.registry.policy import RegistryPolicy
-from mlgate.registry.replay import build_state
+from mlgate.registry.state import Event, build_state
 
 C1 = "1" * 40
 

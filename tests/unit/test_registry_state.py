@@ -10,9 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlgate.errors import UsageError
-from mlgate.registry.events import Event, RawTag, decode
 from mlgate.registry.grammar import parse_tag
-from mlgate.registry.replay import build_state, order_events
+from mlgate.registry.state import Event, RawTag, build_state, decode, order_events
 
 C1, C2, C3 = "1" * 40, "2" * 40, "3" * 40
 

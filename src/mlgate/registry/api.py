@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config
-    from mlgate.registry.events import Event, Problem
-    from mlgate.registry.state import RegistryState
+    from mlgate.registry.state import Event, Problem, RegistryState
 
 
 @dataclass(frozen=True, kw_only=True)

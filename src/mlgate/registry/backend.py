@@ -15,12 +15,10 @@ from pathlib import Path
 
 from mlgate import gitio, paths
 from mlgate.errors import CheckFailed, UsageError
-from mlgate.registry.events import Problem, RawTag, decode
 from mlgate.registry.grammar import parse_tag, to_tag_name
 from mlgate.registry.payload import PayloadChecker
 from mlgate.registry.refformat import FIELDS, FORMAT
-from mlgate.registry.replay import build_state
-from mlgate.registry.state import RegistryState
+from mlgate.registry.state import Problem, RawTag, RegistryState, build_state, decode
 
 TAGS = "refs/tags/"
 READS = "refs/mlgate/read/"  # one namespace per remote read, removed when the read ends

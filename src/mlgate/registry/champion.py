@@ -16,11 +16,11 @@ from mlgate import gitio
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, UsageError
 from mlgate.registry.backend import load_state, verify_tags
-from mlgate.registry.events import FETCH_HINT
 from mlgate.registry.grammar import SemVer, check_stage
 from mlgate.registry.modelfile import COMMIT, fetch_model_file
 from mlgate.registry.policy import policy_for
 from mlgate.registry.reads import pick_version
+from mlgate.registry.state import FETCH_HINT
 
 
 @dataclass(frozen=True)

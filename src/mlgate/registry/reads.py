@@ -23,11 +23,16 @@ from mlgate.registry.api import (
     StagesResult,
 )
 from mlgate.registry.backend import load_state, verify_tags
-from mlgate.registry.events import FETCH_HINT, Event
 from mlgate.registry.grammar import TAGS_PREFIX, Kind, SemVer, check_name, parse_ref, parse_tag
 from mlgate.registry.policy import find_model, policy_for
-from mlgate.registry.replay import PRIORITY
-from mlgate.registry.state import ModelState, RegistryState, VersionState
+from mlgate.registry.state import (
+    FETCH_HINT,
+    PRIORITY,
+    Event,
+    ModelState,
+    RegistryState,
+    VersionState,
+)
 
 
 def _root(request: ReadRequest) -> Path:
@@ -294,7 +299,7 @@ def stages(request: StagesRequest) -> StagesResult:
 def doctor(request: DoctorRequest) -> DoctorResult:
     """Every problem in the registry's tags (lightweight, malformed, corrupted payloads,
     conflicting registrations), plus stages in use that the policy does not allow."""
-    from mlgate.registry.events import Problem
+    from mlgate.registry.state import Problem
 
     _, state = _state(request)
     found = list(state.problems)

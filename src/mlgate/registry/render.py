@@ -12,7 +12,7 @@ from mlgate.registry.api import (
     ShowResult,
     StagesResult,
 )
-from mlgate.registry.events import Problem
+from mlgate.registry.state import Problem
 from mlgate.registry.writeapi import (
     WriteResult,
 )

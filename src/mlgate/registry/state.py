@@ -1,5 +1,11 @@
-"""The registry state (built by ``mlgate.registry.replay``), with GTO's semantics so both tools
-read the same registry the same way. Versions are ordered by semver.
+"""Registry state from tags: events (decoded from tags) -> replay -> state, with GTO's semantics
+so both tools read the same registry the same way.
+
+A ``RawTag`` is one record of ``git for-each-ref``; ``decode`` turns the registry tags among them
+into ``Event`` values (payload parsed and schema-checked) and everything odd into ``Problem``
+(never silently dropped). ``build_state`` orders each model's events (counted events ``#N`` by
+their counter; uncounted ones, registrations and GTO's simple tags, merged in by tagger time) and
+folds them into a ``ModelState``. Versions are ordered by semver, and:
 
 - a version is active while its latest registration event is not a deregistration;
 - a stage event belongs to the version registered at the tagged commit;
@@ -11,13 +17,245 @@ read the same registry the same way. Versions are ordered by semver.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.errors import UsageError
-from mlgate.registry.events import Event, Problem
-from mlgate.registry.grammar import FIRST_VERSION, Kind, SemVer, parse_tag
+from mlgate.registry.grammar import (
+    FIRST_VERSION,
+    Kind,
+    ParsedTag,
+    SemVer,
+    from_tag_name,
+    looks_like_registry_tag,
+    parse_tag,
+)
+from mlgate.registry.payload import PayloadChecker, parse_payload
+
+# --- events: tags decoded -------------------------------------------------------------------
+
+FETCH_HINT = "run 'git fetch --tags --force' to replace them with the annotated tags"
+
+
+class RawTag(NamedTuple):
+    """One tag as git stores it. ``target`` is the commit an annotated tag points at.
+
+    Named tuples, not frozen dataclasses: thousands are made per read, and they are 3x cheaper.
+    """
+
+    name: str
+    object_type: str  # "tag" for annotated tags; "commit" (etc.) for lightweight ones
+    object_id: str
+    target_type: str
+    target: str
+    tagger_name: str = ""
+    tagger_email: str = ""
+    timestamp: int = 0
+    date: str = ""
+    subject: str = ""
+    body: str = ""
+    signed: bool = False
+
+    @property
+    def annotated(self) -> bool:
+        return self.object_type == "tag"
+
+
+class Event(NamedTuple):
+    """One registry event. For stage events ``version`` is filled in by the replay (by commit)."""
+
+    kind: Kind
+    name: str
+    tag: str
+    commit: str
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+    timestamp: int = 0
+    date: str = ""
+    tagger: str = ""
+    tagger_email: str = ""
+    summary: str = ""
+    payload_text: str = ""  # the checked JSON payload ("" when there is none or it is unusable)
+    signed: bool = False
+    object_id: str = ""
+    payload_error: str | None = None  # why a JSON payload in the message is unusable
+
+    @property
+    def payload(self) -> dict[str, Any] | None:
+        """The payload, parsed on demand (most reads never need it; thousands would cost)."""
+        return json.loads(self.payload_text) if self.payload_text else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.kind.value,
+            "name": self.name,
+            "version": self.version,
+            "stage": self.stage,
+            "counter": self.counter,
+            "tag": self.tag,
+            "commit": self.commit,
+            "date": self.date,
+            "timestamp": self.timestamp,
+            "tagger": self.tagger,
+            "tagger_email": self.tagger_email,
+            "summary": self.summary,
+            "signed": self.signed,
+            "payload": self.payload,
+            "payload_error": self.payload_error,
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in the tags that mlgate did not take into the state, and what to do about it."""
+
+    tag: str
+    kind: str  # lightweight | payload | unrecognised | target | conflict | diverged
+    message: str
+    hint: str | None = None
+    name: str | None = None  # the model it concerns, when known
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "kind": self.kind,
+            "name": self.name,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.tag}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+@dataclass
+class Decoded:
+    """The result of decoding: events, problems, and every tag name present (for collisions)."""
+
+    events: list[Event] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    parsed: dict[str, ParsedTag] = field(default_factory=dict)  # every registry-like name
+
+
+def decode(tags: Iterable[RawTag], checker: PayloadChecker | None = None) -> Decoded:
+    """Registry events of ``tags`` in one pass; lightweight and malformed tags become problems."""
+    out = Decoded()
+    for raw in tags:
+        out.names.add(raw.name)
+        parsed = parse_tag(raw.name)
+        if parsed is not None:
+            out.parsed[raw.name] = parsed
+        if parsed is None:
+            if looks_like_registry_tag(raw.name):
+                out.problems.append(
+                    Problem(
+                        raw.name,
+                        "unrecognised",
+                        "looks like a registry tag but does not follow the grammar",
+                        "registry tags are NAME@vX.Y.Z, NAME@vX.Y.Z!, NAME#STAGE#N, "
+                        "NAME#STAGE!#N or NAME@deprecated",
+                    )
+                )
+            continue
+        if not raw.annotated:
+            out.problems.append(
+                Problem(
+                    raw.name,
+                    "lightweight",
+                    "is a lightweight tag where the registry expects an annotated one "
+                    "(CI checkouts often fetch tags that way); it is left out of the state",
+                    FETCH_HINT,
+                    parsed.name,
+                )
+            )
+            continue
+        if raw.target_type != "commit":
+            out.problems.append(
+                Problem(
+                    raw.name,
+                    "target",
+                    f"points at a {raw.target_type or 'missing object'}, not a commit",
+                    "registry tags must tag the commit that produced the model",
+                    parsed.name,
+                )
+            )
+            continue
+        text, error = _payload_text(raw, parsed, checker or PayloadChecker())
+        if error is not None:
+            out.problems.append(
+                Problem(
+                    raw.name,
+                    "payload",
+                    f"corrupted payload in the tag message: {error}",
+                    f"inspect it with 'git show {raw.name}'; a hand-made tag can be deleted "
+                    "and recreated with mlgate",
+                    parsed.name,
+                )
+            )
+        out.events.append(  # positional, in Event's field order (thousands per read)
+            Event(
+                parsed.kind,
+                parsed.name,
+                raw.name,
+                raw.target,
+                parsed.version,
+                parsed.stage,
+                parsed.counter,
+                raw.timestamp,
+                raw.date,
+                raw.tagger_name,
+                raw.tagger_email.strip("<>"),
+                raw.subject,
+                text,
+                raw.signed,
+                raw.object_id,
+                error,
+            )
+        )
+    return out
+
+
+def _payload_text(
+    raw: RawTag, parsed: ParsedTag, checker: PayloadChecker
+) -> tuple[str, str | None]:
+    """The message body if it holds a valid payload that agrees with the tag; else why not.
+
+    The event still counts when its payload is unusable (GTO reads it too); only the payload
+    is left out.
+    """
+    if not raw.body.lstrip().startswith("{"):
+        return "", None  # a plain message (GTO's, or a hand-made tag): no payload
+    if checker.known(raw.object_id):
+        return raw.body, None
+    payload, error = parse_payload(raw.body)
+    if error is None and payload is not None:
+        error = _mismatch(parsed.kind, parsed.name, parsed.version, parsed.stage, payload)
+    if error is not None:
+        return "", error
+    checker.remember(raw.object_id)
+    return raw.body, None
+
+
+def _mismatch(
+    kind: Kind, name: str, version: str | None, stage: str | None, payload: Mapping[str, Any]
+) -> str | None:
+    """Why the payload contradicts the tag name, or None when they agree."""
+    if payload.get("model") != name:
+        return f"payload model {payload.get('model')!r} does not match the tag's {name!r}"
+    if "event" in payload and payload["event"] != kind.value:
+        return f"payload event {payload['event']!r} does not match the tag's {kind.value!r}"
+    if version is not None and payload.get("version") != version:
+        return f"payload version {payload.get('version')!r} does not match the tag's {version!r}"
+    if stage is not None and "stage" in payload and payload["stage"] != stage:
+        return f"payload stage {payload['stage']!r} does not match the tag's {stage!r}"
+    return None
+
+
+# --- state: what the events add up to ----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -170,8 +408,6 @@ class RegistryState:
     all_models: Callable[[], Iterable[str]] | None = field(default=None, compare=False)
 
     def get(self, name: str) -> ModelState | None:
-        from mlgate.registry.grammar import from_tag_name
-
         return self.models.get(from_tag_name(name))
 
     def model(self, name: str) -> ModelState:
@@ -228,3 +464,240 @@ def _counter_from_names(names: Iterable[str], name: str) -> int:
         if parsed and parsed.name == name and parsed.counter:
             top = max(top, parsed.counter)
     return top
+
+
+# --- replay: events -> state --------------------------------------------------------------
+
+
+# GTO's priorities: the order of events that share a timestamp.
+PRIORITY = {
+    Kind.CREATE: 1,
+    Kind.DEPRECATE: 2,
+    Kind.REGISTER: 3,
+    Kind.DEREGISTER: 4,
+    Kind.ASSIGN: 5,
+    Kind.UNASSIGN: 6,
+}
+
+
+def order_events(events: Iterable[Event]) -> list[Event]:
+    """Counted events by ``N``; uncounted ones merged in by tagger time (GTO priority on ties)."""
+    counted: list[Event] = []
+    uncounted: list[Event] = []
+    for e in events:
+        (counted if e.counter is not None else uncounted).append(e)
+    counted.sort(key=lambda e: (e.counter, PRIORITY[e.kind], e.timestamp, e.tag))
+    uncounted.sort(key=lambda e: (e.timestamp, PRIORITY[e.kind], _version_key(e), e.tag))
+    merged: list[Event] = []
+    i = 0
+    for event in uncounted:
+        # Same second: GTO's priority decides (a registration before an assignment).
+        key = (event.timestamp, PRIORITY[event.kind])
+        while i < len(counted) and (counted[i].timestamp, PRIORITY[counted[i].kind]) <= key:
+            merged.append(counted[i])
+            i += 1
+        merged.append(event)
+    merged.extend(counted[i:])
+    return merged
+
+
+def _version_key(event: Event) -> tuple[object, ...]:
+    return SemVer.parse(event.version).sort_key() if event.version else ()
+
+
+def build_state(
+    events: Iterable[Event],
+    problems: Iterable[Problem] = (),
+    tag_names: Iterable[str] = (),
+    source: str = "local",
+    parsed: Mapping[str, ParsedTag] | None = None,
+) -> RegistryState:
+    """Replay every model's events into a ``RegistryState`` (one pass per model).
+
+    ``tag_names`` are all names a new tag must not take; ``parsed`` those already parsed.
+    """
+    by_model: dict[str, list[Event]] = {}
+    for event in events:
+        by_model.setdefault(event.name, []).append(event)
+    names = frozenset(tag_names)
+    found = list(problems)
+    occupied: dict[str, set[str]] = {}
+    counters: dict[str, int] = {}
+    known = parsed or {}
+    for tag in names:
+        taken = known.get(tag) or parse_tag(tag)
+        if taken is None:
+            continue
+        if taken.version:
+            occupied.setdefault(taken.name, set()).add(taken.version)
+        if taken.counter:
+            counters[taken.name] = max(counters.get(taken.name, 0), taken.counter)
+    models = {
+        name: _replay(name, evs, found, occupied.get(name, set()), counters.get(name, 0))
+        for name, evs in sorted(by_model.items())
+    }
+    return RegistryState(models, tuple(found), names, source)
+
+
+def _replay(
+    name: str, events: list[Event], problems: list[Problem], occupied: set[str], top: int
+) -> ModelState:
+    ordered = order_events(events)
+    regs, deregs = _direct_events(ordered)
+    commit_of = _commits(name, regs, deregs, problems)
+    at_commit: dict[str, list[str]] = {}
+    for version, commit in commit_of.items():
+        at_commit.setdefault(commit, []).append(version)
+
+    # Direct events decide whether a version is active: the later one wins.
+    position = {id(e): i for i, e in enumerate(ordered)}
+    active: dict[str, bool] = {}
+    for version in commit_of:
+        direct = regs.get(version, []) + deregs.get(version, [])
+        last = max(direct, key=lambda e: (position[id(e)], e.kind is Kind.DEREGISTER))
+        active[version] = last.kind is Kind.REGISTER
+
+    resolved, discovered = _resolve_stage_events(name, ordered, at_commit, problems)
+
+    def eligible(version: str) -> bool:
+        return active.get(version, False) or version in discovered
+
+    in_stage, holders = _stage_holders(resolved, eligible)
+    versions: dict[str, VersionState] = {}
+    for version in sorted([*commit_of, *discovered], key=_semver_then_text):
+        versions[version] = VersionState(
+            version=version,
+            commit=commit_of.get(version, discovered.get(version, "")),
+            registered=version in regs,
+            active=eligible(version),
+            registration=regs.get(version, [None])[0],
+            deregistration=deregs.get(version, [None])[-1],
+            stages=tuple(sorted(s for s, h in holders.items() if h.version == version)),
+        )
+    counters = [e.counter for e in resolved if e.counter is not None]
+    return ModelState(
+        name=name,
+        versions=versions,
+        holders=dict(sorted(holders.items())),
+        events=tuple(resolved),
+        deprecated=bool(resolved) and resolved[-1].kind is Kind.DEPRECATE,
+        last_counter=max([top, *counters]),
+        last_timestamp=max((e.timestamp for e in resolved), default=0),
+        occupied_versions=frozenset(occupied | set(commit_of)),
+        active_stages={v: frozenset(s) for v, s in in_stage.items() if eligible(v)},
+    )
+
+
+def _direct_events(
+    ordered: list[Event],
+) -> tuple[dict[str, list[Event]], dict[str, list[Event]]]:
+    regs: dict[str, list[Event]] = {}
+    deregs: dict[str, list[Event]] = {}
+    for e in ordered:
+        if e.version and e.kind in (Kind.REGISTER, Kind.DEREGISTER):
+            (regs if e.kind is Kind.REGISTER else deregs).setdefault(e.version, []).append(e)
+    return regs, deregs
+
+
+def _commits(
+    name: str,
+    regs: Mapping[str, list[Event]],
+    deregs: Mapping[str, list[Event]],
+    problems: list[Problem],
+) -> dict[str, str]:
+    """Version -> commit; a second registration of a version elsewhere is a conflict."""
+    commit_of: dict[str, str] = {}
+    for version, evs in regs.items():
+        commit_of[version] = evs[0].commit
+        problems.extend(
+            Problem(
+                other.tag,
+                "conflict",
+                f"registers {version} at {other.commit[:12]}, but {evs[0].tag} already "
+                f"registered it at {evs[0].commit[:12]}; ignored",
+                name=name,
+            )
+            for other in evs[1:]
+            if other.commit != evs[0].commit
+        )
+    for version, evs in deregs.items():
+        commit_of.setdefault(version, evs[0].commit)
+    return commit_of
+
+
+def _resolve_stage_events(
+    name: str,
+    ordered: list[Event],
+    at_commit: Mapping[str, list[str]],
+    problems: list[Problem],
+) -> tuple[list[Event], dict[str, str]]:
+    """Events with each stage event's version filled in (by commit), and commit-only versions."""
+    resolved: list[Event] = []
+    discovered: dict[str, str] = {}
+    for event in ordered:
+        if event.kind in (Kind.ASSIGN, Kind.UNASSIGN) and event.stage:
+            version = _version_for(event, at_commit, problems, name)
+            if version is None:
+                version = event.commit  # GTO names such a version by its commit
+                discovered.setdefault(version, event.commit)
+            resolved.append(_with_version(event, version))
+        else:
+            resolved.append(event)
+    return resolved, discovered
+
+
+def _stage_holders(
+    resolved: list[Event], eligible: Callable[[str], bool]
+) -> tuple[dict[str, set[str]], dict[str, Holder]]:
+    """Stages each version is in, and each stage's holder (latest assignment still in force)."""
+    stage_last: dict[tuple[str, str], Event] = {}
+    last_assignment: dict[tuple[str, str], int] = {}
+    for i, e in enumerate(resolved):
+        if e.kind in (Kind.ASSIGN, Kind.UNASSIGN) and e.stage and e.version:
+            stage_last[(e.version, e.stage)] = e
+            if e.kind is Kind.ASSIGN:
+                last_assignment[(e.version, e.stage)] = i
+    in_stage: dict[str, set[str]] = {}
+    for (version, stage), last_event in stage_last.items():
+        if last_event.kind is Kind.ASSIGN:
+            in_stage.setdefault(version, set()).add(stage)
+    holders: dict[str, Holder] = {}
+    for (version, stage), index in sorted(last_assignment.items(), key=lambda kv: kv[1]):
+        if stage in in_stage.get(version, set()) and eligible(version):
+            holders[stage] = Holder(stage, version, resolved[index])
+    return in_stage, holders
+
+
+def _version_for(
+    event: Event, at_commit: Mapping[str, list[str]], problems: list[Problem], name: str
+) -> str | None:
+    candidates = at_commit.get(event.commit, [])
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        return None
+    wanted = event.payload.get("version") if event.payload else None
+    if wanted in candidates:
+        return str(wanted)
+    problems.append(
+        Problem(
+            event.tag,
+            "conflict",
+            f"its commit {event.commit[:12]} carries several versions "
+            f"({', '.join(sorted(candidates))}); the highest is assumed",
+            "register one version per commit, as GTO requires",
+            name,
+        )
+    )
+    return max(candidates, key=_semver_then_text)
+
+
+def _with_version(event: Event, version: str) -> Event:
+    # Event(*fields) is several times cheaper than _replace for thousands of events.
+    return Event._make((*event[:4], version, *event[5:]))
+
+
+def _semver_then_text(version: str) -> tuple[object, ...]:
+    if SemVer.is_valid(version):
+        return (0, SemVer.parse(version).sort_key())
+    return (1, version)
