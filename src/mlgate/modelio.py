@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlgate.errors import CheckFailed, ConfigError
-
-if TYPE_CHECKING:
-    from mlgate.safety import Judgement
+from mlgate.fsio import atomic_write_bytes
+from mlgate.safety import Judgement, judge_bytes, skopsfile
+from mlgate.safety.loaders import RefusedGlobal, restricted_load
 
 PICKLE_FORMATS = ("pickle", "joblib")
 
@@ -52,36 +52,13 @@ def manifest_sha256(members: dict[str, str]) -> str:
 def scan_pickle(data: bytes, fmt: str = "pickle", trusted_types: Sequence[str] = ()) -> Judgement:
     """The static judgement of a pickle or joblib file (``mlgate.safety``): every global it
     uses and every reason it must not be loaded; nothing is imported or built."""
-    from mlgate.safety import judge_bytes
-
     return judge_bytes(data, fmt, trusted_types)
-
-
-def load_model(
-    path: Path,
-    *,
-    fmt: str | None = None,
-    trusted: bool = False,
-    trusted_types: Sequence[str] = (),
-    what: str = "model",
-    task: str | None = None,
-) -> Any:
-    """Load a model file of any registered format safely (``mlgate.formats``): the format is
-    detected from the content and checked against ``fmt`` when given; refusals raise
-    UnsafeModelError."""
-    from mlgate import formats
-
-    return formats.load(
-        path, fmt, trusted=trusted, trusted_types=trusted_types, what=what, task=task
-    )
 
 
 def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str) -> Any:
     """The archive checked, every name in the schema on the exact allow-list (or in
     ``trusted_types``), then skops loads with exactly the names it reports trusted."""
     import skops.io as sio
-
-    from mlgate.safety import skopsfile
 
     if not skopsfile.readable(data):
         raise ConfigError(f"{what} file is not a valid skops file: {path} (not a zip archive)")
@@ -127,7 +104,6 @@ def _load_pickle(
             hint="loading it could run code; do not load it anywhere. If it names your own "
             "classes, list them under model.trusted_types",
         )
-    from mlgate.safety.loaders import RefusedGlobal, restricted_load
 
     try:
         return restricted_load(judgement.payload, fmt, tuple(trusted_types))
@@ -143,7 +119,5 @@ def _load_pickle(
 def save_model(model: Any, path: Path) -> Path:
     """Save with skops, atomically."""
     import skops.io as sio
-
-    from mlgate.fsio import atomic_write_bytes
 
     return atomic_write_bytes(path, sio.dumps(model))

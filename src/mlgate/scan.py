@@ -9,14 +9,13 @@ Verdict (kind ``scan``), one check per file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate import modelio
+from mlgate import formats
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError
-from mlgate.formats import ModelFormat
+from mlgate.formats import FORMATS, ModelFormat, detect, head, sniff
 from mlgate.verdict import Check, Status, Verdict
 
 MLFLOW_FILE = "MLmodel"
@@ -28,8 +27,6 @@ _ARCHIVE_MODELS = frozenset({".pt", ".pth", ".ckpt", ".bin", ".model"})
 
 def _suffixes() -> frozenset[str]:
     """Suffixes of model files searched in a folder (the registry's); content then decides."""
-    from mlgate.formats import FORMATS
-
     return frozenset(s for fmt in FORMATS.values() for s in fmt.suffixes)
 
 
@@ -38,7 +35,6 @@ def _folder_models(folder: Path) -> list[Path]:
     if (folder / MLFLOW_FILE).is_file():
         return [folder]
     mlflow_dirs = sorted({p.parent for p in folder.rglob(MLFLOW_FILE) if p.is_file()})
-    from mlgate.formats import detect, sniff
 
     suffixes = _suffixes()
 
@@ -65,8 +61,6 @@ def _folder_models(folder: Path) -> list[Path]:
 
 
 def _head(path: Path) -> bytes:
-    from mlgate.formats import head
-
     try:
         return head(path)
     except OSError:
@@ -118,9 +112,6 @@ def scan_file(
     its configured format, and content of another format fails naming both; a file that no
     format recognises is judged as a pickle stream when it is named on the command line,
     configured, or has a pickle-like suffix (anything else in a folder is not a model)."""
-    from mlgate import formats
-    from mlgate.formats import sniff
-
     key = ("model", "file") if owner else None
     check_id = f"scan:{shown}"
     configured = owner.model.format if owner else None
@@ -165,9 +156,6 @@ def _configured(
     configured: str, found: ModelFormat | None, head: bytes
 ) -> tuple[ModelFormat | None, str | None]:
     """The configured format, or why the file's content is not of it (naming both)."""
-    from mlgate import formats
-    from mlgate.formats import sniff
-
     try:
         wanted = formats.get(configured)
     except ConfigError as exc:
@@ -185,69 +173,3 @@ def _configured(
             "set model.format: joblib"
         )
     return wanted, None
-
-
-def serialised_check(
-    path: Path,
-    fmt: str,
-    check_id: str,
-    shown: str,
-    trusted: Sequence[str],
-    key: tuple[str, ...] | None,
-) -> Check:
-    """The check of a skops, pickle or joblib file (their formats' scan hook)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return Check(
-            check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
-        )
-    if fmt == "skops":
-        return _skops_check(check_id, shown, data, trusted, key)
-    found = modelio.scan_pickle(data, fmt, trusted)
-    details = {"format": fmt, "imports": list(found.names), "refused": list(found.problems)}
-    if found.problems:
-        return Check(
-            check_id,
-            "scan",
-            Status.FAIL,
-            f"{shown}: this {fmt} file must not be loaded: "
-            + "; ".join(found.problems)
-            + " (judged without unpickling; list your own classes in model.trusted_types)",
-            details=details,
-            config_key=key,
-        )
-    return Check(
-        check_id,
-        "scan",
-        Status.PASS,
-        f"{shown}: every name is on the allow-list ({len(found.names)} names)",
-        details=details,
-        config_key=key,
-    )
-
-
-def _skops_check(
-    check_id: str, shown: str, data: bytes, trusted: Sequence[str], key: tuple[str, ...] | None
-) -> Check:
-    from mlgate.safety import skopsfile
-
-    problems, names = skopsfile.judge(data, trusted)
-    details = {"format": "skops", "refused": problems, "trusted": names}
-    if problems:
-        return Check(
-            check_id,
-            "scan",
-            Status.FAIL,
-            f"{shown}: this skops file must not be loaded: " + "; ".join(problems),
-            details=details,
-            config_key=key,
-        )
-    return Check(
-        check_id,
-        "scan",
-        Status.PASS,
-        f"{shown}: every name is on the allow-list",
-        details=details,
-        config_key=key,
-    )

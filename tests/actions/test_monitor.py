@@ -32,7 +32,7 @@ def _production(repo: Path, *, drifted: bool) -> None:
 
     import pandas as pd
 
-    from mlgate.modelio import load_model
+    from mlgate import formats
     from mlgate.serve.capture import Capture, CaptureSettings
 
     model_dir = repo / "models" / "churn"
@@ -43,7 +43,7 @@ def _production(repo: Path, *, drifted: bool) -> None:
         rows["tenure_months"] += 18
         rows["monthly_charges"] *= 1.3
         rows["contract"] = "monthly"
-    estimator = load_model(model_dir / "artifacts" / "model.skops")
+    estimator = formats.load(model_dir / "artifacts" / "model.skops")
     predictions = estimator.predict(rows).tolist()
     folder = repo / "production" / "churn"
     shutil.rmtree(folder, ignore_errors=True)

@@ -25,11 +25,11 @@ pytestmark = pytest.mark.e2e
 def _expected(project: Path, rows: int) -> tuple[list[list[object]], list[str], list[float]]:
     import pandas as pd
 
-    from mlgate.modelio import load_model
+    from mlgate import formats
 
     frame = pd.read_csv(project / "models/churn/data/eval.csv").head(rows)
     columns = [c for c in frame.columns if c not in ("churned", "gender")]
-    model = load_model(project / "models/churn/artifacts/model.skops")
+    model = formats.load(project / "models/churn/artifacts/model.skops")
     proba = model.predict_proba(frame[columns])[:, 1].tolist()
     data = frame[columns].astype(object).values.tolist()
     return data, columns, proba

@@ -18,9 +18,8 @@ import joblib
 import numpy as np
 import pytest
 
-from mlgate import gitio
+from mlgate import formats, gitio
 from mlgate.errors import MlgateError
-from mlgate.modelio import load_model
 from tests.conftest import invoke
 from tests.hostile_corpus import Sample, corpus
 
@@ -72,13 +71,13 @@ def test_scan_exits_1_on_every_sample(hostile: tuple[Path, list[tuple[Sample, Pa
 
 
 def test_loading_refuses_every_sample(hostile: tuple[Path, list[tuple[Sample, Path]]]) -> None:
-    """The load path of validate, check, serve and repro (modelio.load_model), with the model
+    """The load path of validate, check, serve and repro (formats.load), with the model
     trusted (as a pull request's mlgate.yaml may say) and with its format detected."""
     marker, files = hostile
     for sample, path in files:
         for fmt in (sample.fmt, None):
             with pytest.raises(MlgateError):
-                load_model(path, fmt=fmt, trusted=True, what=sample.name)
+                formats.load(path, fmt=fmt, trusted=True, what=sample.name)
             assert not marker.exists(), f"{sample.name}: ran while loaded as {fmt}"
 
 
@@ -246,5 +245,5 @@ def test_real_models_pass_the_scan_and_load_trusted(tmp_path: Path) -> None:
             path.write_bytes(data)
             result = invoke("scan", str(path))
             assert result.exit_code == 0, (label, suffix, result.output)
-            loaded = load_model(path, fmt=fmt, trusted=True)
+            loaded = formats.load(path, fmt=fmt, trusted=True)
             assert (loaded.predict(x) == model.predict(x)).all(), (label, suffix)

@@ -23,8 +23,7 @@ import pytest
 from numpy.testing._private.utils import runstring
 from scipy.io import FortranFile
 
-from mlgate import gitio
-from mlgate.modelio import load_model
+from mlgate import formats, gitio
 from tests.conftest import invoke
 
 
@@ -146,7 +145,7 @@ def test_a_real_trusted_joblib_model_still_loads(tmp_path: Path) -> None:
             path.write_bytes(pickle.dumps(model))
         else:
             joblib.dump(model, path, compress=compress)
-        loaded: Callable[..., Any] = load_model(path, fmt=fmt, trusted=True)
+        loaded: Callable[..., Any] = formats.load(path, fmt=fmt, trusted=True)
         assert (loaded.predict(frame) == model.predict(frame)).all()  # type: ignore[attr-defined]
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import requests
 
-from mlgate.modelio import load_model
+from mlgate import formats
 from tests.integration.serve_support import running_server, served_model_dir
 
 CLIENTS = 50
@@ -31,7 +31,7 @@ def served(starter: Path, tmp_path: Path) -> Iterator[tuple[str, pd.DataFrame, A
     folder = served_model_dir(starter, tmp_path / "served")
     frame = pd.read_csv(starter / "models/churn/data/eval.csv")
     features = [c for c in frame.columns if c not in ("churned", "gender")]
-    estimator = load_model(starter / "models/churn/artifacts/model.skops")
+    estimator = formats.load(starter / "models/churn/artifacts/model.skops")
     log = tmp_path / "serve.log"
     with running_server(folder, log, "--workers", "1") as url:
         yield url, frame[features], estimator

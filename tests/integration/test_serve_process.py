@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 import requests
 
-from mlgate import proc
-from mlgate.modelio import load_model
+from mlgate import formats, proc
 from tests.conftest import invoke
 from tests.integration.serve_support import free_port, running_server, served_model_dir
 
@@ -37,7 +36,7 @@ def test_real_server_scores_like_the_model_in_process(
     url, log = server
     frame = pd.read_csv(starter / "models/churn/data/eval.csv").head(25)
     features = [c for c in frame.columns if c not in ("churned", "gender")]
-    model = load_model(starter / "models/churn/artifacts/model.skops")
+    model = formats.load(starter / "models/churn/artifacts/model.skops")
     answer = requests.post(
         url + "/invocations",
         json={"dataframe_records": frame[features].to_dict(orient="records")},

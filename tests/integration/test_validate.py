@@ -204,9 +204,9 @@ def test_a_custom_metric_returning_nan_fails(project: Path) -> None:
 def test_an_untrusted_pickle_champion_is_refused(project: Path) -> None:
     import joblib
 
-    from mlgate.modelio import load_model
+    from mlgate import formats
 
-    model = load_model(project / "champion.skops")
+    model = formats.load(project / "champion.skops")
     joblib.dump(model, project / "champion.joblib")
     result = invoke("validate", "--champion", "champion.joblib", cwd=project)
     assert result.exit_code == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlgate import formats
 from mlgate.config.loader import find_config, load_config
 from mlgate.config.model import resolved_view
 from mlgate.errors import ConfigError, UsageError
@@ -44,11 +45,11 @@ def test_starter_config_is_valid_and_resolved(starter: Path) -> None:
     assert model.root == (starter / "models" / "churn").resolve()
     assert model.data.train == model.root / "data" / "train.csv"
     assert model.model.format is None  # detected from the content when loaded
-    assert model.model.resolved_format == "skops"
     assert model.train is not None
     assert model.train.params == (model.root / "params.yaml",)
-    view = resolved_view(cfg)
+    view = resolved_view(cfg, formats.name_of)
     assert view["models"][0]["data"]["eval"] == "models/churn/data/eval.csv"
+    assert view["models"][0]["model"]["format"] == "skops"
 
 
 def test_found_upward_from_a_subfolder(starter: Path) -> None:

@@ -19,7 +19,7 @@ from mlgate.errors import ConfigError
 from mlgate.formats import mlflow as mlflow_format
 from mlgate.formats.onnx import classlabels
 from mlgate.formats.predictors import as_probabilities, real_names
-from mlgate.modelio import UnsafeModelError, load_model, save_model
+from mlgate.modelio import UnsafeModelError, save_model
 from mlgate.scan import ScanRequest, scan
 from mlgate.schemas import load_schema as schema
 from mlgate.verdict import Status
@@ -82,7 +82,7 @@ def test_a_configured_format_that_does_not_match_the_content_names_both(tmp_path
     path = tmp_path / "model.skops"
     path.write_bytes(HEADS["xgboost"])
     with pytest.raises(ConfigError) as info:
-        load_model(path, fmt="skops")
+        formats.load(path, fmt="skops")
     text = info.value.render()
     assert "is an XGBoost file but model.format says skops" in text
     assert "set model.format: xgboost" in text
@@ -99,7 +99,7 @@ def test_an_unknown_file_lists_every_format_and_how_to_save_to_it(tmp_path: Path
     path = tmp_path / "model.weights"
     path.write_bytes(b"\x00\x01 not a model")
     with pytest.raises(ConfigError) as info:
-        load_model(path)
+        formats.load(path)
     text = info.value.render()
     assert "is in no format mlgate knows" in text
     for name in formats.FORMATS:
@@ -115,7 +115,7 @@ def test_a_damaged_file_of_a_known_suffix_gets_its_loader_error_and_the_list(
     path = tmp_path / "model.skops"
     path.write_bytes(b"not a zip")
     with pytest.raises(ConfigError) as info:
-        load_model(path)
+        formats.load(path)
     assert "not a valid skops file" in info.value.message
     assert any("xgboost (XGBoost)" in d for d in info.value.details)
 
@@ -134,7 +134,7 @@ def test_a_missing_framework_library_is_named(
 
     monkeypatch.setattr(importlib, "import_module", no_lightgbm)
     with pytest.raises(formats.MissingLibrary) as info:
-        load_model(path)
+        formats.load(path)
     assert f"the model {path} is a LightGBM model; install lightgbm" in info.value.message
     assert info.value.exit_code == 2
 
@@ -144,7 +144,7 @@ def test_an_unloadable_native_file_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
     path.write_bytes(b'{"learner": "broken"}')
     with pytest.raises(ConfigError, match="as an XGBoost model"):
-        load_model(path)
+        formats.load(path)
 
 
 def test_scan_passes_native_files_and_lists_them_from_a_folder(tmp_path: Path) -> None:
@@ -251,7 +251,7 @@ def test_mlflow_signature_requirements_and_canonical_content(tmp_path: Path) -> 
     assert fmt.content_digest(first) != fmt.content_digest(second)  # requirements.txt differs
     (second / "requirements.txt").write_text((first / "requirements.txt").read_text())
     assert fmt.content_digest(first) == fmt.content_digest(second)  # the timestamp is left out
-    loaded = load_model(first)
+    loaded = formats.load(first)
     assert list(loaded.feature_names_in_) == ["a", "b", "c"]
     assert list(loaded.classes_) == [0, 1]
     check = fmt.scan(first, check_id="scan:one", shown="one", trusted_types=(), config_key=None)
@@ -290,7 +290,7 @@ def test_mlflow_directories_that_cannot_be_loaded_say_why(
     for name, data in files.items():
         (folder / name).write_bytes(data)
     with pytest.raises(ConfigError, match=message):
-        load_model(folder)
+        formats.load(folder)
     check = scan(ScanRequest((folder,)), None).checks[0]
     assert check.status == Status.FAIL
     assert message.split(maxsplit=1)[0] in check.message
@@ -301,7 +301,7 @@ def test_a_python_function_model_needs_trust_and_is_scanned(tmp_path: Path) -> N
     folder = mlmodel(tmp_path / "m", pyfunc)
     (folder / "python_model.pkl").write_bytes(pickle.dumps({"weights": [1, 2]}))
     with pytest.raises(UnsafeModelError, match="loads it only when the configuration trusts"):
-        load_model(folder)
+        formats.load(folder)
     assert not mlflow_format.MLFLOW.loads_without_unpickling(folder)
     assert mlflow_format.MLFLOW.modules(folder) == {"mlflow", "cloudpickle"}
     assert scan(ScanRequest((folder,)), None).checks[0].status == Status.WARN
@@ -310,7 +310,7 @@ def test_a_python_function_model_needs_trust_and_is_scanned(tmp_path: Path) -> N
         b"\x94\x8c\x02id\x94\x85\x94R\x94."
     )
     with pytest.raises(UnsafeModelError, match=r"posix\.system is not on mlgate's allow-list"):
-        load_model(folder, trusted=True)
+        formats.load(folder, trusted=True)
     failed = scan(ScanRequest((folder,)), None).checks[0]
     assert failed.status == Status.FAIL
     assert "posix.system" in failed.message
@@ -324,7 +324,7 @@ def test_a_python_function_file_without_a_pickle_header_is_judged_too(tmp_path: 
     folder = mlmodel(tmp_path / "m", pyfunc)
     (folder / "pm").write_bytes(b"K\x010cposix\nsystem\n(S'id'\ntR.")
     with pytest.raises(UnsafeModelError, match=r"posix\.system"):
-        load_model(folder, trusted=True)
+        formats.load(folder, trusted=True)
     failed = scan(ScanRequest((folder,)), None).checks[0]
     assert failed.status == Status.FAIL
     assert "posix.system" in failed.message

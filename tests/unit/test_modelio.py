@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from mlgate import formats
 from mlgate.errors import ConfigError
-from mlgate.modelio import UnsafeModelError, load_model, save_model, scan_pickle
+from mlgate.modelio import UnsafeModelError, save_model, scan_pickle
 
 # What pickle.dumps of an object whose __reduce__ returns (os.system, (cmd,)) contains, written
 # out by hand: protocol 0 (GLOBAL) and protocol 4 (STACK_GLOBAL with memoised strings).
@@ -29,7 +30,7 @@ def fitted() -> LogisticRegression:
 def test_skops_round_trip(tmp_path: Path) -> None:
     model = fitted()
     path = save_model(model, tmp_path / "m.skops")
-    loaded = load_model(path)
+    loaded = formats.load(path)
     assert (loaded.predict([[1.0, 2.0]]) == model.predict([[1.0, 2.0]])).all()
 
 
@@ -39,7 +40,7 @@ def test_malicious_pickle_is_refused_without_loading(tmp_path: Path) -> None:
         path.write_bytes(exploit)
         for trusted in (False, True):
             with pytest.raises(UnsafeModelError, match=r"does not unpickle|refused") as info:
-                load_model(path, fmt="pickle", trusted=trusted)
+                formats.load(path, fmt="pickle", trusted=trusted)
             text = info.value.render()
             assert "posix.system" in text or "os.system" in text
             assert info.value.exit_code == 1
@@ -50,8 +51,8 @@ def test_untrusted_pickle_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.pkl"
     path.write_bytes(pickle.dumps(fitted()))
     with pytest.raises(UnsafeModelError, match="does not unpickle"):
-        load_model(path, fmt="pickle")
-    assert load_model(path, fmt="pickle", trusted=True).predict([[0.0, 1.0]]).shape == (1,)
+        formats.load(path, fmt="pickle")
+    assert formats.load(path, fmt="pickle", trusted=True).predict([[0.0, 1.0]]).shape == (1,)
 
 
 def test_scan_reports_globals() -> None:
@@ -62,8 +63,8 @@ def test_scan_reports_globals() -> None:
 
 def test_missing_and_corrupt_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
-        load_model(tmp_path / "nope.skops")
+        formats.load(tmp_path / "nope.skops")
     bad = tmp_path / "bad.skops"
     bad.write_bytes(b"not a zip")
     with pytest.raises(ConfigError, match="not a valid skops file"):
-        load_model(bad)
+        formats.load(bad)

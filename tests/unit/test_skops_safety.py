@@ -15,7 +15,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlgate.modelio import UnsafeModelError, load_model
+from mlgate import formats
+from mlgate.modelio import UnsafeModelError
 from mlgate.safety import skopsfile
 
 X = np.random.default_rng(0).random((40, 3))
@@ -72,7 +73,7 @@ def test_a_real_pipeline_passes_and_loads(tmp_path: Path) -> None:
     assert skopsfile.judge(data) == ([], [])
     path = tmp_path / "m.skops"
     path.write_bytes(data)
-    assert load_model(path).predict(X).shape == (40,)
+    assert formats.load(path).predict(X).shape == (40,)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +97,7 @@ def test_a_call_hidden_in_a_real_pipeline_is_refused(
     path = tmp_path / "m.skops"
     path.write_bytes(data)
     with pytest.raises(UnsafeModelError, match="refused"):
-        load_model(path)
+        formats.load(path)
     assert not marker.exists()
 
 

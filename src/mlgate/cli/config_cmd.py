@@ -28,11 +28,12 @@ def config() -> None:
 @json_option
 def check(config_path: str | None, as_json: bool) -> int:
     """Validate mlgate.yaml and print the resolved configuration."""
+    from mlgate import formats
     from mlgate.config.loader import load_config
     from mlgate.config.model import resolved_view
 
     cfg = load_config(config_path)
-    view = resolved_view(cfg)
+    view = resolved_view(cfg, formats.name_of)
     if as_json:
         emit_json(view)
         return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,13 +57,6 @@ class ModelFileSpec:
     trusted: bool = False
     trusted_types: tuple[str, ...] = ()
     positive_label: str | int | bool | None = None
-
-    @property
-    def resolved_format(self) -> str:
-        """The format name: detected from the file when it exists (see ``mlgate.formats``)."""
-        from mlgate.formats import name_of
-
-        return name_of(self.file, self.format)
 
 
 @dataclass(frozen=True)
@@ -145,8 +138,9 @@ class Config:
         return self.source.locate(path)
 
 
-def resolved_view(config: Config) -> dict[str, Any]:
-    """The configuration as mlgate understands it: defaults filled, paths repository-relative."""
+def resolved_view(config: Config, format_of: Callable[[Path, str | None], str]) -> dict[str, Any]:
+    """The configuration as mlgate understands it: defaults filled, paths repository-relative;
+    ``format_of(file, configured)`` names each model's format (``mlgate.formats.name_of``)."""
 
     def rel(path: Path | None) -> str | None:
         return None if path is None else _rel(path, config.root)
@@ -160,7 +154,7 @@ def resolved_view(config: Config) -> dict[str, Any]:
             "model": {
                 "file": rel(m.model.file),
                 "task": m.model.task,
-                "format": m.model.resolved_format,
+                "format": format_of(m.model.file, m.model.format),
                 "trusted": m.model.trusted,
             },
             "data": {

@@ -16,140 +16,49 @@ are imported only when a model of theirs is loaded; a missing one is a ConfigErr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from mlgate.errors import ConfigError, Location
+from mlgate.formats import mlflow
+from mlgate.formats.base import (
+    HEAD_BYTES,
+    PICKLE_FAMILY,
+    LoadOptions,
+    MissingLibrary,
+    ModelFormat,
+    Signature,
+    a,
+    digest_among,
+    first_match,
+    head,
+    require,
+)
 
-if TYPE_CHECKING:
-    from mlgate.verdict import Check
+__all__ = [
+    "FORMATS",
+    "HEAD_BYTES",
+    "PICKLE_FAMILY",
+    "LoadOptions",
+    "MissingLibrary",
+    "ModelFormat",
+    "Signature",
+    "a",
+    "by_suffix",
+    "content_digest",
+    "detect",
+    "get",
+    "head",
+    "load",
+    "name_of",
+    "require",
+    "resolve",
+    "save_hints",
+]
 
-HEAD_BYTES = 4096
-# One signature column: (name, kind) with kind as in the served-model schema.
-Signature = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """What the configuration allows when loading (``model.trusted`` / ``trusted_types``)."""
-
-    trusted: bool = False
-    trusted_types: tuple[str, ...] = ()
-    what: str = "model"
-    task: str | None = None  # the configured task, for files that do not say (ONNX scores)
-
-
-class ModelFormat(Protocol):
-    """One model format (see the module docstring)."""
-
-    @property
-    def name(self) -> str:
-        """The value of model.format in mlgate.yaml."""
-        ...
-
-    @property
-    def title(self) -> str:
-        """What users call it: "XGBoost"."""
-        ...
-
-    @property
-    def suffixes(self) -> tuple[str, ...]:
-        """Usual file suffixes (lower case); a directory format has none."""
-        ...
-
-    @property
-    def how_to_save(self) -> str:
-        """One line: how to save a model in this format."""
-        ...
-
-    def recognise(self, path: Path, head: bytes) -> bool:
-        """Whether the file (first HEAD_BYTES bytes given; b"" for a directory) is this format."""
-        ...
-
-    def load(self, path: Path, options: LoadOptions) -> Any:
-        """The model, scikit-learn-like; refusals raise UnsafeModelError, bad files ConfigError."""
-        ...
-
-    def loads_without_unpickling(self, path: Path) -> bool:
-        """Whether loading this file never unpickles (what the report calls a safe format)."""
-        ...
-
-    def signature(self, path: Path) -> Signature | None:
-        """The input columns the file itself declares, or None (then data decides)."""
-        ...
-
-    def modules(self, path: Path) -> set[str]:
-        """Modules (dotted or top-level) the server imports to load and run the model."""
-        ...
-
-    def requirements(self, path: Path) -> tuple[str, ...]:
-        """Requirement lines the model ships with it (MLflow's requirements.txt), else ()."""
-        ...
-
-    def scan(
-        self,
-        path: Path,
-        *,
-        check_id: str,
-        shown: str,
-        trusted_types: Sequence[str],
-        config_key: tuple[str, ...] | None,
-    ) -> Check:
-        """The ``mlgate scan`` check of this file, without loading it."""
-        ...
-
-    def content_digest(self, path: Path) -> str | None:
-        """sha256 of the canonical content when bytes vary between identical models, else None."""
-        ...
-
-
-def _registry() -> dict[str, ModelFormat]:
-    from mlgate.formats import boosting, legacy, mlflow, onnx
-
-    found: list[ModelFormat] = [
-        legacy.SKOPS,
-        legacy.JOBLIB,  # before pickle: a joblib file is a pickle that names joblib
-        legacy.PICKLE,
-        boosting.XGBOOST,
-        boosting.LIGHTGBM,
-        boosting.CATBOOST,
-        onnx.ONNX,
-        mlflow.MLFLOW,
-    ]
-    return {f.name: f for f in found}
-
-
-# Formats that are pickles underneath: a file of one is accepted where the other is configured.
-PICKLE_FAMILY = frozenset({"pickle", "joblib"})
-
-
-class MissingLibrary(ConfigError):
-    """The model's framework is not installed in this environment (exit 2)."""
-
-
-def require(module: str, title: str, path: Path, distribution: str | None = None) -> Any:
-    """Import a framework library lazily; a missing one says which model needs it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingLibrary(
-            f"the model {path} is {a(title)} model; install {distribution or module}",
-            location=Location(str(path)),
-            hint=f"pip install {distribution or module} (the version that trained the model)",
-            details=[f"import {module}: {exc}"],
-        ) from None
-
-
-def a(title: str) -> str:
-    """``title`` with its article: "an XGBoost", "an ONNX", "a LightGBM"."""
-    return (
-        f"an {title}"
-        if title.startswith(("XGB", "ONNX", "ML", "A", "E", "I", "O", "U"))
-        else f"a {title}"
-    )
+# Detection tries them in this order: the file formats (an MLflow directory holds one of them),
+# then the MLflow directory.
+FORMATS: dict[str, ModelFormat] = {f.name: f for f in (*mlflow.FILE_FORMATS, mlflow.MLFLOW)}
 
 
 def get(name: str) -> ModelFormat:
@@ -161,21 +70,9 @@ def get(name: str) -> ModelFormat:
         ) from None
 
 
-def head(path: Path) -> bytes:
-    """The first bytes of a file; b"" for a directory."""
-    if path.is_dir():
-        return b""
-    with path.open("rb") as fh:
-        return fh.read(HEAD_BYTES)
-
-
 def detect(path: Path) -> ModelFormat | None:
     """The format whose content test the file passes, else None (the file must exist)."""
-    first = head(path)
-    for fmt in FORMATS.values():
-        if fmt.recognise(path, first):
-            return fmt
-    return None
+    return first_match(FORMATS.values(), path)
 
 
 def by_suffix(path: Path) -> ModelFormat | None:
@@ -233,17 +130,18 @@ def resolve(path: Path, configured: str | None, *, what: str = "model") -> Model
 
 def load(
     path: Path,
-    configured: str | None = None,
+    fmt: str | None = None,
     *,
     trusted: bool = False,
     trusted_types: Sequence[str] = (),
     what: str = "model",
     task: str | None = None,
 ) -> Any:
-    """Load a model file of any format safely (see ``resolve`` and each format's ``load``)."""
-    fmt = resolve(path, configured, what=what)
+    """Load a model file of any format safely: the format is detected from the content and
+    checked against ``fmt`` when given (``resolve``); refusals raise UnsafeModelError."""
+    found = resolve(path, fmt, what=what)
     try:
-        return fmt.load(path, LoadOptions(trusted, tuple(trusted_types), what, task))
+        return found.load(path, LoadOptions(trusted, tuple(trusted_types), what, task))
     except MissingLibrary:
         raise
     except ConfigError as exc:
@@ -255,17 +153,7 @@ def load(
 
 def content_digest(path: Path) -> tuple[str, str] | None:
     """(format name, canonical content sha256) for formats whose bytes vary, else None."""
-    try:
-        fmt = detect(path)
-    except OSError:
-        return None
-    if fmt is None:
-        return None
-    try:
-        digest = fmt.content_digest(path)
-    except (OSError, ValueError, ConfigError):
-        return None
-    return (fmt.name, digest) if digest else None
+    return digest_among(FORMATS.values(), path)
 
 
 def name_of(path: Path, configured: str | None) -> str:
@@ -280,7 +168,3 @@ def name_of(path: Path, configured: str | None) -> str:
         return configured
     guess = by_suffix(path)
     return guess.name if guess else "skops"
-
-
-# Built last: the format modules import this module's names (LoadOptions, require, ...).
-FORMATS: dict[str, ModelFormat] = _registry()

@@ -14,14 +14,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlgate.errors import ConfigError, Location
-from mlgate.formats import LoadOptions, Signature, a, require
+from mlgate.formats.base import LoadOptions, Signature, a, require
 from mlgate.formats.predictors import Classifier, Regressor, real_names
-
-if TYPE_CHECKING:
-    from mlgate.verdict import Check
+from mlgate.verdict import Check, Status
 
 # Objectives whose output is a probability of class membership.
 _XGB_CLASSIFIERS = ("binary:", "multi:")
@@ -41,8 +39,6 @@ def _unreadable(path: Path, title: str, options: LoadOptions, exc: Exception) ->
 def _native_check(
     title: str, check_id: str, shown: str, name: str, config_key: tuple[str, ...] | None
 ) -> Check:
-    from mlgate.verdict import Check, Status
-
     return Check(
         check_id,
         "scan",

@@ -1,7 +1,8 @@
 """skops, pickle and joblib: thin adapters around ``mlgate.modelio``'s loaders and scanners.
 
-The safety rules (skops allow-list, pickle scan, restricted unpickler) live in ``modelio``,
-``pickles`` and ``scan``; these adapters only plug them into the format registry.
+The safety rules (skops allow-list, pickle judgement, restricted unpickler) live in
+``mlgate.safety`` and ``modelio``; these adapters plug them into the format registry and are
+``mlgate scan``'s check of such a file (``serialised_check``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mlgate.formats import LoadOptions, Signature
-
-if TYPE_CHECKING:
-    from mlgate.verdict import Check
+from mlgate import modelio
+from mlgate.errors import ConfigError, Location
+from mlgate.formats.base import LoadOptions, Signature
+from mlgate.modelio import scan_pickle
+from mlgate.repro.artifacts import archive_digest
+from mlgate.safety import skopsfile
+from mlgate.verdict import Check, Status
 
 # zlib, gzip, bz2, xz, lzma and lz4 magic: how joblib's compressed files start.
 _JOBLIB_COMPRESSED = (
@@ -55,8 +59,6 @@ def _is_pickle(head: bytes) -> bool:
 
 
 def _read(path: Path, what: str) -> bytes:
-    from mlgate.errors import ConfigError, Location
-
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -84,8 +86,6 @@ class SkopsFormat:
             return False
 
     def load(self, path: Path, options: LoadOptions) -> Any:
-        from mlgate import modelio
-
         data = _read(path, options.what)
         return modelio._load_skops(path, data, options.trusted_types, options.what)
 
@@ -116,13 +116,9 @@ class SkopsFormat:
         trusted_types: Sequence[str],
         config_key: tuple[str, ...] | None,
     ) -> Check:
-        from mlgate import scan
-
-        return scan.serialised_check(path, "skops", check_id, shown, trusted_types, config_key)
+        return serialised_check(path, "skops", check_id, shown, trusted_types, config_key)
 
     def content_digest(self, path: Path) -> str | None:
-        from mlgate.repro.artifacts import archive_digest
-
         found = archive_digest(path)
         return found.sha256 if found else None
 
@@ -140,8 +136,6 @@ class PickleFormat:
         return _is_pickle(head)
 
     def load(self, path: Path, options: LoadOptions) -> Any:
-        from mlgate import modelio
-
         data = _read(path, options.what)
         return modelio._load_pickle(
             path,
@@ -159,8 +153,6 @@ class PickleFormat:
         return None
 
     def modules(self, path: Path) -> set[str]:
-        from mlgate.modelio import scan_pickle
-
         found = set(scan_pickle(path.read_bytes(), self.name).modules)
         return found | ({"joblib"} if self.name == "joblib" else set())
 
@@ -176,9 +168,7 @@ class PickleFormat:
         trusted_types: Sequence[str],
         config_key: tuple[str, ...] | None,
     ) -> Check:
-        from mlgate import scan
-
-        return scan.serialised_check(path, self.name, check_id, shown, trusted_types, config_key)
+        return serialised_check(path, self.name, check_id, shown, trusted_types, config_key)
 
     def content_digest(self, path: Path) -> str | None:
         return None
@@ -220,3 +210,67 @@ def _walk_modules(node: Any, depth: int = 0) -> Iterator[str]:
 SKOPS = SkopsFormat()
 PICKLE = PickleFormat()
 JOBLIB = JoblibFormat()
+
+
+def serialised_check(
+    path: Path,
+    fmt: str,
+    check_id: str,
+    shown: str,
+    trusted: Sequence[str],
+    key: tuple[str, ...] | None,
+) -> Check:
+    """The check of a skops, pickle or joblib file (their formats' scan hook)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Check(
+            check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
+        )
+    if fmt == "skops":
+        return _skops_check(check_id, shown, data, trusted, key)
+    found = scan_pickle(data, fmt, trusted)
+    details = {"format": fmt, "imports": list(found.names), "refused": list(found.problems)}
+    if found.problems:
+        return Check(
+            check_id,
+            "scan",
+            Status.FAIL,
+            f"{shown}: this {fmt} file must not be loaded: "
+            + "; ".join(found.problems)
+            + " (judged without unpickling; list your own classes in model.trusted_types)",
+            details=details,
+            config_key=key,
+        )
+    return Check(
+        check_id,
+        "scan",
+        Status.PASS,
+        f"{shown}: every name is on the allow-list ({len(found.names)} names)",
+        details=details,
+        config_key=key,
+    )
+
+
+def _skops_check(
+    check_id: str, shown: str, data: bytes, trusted: Sequence[str], key: tuple[str, ...] | None
+) -> Check:
+    problems, names = skopsfile.judge(data, trusted)
+    details = {"format": "skops", "refused": problems, "trusted": names}
+    if problems:
+        return Check(
+            check_id,
+            "scan",
+            Status.FAIL,
+            f"{shown}: this skops file must not be loaded: " + "; ".join(problems),
+            details=details,
+            config_key=key,
+        )
+    return Check(
+        check_id,
+        "scan",
+        Status.PASS,
+        f"{shown}: every name is on the allow-list",
+        details=details,
+        config_key=key,
+    )

@@ -17,17 +17,37 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from mlgate.config.yamlsource import load_yaml_file
 from mlgate.errors import ConfigError, Location
-from mlgate.formats import LoadOptions, ModelFormat, Signature
-
-if TYPE_CHECKING:
-    from mlgate.verdict import Check
+from mlgate.formats import boosting, legacy, onnx
+from mlgate.formats.base import (
+    LoadOptions,
+    ModelFormat,
+    Signature,
+    a,
+    digest_among,
+    first_match,
+    head,
+    require,
+)
+from mlgate.modelio import UnsafeModelError, scan_pickle, sha256_file
+from mlgate.verdict import Check, Status
 
 MLMODEL = "MLmodel"
+# The formats of single files, in detection order: a flavor's file is in one of them.
+FILE_FORMATS: tuple[ModelFormat, ...] = (
+    legacy.SKOPS,
+    legacy.JOBLIB,  # before pickle: a joblib file is a pickle that names joblib
+    legacy.PICKLE,
+    boosting.XGBOOST,
+    boosting.LIGHTGBM,
+    boosting.CATBOOST,
+    onnx.ONNX,
+)
 # Flavor -> (the key naming its file, the mlgate format the file should be in).
 _FLAVORS: dict[str, tuple[str, str | None]] = {
     "onnx": ("data", "onnx"),
@@ -61,8 +81,6 @@ def model_dir(path: Path) -> Path:
 
 def read_mlmodel(path: Path) -> dict[str, Any]:
     """The parsed MLmodel file; a broken one is a ConfigError naming it."""
-    from mlgate.config.yamlsource import load_yaml_file
-
     file = model_dir(path) / MLMODEL
     try:
         data, _ = load_yaml_file(file)
@@ -89,8 +107,6 @@ class Artifact:
 
 def artifact(path: Path) -> Artifact | None:
     """The flavor mlgate loads and its file; None when only ``python_function`` is there."""
-    from mlgate import formats
-
     folder = model_dir(path)
     flavors = read_mlmodel(folder)["flavors"]
     mlmodel = folder / MLMODEL
@@ -116,7 +132,7 @@ def artifact(path: Path) -> Artifact | None:
                 f"{mlmodel}: the {flavor} flavor's file {relative} is missing",
                 location=Location(str(mlmodel), key_path=f"flavors.{flavor}.{key}"),
             )
-        found = formats.detect(file) if file.is_file() else None
+        found = first_match(FILE_FORMATS, file) if file.is_file() else None
         if found is None:
             raise ConfigError(
                 f"{mlmodel}: the {flavor} flavor's file {relative} is in no format mlgate loads",
@@ -126,8 +142,7 @@ def artifact(path: Path) -> Artifact | None:
             )
         if expected is not None and found.name != expected:
             raise ConfigError(
-                f"{mlmodel}: the {flavor} flavor's file {relative} is "
-                f"{formats.a(found.title)} file",
+                f"{mlmodel}: the {flavor} flavor's file {relative} is {a(found.title)} file",
                 location=Location(str(file)),
             )
         return Artifact(flavor, file, found)
@@ -220,9 +235,6 @@ class MlflowFormat:
         return _Signed(inner, names) if names else inner
 
     def _load_pyfunc(self, folder: Path, options: LoadOptions, names: Sequence[str]) -> Any:
-        from mlgate import formats
-        from mlgate.modelio import UnsafeModelError
-
         if not options.trusted:
             raise UnsafeModelError(
                 f"{options.what} {folder} is an MLflow python_function model (custom Python "
@@ -239,7 +251,7 @@ class MlflowFormat:
                 hint="loading it could run code; names of your own code go under "
                 "model.trusted_types, or log the model with a native flavor",
             )
-        mlflow = formats.require("mlflow.pyfunc", "MLflow python_function", folder, "mlflow")
+        mlflow = require("mlflow.pyfunc", "MLflow python_function", folder, "mlflow")
         try:
             model = mlflow.load_model(str(folder))
         except Exception as exc:  # noqa: BLE001 - whatever the user's PythonModel raises
@@ -285,8 +297,6 @@ class MlflowFormat:
         trusted_types: Sequence[str],
         config_key: tuple[str, ...] | None,
     ) -> Check:
-        from mlgate.verdict import Check, Status
-
         try:
             found = artifact(path)
         except ConfigError as exc:
@@ -313,8 +323,6 @@ class MlflowFormat:
         trusted_types: Sequence[str],
         key: tuple[str, ...] | None,
     ) -> Check:
-        from mlgate.verdict import Check, Status
-
         problems = _pickle_problems(folder, trusted_types)
         details = {"format": self.name, "flavor": _PYFUNC}
         if problems:
@@ -344,13 +352,11 @@ class MlflowFormat:
         digest = hashlib.sha256()
         mlmodel = {k: v for k, v in read_mlmodel(folder).items() if k not in _VOLATILE}
         digest.update(json.dumps(mlmodel, sort_keys=True, default=str).encode())
-        from mlgate import formats
-        from mlgate.modelio import sha256_file
 
         for member in sorted(p for p in folder.rglob("*") if p.is_file()):
             if member.name == MLMODEL:
                 continue
-            inner = formats.content_digest(member)
+            inner = digest_among(FILE_FORMATS, member)
             value = inner[1] if inner else sha256_file(member)
             digest.update(f"{member.relative_to(folder).as_posix()}\0{value}\n".encode())
         return digest.hexdigest()
@@ -359,8 +365,6 @@ class MlflowFormat:
 def _pickle_problems(folder: Path, trusted_types: Sequence[str]) -> list[str]:
     """Why the directory's pickles must not be loaded (the static judgement of
     ``mlgate.safety`` with the configuration's trusted_types), file by file."""
-    from mlgate.modelio import scan_pickle
-
     named = _pyfunc_files(folder)
     problems: list[str] = []
     for member in sorted(folder.rglob("*")):
@@ -393,9 +397,7 @@ def _pyfunc_files(folder: Path) -> set[Path]:
 
 
 def _is_pickle(path: Path) -> bool:
-    from mlgate import formats
-
-    return formats.FORMATS["pickle"].recognise(path, formats.head(path))
+    return legacy.PICKLE.recognise(path, head(path))
 
 
 def _with_details(check: Check, details: dict[str, Any]) -> Check:
@@ -405,8 +407,6 @@ def _with_details(check: Check, details: dict[str, Any]) -> Check:
 
 
 def _conda_pip(file: Path) -> list[str]:
-    from mlgate.config.yamlsource import load_yaml_file
-
     try:
         data, _ = load_yaml_file(file)
     except (ConfigError, OSError):

@@ -17,16 +17,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from mlgate.errors import ConfigError, Location
-from mlgate.formats import LoadOptions, Signature, require
+from mlgate.formats.base import LoadOptions, Signature, require
 from mlgate.formats.predictors import Classifier, Regressor, as_probabilities
-
-if TYPE_CHECKING:
-    from mlgate.verdict import Check
+from mlgate.verdict import Check, Status
 
 # ModelProto field tags that can follow ir_version (field 1): producer, graph, opset, ...
 _NEXT_FIELDS = frozenset({0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x40, 0x42, 0x4A, 0x52, 0x5A, 0x72})
@@ -201,8 +199,6 @@ class OnnxFormat:
         trusted_types: Sequence[str],  # an ONNX graph loads no Python types
         config_key: tuple[str, ...] | None,
     ) -> Check:
-        from mlgate.verdict import Check, Status
-
         del path
         return Check(
             check_id,

@@ -27,14 +27,15 @@ def evaluate(
     missing: str | None = None,
 ) -> dict[str, Any]:
     """Append model, metric, slice and budget checks to ``run``; return the verdict context."""
+    from mlgate import formats
     from mlgate.gates.validate import label_values
-    from mlgate.modelio import load_model, sha256_file
+    from mlgate.modelio import sha256_file
 
     model, spec = run.model, run.model.model
     task = spec.task
     y = label_values(frame, target, task)
     metrics = _resolve_metrics(run, task)
-    challenger = load_model(
+    challenger = formats.load(
         spec.file,
         fmt=spec.format,
         trusted=spec.trusted,
@@ -59,7 +60,7 @@ def evaluate(
     }
     state = ChampionState(present=False, on_missing=run.settings.champion.on_missing)
     if ref is not None:
-        estimator = load_model(
+        estimator = formats.load(
             ref.path,
             fmt=ref.format,
             trusted=spec.trusted,

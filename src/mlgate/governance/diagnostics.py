@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlgate import formats
 from mlgate.config.model import ModelConfig
 from mlgate.errors import MlgateError
 from mlgate.verdict import Verdict
@@ -70,7 +71,6 @@ def _compute(model: ModelConfig) -> Diagnostics:
         return Diagnostics("none", reason="no target column configured (data.target)")
     import numpy as np
 
-    from mlgate.modelio import load_model
     from mlgate.tabular import feature_columns, read_data
 
     frame = read_data(model.data, "eval")
@@ -80,7 +80,7 @@ def _compute(model: ModelConfig) -> Diagnostics:
     features = feature_columns(
         frame, target=target, features=model.data.features, sensitive=model.data.sensitive
     )
-    estimator = _load(model, load_model)
+    estimator = _load(model)
     predicted = np.asarray(estimator.predict(frame[features]))
     truth = frame[target].to_numpy()
     source = f"{model.relative(model.model.file)} on {model.relative(model.data.eval)}"
@@ -100,9 +100,9 @@ def _compute(model: ModelConfig) -> Diagnostics:
     return Diagnostics("confusion_matrix", tuple(labels), matrix, rows=len(truth), source=source)
 
 
-def _load(model: ModelConfig, load_model: Any) -> Any:
+def _load(model: ModelConfig) -> Any:
     spec = model.model
-    return load_model(
+    return formats.load(
         spec.file,
         fmt=spec.format,
         trusted=spec.trusted,

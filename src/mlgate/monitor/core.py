@@ -202,11 +202,11 @@ class _Model:
 
     @classmethod
     def load(cls, model: ModelConfig) -> _Model:
+        from mlgate import formats
         from mlgate.gates.predict import model_features
-        from mlgate.modelio import load_model
 
         spec = model.model
-        estimator = load_model(
+        estimator = formats.load(
             spec.file,
             fmt=spec.format,
             trusted=spec.trusted,

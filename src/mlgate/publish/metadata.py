@@ -2,7 +2,7 @@
 
 The signature is recomputed from the training data exactly as training saw it
 (``tabular.feature_columns`` + ``Signature.from_frame``); data files are fingerprinted by sha256;
-expected predictions come from loading the model in-process with ``modelio.load_model``.
+expected predictions come from loading the model in-process with ``formats.load``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def build_bundle(
     """Collect metadata and the smoke sample for ``model`` (loads data and the model once)."""
     from mlgate import formats, tabular
     from mlgate.gates.predict import model_features
-    from mlgate.modelio import load_model, sha256_file
+    from mlgate.modelio import sha256_file
 
     spec = model.model
     if not spec.file.exists():
@@ -75,7 +75,7 @@ def build_bundle(
         sensitive=model.data.sensitive,
         source=model.relative(model.data.train),
     )
-    estimator = load_model(
+    estimator = formats.load(
         spec.file,
         fmt=spec.format,
         trusted=spec.trusted,
@@ -93,14 +93,15 @@ def build_bundle(
     sample_frame = evaluation[features].head(settings.smoke_rows)
     method = "predict_proba" if callable(getattr(estimator, "predict_proba", None)) else "predict"
     expected = getattr(estimator, method)(sample_frame)
+    served_format = formats.name_of(spec.file, spec.format)
     metadata: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "name": model.name,
         "tag_name": model.tag_name,
         "version": version,
         "commit": commit,
-        "model_file": _served_name(spec.file, spec.resolved_format),
-        "format": spec.resolved_format,
+        "model_file": _served_name(spec.file, served_format),
+        "format": served_format,
         "sha256": sha256_file(spec.file),
         "task": spec.task,
         "method": settings.method,

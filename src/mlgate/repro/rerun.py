@@ -191,14 +191,14 @@ def _compare_all(
 
 def _predictor(model: ModelConfig) -> Callable[[Path], Any]:
     """Predictions of a model file on the evaluation set (probabilities where available)."""
-    from mlgate.modelio import load_model
+    from mlgate import formats
     from mlgate.tabular import feature_columns, read_data
 
     assert model.data.eval is not None  # check_mode_prerequisites
     frame = read_data(model.data, "eval")
 
     def predict(path: Path) -> Any:
-        estimator = load_model(
+        estimator = formats.load(
             path,
             fmt=model.model.format,
             trusted=model.model.trusted,

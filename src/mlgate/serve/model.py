@@ -126,7 +126,8 @@ class ServedModel:
     @classmethod
     def load(cls, model_dir: Path) -> ServedModel:
         """Read the metadata and load the model file safely (skops allow-list, see modelio)."""
-        from mlgate.modelio import load_model, sha256_file
+        from mlgate import formats
+        from mlgate.modelio import sha256_file
 
         info = ModelInfo.read(model_dir)
         path = model_dir / info.model_file
@@ -135,7 +136,7 @@ class ServedModel:
                 f"{path} does not match the sha256 recorded in {METADATA_FILE}",
                 hint="the model file was changed after publishing; publish again",
             )
-        estimator = load_model(
+        estimator = formats.load(
             path,
             fmt=info.format,
             trusted=info.format != "skops",

@@ -18,8 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlgate import gitio, proc
-from mlgate.modelio import load_model
+from mlgate import formats, gitio, proc
 from mlgate.verdict import Status, read_verdict
 from tests.conftest import invoke
 
@@ -272,7 +271,7 @@ def expected_predictions(
     project: Project, rows: pd.DataFrame, metadata: dict[str, Any], method: str
 ) -> Any:
     """What the served model must answer: the in-process model, loaded safely, on the rows."""
-    model = load_model(project.model_file, task=project.task, trusted=True)
+    model = formats.load(project.model_file, task=project.task, trusted=True)
     columns = [c["name"] for c in metadata["signature"]["inputs"]]
     return getattr(model, method)(rows[columns])
 
