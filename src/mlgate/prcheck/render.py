@@ -12,7 +12,7 @@ from mlgate import gfm
 from mlgate.config.model import Config
 from mlgate.errors import Location
 from mlgate.github import actions
-from mlgate.prcheck.core import CheckResult, ModelCheck, StageError
+from mlgate.prcheck.result import CheckResult, ModelCheck, StageError
 from mlgate.verdict import Check, Status, Verdict
 
 # GitHub shows at most 10 annotations of each level per step; the rest go to the summary.

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from mlgate.config.model import Config, ModelConfig
 from mlgate.github.event import Event
+from mlgate.prcheck.render import comment_body
 from mlgate.verdict import Check, Status, Verdict
 
 
@@ -213,8 +214,6 @@ class CommentStage:
         if skip is not None or client is None or pr is None:
             actions.annotation("notice", skip or "", title="mlgate comment")
             return StageOutcome(notes=(skip or "",))
-        from mlgate.prcheck.render import comment_body
-
         evidence = combine("check", ctx.model.name, ctx.earlier.values())
         body = comment_body(ctx.model.name, evidence, tuple(ctx.earlier), ctx.files)
         report_md = ctx.files.get("report_md")
