@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from mlgate.config.sections import BootstrapSettings
 from mlgate.errors import Location
 from mlgate.gates.bootstrap import paired_bootstrap, weighted_auc
 from mlgate.gates.metrics import BINARY, MetricContext, resolve_metric
-from mlgate.gates.settings import BootstrapSettings
 
 HERE = Location("mlgate.yaml")
 rng = np.random.default_rng(1)

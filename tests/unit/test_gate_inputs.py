@@ -10,11 +10,11 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from mlgate.config.sections import ColumnRule, DataSettings, SliceSettings
 from mlgate.errors import ConfigError, Location
 from mlgate.gates.datacheck import build_contract, data_checks
 from mlgate.gates.metrics import BINARY, REGRESSION, resolve_metric
 from mlgate.gates.predict import compute_metric, model_features, run_model
-from mlgate.gates.settings import ColumnRule, DataSettings, SliceSettings
 from mlgate.gates.slices import SliceMetric, slice_checks
 from mlgate.verdict import Status
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mlgate.config.sections import MetricGate
 from mlgate.gates.bootstrap import Interval
 from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
-from mlgate.gates.settings import MetricGate
 from mlgate.verdict import Check, Status
 
 WITH = ChampionState(present=True)

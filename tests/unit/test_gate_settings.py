@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from mlgate.config.loader import load_config
+from mlgate.config.sections import GateSettings
 from mlgate.errors import ConfigError, Location
+from mlgate.gates.drift.engine import DriftOptions
 from mlgate.gates.render import render_verdict
-from mlgate.gates.settings import GateSettings, gate_settings
 from mlgate.verdict import Check, Status, Verdict
 
 
@@ -19,7 +20,7 @@ def settings_of(starter: Path, old: str = "", new: str = "") -> GateSettings:
     assert old in text
     path.write_text(text.replace(old, new))
     config = load_config(path)
-    return gate_settings(config, config.model())
+    return config.model().gates
 
 
 def test_the_starter_gates_parse_with_defaults(starter: Path) -> None:
@@ -29,8 +30,8 @@ def test_the_starter_gates_parse_with_defaults(starter: Path) -> None:
     assert gates.slices is not None
     assert gates.slices.min_size == 100
     assert gates.drift is not None
-    assert gates.drift.options.max_drifted_share == 0.3
-    assert gates.drift.options.p_value == 0.05
+    assert DriftOptions.of(gates.drift).max_drifted_share == 0.3
+    assert DriftOptions.of(gates.drift).p_value == 0.05
     assert gates.drift.reference == starter.resolve() / "models/churn/data/train.csv"
     assert gates.champion.stage == "prod"
     assert gates.bootstrap.samples == 1000

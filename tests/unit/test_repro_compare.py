@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,13 @@ from sklearn.linear_model import LogisticRegression
 
 from mlgate.config.loader import load_config
 from mlgate.config.model import ModelConfig
+from mlgate.config.sections import ReproSettings, parse_repro
 from mlgate.errors import ConfigError
 from mlgate.modelio import save_model
 from mlgate.repro.artifacts import archive_digest, first_difference, read_metrics
 from mlgate.repro.equivalence import MODES, Comparison, RunSnapshot, compare_runs, likely_causes
 from mlgate.repro.hashing import Hasher
 from mlgate.repro.runs import hash_outputs
-from mlgate.repro.settings import ReproSettings
 from mlgate.verdict import Status
 
 MODEL = "models/churn/artifacts/model.skops"
@@ -103,10 +104,11 @@ def snapshot(root: Path, label: str, model: Any, metrics: dict[str, float]) -> R
 
 
 def churn(starter: Path, **repro: Any) -> tuple[ModelConfig, ReproSettings]:
-    model = load_config(starter / "mlgate.yaml").model("churn")
-    raw = {**model.repro, **repro}
-    model = ModelConfig(**{**model.__dict__, "repro": raw})
-    return model, ReproSettings.of(model)
+    config = load_config(starter / "mlgate.yaml")
+    model = config.model("churn")
+    raw = {**config.raw["models"][model.index].get("repro", {}), **repro}
+    model = replace(model, repro=parse_repro(raw, model.resolve))
+    return model, model.repro
 
 
 def run_compare(
@@ -251,8 +253,8 @@ def test_folder_outputs_are_hashed_and_compared_by_member(starter: Path, tmp_pat
 def test_a_remembered_rerun_agreement_holds_only_for_the_same_inputs_outputs_and_terms(
     tmp_path: Path,
 ) -> None:
+    from mlgate.config.sections import ReproSettings
     from mlgate.repro import agreed
-    from mlgate.repro.settings import ReproSettings
 
     settings = ReproSettings(mode="predictions")
     outputs = {"models/m/model.skops": {"sha256": "ab" * 32, "size": 3}}

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlgate.config.sections import SliceSettings
 from mlgate.errors import ConfigError, Location
-from mlgate.gates.settings import SliceSettings
 from mlgate.gates.slices import MISSING, _groups
 
 HERE = Location("mlgate.yaml", 1, 1)

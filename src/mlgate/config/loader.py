@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.config import sections
 from mlgate.config.model import (
     CONFIG_FILENAME,
     CONFIG_VERSION,
@@ -81,6 +83,8 @@ def load_config(
     root = path.resolve().parent
     models = tuple(_model(entry, index, root, source) for index, entry in enumerate(data["models"]))
     _check_semantics(models, data, source, missing_data_ok=missing_data_ok)
+    # Sections last: a file that is not there is reported before a setting that is wrong.
+    models = tuple(_sections(model, data["models"][model.index], source) for model in models)
     return Config(path.resolve(), root, int(data["version"]), models, source, data)
 
 
@@ -166,11 +170,26 @@ def _model(entry: Mapping[str, Any], index: int, repo_root: Path, source: Source
         data=data,
         train=train,
         description=entry.get("description"),
-        repro=entry.get("repro", {}),
-        gates=entry.get("gates", {}),
-        governance=entry.get("governance", {}),
-        publish=entry.get("publish", {}),
         registry=entry.get("registry", {}),
+    )
+
+
+def _sections(model: ModelConfig, entry: Mapping[str, Any], source: SourceMap) -> ModelConfig:
+    """The model with its feature sections parsed (``mlgate.config.sections``)."""
+
+    def locate(*keys: str | int) -> Location:
+        return source.locate(("models", model.index, *keys))
+
+    def resolve(value: str) -> Path:
+        return model.resolve(value)
+
+    train, evaluate = model.data.train, model.data.eval
+    return replace(
+        model,
+        gates=sections.parse_gates(entry.get("gates", {}), resolve, train, evaluate, locate),
+        repro=sections.parse_repro(entry.get("repro", {}), resolve),
+        governance=sections.parse_governance(entry.get("governance", {}), resolve),
+        publish=sections.parse_publish(entry.get("publish", {}), resolve),
     )
 
 

@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.config.sections import (
+    DriftSettings,
+    GateSettings,
+    GovernanceSettings,
+    PublishSection,
+    ReproSettings,
+)
 from mlgate.config.yamlsource import KeyPath, SourceMap
 from mlgate.errors import Location, UsageError
 from mlgate.tabular import Split
@@ -71,12 +78,17 @@ class ModelConfig:
     data: DataSpec = field(default_factory=DataSpec)
     train: TrainSpec | None = None
     description: str | None = None
-    # Sections owned by one feature each; that feature parses them into its own typed settings.
-    repro: Mapping[str, Any] = field(default_factory=dict)
-    gates: Mapping[str, Any] = field(default_factory=dict)
-    governance: Mapping[str, Any] = field(default_factory=dict)
-    publish: Mapping[str, Any] = field(default_factory=dict)
+    repro: ReproSettings = field(default_factory=ReproSettings)
+    gates: GateSettings = field(default_factory=GateSettings)
+    governance: GovernanceSettings = field(default_factory=GovernanceSettings)
+    publish: PublishSection = field(default_factory=PublishSection)
+    # Registry policy; ``mlgate.registry.policy`` parses it.
     registry: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def drift(self) -> DriftSettings:
+        """``gates.drift``, or its defaults (data.train against data.eval) when not set."""
+        return self.gates.drift or DriftSettings(reference=self.data.train, current=self.data.eval)
 
     @property
     def tag_name(self) -> str:
@@ -188,8 +200,9 @@ def resolved_view(config: Config, format_of: Callable[[Path, str | None], str]) 
                 "env": dict(m.train.env),
                 "timeout": m.train.timeout,
             }
+        configured = config.raw["models"][m.index]
         for section in ("repro", "gates", "governance", "publish", "registry"):
-            value = getattr(m, section)
+            value = configured.get(section)
             if value:
                 entry[section] = dict(value)
         models.append(entry)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlgate.config.sections import BootstrapSettings
 from mlgate.gates.metrics import BuiltinMetric, Metric, MetricContext
-from mlgate.gates.settings import BootstrapSettings
 
 # Resample counts held in memory at once (rows x resamples), about 32 MB of int64.
 BATCH_CELLS = 4_000_000

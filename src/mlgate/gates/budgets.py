@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlgate.gates.settings import BudgetSettings
+from mlgate.config.sections import BudgetSettings
 from mlgate.verdict import Check, Status
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.config.model import Config, ModelConfig
+from mlgate.config.sections import ChampionSettings
 from mlgate.errors import UsageError
-from mlgate.gates.settings import ChampionSettings
 
 MODEL_SUFFIXES = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
 

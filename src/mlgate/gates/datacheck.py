@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlgate.gates.settings import ColumnRule, DataSettings
+from mlgate.config.sections import ColumnRule, DataSettings
 from mlgate.verdict import Check, Status
 
 if TYPE_CHECKING:

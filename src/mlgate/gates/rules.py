@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlgate.config.sections import MetricGate
 from mlgate.gates.bootstrap import Interval
-from mlgate.gates.settings import MetricGate
 from mlgate.verdict import Check, Status
 from mlgate.verdict import delta as signed_delta
 

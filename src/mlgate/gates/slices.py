@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlgate.config.sections import BIN_ABOVE_DISTINCT, SliceSettings
 from mlgate.errors import ConfigError, Location
 from mlgate.gates.metrics import Metric
 from mlgate.gates.predict import ModelOutputs, compute_metric
 from mlgate.gates.rules import at_least, at_most
-from mlgate.gates.settings import BIN_ABOVE_DISTINCT, SliceSettings
 from mlgate.verdict import Check, Status
 
 if TYPE_CHECKING:

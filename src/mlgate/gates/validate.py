@@ -15,9 +15,9 @@ import numpy as np
 
 from mlgate import judged
 from mlgate.config.model import Config, ModelConfig
+from mlgate.config.sections import GateSettings
 from mlgate.errors import EXIT_OK, ConfigError, UsageError
 from mlgate.gates import champion as champions
-from mlgate.gates.settings import GateSettings, gate_settings
 from mlgate.verdict import Check, Status, Verdict
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def validate_model(
     from mlgate.gates.evaluation import evaluate
     from mlgate.verdict import write_verdict
 
-    run = _Run(config, model, gate_settings(config, model), [], [])
+    run = _Run(config, model, model.gates, [], [])
     eval_path, target = _eval_inputs(run)
     frame = _read(model, "eval")
     _require_target(run, frame, eval_path, target)
@@ -257,6 +257,7 @@ def _drift(
     eval_path: Path,
 ) -> Verdict:
     from mlgate import paths
+    from mlgate.gates.drift.engine import DriftOptions
     from mlgate.gates.drift.run import DriftInputs, drift_gate
 
     settings = run.settings.drift
@@ -271,7 +272,7 @@ def _drift(
         reference=settings.reference,
         current=current,
         columns=settings.columns or tuple(features),
-        options=settings.options,
+        options=DriftOptions.of(settings),
         cache_dir=paths.cache_dir(run.config.root) if settings.cache else None,
         model_name=run.model.name,
         config_key=("gates", "drift"),

@@ -146,7 +146,7 @@ def check_required_names(config: Config, model: ModelConfig) -> tuple[str, ...]:
     """``governance.required``, each name checked against the card schema (ConfigError, exit 2)."""
     from mlgate.config.validate import suggest
 
-    names = tuple(str(n) for n in model.governance.get("required", []))
+    names = model.governance.required
     known = card_fields()
     for index, name in enumerate(names):
         if name not in known:
@@ -165,8 +165,8 @@ def load_card(config: Config, model: ModelConfig) -> CardResult:
     from mlgate.config.yamlsource import load_yaml_file
 
     required = check_required_names(config, model)
-    card_setting = model.governance.get("card")
-    if not card_setting:
+    path = model.governance.card
+    if path is None:
         missing = tuple(
             CardProblem(
                 f"card.required.{name}",
@@ -177,7 +177,6 @@ def load_card(config: Config, model: ModelConfig) -> CardResult:
             for name in required
         )
         return CardResult(None, None, required, missing, ("no model card configured",))
-    path = model.resolve(card_setting)
     shown = model.relative(path)
     try:
         data, source = load_yaml_file(path)

@@ -53,7 +53,7 @@ class RegistryContext:
 
 def registry_context(config: Config, model: ModelConfig) -> RegistryContext:
     """The registry as it stands for ``model``; ``available=False`` with the reason otherwise."""
-    stage = model.gates.get("champion", {}).get("stage")
+    stage = model.gates.champion.stage
     from mlgate import registry
     from mlgate.errors import MlgateError
 

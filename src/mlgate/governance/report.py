@@ -201,7 +201,7 @@ def compute_facts(
     has = card.has if card else (lambda _field: False)
     validation = evidence.verdicts.get("validation")
     checks = validation.checks if validation else ()
-    slice_cols = set(model.gates.get("slices", {}).get("columns", []))
+    slice_cols = set(model.gates.slices.columns if model.gates.slices else ())
     run = evidence.run or {}
     return {
         "card.overview": has("model_details.overview"),
@@ -223,12 +223,12 @@ def compute_facts(
         "lineage.environment": lineage.environment_source != "this machine",
         "lineage.run": evidence.run is not None,
         "lineage.signature": isinstance(run.get("signature"), Mapping),
-        "gates.metrics": bool(model.gates.get("metrics")),
+        "gates.metrics": bool(model.gates.metrics),
         "verdict.validation": validation is not None,
         "verdict.validation.slices": bool(slices)
         or any(c.kind.startswith("slice") for c in checks),
         "verdict.validation.fairness": validation is not None
-        and bool(model.gates.get("slices", {}).get("max_gap"))
+        and bool(model.gates.slices and model.gates.slices.max_gap)
         and bool(slice_cols),
         "verdict.validation.champion": any(c.champion is not None for c in checks),
         "verdict.repro": "repro" in evidence.verdicts,

@@ -155,10 +155,10 @@ def markdown(verdict: Verdict) -> str:
 def _drift(
     config: Config, model: ModelConfig, production: Production, notes: list[str]
 ) -> tuple[Verdict, list[str]]:
+    from mlgate.gates.drift.engine import DriftOptions
     from mlgate.gates.drift.run import DriftInputs, _features, drift_gate
-    from mlgate.gates.settings import drift_settings
 
-    settings = drift_settings(model, model.gates.get("drift", {}))
+    settings = model.drift
     if settings.reference is None:
         raise UsageError(
             f"model {model.name!r} has no drift reference",
@@ -182,10 +182,10 @@ def _drift(
         settings.reference,
         production_label(production),
         tuple(columns),
-        settings.options,
+        DriftOptions.of(settings),
         paths.cache_dir(config.root) if settings.cache else None,
         model.name,
-        ("gates", "drift") if "drift" in model.gates else None,
+        ("gates", "drift") if model.gates.drift is not None else None,
     )
     verdict, _, _ = drift_gate(inputs, current_frame=production.frame[columns])
     return verdict, columns
@@ -237,14 +237,14 @@ def _prediction_drift(
     import numpy as np
     import pandas as pd
 
+    from mlgate.gates.drift.engine import DriftOptions
     from mlgate.gates.drift.run import DriftInputs, drift_gate
-    from mlgate.gates.settings import drift_settings
     from mlgate.tabular import read_table
 
     frame = production.frame
     if PREDICTION not in frame.columns or frame[PREDICTION].isna().all():
         return None
-    settings = drift_settings(model, model.gates.get("drift", {}))
+    settings = model.drift
     assert settings.reference is not None  # _drift checked it
     reference = read_table(settings.reference, what="reference data")
     outputs = loaded.outputs(model, reference, features)
@@ -258,7 +258,7 @@ def _prediction_drift(
         expected = np.asarray(outputs.score, dtype=np.float64)
     else:
         expected = np.asarray(outputs.labels)
-    options = settings.options
+    options = DriftOptions.of(settings)
     critical = PREDICTION in options.critical
     options = replace(options, critical=(PREDICTION,) if critical else (), max_drifted_share=1.0)
     inputs = DriftInputs(settings.reference, production_label(production), (PREDICTION,),
@@ -288,7 +288,6 @@ def _live_metrics(
     from mlgate.gates.evaluation import _resolve_metrics
     from mlgate.gates.predict import compute_metric
     from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
-    from mlgate.gates.settings import gate_settings
     from mlgate.gates.validate import _Run, label_values
     from mlgate.tabular import read_table
 
@@ -323,8 +322,7 @@ def _live_metrics(
             )
         base = base[single.to_numpy()]
     joined = base.merge(labels, on=keys, how="inner")
-    settings = gate_settings(config, model)
-    run = _Run(config, model, settings, [], [])
+    run = _Run(config, model, model.gates, [], [])
     values: dict[str, Any] = {"labelled_rows": len(joined)}
     if joined.empty:
         check = Check("metric.live", "metric", Status.WARN,
@@ -338,7 +336,7 @@ def _live_metrics(
     checks: list[Check] = []
     if outputs.error is not None:
         notes.append(f"the captured inputs could not be scored again: {outputs.error}")
-    for gate in settings.metrics:
+    for gate in model.gates.metrics:
         value = compute_metric(metrics[gate.name], y, outputs)
         outcome = MetricOutcome(gate.name, value.value, error=value.error)
         checks.extend(

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlgate import gfm, gitio, paths
 from mlgate.config.model import Config, ModelConfig
+from mlgate.config.sections import DEFAULT_CODE
 from mlgate.errors import UsageError
 from mlgate.github.event import NULL_SHA, Event, load_event
 from mlgate.repro.environment import CANDIDATES as REQUIREMENT_CANDIDATES
 from mlgate.repro.patterns import compile_glob
-from mlgate.repro.settings import DEFAULT_CODE
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -244,19 +243,18 @@ def model_dependencies(model: ModelConfig) -> list[Dependency]:
         for output in model.train.outputs:
             add(output, "train.outputs")
         add(model.train.metrics, "train.metrics")
-    card = model.governance.get("card")
-    if isinstance(card, str):
-        add(model.resolve(card), "governance.card")
-    drift = model.gates.get("drift")
-    if isinstance(drift, Mapping):
-        for key in ("reference", "current"):
-            if isinstance(drift.get(key), str):
-                add(model.resolve(drift[key]), f"gates.drift.{key}")
+    add(model.governance.card, "governance.card")
+    drift = model.gates.drift
+    if drift is not None:
+        if "reference" in drift.given:
+            add(drift.reference, "gates.drift.reference")
+        if "current" in drift.given:
+            add(drift.current, "gates.drift.current")
     add(paths.runs_dir(model.repo_root, model.tag_name), "run records")
     if model.root.resolve() != model.repo_root.resolve():
         # Last, so a file that is also a named input gets the more telling reason.
         deps.append(Dependency(_rel(model, model.root), "model folder"))
-    excluded = [_rel_pattern(model, p) for p in _strings(model.repro.get("exclude"))]
+    excluded = [_rel_pattern(model, p) for p in model.repro.exclude]
     if excluded:
         deps = [_Excluding(d.pattern, d.why, tuple(excluded)) for d in deps]
     return deps
@@ -265,21 +263,19 @@ def model_dependencies(model: ModelConfig) -> list[Dependency]:
 def _code_and_environment(model: ModelConfig) -> list[Dependency]:
     """The code globs and the requirements file the lock fingerprints (found by name unless
     ``repro.requirements`` names it: then adding any candidate changes which one is used)."""
-    code = _strings(model.repro.get("code"))
+    code = model.repro.code or ()
     why = "repro.code" if code else "code (default " + ", ".join(DEFAULT_CODE) + ")"
     deps = [Dependency(_rel_pattern(model, p), why) for p in code or DEFAULT_CODE]
     files: list[tuple[Path, str]] = []
-    requirements = model.repro.get("requirements")
-    if isinstance(requirements, str):
-        files.append((model.resolve(requirements), "repro.requirements"))
+    if model.repro.requirements is not None:
+        files.append((model.repro.requirements, "repro.requirements"))
     else:
         for folder in dict.fromkeys((model.root, model.repo_root)):
             files += [(folder / n, "requirements (found by name)") for n in REQUIREMENT_CANDIDATES]
     if model.train is not None and model.train.entry_point is not None:
         files.append((model.root / "MLproject", "train.entry_point"))
-    published = model.publish.get("requirements")
-    if isinstance(published, str):
-        files.append((model.resolve(published), "publish.requirements"))
+    if model.publish.requirements is not None:
+        files.append((model.publish.requirements, "publish.requirements"))
     for path, reason in files:
         rel = _rel(model, path)
         if not rel.startswith(("/", "../")):
@@ -370,14 +366,6 @@ def _lock_changes(
 
     before, after = entries(ancestor) or {}, entries(head) or {}
     return [m.name for m in config.models if before.get(m.name) != after.get(m.name)]
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Sequence):
-        return [v for v in value if isinstance(v, str)]
-    return []
 
 
 def _rel(model: ModelConfig, path: Path) -> str:

@@ -303,11 +303,8 @@ def _requirements_file(model: ModelConfig, settings: PublishSettings) -> tuple[P
                 hint="fix publish.requirements, or remove it to pin the training environment",
             )
         return settings.requirements, model.relative(settings.requirements)
-    from mlgate.repro.settings import ReproSettings
 
-    file = ReproSettings.of(model).requirements or environment.find_requirements(
-        model.root, model.repo_root
-    )
+    file = model.repro.requirements or environment.find_requirements(model.root, model.repo_root)
     if file is None or not file.is_file():
         return None, ""
     return file, model.relative(file)

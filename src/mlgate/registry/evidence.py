@@ -121,9 +121,9 @@ def committed_evidence(
             metrics = _numeric_metrics(found[1])
             if metrics:
                 fields["metrics"] = metrics
-    card = model.governance.get("card")
+    card = model.governance.card
     if card:
-        found = blob(model.resolve(str(card)))
+        found = blob(card)
         if found:
             fields["card"] = {"digest": _digest(found[1]), "path": found[0]}
     fingerprints: dict[str, str] = {}

@@ -93,9 +93,9 @@ def _assets(
         from mlgate.registry.policy import find_model
 
         model = find_model(config, request.name)
-        card_setting = model.governance.get("card") if model else None
-        if model and card_setting:
-            card = model.relative(model.resolve(str(card_setting)))
+        card_path = model.governance.card if model else None
+        if model and card_path:
+            card = model.relative(card_path)
     if card and gitio.has_path(root, request.commit, str(card)):
         data = gitio.show_file(root, request.commit, str(card))
         files.append(_write_bytes(folder / Path(str(card)).name, data))

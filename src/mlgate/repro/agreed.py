@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__, paths
-from mlgate.repro.settings import ReproSettings
+from mlgate.config.sections import ReproSettings
 
 FOLDER = "reruns"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlgate.config.model import ModelConfig
+from mlgate.config.sections import ReproSettings
 from mlgate.repro.artifacts import archive_digest, first_difference
-from mlgate.repro.settings import ReproSettings
 from mlgate.verdict import Check, Status
 
 ARCHIVE_NOTE = (

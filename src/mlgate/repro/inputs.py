@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import Config, ModelConfig
+from mlgate.config.sections import DEFAULT_CODE, ReproSettings
 from mlgate.errors import ConfigError, Location
 from mlgate.repro import environment, manifests, patterns
 from mlgate.repro.hashing import Hasher, check_inside, list_files, manifest_digest
-from mlgate.repro.settings import DEFAULT_CODE, ReproSettings
 
 # Directories listed in full in the lock up to this many files; above it only their digest and
 # file count are kept, so the lock stays reviewable.
@@ -86,7 +86,7 @@ def collect_inputs(
     ``missing_data_ok``: a data file that is gone is left out (a check lists it as removed)."""
     from mlgate.integrations import dvc
 
-    settings = ReproSettings.of(model)
+    settings = model.repro
     notes: list[str] = []
     root = config.root
     data_paths = _data_paths(model)

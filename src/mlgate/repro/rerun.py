@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import Config, ModelConfig
+from mlgate.config.sections import ReproSettings
 from mlgate.errors import CheckFailed, ConfigError, UsageError
 from mlgate.repro import runs
 from mlgate.repro.artifacts import read_metrics
@@ -23,7 +24,6 @@ from mlgate.repro.equivalence import Comparison, RunSnapshot, compare_runs, like
 from mlgate.repro.hashing import Hasher
 from mlgate.repro.inputs import Inputs
 from mlgate.repro.runner import command_argv, isolated_copy, run_training
-from mlgate.repro.settings import ReproSettings
 from mlgate.repro.train import outputs_of
 from mlgate.verdict import Check
 
@@ -72,7 +72,7 @@ def rerun(
 ) -> RerunOutcome:
     """Run training ``runs_wanted`` times in isolation and compare the outputs (with the first
     run, or with the working tree's outputs for one run or ``against_working_tree``)."""
-    settings = ReproSettings.of(model)
+    settings = model.repro
     check_mode_prerequisites(config, model, settings)
     if runs_wanted < 1:
         raise UsageError("--runs must be at least 1")

@@ -19,7 +19,6 @@ from mlgate.repro.diff import CATEGORIES, Difference, diff_entries
 from mlgate.repro.hashing import Hasher, Progress, StatCache
 from mlgate.repro.inputs import Inputs, collect_inputs
 from mlgate.repro.lockfile import Lock, read_lock
-from mlgate.repro.settings import ReproSettings
 from mlgate.verdict import Check, Status, Verdict, write_verdict
 
 LineSink = Callable[[str], None]
@@ -95,7 +94,7 @@ def repro(
     models = config.select(request.model_name)
     if request.rerun:  # configuration problems surface before anything long runs
         for model in models:
-            check_mode_prerequisites(config, model, ReproSettings.of(model))
+            check_mode_prerequisites(config, model, model.repro)
     lock = read_lock(paths.lock_path(config.root)) if request.check else None
     if (
         request.check
@@ -155,7 +154,7 @@ def _rerun_checks(
     from mlgate.repro.rerun import rerun
     from mlgate.repro.train import outputs_of
 
-    settings = ReproSettings.of(model)
+    settings = model.repro
     wanted = request.runs or settings.runs
     if request.first_run_in_tree:
         wanted = max(1, wanted - 1)
@@ -236,8 +235,8 @@ def _category_check(
     category: str, found: list[Difference], entry: dict[str, Any], model: ModelConfig
 ) -> Check:
     key = CONFIG_KEYS[category]
-    if category == "code" and not model.repro.get("code"):
-        key = ("repro",) if model.repro else ()
+    if category == "code" and not model.repro.code:
+        key = ("repro",) if model.repro.given else ()
     if found:
         listed = "; ".join(d.describe() for d in found[:3])
         more = f"; and {len(found) - 3} more" if len(found) > 3 else ""

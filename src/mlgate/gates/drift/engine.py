@@ -33,6 +33,8 @@ from mlgate.gates.drift.summary import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.config.sections import DriftSettings
+
 # Integer columns with at most this many distinct current values are treated as categorical.
 INTEGER_CATEGORICAL_LIMIT = 10
 # String columns whose reference values are mostly distinct (IDs, names, free text) are text,
@@ -55,6 +57,20 @@ class DriftOptions:
 
     def threshold(self, test: DriftTest) -> float:
         return self.p_value if test.score == P_VALUE else self.distance
+
+    @classmethod
+    def of(cls, settings: DriftSettings) -> DriftOptions:
+        """The options ``gates.drift`` sets; what it leaves unset keeps the defaults."""
+        default = cls()
+        return cls(
+            p_value=default.p_value if settings.p_value is None else settings.p_value,
+            distance=default.distance if settings.distance is None else settings.distance,
+            max_drifted_share=default.max_drifted_share
+            if settings.max_drifted_share is None
+            else settings.max_drifted_share,
+            methods=dict(settings.methods),
+            critical=settings.critical,
+        )
 
 
 @dataclass(frozen=True)

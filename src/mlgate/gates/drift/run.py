@@ -101,11 +101,7 @@ def run_drift(request: DriftRequest) -> DriftResult:
 def _resolve(
     request: DriftRequest, config: Config | None, model: ModelConfig | None
 ) -> tuple[DriftInputs, Path | None]:
-    settings = None
-    if model is not None and config is not None:
-        from mlgate.gates.settings import drift_settings
-
-        settings = drift_settings(model, model.gates.get("drift", {}))
+    settings = model.drift if model is not None and config is not None else None
     reference = request.reference or (settings.reference if settings else None)
     current = request.current or (settings.current if settings else None)
     if reference is None or current is None:
@@ -117,7 +113,7 @@ def _resolve(
             hint="pass the files, or run inside a project whose mlgate.yaml sets data.train and "
             "data.eval (or gates.drift.reference/current)",
         )
-    options = settings.options if settings else DriftOptions()
+    options = DriftOptions.of(settings) if settings else DriftOptions()
     overrides: dict[str, Any] = {
         k: v
         for k, v in (
@@ -142,7 +138,7 @@ def _resolve(
     if out_dir is None and config is not None and model is not None:
         out_dir = paths.out_dir(config.root, model.tag_name)
     name = model.name if model is not None else current.stem
-    key = ("gates", "drift") if model is not None and "drift" in model.gates else None
+    key = ("gates", "drift") if model is not None and model.gates.drift is not None else None
     return DriftInputs(reference, current, columns, options, cache_dir, name, key), out_dir
 
 
