@@ -167,7 +167,7 @@ def _read_one(
                 f"{what} file {path.name} is not a table mlgate reads: use {SUPPORTED}",
                 location=Location(str(path)),
             )
-        return pd.read_csv(path, usecols=wanted, **_csv_options(path, kind, options))
+        return pd.read_csv(path, usecols=wanted, **csv_options(path, kind, options))
     except ImportError as exc:
         raise ConfigError(
             f"cannot read {path}: {exc}", hint="install pyarrow (pip install pyarrow)"
@@ -190,7 +190,7 @@ def _read_one(
         raise ConfigError(f"cannot read {what} file: {exc}", location=Location(str(path))) from None
 
 
-def _csv_options(path: Path, kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
+def csv_options(path: Path, kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """pandas ``read_csv`` options: ``data.options``, else a TSV's tab, else the sniffed
     delimiter of a CSV file (so a semicolon-separated file is not read as one column)."""
     chosen = {k: options[k] for k in OPTIONS if k in options}
@@ -259,8 +259,6 @@ def _open_text(path: Path, encoding: str) -> Any:
 
 def table_columns(path: Path, *, what: str = "data") -> list[str]:
     """Column names of a table file or folder (its first file), read from the header only."""
-    import pandas as pd
-
     if not path.exists():
         raise ConfigError(f"{what} file not found: {path}", location=Location(str(path)))
     first = table_files(path)[0]
@@ -279,14 +277,20 @@ def table_columns(path: Path, *, what: str = "data") -> list[str]:
                 return [str(c) for c in _read_one(first, what, None, {}).columns]
         if kind == "jsonl" or kind is None:
             return [str(c) for c in _read_one(first, what, None, {}).columns]
-        options = _csv_options(first, kind, {})
-        return [str(c) for c in pd.read_csv(first, nrows=0, **options).columns]
-    except pd.errors.EmptyDataError:
-        raise ConfigError(f"{what} file is empty: {first}", location=Location(str(first))) from None
+        return _csv_header(first, kind, what)
     except (OSError, ValueError) as exc:
         raise ConfigError(
             f"cannot read {what} file: {exc}", location=Location(str(first))
         ) from None
+
+
+def _csv_header(path: Path, kind: str, what: str) -> list[str]:
+    import pandas as pd
+
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0, **csv_options(path, kind, {})).columns]
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"{what} file is empty: {path}", location=Location(str(path))) from None
 
 
 KINDS = ("integer", "float", "boolean", "string", "category", "datetime")

@@ -18,19 +18,25 @@ import numpy as np
 
 from mlgate.gates.drift.summary import ColumnSummary
 
-CACHE_FORMAT = 2  # 2: ISO dates as text are datetimes, nested columns kept as such
+CACHE_FORMAT = 3  # 3: summaries read straight from the files (reading.py)
 
 
-def data_digest(path: Path) -> str:
-    """sha256 of a data file, or of the names and digests of the tables in a folder."""
-    from mlgate.modelio import sha256_file
+def data_digest(path: Path, cache_dir: Path | None = None) -> str:
+    """sha256 of a data file, or of the names and digests of the tables in a folder; with a
+    ``cache_dir``, an unchanged file's digest comes from the stat cache (repro.hashing) there."""
+    from mlgate.repro.hashing import CACHE_FILE, Hasher, StatCache
     from mlgate.tabular import table_files
 
+    path = path.resolve()
+    files = [path] if path.is_file() else table_files(path)
+    stats = StatCache(cache_dir / "drift" / CACHE_FILE if cache_dir is not None else None)
+    hashed = Hasher(stats, workers=1).hash_files(files, what="data file")
+    stats.save()
     if path.is_file():
-        return sha256_file(path)
+        return hashed[path].sha256
     digest = hashlib.sha256()
-    for file in table_files(path):
-        digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
+    for file in files:
+        digest.update(f"{file.relative_to(path).as_posix()}\0{hashed[file].sha256}\n".encode())
     return digest.hexdigest()
 
 

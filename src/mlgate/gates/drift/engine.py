@@ -17,6 +17,7 @@ from mlgate.gates.drift.stattests import (
     CATEGORICAL,
     NUMERIC,
     P_VALUE,
+    SMALL_REFERENCE,
     TESTS,
     DriftTest,
     default_test,
@@ -168,14 +169,45 @@ def compare(
 ) -> DriftReport:
     """Test each column of ``current`` against its reference summary."""
     present = {str(c) for c in current.columns}
+    summaries = {c: summarise(current[c], max_points=None) for c in columns if c in present}
+    return compare_summaries(
+        reference,
+        summaries,
+        columns,
+        options,
+        reference_rows=reference_rows,
+        current_rows=len(current),
+    )
+
+
+def compare_summaries(
+    reference: Mapping[str, ColumnSummary],
+    current: Mapping[str, ColumnSummary],
+    columns: Sequence[str],
+    options: DriftOptions,
+    *,
+    reference_rows: int,
+    current_rows: int,
+) -> DriftReport:
+    """Test each column's current summary against its reference summary (a column absent from
+    ``current`` is missing from the current data)."""
     results = []
     for name in columns:
-        ref = reference[name]
-        if name not in present:
+        found = current.get(name)
+        if found is None:
             results.append(ColumnDrift(name, drifted=True, problem="missing from current data"))
             continue
-        results.append(compare_column(ref, summarise(current[name], max_points=None), options))
-    return DriftReport(tuple(results), options, reference_rows, len(current))
+        results.append(compare_column(reference[name], found, options))
+    return DriftReport(tuple(results), options, reference_rows, current_rows)
+
+
+def current_points(options: DriftOptions, reference: Mapping[str, ColumnSummary]) -> int | None:
+    """How finely current numeric columns are kept: every value when a test may read them all
+    (the KS test on a small reference, or any forced test), else DEFAULT_POINTS quantiles,
+    which is what the default distance reads anyway (so its score is the same)."""
+    if options.methods or any(s.count <= SMALL_REFERENCE for s in reference.values()):
+        return None
+    return DEFAULT_POINTS
 
 
 def compare_frames(

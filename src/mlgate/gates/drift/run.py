@@ -1,7 +1,9 @@
 """``mlgate drift``, and the drift gate inside ``mlgate validate``: files in, verdict out.
 
 Reference summaries are cached by content under ``.mlgate/cache/drift/``; with a warm cache the
-reference file is hashed but not parsed.
+reference file is not parsed (nor hashed again while its size, times and inode are unchanged).
+Both sides are summarised straight from their files (gates.drift.reading), so no whole frame is
+held, let alone two.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.gates.drift import cache
-from mlgate.gates.drift.engine import DriftOptions, DriftReport, compare, summarise_frame
+from mlgate.gates.drift.engine import (
+    DriftOptions,
+    DriftReport,
+    compare_summaries,
+    current_points,
+    summarise_frame,
+)
+from mlgate.gates.drift.reading import summarise_table
 from mlgate.gates.drift.report import drift_checks
 from mlgate.verdict import Verdict
 
@@ -180,7 +189,7 @@ def drift_gate(
     current_frame: pd.DataFrame | None = None,
 ) -> tuple[Verdict, DriftReport, bool]:
     """Compare current with reference (frames given are used instead of reading the files)."""
-    from mlgate.tabular import read_table, table_columns
+    from mlgate.tabular import table_columns
 
     ref_cols = (
         [str(c) for c in reference_frame.columns]
@@ -192,14 +201,30 @@ def drift_gate(
         _check_joined(inputs.reference, "reference data", ref_cols, columns)
     _check_columns(columns, ref_cols)
     summaries, hit = _reference_summaries(inputs, columns, reference_frame)
+    rows = next(iter(summaries.values())).rows if summaries else 0
+    points = current_points(inputs.options, summaries)
     if current_frame is None:
         cur_cols = table_columns(inputs.current, what="current data")
         _check_joined(inputs.current, "current data", cur_cols, columns)
         present = set(cur_cols)
         wanted = [c for c in columns if c in present]
-        current_frame = read_table(inputs.current, what="current data", columns=wanted)
-    rows = next(iter(summaries.values())).rows if summaries else 0
-    report = compare(summaries, current_frame, columns, inputs.options, reference_rows=rows)
+        current, current_rows = summarise_table(
+            inputs.current, wanted, what="current data", max_points=points
+        )
+    else:
+        present = {str(c) for c in current_frame.columns}
+        current = summarise_frame(
+            current_frame, [c for c in columns if c in present], max_points=points
+        )
+        current_rows = len(current_frame)
+    report = compare_summaries(
+        summaries,
+        current,
+        columns,
+        inputs.options,
+        reference_rows=rows,
+        current_rows=current_rows,
+    )
     checks = drift_checks(report, config_key=inputs.config_key)
     notes = []
     if hit:
@@ -264,16 +289,17 @@ def _reference_summaries(
     target = None
     found: dict[str, Any] = {}
     if inputs.cache_dir is not None:
-        target = cache.cache_file(inputs.cache_dir, cache.data_digest(inputs.reference), points)
+        digest = cache.data_digest(inputs.reference, inputs.cache_dir)
+        target = cache.cache_file(inputs.cache_dir, digest, points)
         found = cache.load(target)
     need = [c for c in columns if c not in found]
     if not need:
         return {c: found[c] for c in columns}, True
     if frame is None:
-        from mlgate.tabular import read_table
-
-        frame = read_table(inputs.reference, what="reference data", columns=need)
-    found.update(summarise_frame(frame, need, max_points=points))
+        read, _ = summarise_table(inputs.reference, need, what="reference data", max_points=points)
+        found.update(read)
+    else:
+        found.update(summarise_frame(frame, need, max_points=points))
     if target is not None:
         cache.save(target, found)
     return {c: found[c] for c in columns}, False

@@ -21,6 +21,9 @@ P_VALUE = "p_value"
 DISTANCE = "distance"
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+# References of at most this many values get the exact tests (KS, chi-square, z); larger ones
+# the distances.
+SMALL_REFERENCE = 1000
 
 
 class DriftTest(Protocol):
@@ -247,7 +250,7 @@ def default_test(reference: ColumnSummary, current: ColumnSummary, kind: str) ->
     normalised Wasserstein above. Otherwise chi-square (z-test for two values) when small,
     Jensen-Shannon when large.
     """
-    small = reference.count <= 1000
+    small = reference.count <= SMALL_REFERENCE
     if kind == NUMERIC and union_distinct(reference, current) > 5:
         return TESTS["ks" if small else "wasserstein"]
     if small:

@@ -82,7 +82,7 @@ def summarise(series: pd.Series, *, max_points: int | None = DEFAULT_POINTS) -> 
     if dtype == "datetime":
         return ColumnSummary(name, dtype, len(series), int(series.notna().sum()), 0)
     if dtype == "string":
-        shape = _object_shape(series)
+        shape = object_shape(series)
         if shape is not None:
             return ColumnSummary(name, shape, len(series), int(series.notna().sum()), 0)
     return _categorical(name, dtype, series)
@@ -92,24 +92,25 @@ def summarise(series: pd.Series, *, max_points: int | None = DEFAULT_POINTS) -> 
 _ISO_DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 )
-_SHAPE_SAMPLE = 1000
+SHAPE_SAMPLE = 1000
 
 
-def _object_shape(series: pd.Series) -> str | None:
+def object_shape(series: pd.Series) -> str | None:
     """``nested`` for lists, structs and maps (Parquet), ``datetime`` for ISO dates as text, by
     the first non-missing values; None for plain strings."""
-    sample = series.head(_SHAPE_SAMPLE * 4).dropna().head(_SHAPE_SAMPLE).tolist()
-    if not sample:
-        return None
-    if any(isinstance(v, list | tuple | dict | set | np.ndarray) for v in sample):
-        return NESTED
-    if all(isinstance(v, str) and _ISO_DATE.fullmatch(v.strip()) for v in sample):
-        return "datetime"
-    return None
+    return shape_of_text(series.head(SHAPE_SAMPLE * 4).dropna().head(SHAPE_SAMPLE).tolist())
 
 
 def _numeric(name: str, dtype: str, series: pd.Series, max_points: int | None) -> ColumnSummary:
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return numeric_summary(name, dtype, values, max_points)
+
+
+def numeric_summary(
+    name: str, dtype: str, values: np.ndarray, max_points: int | None
+) -> ColumnSummary:
+    """A numeric column's summary from its values as float64 (NaN for missing); ``values`` is
+    not modified."""
     finite = np.isfinite(values)
     kept = values[finite] if not finite.all() else values.copy()
     kept.sort()
@@ -141,17 +142,39 @@ def quantiles(ordered: np.ndarray, points: int) -> np.ndarray:
 def _categorical(name: str, dtype: str, series: pd.Series) -> ColumnSummary:
     try:
         counted = series.value_counts(dropna=True, sort=False)
-    except TypeError:  # unhashable values (lists, maps) past the rows _object_shape looked at
+    except TypeError:  # unhashable values (lists, maps) past the rows object_shape looked at
         return ColumnSummary(name, NESTED, len(series), int(series.notna().sum()), 0)
-    counted = counted[counted > 0]
-    keys = [_plain(k) for k in counted.index.tolist()]
-    counts = counted.to_numpy(dtype=np.int64)
+    keys = [plain_value(k) for k in counted.index.tolist()]
+    return categorical_summary(name, dtype, len(series), keys, counted.to_numpy(dtype=np.int64))
+
+
+def categorical_summary(
+    name: str, dtype: str, rows: int, keys: Sequence[Any], counts: np.ndarray
+) -> ColumnSummary:
+    """A categorical column's summary from its distinct non-missing values and their counts."""
+    seen = counts > 0
+    if not seen.all():
+        keys = [k for k, s in zip(keys, seen.tolist(), strict=True) if s]
+        counts = counts[seen]
+    counts = np.asarray(counts, dtype=np.int64)
     return ColumnSummary(
-        name, dtype, len(series), int(counts.sum()), len(keys), keys=keys, counts=counts
+        name, dtype, rows, int(counts.sum()), len(keys), keys=list(keys), counts=counts
     )
 
 
-def _plain(value: Any) -> Any:
+def shape_of_text(sample: Sequence[Any]) -> str | None:
+    """``nested`` or ``datetime`` by the first non-missing values of a text column (see
+    object_shape); None for plain strings."""
+    if not sample:
+        return None
+    if any(isinstance(v, list | tuple | dict | set | np.ndarray) for v in sample):
+        return NESTED
+    if all(isinstance(v, str) and _ISO_DATE.fullmatch(v.strip()) for v in sample):
+        return "datetime"
+    return None
+
+
+def plain_value(value: Any) -> Any:
     """numpy scalars as Python values, so keys compare and serialise the same on both sides."""
     return value.item() if isinstance(value, np.generic) else value
 

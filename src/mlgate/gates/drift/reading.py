@@ -1,0 +1,265 @@
+"""Column summaries straight from a table file, holding little of it at a time.
+
+A Parquet file is read one column at a time through pyarrow into NumPy (pandas is not imported):
+memory stays near one column. A CSV or TSV file is parsed by pandas' C parser in chunks of rows;
+each chunk's values are counted or kept as float64 and the chunk is dropped, so a frame of the
+whole file is never built. Any other input (folders, Feather, JSON lines), and a column whose
+type is not one of the plain ones, takes the frame path (tabular.read_table, then summarise).
+Both paths give the same summaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlgate.errors import ConfigError, Location
+from mlgate.gates.drift.summary import (
+    NESTED,
+    NUMERIC_KINDS,
+    SHAPE_SAMPLE,
+    ColumnSummary,
+    categorical_summary,
+    numeric_summary,
+    object_shape,
+    plain_value,
+    shape_of_text,
+    summarise,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# Rows per chunk of a text table: large enough that per-chunk overhead is small, small enough
+# that a chunk is a small part of the frame.
+CSV_CHUNK_ROWS = 250_000
+
+
+def summarise_table(
+    path: Path, columns: Sequence[str], *, what: str, max_points: int | None
+) -> tuple[dict[str, ColumnSummary], int]:
+    """Summaries of ``columns`` of the table at ``path`` and its number of rows."""
+    from mlgate.tabular import table_kind
+
+    kind = table_kind(path) if path.is_file() else None
+    if kind == "parquet":
+        return _parquet(path, columns, what, max_points)
+    if kind in ("csv", "tsv"):
+        return _text(path, kind, columns, what, max_points)
+    return _frame(path, columns, what, max_points)
+
+
+def _frame(
+    path: Path, columns: Sequence[str], what: str, max_points: int | None
+) -> tuple[dict[str, ColumnSummary], int]:
+    from mlgate.tabular import read_table
+
+    frame = read_table(path, what=what, columns=list(columns))
+    return {c: summarise(frame[c], max_points=max_points) for c in columns}, len(frame)
+
+
+def _no_rows(path: Path, what: str) -> ConfigError:
+    return ConfigError(f"{what} has no rows: {path}", location=Location(str(path)))
+
+
+# --- Parquet -----------------------------------------------------------------------------------
+
+
+def _parquet(
+    path: Path, columns: Sequence[str], what: str, max_points: int | None
+) -> tuple[dict[str, ColumnSummary], int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+        # Text is read dictionary-encoded (pandas writes it so): no Python string per row.
+        text = {
+            n
+            for n in columns
+            if pa.types.is_string(schema.field(n).type)
+            or pa.types.is_large_string(schema.field(n).type)
+        }
+        file = pq.ParquetFile(path, read_dictionary=sorted(text))
+        rows = file.metadata.num_rows
+        found = {}
+        for name in columns if rows else ():
+            table = file.read(columns=[name], use_threads=False, use_pandas_metadata=False)
+            values = table.column(0)
+            del table
+            found[name] = _arrow_summary(
+                name, schema.field(name).type, values, max_points, name in text
+            )
+            del values
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise ConfigError(f"cannot read {what} file: {exc}", location=Location(str(path))) from None
+    if rows == 0:
+        raise _no_rows(path, what)
+    return found, rows
+
+
+def _arrow_summary(
+    name: str, kind: pa.DataType, values: pa.ChunkedArray, max_points: int | None, text: bool
+) -> ColumnSummary:
+    """One Arrow column's summary; the types pandas would read into another dtype than the
+    plain ones (dates, decimals, durations, ...) go through pandas to stay identical."""
+    import pyarrow as pa
+
+    rows = len(values)
+    count = rows - values.null_count
+    types = pa.types
+    if types.is_boolean(kind) and values.null_count == 0:
+        return _counted(name, "boolean", rows, values)
+    if types.is_integer(kind) or types.is_floating(kind):
+        dtype = "integer" if types.is_integer(kind) and values.null_count == 0 else "float"
+        parts = [_numbers(c) for c in values.chunks]
+        numbers = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.empty(0)])
+        return numeric_summary(name, dtype, numbers, max_points)
+    if types.is_timestamp(kind):
+        return ColumnSummary(name, "datetime", rows, count, 0)
+    if types.is_list(kind) or types.is_large_list(kind) or types.is_fixed_size_list(kind):
+        return ColumnSummary(name, NESTED, rows, count, 0)
+    if types.is_struct(kind) or types.is_map(kind):
+        return ColumnSummary(name, NESTED, rows, count, 0)
+    if text:
+        head = values.slice(0, SHAPE_SAMPLE * 4).drop_null().slice(0, SHAPE_SAMPLE)
+        shape = shape_of_text(head.to_pylist())
+        if shape is not None:
+            return ColumnSummary(name, shape, rows, count, 0)
+        return _counted(name, "string", rows, values)
+    if types.is_dictionary(kind) and (
+        types.is_string(kind.value_type) or types.is_large_string(kind.value_type)
+    ):
+        return _counted(name, "category", rows, values)
+    return summarise(values.to_pandas().rename(name), max_points=max_points)
+
+
+# Arrow's names of the floating types NumPy names otherwise.
+_NUMPY_NAMES = {"double": "float64", "float": "float32", "halffloat": "float16"}
+
+
+def _numbers(chunk: pa.Array) -> np.ndarray:
+    """A numeric Arrow array as float64, nulls as NaN (as pandas reads them), straight from its
+    buffers: pyarrow's own conversion imports pandas (about 0.4 s)."""
+    dtype = np.dtype(_NUMPY_NAMES.get(str(chunk.type), str(chunk.type)))
+    validity, data = chunk.buffers()[:2]
+    if data is None or not len(chunk):
+        return np.empty(0, dtype=np.float64)
+    values = np.frombuffer(
+        data, dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize
+    )
+    numbers = values.astype(np.float64, copy=False)
+    if chunk.null_count:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        valid = bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)
+        numbers = numbers.copy() if numbers is values else numbers
+        numbers[~valid] = np.nan
+    return numbers
+
+
+def _counted(name: str, dtype: str, rows: int, values: pa.ChunkedArray) -> ColumnSummary:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    counted = pc.value_counts(values.drop_null())
+    keys = counted.field("values").to_pylist()
+    counts = _numbers(counted.field("counts"))
+    return categorical_summary(name, dtype, rows, keys, counts.astype(np.int64))
+
+
+# --- CSV and TSV -------------------------------------------------------------------------------
+
+
+class _Column:
+    """What the chunks of one text column add up to."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.kinds: set[str] = set()
+        self.numbers: list[np.ndarray] = []
+        self.counts: dict[Any, int] = {}
+        self.shape: str | None = None  # datetime or nested, from the first chunk
+        self.present = 0
+
+    def add(self, series: Any) -> None:
+        from mlgate.tabular import column_kind
+
+        kind = column_kind(series)
+        if not self.kinds and kind == "string":
+            self.shape = object_shape(series)
+        self.kinds.add(kind)
+        if self.shape is not None or kind == "datetime":
+            self.present += int(series.notna().sum())
+        elif kind in NUMERIC_KINDS:
+            self.numbers.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        else:
+            for value, n in series.value_counts(dropna=True, sort=False).items():
+                key = plain_value(value)
+                self.counts[key] = self.counts.get(key, 0) + int(n)
+
+    def summary(self, rows: int, max_points: int | None) -> ColumnSummary | None:
+        """The column's summary, or None when its chunks disagree on its type (then the whole
+        column is read at once, as a frame would)."""
+        kinds = self.kinds
+        if self.shape is not None and kinds == {"string"}:
+            return ColumnSummary(self.name, self.shape, rows, self.present, 0)
+        if kinds <= set(NUMERIC_KINDS):
+            dtype = "float" if "float" in kinds else "integer"
+            values = np.concatenate(self.numbers) if self.numbers else np.empty(0)
+            self.numbers = []
+            return numeric_summary(self.name, dtype, values, max_points)
+        if len(kinds) == 1 and kinds <= {"string", "boolean"}:
+            keys = list(self.counts)
+            counts = np.fromiter(self.counts.values(), dtype=np.int64, count=len(keys))
+            return categorical_summary(self.name, next(iter(kinds)), rows, keys, counts)
+        return None
+
+
+def _text(
+    path: Path, kind: str, columns: Sequence[str], what: str, max_points: int | None
+) -> tuple[dict[str, ColumnSummary], int]:
+    import pandas as pd
+
+    from mlgate.tabular import csv_options
+
+    options = csv_options(path, kind, {})
+    parts = {c: _Column(c) for c in columns}
+    rows = 0
+    try:
+        with pd.read_csv(
+            path, usecols=list(columns), chunksize=CSV_CHUNK_ROWS, **options
+        ) as chunks:
+            for chunk in chunks:
+                rows += len(chunk)
+                for name, part in parts.items():
+                    part.add(chunk[name])
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"{what} file is empty: {path}", location=Location(str(path))) from None
+    except pd.errors.ParserError as exc:
+        raise ConfigError(
+            f"cannot parse {what} file: {exc}", location=Location(str(path))
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{what} file is not UTF-8 text (byte {exc.start})", location=Location(str(path))
+        ) from None
+    except (ValueError, KeyError, OSError) as exc:
+        raise ConfigError(f"cannot read {what} file: {exc}", location=Location(str(path))) from None
+    if rows == 0:
+        raise _no_rows(path, what)
+    found: dict[str, ColumnSummary] = {}
+    mixed = []
+    for name, part in parts.items():
+        summary = part.summary(rows, max_points)
+        if summary is None:
+            mixed.append(name)
+        else:
+            found[name] = summary
+    if mixed:
+        found.update(_frame(path, mixed, what, max_points)[0])
+    return {c: found[c] for c in columns}, rows
