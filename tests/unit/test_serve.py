@@ -412,3 +412,92 @@ def test_protocol_edges_answer_as_mlflow(
     app.settings = ServeSettings(app.settings.model_dir, access_log=False)
     got, _, answer = call(app, method, path, body, content_type)
     assert got == status, answer
+
+
+class _Counting:
+    """The real estimator behind a gate that holds the first call; counts calls and rows."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+        self.gate = _Gate()
+        self.calls: list[tuple[str, int]] = []
+
+    def _call(self, method: str, frame: pd.DataFrame) -> Any:
+        if not self.calls:
+            self.gate.entered.set()
+            assert self.gate.release.wait(30)
+        self.calls.append((method, len(frame)))
+        return getattr(self.estimator, method)(frame)
+
+    def predict(self, frame: pd.DataFrame) -> Any:
+        return self._call("predict", frame)
+
+    def predict_proba(self, frame: pd.DataFrame) -> Any:
+        return self._call("predict_proba", frame)
+
+
+def test_requests_queued_while_the_pool_is_busy_are_scored_in_one_call_each_answer_its_own(
+    served: ServedModel, tmp_path: Any
+) -> None:
+    counting = _Counting(served.estimator)
+    app = ScoringApp(
+        ServeSettings(tmp_path, access_log=False, threads=1), ServedModel(served.info, counting)
+    )
+    other = {**ROW, "age": 70, "plan": "pro"}
+    payloads = [
+        {"dataframe_records": [ROW]},
+        {"dataframe_records": [other, ROW]},
+        {"dataframe_records": [{**ROW, "age": "old"}]},  # refused on its own
+        {"dataframe_records": [other], "params": {"method": "predict_proba"}},
+        {"dataframe_records": [ROW, other, other]},
+    ]
+    alone = [post_json(ScoringApp(ServeSettings(tmp_path, access_log=False), served), p)
+             for p in payloads]  # fmt: skip
+
+    async def scenario() -> list[tuple[int, Any]]:
+        first = asyncio.ensure_future(
+            _acall(app, "POST", "/invocations", b'{"inputs": [%s]}' % json.dumps(ROW).encode())
+        )
+        await asyncio.get_running_loop().run_in_executor(None, counting.gate.entered.wait, 30)
+        queued = [
+            asyncio.ensure_future(_acall(app, "POST", "/invocations", json.dumps(p).encode()))
+            for p in payloads
+        ]
+        await asyncio.sleep(0)  # let every request reach the queue (no time passes)
+        counting.gate.release.set()
+        assert (await first)[0] == 200
+        return [(status, json.loads(body)) for status, _, body in await asyncio.gather(*queued)]
+
+    answers = asyncio.run(scenario())
+    app.close()
+    assert answers == alone
+    assert answers[2][0] == 400
+    # The first call held the pool; the queued predicts went in one call of 6 rows, the
+    # predict_proba request in its own; the refused one never reached the model.
+    assert sorted(counting.calls[1:]) == [("predict", 6), ("predict_proba", 1)]
+
+
+def test_a_batch_the_model_fails_on_is_scored_request_by_request(served: ServedModel) -> None:
+    from mlgate.serve.app import _score, _score_batch
+
+    class FailsOnBatches:
+        def predict(self, frame: pd.DataFrame) -> Any:
+            if len(frame) > 1:
+                raise ValueError("one row at a time")
+            return served.estimator.predict(frame)
+
+    model = ServedModel(served.info, FailsOnBatches())
+    work = [(json.dumps({"dataframe_records": [row]}).encode(), "application/json")
+            for row in (ROW, {**ROW, "plan": "pro"})]  # fmt: skip
+    assert _score_batch(model, work) == [_score(model, *item) for item in work]
+    assert [scored.status for scored in _score_batch(model, work)] == [200, 200]
+
+
+def test_max_batch_reaches_the_workers_through_the_environment(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ServeSettings(tmp_path, max_batch=1).batch_limit == 1
+    assert ServeSettings(tmp_path).batch_limit == 32
+    for name, value in ServeSettings(tmp_path, max_batch=5).to_env().items():
+        monkeypatch.setenv(name, value)
+    assert ServeSettings.from_env().batch_limit == 5

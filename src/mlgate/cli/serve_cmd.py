@@ -61,6 +61,14 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
     "(0: 32 per thread).",
 )
 @click.option(
+    "--max-batch",
+    default=0,
+    type=click.IntRange(0, 4096),
+    envvar="MLGATE_MAX_BATCH",
+    show_default=True,
+    help="Queued requests scored together in one model call (0: 32; 1: one call per request).",
+)
+@click.option(
     "--capture-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="MLGATE_CAPTURE_DIR",
@@ -133,6 +141,7 @@ def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
     max_request_bytes: int,
     threads: int,
     max_pending: int,
+    max_batch: int,
     capture_dir: Path | None,
     capture_sample: float,
     capture_exclude: str,
@@ -179,6 +188,7 @@ def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
             log_level=log_level,
             threads=threads,
             max_pending=max_pending,
+            max_batch=max_batch,
             capture=capture,
         )
     )

@@ -6,14 +6,18 @@ string (what MLflow's client reads); ``/info`` names the model, version, commit 
 ``/metrics`` is Prometheus text. Logs are one JSON object per line on stderr.
 
 Parsing and prediction run in a bounded thread pool, never on the event loop, so the loop keeps
-accepting connections and answering health probes while a model scores. Admission is bounded
-too: past ``max_pending`` requests waiting for or in the pool, a request is refused at once with
-503 and ``Retry-After`` (back-pressure) instead of queueing until the client times out.
+accepting connections and answering health probes while a model scores. Requests that arrive
+while every pool thread is busy wait in a queue and are scored together, up to ``max_batch`` in
+one call of the model (dynamic batching: no request waits for a batch to fill; a model call's
+fixed cost, most of a small request's, is paid once per batch). Admission is bounded too:
+past ``max_pending`` requests waiting for or in the pool, a request is refused at once with 503
+and ``Retry-After`` (back-pressure) instead of queueing until the client times out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import json
 import logging
@@ -21,7 +25,8 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +36,7 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
 from mlgate.serve.capture import Capture, CaptureSettings
 from mlgate.serve.metrics import CONTENT_TYPE, Metrics
 from mlgate.serve.model import InputError, ServedModel
-from mlgate.serve.payload import UnsupportedMediaType, parse
+from mlgate.serve.payload import ParsedRequest, UnsupportedMediaType, parse
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,6 +51,8 @@ _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 RETRY_AFTER_S = 1
 # Default admission bound per prediction thread (--max-pending 0).
 PENDING_PER_THREAD = 32
+# Default bound of the requests scored in one model call (--max-batch 0).
+BATCH_REQUESTS = 32
 _LOG = logging.getLogger("mlgate.serve")
 
 
@@ -58,7 +65,12 @@ class ServeSettings:
     access_log: bool = True
     threads: int = 0  # prediction threads; 0: the cores this process may use
     max_pending: int = 0  # requests waiting for or in the pool; 0: 32 per thread
+    max_batch: int = 0  # requests scored in one model call; 0: 32, 1: no batching
     capture: CaptureSettings = field(default_factory=CaptureSettings)
+
+    @property
+    def batch_limit(self) -> int:
+        return self.max_batch if self.max_batch > 0 else BATCH_REQUESTS
 
     @property
     def pool_size(self) -> int:
@@ -75,6 +87,7 @@ class ServeSettings:
             ENV_PREFIX + "ACCESS_LOG": "1" if self.access_log else "0",
             ENV_PREFIX + "THREADS": str(self.threads),
             ENV_PREFIX + "MAX_PENDING": str(self.max_pending),
+            ENV_PREFIX + "MAX_BATCH": str(self.max_batch),
             **self.capture.to_env(),
         }
 
@@ -89,6 +102,7 @@ class ServeSettings:
             access_log=env.get(ENV_PREFIX + "ACCESS_LOG", "1") != "0",
             threads=int(env.get(ENV_PREFIX + "THREADS", "0")),
             max_pending=int(env.get(ENV_PREFIX + "MAX_PENDING", "0")),
+            max_batch=int(env.get(ENV_PREFIX + "MAX_BATCH", "0")),
             capture=CaptureSettings.from_env(env),
         )
 
@@ -117,6 +131,15 @@ class Scored:
     headers: list[tuple[bytes, bytes]] = field(default_factory=lambda: _JSON)
 
 
+@dataclass(frozen=True)
+class _Waiting:
+    """An admitted request whose body is read, waiting for a pool thread."""
+
+    body: bytes
+    content_type: str
+    answer: asyncio.Future[Scored]
+
+
 class ScoringApp:
     """The ASGI callable. The model loads during lifespan startup; parsing and prediction run
     in a bounded thread pool, so the event loop never waits on a model."""
@@ -128,6 +151,8 @@ class ScoringApp:
         self.pending = 0  # admitted /invocations requests not yet answered (loop thread only)
         self.limit = settings.pending_limit
         self._pool: ThreadPoolExecutor | None = None
+        self._queue: deque[_Waiting] = deque()  # loop thread only, like the counter below
+        self._scoring = 0  # batches handed to the pool and not finished
         self.capture: Capture | None = None
         self.version_body = _server_version().encode()
         if model is not None:
@@ -165,6 +190,7 @@ class ScoringApp:
             seconds=round(time.perf_counter() - started, 3),
             threads=self.settings.pool_size,
             max_pending=self.limit,
+            max_batch=self.settings.batch_limit,
         )
 
     def _ready(self, model: ServedModel) -> None:
@@ -292,8 +318,10 @@ class ScoringApp:
                 body = await _read_body(receive, self.settings.max_request_bytes)
             except TooLarge:
                 return Scored(413, self._too_large())
-            loop = asyncio.get_running_loop()
-            scored = await loop.run_in_executor(self.pool, _score, model, body, content_type)
+            answer: asyncio.Future[Scored] = asyncio.get_running_loop().create_future()
+            self._queue.append(_Waiting(body, content_type, answer))
+            self._dispatch(model)
+            scored = await answer
         finally:
             self.pending -= 1
         if scored.predictions is not None:
@@ -302,6 +330,33 @@ class ScoringApp:
             if self.capture is not None:
                 self.capture.offer(request_id, scored.columns, scored.predictions)
         return scored
+
+    def _dispatch(self, model: ServedModel) -> None:
+        """Hand the queued requests to free pool threads, up to ``batch_limit`` per call."""
+        loop = asyncio.get_running_loop()
+        limit = self.settings.batch_limit if model.batchable else 1
+        while self._queue and self._scoring < self.settings.pool_size:
+            batch = [self._queue.popleft() for _ in range(min(limit, len(self._queue)))]
+            work = [(waiting.body, waiting.content_type) for waiting in batch]
+            self._scoring += 1
+            done = loop.run_in_executor(self.pool, _score_batch, model, work)
+            done.add_done_callback(functools.partial(self._answer, model, batch))
+
+    def _answer(
+        self, model: ServedModel, batch: list[_Waiting], done: asyncio.Future[list[Scored]]
+    ) -> None:
+        self._scoring -= 1
+        failure = None if done.cancelled() else done.exception()
+        for i, waiting in enumerate(batch):
+            if waiting.answer.done():  # the client went away
+                continue
+            if done.cancelled():
+                waiting.answer.cancel()
+            elif failure is not None:
+                waiting.answer.set_exception(failure)
+            else:
+                waiting.answer.set_result(done.result()[i])
+        self._dispatch(model)
 
     def _headers(self, scope: Scope) -> tuple[str, tuple[int, bytes] | None]:
         """The content type, and the answer when the headers already refuse the request."""
@@ -319,6 +374,43 @@ class ScoringApp:
     def _too_large(self) -> bytes:
         limit = self.settings.max_request_bytes
         return _error(f"request body exceeds the limit of {limit} bytes (--max-request-bytes)")
+
+
+def _score_batch(model: ServedModel, work: Sequence[tuple[bytes, str]]) -> list[Scored]:
+    """Score several requests with one model call per method (in a pool thread). Each request
+    is parsed and validated on its own; a request the model refuses, or a batch the model
+    fails on, is scored alone, so every answer is the one the request gets by itself."""
+    if len(work) == 1:
+        return [_score(model, *work[0])]
+    answers: list[Scored | None] = [None] * len(work)
+    groups: dict[str | None, list[tuple[int, ParsedRequest, list[Any]]]] = {}
+    for i, (body, content_type) in enumerate(work):
+        try:
+            request = parse(model, body, content_type)
+            arrays = model.convert(request.columns)
+        except Exception:  # noqa: BLE001 - scored alone below, which answers with the error
+            request, arrays = None, None
+        if request is None or arrays is None or request.rows == 0:
+            answers[i] = _score(model, body, content_type)
+        else:
+            groups.setdefault(request.method, []).append((i, request, arrays))
+    for method, members in groups.items():
+        try:
+            frame = model.stacked_frame([arrays for _, _, arrays in members])
+            predictions: list[Any] | None = model.predict(frame, method)
+        except Exception:  # noqa: BLE001 - each request alone gets its own answer or error
+            predictions = None
+        if predictions is None or len(predictions) != sum(r.rows for _, r, _ in members):
+            for i, _, _ in members:
+                answers[i] = _score(model, *work[i])
+            continue
+        start = 0
+        for i, request, _ in members:
+            part = predictions[start : start + request.rows]
+            start += request.rows
+            body = json.dumps({"predictions": part}).encode()
+            answers[i] = Scored(200, body, request.columns, part)
+    return [answer for answer in answers if answer is not None]
 
 
 def _score(model: ServedModel, body: bytes, content_type: str) -> Scored:

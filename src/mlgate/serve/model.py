@@ -149,9 +149,28 @@ class ServedModel:
         """A DataFrame in signature order from one raw value list per column (validated)."""
         import pandas as pd
 
-        data = {
-            name: convert(name, values)
+        return pd.DataFrame(dict(zip(self.names, self.convert(columns), strict=True)), copy=False)
+
+    def convert(self, columns: Sequence[Sequence[Any]]) -> list[Any]:
+        """One validated array per column (signature order) from the raw value lists."""
+        return [
+            convert(name, values)
             for name, convert, values in zip(self.names, self.converters, columns, strict=True)
+        ]
+
+    @property
+    def batchable(self) -> bool:
+        """Whether converted requests can be stacked into one frame (plain NumPy columns)."""
+        return bool(self.names) and "datetime" not in self.kinds
+
+    def stacked_frame(self, requests: Sequence[Sequence[Any]]) -> Any:
+        """One DataFrame of several requests' converted columns, rows in request order."""
+        import numpy as np
+        import pandas as pd
+
+        data = {
+            name: np.concatenate([arrays[i] for arrays in requests])
+            for i, name in enumerate(self.names)
         }
         return pd.DataFrame(data, copy=False)
 

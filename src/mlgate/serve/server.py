@@ -26,6 +26,7 @@ class ServeRequest:
     log_level: str = "info"
     threads: int = 0  # prediction threads per worker; 0: the usable cores
     max_pending: int = 0  # per worker; 0: 32 per thread
+    max_batch: int = 0  # requests per model call; 0: 32, 1: no batching
     capture: CaptureSettings = field(default_factory=CaptureSettings)
 
 
@@ -43,8 +44,8 @@ def serve(request: ServeRequest) -> int:
     ModelInfo.read(request.model_dir)  # fail fast (exit 2) before any worker starts
     if request.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {request.workers}")
-    if request.threads < 0 or request.max_pending < 0:
-        raise UsageError("--threads and --max-pending must be 0 (automatic) or more")
+    if request.threads < 0 or request.max_pending < 0 or request.max_batch < 0:
+        raise UsageError("--threads, --max-pending and --max-batch must be 0 (automatic) or more")
     capture = request.capture
     if capture.folder is not None:
         if not 0 < capture.sample <= 1:
@@ -61,6 +62,7 @@ def serve(request: ServeRequest) -> int:
         access_log=request.access_log,
         threads=request.threads,
         max_pending=request.max_pending,
+        max_batch=request.max_batch,
         capture=capture,
     )
     os.environ.update(settings.to_env())
