@@ -259,59 +259,24 @@ def startup(raw: dict[str, Any]) -> list[Row]:
 
 
 def serve(raw: dict[str, Any]) -> list[Row]:
+    """One row per done-when measure of issue 17, condition, request shape and concurrency."""
     rows = []
-    runs = raw["runs"]
-    for key, label in (("c1", "1 connection"), ("c8", "8 connections")):
-        mine, theirs = runs["mlgate"][key], runs["mlflow"][key]
-        ratio = round(mine["rps"] / theirs["rps"], 2)
-        target = ">= 1.5x MLflow" if key == "c1" else None
-        rows.append(
-            Row(
-                "serve",
-                f"single-row requests, {label}",
-                "throughput (mlgate / MLflow)",
-                mine["rps"],
-                "req/s",
-                "mlflow",
-                theirs["rps"],
-                ratio,
-                target,
-                ratio >= 1.5 if key == "c1" else None,
-            )
-        )
-        for pct in ("p50", "p99"):
-            m, t = mine["latency_ms"].get(pct), theirs["latency_ms"].get(pct)
-            target = "lower than MLflow" if (key, pct) == ("c1", "p50") else None
-            met = (m < t) if target and m is not None and t is not None else None
-            rows.append(
-                Row(
-                    "serve",
-                    f"single-row requests, {label}",
-                    f"latency {pct}",
-                    m,
-                    "ms",
-                    "mlflow",
-                    t,
-                    _ratio(t, m),
-                    target,
-                    met,
-                )
-            )
-        errors = mine.get("non_2xx", 0)
-        rows.append(
-            Row(
-                "serve",
-                f"single-row requests, {label}",
-                "non-2xx answers",
-                errors,
-                "",
-                "mlflow",
-                theirs.get("non_2xx", 0),
-                None,
-                "0",
-                errors == 0,
-            )
-        )
+    for v in raw["verdicts"]:
+        case = f"{v['condition']}, {v['shape']}, {v['connections']} conn. (load {v['load_1m'][0]})"
+        (rps, peer_rps), (p99, peer_p99) = v["rps"], v["p99_ms"]
+        (cpu, peer_cpu), (timeouts, peer_timeouts) = v["cpu_ms_per_request"], v["timeouts"]
+        met = v["met"]
+        rows += [
+            Row("serve", case, "throughput", rps, "req/s", "mlflow", peer_rps, v["rps_ratio"],
+                ">= 1.5x MLflow", met["rps"]),
+            Row("serve", case, "latency p99", p99, "ms", "mlflow", peer_p99, _ratio(peer_p99, p99),
+                "<= MLflow", met["p99"]),
+            Row("serve", case, "server CPU per request", cpu, "ms", "mlflow", peer_cpu,
+                v["cpu_ratio"], "<= 0.6x MLflow", met["cpu"]),
+        ]  # fmt: skip
+        if v["connections"] == 32:
+            rows.append(Row("serve", case, "client timeouts", timeouts, "", "mlflow",
+                            peer_timeouts, None, "0", met["timeouts"]))  # fmt: skip
     return rows
 
 

@@ -67,7 +67,7 @@ def argv_for(area: str, quick: bool, out: Path, peers: Peers, work: Path) -> lis
         if peers.mlflow_venv is None or shutil.which("wrk") is None:
             return None
         load = (
-            ["--duration", "1", "--rounds", "1"] if quick else ["--duration", "5", "--rounds", "5"]
+            ["--duration", "1", "--rounds", "1"] if quick else ["--duration", "5", "--rounds", "3"]
         )
         # serve.py keeps its MLflow environment in WORK/mlflow-venv: point WORK at ours.
         return [*py, *load, "--work", str(peers.mlflow_venv.parent), "--out", str(out)]

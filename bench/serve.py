@@ -156,16 +156,16 @@ def tree_cpu_s(root: int) -> float:
     reaped children used (the kernel's cumulative child times), so workers count too."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            stat = (entry / "stat").read_text()
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = sum(int(x) for x in fields[11:15]) / TICK
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(x) for x in fields[11:15]) / TICK
     tree, frontier = {root}, [root]
     while frontier:
         pid = frontier.pop()
@@ -245,6 +245,25 @@ def start_servers(
     return servers, ports, logs
 
 
+def sample(
+    args: argparse.Namespace, urls: dict[str, str], bodies: dict[str, str], pids: dict[str, int]
+) -> dict[str, Any]:
+    """Every shape and concurrency, alternating the servers, in the current condition."""
+    out: dict[str, Any] = {}
+    for shape in SHAPES:
+        for connections in CONNECTIONS:
+            key = f"c{connections}"
+            for round_ in range(args.rounds):
+                for name in SERVERS if round_ % 2 == 0 else SERVERS[::-1]:
+                    result = wrk(urls[name], bodies[shape], connections, args.duration,
+                                 pids[name], args.work)  # fmt: skip
+                    out.setdefault(shape, {}).setdefault(key, {}).setdefault(name, []).append(
+                        result
+                    )
+                    print(shape, key, name, json.dumps(result), flush=True)
+    return out
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     venv = args.mlflow_venv or args.work / "mlflow-venv"
     model_dir, mlflow_model, mlflow_version, payloads = prepare(args.work, venv)
@@ -267,18 +286,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         for condition in args.conditions:
             if condition == "busy2":
                 busy = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(2)]
-            for shape in SHAPES:
-                for connections in CONNECTIONS:
-                    key = f"c{connections}"
-                    for round_ in range(args.rounds):
-                        order = SERVERS if round_ % 2 == 0 else SERVERS[::-1]
-                        for name in order:
-                            result = wrk(urls[name], bodies[shape], connections, args.duration,
-                                         servers[name].pid, args.work)  # fmt: skip
-                            samples.setdefault(condition, {}).setdefault(shape, {}).setdefault(
-                                key, {}
-                            ).setdefault(name, []).append(result)
-                            print(condition, shape, key, name, json.dumps(result), flush=True)
+            samples[condition] = sample(args, urls, bodies, {n: p.pid for n, p in servers.items()})
             for process in busy:
                 process.kill()
                 process.wait()
