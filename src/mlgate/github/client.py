@@ -28,8 +28,6 @@ from mlgate.errors import ExternalError, UsageError
 if TYPE_CHECKING:
     import requests
 
-    from mlgate.github.download import Download, Verify
-
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -268,18 +266,6 @@ class GitHubClient:
                 break
             if next_url is not None:
                 seen.add(next_url)
-
-    def download(
-        self, url: str, target: Path, *, operation: str, verify: Verify | None = None
-    ) -> Download:
-        """Stream a binary download (``Accept: application/octet-stream``) into ``target``.
-
-        Redirects to a storage host are followed without the token; ``verify(sha256, size)``
-        may refuse the bytes before they replace ``target`` (see ``mlgate.github.download``).
-        """
-        from mlgate.github.download import download
-
-        return download(self, url, target, operation=operation, verify=verify)
 
     # -- internals --------------------------------------------------------------------------
 

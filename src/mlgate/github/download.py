@@ -23,12 +23,10 @@ from urllib.parse import urljoin, urlsplit
 
 from mlgate import __version__
 from mlgate.fsio import atomic_stream
-from mlgate.github.client import API_VERSION, ApiResponse, GitHubError, _path_of
+from mlgate.github.client import API_VERSION, ApiResponse, GitHubClient, GitHubError, _path_of
 
 if TYPE_CHECKING:
     import requests
-
-    from mlgate.github.client import GitHubClient
 
 log = logging.getLogger("mlgate.github")
 

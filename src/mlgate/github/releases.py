@@ -20,6 +20,7 @@ from typing import Any
 
 from mlgate.errors import UsageError
 from mlgate.github.client import GitHubClient, GitHubError
+from mlgate.github.download import download
 
 _ATTEMPTS = 3
 # GitHub's OpenAPI description documents uploads as application/octet-stream only, and release
@@ -272,7 +273,8 @@ def download_asset(
                 hint="the download was corrupted on the way; run again",
             )
 
-    done = client.download(
+    done = download(
+        client,
         client.repo_path("releases", "assets", asset["id"]),
         target,
         operation=operation,
