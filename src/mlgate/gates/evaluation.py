@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlgate import formats
+from mlgate.config.model import Config, ModelConfig
+from mlgate.config.sections import GateSettings
+from mlgate.errors import ConfigError
 from mlgate.gates.champion import ChampionRef
 from mlgate.gates.predict import ModelOutputs, compute_metric, model_features, run_model
 from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
@@ -15,11 +20,24 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlgate.gates.metrics import Metric
-    from mlgate.gates.validate import _Run
+
+
+@dataclass
+class GateRun:
+    """One model's gate run while its checks are collected (validate, monitor's live gates)."""
+
+    config: Config
+    model: ModelConfig
+    settings: GateSettings
+    checks: list[Check]
+    notes: list[str]
+
+    def locate(self, *keys: str | int) -> Any:
+        return self.config.locate(self.model, *keys)
 
 
 def evaluate(
-    run: _Run,
+    run: GateRun,
     frame: pd.DataFrame,
     target: str,
     features: Sequence[str],
@@ -27,8 +45,6 @@ def evaluate(
     missing: str | None = None,
 ) -> dict[str, Any]:
     """Append model, metric, slice and budget checks to ``run``; return the verdict context."""
-    from mlgate import formats
-    from mlgate.gates.validate import label_values
     from mlgate.modelio import sha256_file
 
     model, spec = run.model, run.model.model
@@ -116,7 +132,9 @@ def evaluate(
     return context
 
 
-def _run(run: _Run, estimator: Any, frame: pd.DataFrame, features: Sequence[str]) -> ModelOutputs:
+def _run(
+    run: GateRun, estimator: Any, frame: pd.DataFrame, features: Sequence[str]
+) -> ModelOutputs:
     spec = run.model.model
     return run_model(
         estimator,
@@ -151,7 +169,7 @@ def _model_check(cid: str, label: str, outputs: ModelOutputs, path: str) -> Chec
     )
 
 
-def _no_champion(run: _Run, state: ChampionState, why: str | None) -> Check:
+def _no_champion(run: GateRun, state: ChampionState, why: str | None) -> Check:
     key = ("gates", "champion", "on_missing")
     reason = f" ({why})" if why else ""
     if state.on_missing == "fail":
@@ -172,7 +190,7 @@ def _no_champion(run: _Run, state: ChampionState, why: str | None) -> Check:
     )
 
 
-def _resolve_metrics(run: _Run, task: str) -> dict[str, Metric]:
+def _resolve_metrics(run: GateRun, task: str) -> dict[str, Metric]:
     from mlgate.gates.metrics import resolve_metric
 
     search = [run.model.root, run.config.root]
@@ -198,7 +216,7 @@ def _resolve_metrics(run: _Run, task: str) -> dict[str, Metric]:
 
 
 def _outcome(
-    run: _Run,
+    run: GateRun,
     gate: Any,
     metric: Metric,
     y: np.ndarray,
@@ -229,7 +247,7 @@ def _outcome(
 
 
 def _slices(
-    run: _Run,
+    run: GateRun,
     frame: pd.DataFrame,
     y: np.ndarray,
     mine: ModelOutputs,
@@ -246,3 +264,21 @@ def _slices(
         for name in settings.metric_names
     }
     run.checks.extend(slice_checks(settings, frame, y, mine, theirs, specs, run.locate))
+
+
+def label_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
+    """The evaluation labels as an array (floats for regression)."""
+    import numpy as np
+    import pandas as pd
+
+    values = frame[target]
+    if task == "regression":
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = values[numbers.isna()]
+        if len(bad):
+            raise ConfigError(
+                f"the regression target {target!r} has values that are not numbers, e.g. "
+                + ", ".join(repr(v) for v in bad.unique()[:3]),
+            )
+        return np.asarray(numbers.to_numpy(dtype=np.float64))
+    return np.asarray(values.to_numpy())

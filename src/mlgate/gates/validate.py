@@ -9,15 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from mlgate import judged
 from mlgate.config.model import Config, ModelConfig
-from mlgate.config.sections import GateSettings
 from mlgate.errors import EXIT_OK, ConfigError, UsageError
 from mlgate.gates import champion as champions
+from mlgate.gates.evaluation import GateRun, evaluate
 from mlgate.verdict import Check, Status, Verdict
 
 if TYPE_CHECKING:
@@ -86,20 +84,6 @@ def validate(request: ValidateRequest) -> ValidateResult:
     )
 
 
-@dataclass
-class _Run:
-    """The state of one model's validation while its checks are collected."""
-
-    config: Config
-    model: ModelConfig
-    settings: GateSettings
-    checks: list[Check]
-    notes: list[str]
-
-    def locate(self, *keys: str | int) -> Any:
-        return self.config.locate(self.model, *keys)
-
-
 def validate_model(
     config: Config, model: ModelConfig, champion_arg: str | None, out: Path | None
 ) -> ModelValidation:
@@ -107,10 +91,9 @@ def validate_model(
     from mlgate import paths
     from mlgate.fsio import atomic_write_json
     from mlgate.gates import datacheck
-    from mlgate.gates.evaluation import evaluate
     from mlgate.verdict import write_verdict
 
-    run = _Run(config, model, model.gates, [], [])
+    run = GateRun(config, model, model.gates, [], [])
     eval_path, target = _eval_inputs(run)
     frame = _read(model, "eval")
     _require_target(run, frame, eval_path, target)
@@ -168,7 +151,7 @@ def validate_model(
     return ModelValidation(model.name, verdict, drift_verdict, tuple(written))
 
 
-def _eval_inputs(run: _Run) -> tuple[Path, str]:
+def _eval_inputs(run: GateRun) -> tuple[Path, str]:
     data = run.model.data
     if data.eval is None:
         raise ConfigError(
@@ -191,7 +174,7 @@ def _read(model: ModelConfig, role: str) -> pd.DataFrame:
     return read_data(model.data, role)
 
 
-def _require_target(run: _Run, frame: pd.DataFrame, path: Path, target: str) -> None:
+def _require_target(run: GateRun, frame: pd.DataFrame, path: Path, target: str) -> None:
     if target in frame.columns:
         return
     from mlgate.config.validate import suggest
@@ -205,7 +188,7 @@ def _require_target(run: _Run, frame: pd.DataFrame, path: Path, target: str) -> 
     )
 
 
-def _labelled(run: _Run, frame: pd.DataFrame, target: str) -> pd.DataFrame:
+def _labelled(run: GateRun, frame: pd.DataFrame, target: str) -> pd.DataFrame:
     """Rows without a label cannot be scored; they are left out and the verdict says so."""
     missing = frame[target].isna().to_numpy()
     count = int(missing.sum())
@@ -231,7 +214,7 @@ def _labelled(run: _Run, frame: pd.DataFrame, target: str) -> pd.DataFrame:
     return frame.loc[~missing].reset_index(drop=True)
 
 
-def _features(run: _Run, frame: pd.DataFrame, target: str) -> list[str]:
+def _features(run: GateRun, frame: pd.DataFrame, target: str) -> list[str]:
     from mlgate.tabular import feature_columns
 
     data = run.model.data
@@ -250,7 +233,7 @@ def _features(run: _Run, frame: pd.DataFrame, target: str) -> list[str]:
 
 
 def _drift(
-    run: _Run,
+    run: GateRun,
     features: Sequence[str],
     training: pd.DataFrame | None,
     frame: pd.DataFrame,
@@ -291,20 +274,3 @@ def _drift(
             f"drift gate: {exc.message}", location=run.locate("gates", "drift"), hint=exc.hint
         ) from None
     return verdict
-
-
-def label_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
-    """The evaluation labels as an array (floats for regression)."""
-    values = frame[target]
-    if task == "regression":
-        import pandas as pd
-
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = values[numbers.isna()]
-        if len(bad):
-            raise ConfigError(
-                f"the regression target {target!r} has values that are not numbers, e.g. "
-                + ", ".join(repr(v) for v in bad.unique()[:3]),
-            )
-        return np.asarray(numbers.to_numpy(dtype=np.float64))
-    return np.asarray(values.to_numpy())

@@ -285,10 +285,9 @@ def _live_metrics(
     labels_path: Path,
     loaded: _Model,
 ) -> tuple[list[Check], list[str], dict[str, Any]]:
-    from mlgate.gates.evaluation import _resolve_metrics
+    from mlgate.gates.evaluation import GateRun, _resolve_metrics, label_values
     from mlgate.gates.predict import compute_metric
     from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
-    from mlgate.gates.validate import _Run, label_values
     from mlgate.tabular import read_table
 
     target = model.data.target
@@ -322,7 +321,7 @@ def _live_metrics(
             )
         base = base[single.to_numpy()]
     joined = base.merge(labels, on=keys, how="inner")
-    run = _Run(config, model, model.gates, [], [])
+    run = GateRun(config, model, model.gates, [], [])
     values: dict[str, Any] = {"labelled_rows": len(joined)}
     if joined.empty:
         check = Check("metric.live", "metric", Status.WARN,
