@@ -170,7 +170,6 @@ def _model(entry: Mapping[str, Any], index: int, repo_root: Path, source: Source
         data=data,
         train=train,
         description=entry.get("description"),
-        registry=entry.get("registry", {}),
     )
 
 
@@ -184,12 +183,17 @@ def _sections(model: ModelConfig, entry: Mapping[str, Any], source: SourceMap) -
         return model.resolve(value)
 
     train, evaluate = model.data.train, model.data.eval
+    registry = entry.get("registry", {})
+    # Registry errors point at the stages line when there is one: that is where a fix goes.
+    keys = ("registry", "stages") if "stages" in registry else ("registry",)
+    where = locate(*keys) if registry else locate()
     return replace(
         model,
         gates=sections.parse_gates(entry.get("gates", {}), resolve, train, evaluate, locate),
         repro=sections.parse_repro(entry.get("repro", {}), resolve),
         governance=sections.parse_governance(entry.get("governance", {}), resolve),
         publish=sections.parse_publish(entry.get("publish", {}), resolve),
+        registry=sections.parse_registry(registry, where),
     )
 
 

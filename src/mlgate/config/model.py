@@ -12,6 +12,7 @@ from mlgate.config.sections import (
     GateSettings,
     GovernanceSettings,
     PublishSection,
+    RegistrySettings,
     ReproSettings,
 )
 from mlgate.config.yamlsource import KeyPath, SourceMap
@@ -82,8 +83,7 @@ class ModelConfig:
     gates: GateSettings = field(default_factory=GateSettings)
     governance: GovernanceSettings = field(default_factory=GovernanceSettings)
     publish: PublishSection = field(default_factory=PublishSection)
-    # Registry policy; ``mlgate.registry.policy`` parses it.
-    registry: Mapping[str, Any] = field(default_factory=dict)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     @property
     def drift(self) -> DriftSettings:

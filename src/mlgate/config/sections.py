@@ -398,3 +398,52 @@ def _capture(raw: Mapping[str, Any] | None) -> CaptureDeployment | None:
         rotate_minutes=float(raw.get("rotate_minutes", 60.0)),
         claim=raw.get("claim"),
     )
+
+
+DEFAULT_REMOTE = "origin"
+DEFAULT_DEADLINE = 300.0  # seconds a registry write retries lost races
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """``registry``: the stage policy (``mlgate.registry.policy`` applies it)."""
+
+    stages: tuple[str, ...] | None = None
+    require_order: bool = False
+    require_passing: bool = False
+    sign: bool = False
+    verify: bool = False
+    remote: str = DEFAULT_REMOTE
+    deadline: float = DEFAULT_DEADLINE
+    where: Location | None = None  # the model's registry section, for error messages
+
+    # A graph: stage -> the stages a version may go to next (None: the list's own order).
+    follows: Mapping[str, tuple[str, ...]] | None = None
+    given: frozenset[str] = frozenset()
+
+
+def parse_registry(raw: Mapping[str, Any], where: Location | None = None) -> RegistrySettings:
+    """``registry``; ``where`` (the stages line when there is one) is where errors point."""
+    stages = raw.get("stages")
+    follows = None
+    if isinstance(stages, Mapping):
+        follows = {str(k): tuple(v or ()) for k, v in stages.items()}
+        unknown = sorted({n for nexts in follows.values() for n in nexts} - set(follows))
+        if unknown:
+            raise ConfigError(
+                f"registry.stages: {unknown[0]!r} follows a stage but is not a stage itself",
+                location=where,
+                hint="list every stage as a key (use [] for a last stage)",
+            )
+    return RegistrySettings(
+        stages=tuple(stages) if stages is not None else None,
+        follows=follows,
+        require_order=bool(raw.get("require_order", follows is not None)),
+        require_passing=bool(raw.get("require_passing", False)),
+        sign=bool(raw.get("sign", False)),
+        verify=bool(raw.get("verify", False)),
+        remote=str(raw.get("remote", DEFAULT_REMOTE)),
+        deadline=float(raw.get("deadline", DEFAULT_DEADLINE)),
+        where=where,
+        given=frozenset(raw),
+    )

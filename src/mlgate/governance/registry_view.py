@@ -58,7 +58,9 @@ def registry_context(config: Config, model: ModelConfig) -> RegistryContext:
     from mlgate.errors import MlgateError
 
     try:
-        state = registry.read_state(config.root, model.registry.get("remote"))
+        state = registry.read_state(
+            config.root, model.registry.remote if "remote" in model.registry.given else None
+        )
     except MlgateError as exc:
         return RegistryContext(
             available=False,

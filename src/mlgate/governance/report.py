@@ -236,7 +236,7 @@ def compute_facts(
         "verdict.monitor": "monitor" in evidence.verdicts,
         "model.safe_format": _safe_format(model),
         "registry.history": bool(registry.versions),
-        "registry.stages": bool(model.registry.get("stages")),
+        "registry.stages": bool(model.registry.stages),
     }
 
 

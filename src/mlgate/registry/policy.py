@@ -11,57 +11,29 @@ is required, as in GTO.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import CheckFailed, ConfigError, Location, UsageError
+from mlgate.config.sections import RegistrySettings, parse_registry
+from mlgate.errors import CheckFailed, Location, UsageError
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config, ModelConfig
     from mlgate.registry.state import ModelState, VersionState
 
-DEFAULT_REMOTE = "origin"
-DEFAULT_DEADLINE = 300.0  # seconds; the writer's default (mlgate.registry.writer)
-
 
 @dataclass(frozen=True)
-class RegistryPolicy:
-    stages: tuple[str, ...] | None = None
-    require_order: bool = False
-    require_passing: bool = False
-    sign: bool = False
-    verify: bool = False
-    remote: str = DEFAULT_REMOTE
-    deadline: float = DEFAULT_DEADLINE
-    where: Location | None = None  # the model's registry section, for error messages
-
-    # A graph: stage -> the stages a version may go to next (None: the list's own order).
-    follows: Mapping[str, tuple[str, ...]] | None = None
+class RegistryPolicy(RegistrySettings):
+    """The ``registry`` section of a model, with the checks a registry write applies."""
 
     @classmethod
     def parse(cls, section: Mapping[str, Any], where: Location | None = None) -> RegistryPolicy:
-        stages = section.get("stages")
-        follows = None
-        if isinstance(stages, Mapping):
-            follows = {str(k): tuple(v or ()) for k, v in stages.items()}
-            unknown = sorted({n for nexts in follows.values() for n in nexts} - set(follows))
-            if unknown:
-                raise ConfigError(
-                    f"registry.stages: {unknown[0]!r} follows a stage but is not a stage itself",
-                    location=where,
-                    hint="list every stage as a key (use [] for a last stage)",
-                )
-        return cls(
-            stages=tuple(stages) if stages is not None else None,
-            follows=follows,
-            require_order=bool(section.get("require_order", follows is not None)),
-            require_passing=bool(section.get("require_passing", False)),
-            sign=bool(section.get("sign", False)),
-            verify=bool(section.get("verify", False)),
-            remote=str(section.get("remote", DEFAULT_REMOTE)),
-            deadline=float(section.get("deadline", DEFAULT_DEADLINE)),
-            where=where,
-        )
+        """The policy a raw ``registry`` mapping sets (mlgate.yaml's is parsed by load_config)."""
+        return cls.of(parse_registry(section, where))
+
+    @classmethod
+    def of(cls, settings: RegistrySettings) -> RegistryPolicy:
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(RegistrySettings)})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,10 +132,7 @@ def policy_for(config: Config | None, name: str) -> RegistryPolicy:
     model = find_model(config, name)
     if config is None or model is None:
         return RegistryPolicy()
-    # Errors point at the stages line when there is one: that is where a fix goes.
-    keys = ("registry", "stages") if "stages" in model.registry else ("registry",)
-    where = config.locate(model, *keys) if model.registry else config.locate(model)
-    return RegistryPolicy.parse(model.registry, where)
+    return RegistryPolicy.of(model.registry)
 
 
 def find_model(config: Config | None, name: str) -> ModelConfig | None:

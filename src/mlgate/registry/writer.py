@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import gitio, proc
+from mlgate.config.sections import DEFAULT_DEADLINE
 from mlgate.errors import ExternalError
 from mlgate.registry.backend import TAGS, load_state
 from mlgate.registry.grammar import parse_tag, to_tag_name
-from mlgate.registry.policy import DEFAULT_DEADLINE
 from mlgate.registry.state import RegistryState
 
 BACKOFF_BASE = 0.05  # seconds; the first retry waits up to twice this
