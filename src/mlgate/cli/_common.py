@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+if TYPE_CHECKING:
+    from mlgate.config.model import Config
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def load(config_path: str | None, *, missing_data_ok: bool = False) -> Config:
+    """``--config`` (or the nearest mlgate.yaml), loaded once; the command passes it down."""
+    from mlgate.config.loader import load_config
+
+    return load_config(config_path, missing_data_ok=missing_data_ok)
 
 
 def config_option(func: F) -> F:

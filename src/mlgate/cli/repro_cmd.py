@@ -15,6 +15,7 @@ from mlgate.cli._common import (
     echo,
     emit_json,
     json_option,
+    load,
     model_option,
     status_word,
     style,
@@ -78,7 +79,7 @@ def lock(config_path: str | None, model_name: str | None, as_json: bool) -> int:
     from mlgate.repro.locking import LockRequest
     from mlgate.repro.locking import lock as run_lock
 
-    result = run_lock(LockRequest(config_path, model_name), progress=TerminalProgress())
+    result = run_lock(LockRequest(load(config_path), model_name), progress=TerminalProgress())
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -162,10 +163,11 @@ def repro(
 
     if runs is not None and not do_rerun:
         raise click.UsageError("--runs only applies with --rerun")
+    check = do_check or not do_rerun
     request = ReproRequest(
-        config_path=config_path,
+        load(config_path, missing_data_ok=check and not do_rerun),
         model_name=model_name,
-        check=do_check or not do_rerun,
+        check=check,
         rerun=do_rerun,
         runs=runs,
         out=out,
@@ -276,7 +278,7 @@ def train(config_path: str | None, model_name: str | None, use_cache: bool, as_j
     headers = Stages(json_stdout=as_json)
     try:
         result = run_train(
-            TrainRequest(config_path, model_name, use_cache),
+            TrainRequest(load(config_path), model_name, use_cache),
             on_line=_line_sink(as_json),
             progress=TerminalProgress(),
             on_model=headers.start,

@@ -88,6 +88,12 @@ def load_config(
     return Config(path.resolve(), root, int(data["version"]), models, source, data)
 
 
+def require_files(config: Config) -> None:
+    """ConfigError (exit 2) for configured files that are missing, when ``config`` was loaded
+    with ``missing_data_ok``."""
+    _check_semantics(config.models, config.raw, config.source)
+
+
 def _train_command(
     train: Mapping[str, Any], root: Path, source: SourceMap, index: int
 ) -> tuple[str, str | None, dict[str, Any]]:

@@ -67,7 +67,7 @@ class TrainStage:
         if ctx.model.train is None:
             return StageOutcome(notes=("no train section: the committed model file is checked",))
         result = train(
-            TrainRequest(str(ctx.config.path), ctx.model.name, use_cache=True),
+            TrainRequest(ctx.config, ctx.model.name, use_cache=True),
             on_line=ctx.on_line,
         )
         (outcome,) = result.outcomes
@@ -97,7 +97,7 @@ class ReproStage:
         trained = ctx.facts.get("train")
         result = repro(
             ReproRequest(
-                str(ctx.config.path),
+                ctx.config,
                 ctx.model.name,
                 check=True,
                 rerun=rerun,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import paths
-from mlgate.config.loader import load_config
+from mlgate.config.model import Config
 from mlgate.errors import ConfigError
 from mlgate.repro.diff import Difference, diff_entries
 from mlgate.repro.hashing import Hasher, HashStats, Progress, StatCache
@@ -18,7 +18,7 @@ from mlgate.repro.lockfile import NewerLockError, read_lock, write_lock
 
 @dataclass(frozen=True)
 class LockRequest:
-    config_path: str | None = None
+    config: Config
     model_name: str | None = None
 
 
@@ -73,7 +73,7 @@ class LockResult:
 
 def lock(request: LockRequest, *, progress: Progress | None = None) -> LockResult:
     """Write ``mlgate.lock`` for the selected models (others keep their entries)."""
-    config = load_config(request.config_path)
+    config = request.config
     selected = config.select(request.model_name)
     target = paths.lock_path(config.root)
     notes: list[str] = []

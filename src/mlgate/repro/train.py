@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__, paths
-from mlgate.config.loader import load_config
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import CheckFailed, ConfigError, MlgateError
 from mlgate.repro import environment, runs
@@ -23,7 +22,7 @@ LineSink = Callable[[str], None]
 
 @dataclass(frozen=True)
 class TrainRequest:
-    config_path: str | None = None
+    config: Config
     model_name: str | None = None
     use_cache: bool = False
 
@@ -69,7 +68,7 @@ def train(
 ) -> TrainResult:
     """Train the selected models in order; the first failure raises (its record is written).
     ``on_model`` hears a title as each model starts (the CLI's stage header)."""
-    config = load_config(request.config_path)
+    config = request.config
     models = config.select(request.model_name)
     for model in models:
         require_train(config, model)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import judged, paths
-from mlgate.config.loader import load_config
+from mlgate.config.loader import require_files
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, Location
 from mlgate.repro import environment
@@ -36,7 +36,9 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class ReproRequest:
-    config_path: str | None = None
+    # Loaded with ``missing_data_ok`` for a check without re-runs: a locked data file that is
+    # gone is then a difference to list, not a configuration error.
+    config: Config
     model_name: str | None = None
     check: bool = True
     rerun: bool = False
@@ -89,8 +91,7 @@ def repro(
     """Run the requested checks on every selected model and write their verdicts."""
     from mlgate.repro.rerun import check_mode_prerequisites
 
-    # A locked data file that is gone is a difference for --check to list, not a config error.
-    config = load_config(request.config_path, missing_data_ok=request.check and not request.rerun)
+    config = request.config
     models = config.select(request.model_name)
     if request.rerun:  # configuration problems surface before anything long runs
         for model in models:
@@ -101,7 +102,7 @@ def repro(
         and not request.rerun
         and any(lock is None or lock.entry(m.name) is None for m in models)
     ):
-        load_config(request.config_path)  # nothing locked to compare with: a missing file is exit 2
+        require_files(config)  # nothing locked to compare with: a missing file is exit 2
     cache = StatCache(paths.cache_dir(config.root) / "hashes.json")
     hasher = Hasher(cache, progress=progress)
     reports = []
