@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,6 +35,21 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *args)
 
 
+# Every Python mlgate supports, from requires-python's floor to the newest release. nox finds
+# each as pythonX.Y on PATH (with pyenv: `pyenv global 3.11 3.10 3.12 3.13`, or PYENV_VERSION).
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+
+
+@nox.session(python=PYTHONS)
+def tests_matrix(session: nox.Session) -> None:
+    """Unit, fuzz and integration tests on every supported Python (tests_matrix-3.12: one).
+
+    The same tests as `tests`, without coverage and the Evidently agreement test."""
+    session.install("-e", ".[test]")
+    session.env["GTO_VENV"] = str(gto_venv(session))
+    session.run("pytest", *(session.posargs or ["-n", "auto", "--durations=5"]))
+
+
 GTO_VERSION = "1.10.1"
 
 
@@ -44,17 +60,21 @@ def gto_venv(session: nox.Session) -> Path:
     marker = venv / f".gto-{GTO_VERSION}"
     if not marker.exists():
         shutil.rmtree(venv, ignore_errors=True)
-        session.run("python", "-m", "venv", str(venv), silent=True)
+        # nox's own interpreter, whichever session comes first (tests_matrix runs on several).
+        session.run_install(sys.executable, "-m", "venv", str(venv), external=True, silent=True)
         pip = str(venv / "bin" / "python")
-        session.run(pip, "-m", "pip", "install", "--quiet", f"gto=={GTO_VERSION}", external=True)
+        session.run_install(
+            pip, "-m", "pip", "install", "--quiet", f"gto=={GTO_VERSION}", external=True
+        )
         marker.write_text(GTO_VERSION + "\n")
     return venv
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (broad rule set) and mypy --strict on src/."""
-    session.install("-e", ".[lint,serve]")  # mypy checks the server code against uvicorn too
+    """ruff (broad rule set) and mypy --strict on src/, tests/, tools/, bench/ and this file."""
+    # mypy checks the server code against uvicorn, and the tests against pytest and the rest
+    session.install("-e", ".[test,lint,serve]")
     session.run("ruff", "check", "src", "tests", "noxfile.py", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
@@ -146,9 +166,9 @@ def peer_venv(session: nox.Session, venv: Path, *requirements: str) -> Path:
     wanted = "\n".join(requirements) + "\n"
     if not marker.exists() or marker.read_text() != wanted:
         shutil.rmtree(venv, ignore_errors=True)
-        session.run("python", "-m", "venv", str(venv), silent=True)
+        session.run_install("python", "-m", "venv", str(venv), silent=True)
         python = str(venv / "bin" / "python")
-        session.run(python, "-m", "pip", "install", "--quiet", *requirements, external=True)
+        session.run_install(python, "-m", "pip", "install", "--quiet", *requirements, external=True)
         marker.write_text(wanted)
     return venv
 

@@ -12,7 +12,6 @@ libraries before any data was read, and the resident set with the frames loaded.
 from __future__ import annotations
 
 # Imports of the measured tools happen inside functions: each runs in its own environment.
-# ruff: noqa: PLC0415
 import gc
 import json
 import sys
@@ -120,7 +119,7 @@ def run_scipy(ref: pd.DataFrame, cur: pd.DataFrame) -> tuple[Any, dict]:
         drifted = score < 0.05 if p_value else score >= 0.1
         cols[str(name)] = {"test": test, "score": float(score), "drifted": bool(drifted)}
     seconds = time.perf_counter() - start
-    share = sum(v["drifted"] for v in cols.values()) / len(cols)
+    share = sum(bool(v["drifted"]) for v in cols.values()) / len(cols)
     return seconds, {"columns": cols, "dataset_drift": share >= 0.5, "share": share}
 
 

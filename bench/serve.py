@@ -80,7 +80,7 @@ shutil.copy(bundle.model_file, folder / bundle.metadata["model_file"])
 
 
 def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload,no-any-return]  # noqa: TID251
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]  # noqa: TID251
 
 
 def free_port() -> int:

@@ -71,8 +71,9 @@ def _arg(value: Any, binary: bool) -> bytes:
     if isinstance(value, (list, tuple)):
         inner = b"".join(_arg(v, binary) for v in value)
         return b"(" + inner + (b"l" if isinstance(value, list) else b"t")
+    raw: bytes = value.encode()  # the last kind: a str
     if binary:
-        return b"X" + struct.pack("<I", len(value.encode())) + value.encode()
+        return b"X" + struct.pack("<I", len(raw)) + raw
     return _s0(value)
 
 
@@ -187,9 +188,10 @@ def _pickles(m: Path, inner: Path) -> Iterator[Sample]:
 
 def _tricks(m: Path, code: str) -> Iterator[Sample]:
     sh = f"touch {m}"
-    sample = lambda name, data, src="mlgate", live=True: Sample(  # noqa: E731
-        name, src, "pickle", "pickle", ".pkl", data, live
-    )
+
+    def sample(name: str, data: bytes, src: str = "mlgate", live: bool = True) -> Sample:
+        return Sample(name, src, "pickle", "pickle", ".pkl", data, live)
+
     # operator.attrgetter / methodcaller reaching os.system from posixpath's `os`.
     yield sample(
         "operator.attrgetter to os.system",

@@ -19,7 +19,7 @@ TEMPLATES = sorted((ROOT / "src" / "mlgate" / "starter" / "workflows").glob("*.y
 class YamlFile:
     path: Path
     text: str
-    data: dict[str, Any]
+    data: dict[Any, Any]  # PyYAML's keys: `on` reads as True
 
     @property
     def rel(self) -> str:

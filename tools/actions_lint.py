@@ -80,8 +80,8 @@ def main(out: Path) -> int:
             body = EXPRESSION.sub("EXPRESSION", script)
             target = scripts / f"{stem}-{name}.sh"
             target.write_text(f"#!/usr/bin/env bash\n# from {path.relative_to(ROOT)}\n{body}")
-    for script in sorted((ROOT / "actions").glob("*/*.sh")):
-        (scripts / f"{script.parent.name}-{script.name}").write_text(script.read_text("utf-8"))
+    for shell in sorted((ROOT / "actions").glob("*/*.sh")):
+        (scripts / f"{shell.parent.name}-{shell.name}").write_text(shell.read_text("utf-8"))
     print(f"{len(sources)} workflows, {len(actions)} actions -> {out}")
     return 0
 

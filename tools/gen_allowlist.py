@@ -20,6 +20,7 @@ the diff, and commit it.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import pickle
@@ -89,7 +90,7 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
             continue
         for est in instances:
             yield f"{name} (unfitted)", est
-            for fit in (
+            fits: tuple[Callable[[Any], Any], ...] = (
                 lambda e: e.fit(x, multi if hasattr(e, "predict_proba") else y),
                 lambda e: e.fit(x, y_reg),
                 lambda e: e.fit(x, y),
@@ -98,7 +99,8 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
                 lambda e: e.fit([{"a": i % 3, "b": "x"} for i in range(60)]),
                 lambda e: e.fit(y),
                 lambda e: e.fit([[str(i % 3)] for i in range(60)]),
-            ):
+            )
+            for fit in fits:
                 try:
                     fitted = fit(est)
                 except Exception:  # noqa: BLE001, S112 - try the next kind of data
@@ -216,7 +218,11 @@ def writers() -> Iterator[tuple[str, str, Callable[[Any], bytes]]]:
     import joblib
 
     for protocol in range(6):
-        yield f"pickle protocol {protocol}", "pickle", lambda o, p=protocol: pickle.dumps(o, p)
+        yield (
+            f"pickle protocol {protocol}",
+            "pickle",
+            functools.partial(pickle.dumps, protocol=protocol),
+        )
     for compress in (0, 3):
 
         def dump(obj: Any, compress: int = compress) -> bytes:

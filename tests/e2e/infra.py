@@ -322,6 +322,7 @@ def main(argv: list[str]) -> int:
         print(ensure_base_image())
     if what == "registry":
         registry = Registry.start(Path(tempfile.mkdtemp(prefix="mlgate-registry-")))
+        assert registry.process is not None, "Registry.start leaves its process running"
         print(f"{registry.host} {registry.username} {registry.password} pid={registry.process.pid}")
         os._exit(0)  # leave the registry running for the caller
     return 0

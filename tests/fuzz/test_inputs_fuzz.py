@@ -23,7 +23,13 @@ from tests.fuzz.strategies import hostile_fragments, json_values
 
 _DIR = Path(tempfile.mkdtemp(prefix="mlgate-fuzz-inputs-"))
 atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
-FILES = ("requirements.txt", "requirements.lock", "uv.lock", "poetry.lock", "pylock.toml")
+FILES: tuple[str, ...] = (
+    "requirements.txt",
+    "requirements.lock",
+    "uv.lock",
+    "poetry.lock",
+    "pylock.toml",
+)
 FILES += ("Pipfile.lock",)
 REQUIREMENT_SOUP = st.text(alphabet="abnumpy019=<>!~.,;[]# \t\\-r\n@:/", max_size=120)
 

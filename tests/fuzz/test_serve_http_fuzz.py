@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from mlgate.serve.app import ScoringApp, ServeSettings
+from mlgate.serve.app import Message, ScoringApp, ServeSettings
 from mlgate.serve.model import ModelInfo, ServedModel
 from tests.fuzz.conftest import tried
 from tests.fuzz.strategies import json_values
@@ -63,12 +63,12 @@ def call(method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: lis
         {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
         for i, c in enumerate(chunks)
     ] or [{"type": "http.request", "body": b""}]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return queue.pop(0) if queue else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(APP(scope, receive, send))

@@ -34,8 +34,9 @@ SAMPLE = Verdict(
 ).to_dict()
 PATHS = key_paths(SAMPLE)
 
-scalar = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-scalar |= st.text(max_size=8)
+scalar = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+)
 checks = st.builds(
     Check,
     id=st.text(min_size=1, max_size=15),

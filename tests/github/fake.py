@@ -12,6 +12,7 @@ answers) are injected per request, on the storage host too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -79,7 +80,7 @@ class FakeGitHub:
     def start(self) -> FakeGitHub:
         for server, host in ((self.api, "api"), (self.uploads, "uploads")):
             server.expect_request(re.compile(".*")).respond_with_handler(
-                lambda request, host=host: self.handle(request, host)
+                functools.partial(self.handle, host=host)
             )
         if self.storage is not None:
             self.storage.expect_request(re.compile(".*")).respond_with_handler(self.handle_storage)
@@ -289,8 +290,8 @@ class FakeGitHub:
                 found = list(reversed(found))
             return self._page(request, found)
         if op == "issues/create":
-            issue = self.add_issue(data["title"], data.get("body") or "", data.get("labels", []))
-            return 201, issue, {}
+            created = self.add_issue(data["title"], data.get("body") or "", data.get("labels", []))
+            return 201, created, {}
         issue = self._issue(p["issue_number"])
         if issue is None:
             return 404, {"message": "Not Found"}, {}
@@ -354,13 +355,13 @@ class FakeGitHub:
             if any(r["tag_name"] == data["tag_name"] for r in self.releases):
                 error = {"resource": "Release", "code": "already_exists", "field": "tag_name"}
                 return 422, {"message": "Validation Failed", "errors": [error]}, {}
-            release = self._new_release(data)
-            self.releases.append(release)
-            return 201, self._release_view(release), {}
+            created = self._new_release(data)
+            self.releases.append(created)
+            return 201, self._release_view(created), {}
         if op == "repos/get-release-by-tag":
-            for release in self.releases:
-                if release["tag_name"] == p["tag"] and not release["draft"]:
-                    return 200, self._release_view(release), {}
+            for tagged in self.releases:
+                if tagged["tag_name"] == p["tag"] and not tagged["draft"]:
+                    return 200, self._release_view(tagged), {}
             return 404, {"message": "Not Found"}, {}
         if op == "repos/get-release-asset":
             return self._serve_asset(request, p["asset_id"])

@@ -43,14 +43,18 @@ class Shape:
 
 
 def _rows(frame: pd.DataFrame, n: int = 3) -> list[dict[str, Any]]:
-    return json.loads(frame[FEATURES].head(n).to_json(orient="records"))
+    rows: list[dict[str, Any]] = json.loads(frame[FEATURES].head(n).to_json(orient="records"))
+    return rows
 
 
 def shapes(frame: pd.DataFrame) -> list[Shape]:  # noqa: PLR0915 - one line per shape
     """Every shape, built from the evaluation frame (features and target columns)."""
     rows = _rows(frame)
     row = rows[0]
-    split = {"columns": FEATURES, "data": [[r[c] for c in FEATURES] for r in rows]}
+    split: dict[str, list[Any]] = {
+        "columns": FEATURES,
+        "data": [[r[c] for c in FEATURES] for r in rows],
+    }
     columnar = {c: [r[c] for r in rows] for c in FEATURES}
     big = json.loads(frame[FEATURES].head(100).to_json(orient="split", index=False))
     csv_text = frame[FEATURES].head(3).to_csv(index=False)

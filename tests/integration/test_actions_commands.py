@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def _env(**more: str) -> dict[str, str]:
     return {"MLGATE_BIN": installed_mlgate(), "NO_COLOR": "1", **more}
 
 
-def _result(run: ActionRun, step: str) -> object:
+def _result(run: ActionRun, step: str) -> Any:
     """The JSON result output, whether the action passed (outputs) or failed (step outputs)."""
     return json.loads(run.outputs.get("result") or run.step_outputs[step]["result"])
 

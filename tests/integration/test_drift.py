@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,10 @@ def test_project_defaults_train_against_eval_with_cache(starter: Path) -> None:
     second = invoke("drift", "--json", cwd=starter)
     data = json.loads(second.stdout)
     assert "reference summaries read from the cache" in data["notes"]
-    scores = lambda out: [c["observed"] for c in out["checks"]]  # noqa: E731
+
+    def scores(out: dict[str, Any]) -> list[object]:
+        return [c["observed"] for c in out["checks"]]
+
     assert scores(data) == scores(
         json.loads(invoke("drift", "--json", "--no-cache", cwd=starter).stdout)
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mlgate import fsio, gitio
+from mlgate import gitio
 from tests.conftest import Outcome, invoke
 
 
@@ -50,14 +50,14 @@ def disk_full(
         if request.param == "write":
             real = os.fdopen
             monkeypatch.setattr(
-                fsio.os, "fdopen", lambda fd, *a, **k: _FullDiskFile(real(fd, *a, **k))
+                "mlgate.fsio.os.fdopen", lambda fd, *a, **k: _FullDiskFile(real(fd, *a, **k))
             )
         else:
 
             def no_space(fd: int) -> None:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-            monkeypatch.setattr(fsio.os, "fsync", no_space)
+            monkeypatch.setattr("mlgate.fsio.os.fsync", no_space)
 
     return arm
 

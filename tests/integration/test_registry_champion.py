@@ -42,8 +42,8 @@ def test_none_until_something_holds_the_stage(project: Path) -> None:
         "commit",
         f"models/churn/model.txt at {found.commit[:12]}",
     )
-    assert champion(project, "latest").version == "v0.0.1"  # type: ignore[union-attr]
-    assert champion(project, "v0.0.1").commit == found.commit  # type: ignore[union-attr]
+    assert champion(project, "latest").version == "v0.0.1"
+    assert champion(project, "v0.0.1").commit == found.commit
 
 
 def test_model_file_comes_from_the_registered_commit(project: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from mlgate import proc
+from tests.conftest import Outcome
 from tests.integration.registry_support import (
     bare_remote,
     clone,
@@ -229,7 +230,10 @@ def test_stage_policy_as_a_graph(repo: Path) -> None:
     for i in range(3):
         commit(repo, f"model {i}")
         mlgate(repo, "registry", "register", "churn")
-    run = lambda *a, expect=0: mlgate(repo, "registry", "assign", "churn", *a, expect=expect)  # noqa: E731
+
+    def run(*args: str, expect: int = 0) -> Outcome:
+        return mlgate(repo, "registry", "assign", "churn", *args, expect=expect)
+
     run("v0.0.1", "dev")
     run("v0.0.1", "canary")  # either branch follows dev
     run("v0.0.1", "prod")  # prod follows canary or staging

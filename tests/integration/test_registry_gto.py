@@ -76,7 +76,10 @@ def compare(repo: Path, models: list[str]) -> None:
 
 def test_gto_reads_what_mlgate_writes(tmp_path: Path) -> None:
     repo = new_repo(tmp_path / "repo")
-    run = lambda *args: mlgate(repo, "registry", *args)  # noqa: E731
+
+    def run(*args: str) -> None:
+        mlgate(repo, "registry", *args)
+
     run("register", "churn")
     run("assign", "churn", "v0.0.1", "staging")
     run("assign", "churn", "v0.0.1", "prod")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mlgate.publish import core
 from mlgate.publish import release as release_module
 from mlgate.publish.core import PublishResult
 from tests.conftest import invoke
@@ -71,7 +72,7 @@ def test_another_release_takes_the_version_during_the_build(
     v0.0.1 image under another version, nor overwrite theirs."""
     other = tmp_path / "other"
     git(tmp_path, "clone", "--quiet", str(tmp_path / "origin.git"), str(other))
-    real = release_module.publish_model
+    real = core.publish_model
 
     def racing(config: Any, model: Any, request: Any) -> PublishResult:
         git(other, "tag", "-a", "-m", "theirs", "churn@v0.0.1")

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_committed_results_become_rows(path: Path) -> None:
 
 
 def test_targets_are_judged_only_at_the_size_they_name() -> None:
-    small = {
+    small: dict[str, Any] = {
         "targets": {"show_s": 0.3, "show_speedup": 100.0, "register_s": 0.5},
         "results": [
             {

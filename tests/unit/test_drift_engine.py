@@ -154,6 +154,7 @@ def test_cached_summaries_round_trip_exactly(tmp_path: Path) -> None:
             original.std,
         )
         if original.points is not None:
+            assert again.points is not None
             assert np.array_equal(again.points, original.points)
         keys = [] if original.keys is None else list(original.keys)
         assert ([] if again.keys is None else list(again.keys)) == keys

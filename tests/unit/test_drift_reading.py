@@ -52,6 +52,7 @@ def same(a: ColumnSummary, b: ColumnSummary) -> None:
     assert a.std == b.std
     assert (a.points is None) == (b.points is None)
     if a.points is not None:
+        assert b.points is not None
         assert np.array_equal(a.points, b.points)
 
     def counted(s: ColumnSummary) -> dict[Any, int] | None:

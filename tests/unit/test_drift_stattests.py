@@ -47,6 +47,7 @@ def test_quantile_summary_changes_the_distance_negligibly() -> None:
     exact = TESTS["wasserstein"](summarise(ref, max_points=None), full, "numeric")
     quantised = summarise(ref)  # the default: 100,000 quantile points
     assert not quantised.exact
+    assert quantised.points is not None
     assert len(quantised.points) == 100_000
     approx = TESTS["wasserstein"](quantised, full, "numeric")
     assert abs(approx - exact) < 1e-4

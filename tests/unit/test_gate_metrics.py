@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from sklearn import metrics as sk
 
@@ -77,6 +79,8 @@ def test_multiclass_and_regression_metrics_match_scikit_learn() -> None:
 @pytest.mark.parametrize("metric", [m for m in METRICS.values() if getattr(m, "rowwise", None)])
 def test_per_row_forms_average_to_the_metric(metric: BuiltinMetric) -> None:
     task = next(iter(metric.tasks))
+    y: npt.NDArray[Any]
+    x: npt.NDArray[Any]
     if task == REGRESSION:
         y, x, ctx = rng.normal(size=50) + 3, rng.normal(size=50) + 3, MetricContext(REGRESSION)
     elif metric.needs == "proba":
@@ -153,6 +157,8 @@ def test_zero_one_weights_equal_taking_the_rows(name: str) -> None:
         if REGRESSION in metric.tasks
         else (BINARY if BINARY in metric.tasks else MULTICLASS)
     )
+    y: npt.NDArray[Any]
+    x: npt.NDArray[Any]
     if task == REGRESSION:
         y, x, ctx = rng.normal(size=120) + 3, rng.normal(size=120) + 3, MetricContext(REGRESSION)
     elif task == MULTICLASS:

@@ -74,6 +74,7 @@ def test_an_empty_required_field_points_at_its_line(starter: Path) -> None:
     (problem,) = load_card(cfg, cfg.model()).problems
     assert problem.message == "required card field 'limitations' is empty"
     text = _card_path(starter).read_text().splitlines()
+    assert problem.location.line is not None
     assert text[problem.location.line - 1].startswith("limitations:")
 
 

@@ -14,6 +14,7 @@ from mlgate.governance import report as report_mod
 from mlgate.governance.lineage import GitInfo
 from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.render_md import render_markdown
+from mlgate.governance.report_model import ReportData
 from tests.report_fixtures import write_all
 
 
@@ -28,7 +29,7 @@ def test_labels_stay_inside_their_quotes(name: str) -> None:
 
 
 @pytest.fixture
-def data(starter: Path, monkeypatch: pytest.MonkeyPatch) -> report_mod.ReportData:
+def data(starter: Path, monkeypatch: pytest.MonkeyPatch) -> ReportData:
     info = GitInfo("a" * 40, "main", {"name": "Ada"}, dirty=False, date=None)
     monkeypatch.setattr(report_mod, "git_info", lambda _root: info)
     registry = RegistryContext(available=False, note="not read", champion_stage="prod")
@@ -39,7 +40,7 @@ def data(starter: Path, monkeypatch: pytest.MonkeyPatch) -> report_mod.ReportDat
     return report_mod.build_report_data(cfg, cfg.model(), out)
 
 
-def test_challenger_and_champion_bars_stand_side_by_side(data: report_mod.ReportData) -> None:
+def test_challenger_and_champion_bars_stand_side_by_side(data: ReportData) -> None:
     (chart,) = mermaid.metrics_chart(data)
     lines = chart.source.splitlines()
     assert 'x-axis ["log_loss", "log_loss (prod)", "roc_auc", "roc_auc (prod)"]' in lines[3]
@@ -48,7 +49,7 @@ def test_challenger_and_champion_bars_stand_side_by_side(data: report_mod.Report
 
 
 def test_drift_puts_p_values_and_distances_apart_with_threshold_lines(
-    data: report_mod.ReportData,
+    data: ReportData,
 ) -> None:
     charts = mermaid.drift_chart(data)
     assert [c.key for c in charts] == ["drift-p-value"]  # the fixture's tests are all p-values
@@ -56,7 +57,7 @@ def test_drift_puts_p_values_and_distances_apart_with_threshold_lines(
 
 
 def test_the_charts_go_before_the_comment_gets_too_long(
-    data: report_mod.ReportData, monkeypatch: pytest.MonkeyPatch
+    data: ReportData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     full = render_markdown(data)
     assert full.count("```mermaid") == 4

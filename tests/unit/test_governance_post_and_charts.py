@@ -16,6 +16,7 @@ from mlgate.governance.diagnostics import Diagnostics, diagnose
 from mlgate.governance.lineage import GitInfo
 from mlgate.governance.post import target_from_env
 from mlgate.governance.registry_view import RegistryContext
+from mlgate.governance.report_model import ReportData
 from mlgate.verdict import Verdict
 
 
@@ -53,7 +54,7 @@ def test_the_ref_and_the_flag_give_the_number() -> None:
     assert target_from_env({"GITHUB_EVENT_PATH": "/nonexistent/event.json"}).pr_number is None
 
 
-def _report(starter: Path, monkeypatch: pytest.MonkeyPatch) -> report_mod.ReportData:
+def _report(starter: Path, monkeypatch: pytest.MonkeyPatch) -> ReportData:
     monkeypatch.setattr(report_mod, "git_info", lambda _root: GitInfo(None, None))
     no_registry = RegistryContext(available=False, note="not read in unit tests")
     monkeypatch.setattr(report_mod, "registry_context", lambda _c, _m: no_registry)

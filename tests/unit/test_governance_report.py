@@ -21,7 +21,8 @@ from mlgate.governance.hf import front_matter, hf_readme
 from mlgate.governance.lineage import GitInfo
 from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.render_md import render_markdown
-from mlgate.governance.report import ReportData, build_report_data, parse_formats, render
+from mlgate.governance.report import build_report_data, parse_formats, render
+from mlgate.governance.report_model import ReportData
 from mlgate.governance.results import drift_rows, metric_rows, slice_rows
 from mlgate.verdict import Check, Status, Verdict
 from tests.report_fixtures import drift_verdict, validation_verdict, write_all
@@ -140,6 +141,7 @@ def test_a_verdict_from_another_commit_is_flagged_stale(starter: Path, fake_git:
     report = _data(starter)
     (item,) = [i for i in report.evidence.items if i.stale]
     assert item.kind == "drift"
+    assert item.stale
     assert "made at commit bbbbbbbbbbbb, HEAD is aaaaaaaaaaaa" in item.stale
 
 

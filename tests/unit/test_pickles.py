@@ -191,8 +191,9 @@ def test_joblib_layout_tricks_are_refused() -> None:
 
 def test_a_joblib_wrapper_inside_a_frame_with_bytes_after_it_is_refused() -> None:
     data = joblib_bytes(np.arange(4.0))
-    ops = []
+    ops: list[tuple[str, int]] = []
     for op, _, pos in pickletools.genops(data):  # up to the wrapper's BUILD: array bytes follow
+        assert pos is not None  # genops over bytes knows every position
         ops.append((op.name, pos))
         if op.name == "BUILD":
             break

@@ -4,7 +4,7 @@ chunks, the smoke comparison, metrics exposition, the Dockerfile and the mlgate 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -111,20 +111,20 @@ def test_constraints_pin_the_environment_but_not_requested_names() -> None:
 
 
 class FakeAPI:
-    def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
+    def __init__(self, streams: list[Iterable[dict[str, Any]]]) -> None:
         self.streams = streams
         self.calls = 0
 
-    def push(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
+    def push(self, *_: Any, **__: Any) -> Iterable[dict[str, Any]]:
         self.calls += 1
         return self.streams.pop(0)
 
-    def build(self, **_: Any) -> list[dict[str, Any]]:
+    def build(self, **_: Any) -> Iterable[dict[str, Any]]:
         return self.streams.pop(0)
 
 
 class FakeEngine:
-    def __init__(self, streams: list[list[dict[str, Any]]]) -> None:
+    def __init__(self, streams: list[Iterable[dict[str, Any]]]) -> None:
         self.api = FakeAPI(streams)
         self.alive = True
 
@@ -139,13 +139,14 @@ class FakeEngine:
         return True
 
 
-OK_PUSH = [
+OK_PUSH: list[dict[str, Any]] = [
     {"status": "The push refers to repository [r/x]"},
     {"status": "Pushed", "id": "abc"},
     {"aux": {"Tag": "v1", "Digest": "sha256:" + "a" * 64, "Size": 1}},
 ]
-REFUSED = [{"errorDetail": {"message": "dial tcp 127.0.0.1:1: connect: connection refused"},
-            "error": "dial tcp 127.0.0.1:1: connect: connection refused"}]  # fmt: skip
+REFUSED: list[dict[str, Any]] = [
+    {"errorDetail": {"message": "dial tcp 127.0.0.1:1: connect: connection refused"},
+     "error": "dial tcp 127.0.0.1:1: connect: connection refused"}]  # fmt: skip
 UNAUTHORIZED = [{"error": "unauthorized: authentication required"}]
 
 

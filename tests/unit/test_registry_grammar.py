@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -180,7 +181,7 @@ def test_new_tag_kinds_round_trip(
     """The kinds added for GTO parity: simple stage tags (no counter), a counted
     re-registration (register --force) and a counted deprecation, in monorepo names too."""
     full = f"{folder}:{name}" if folder else name
-    cases = [
+    cases: list[tuple[Kind, dict[str, Any]]] = [
         (Kind.ASSIGN, {"stage": stage}),
         (Kind.UNASSIGN, {"stage": stage}),
         (Kind.REGISTER, {"version": version, "counter": counter}),
@@ -188,7 +189,7 @@ def test_new_tag_kinds_round_trip(
         (Kind.DEPRECATE, {"counter": counter}),
     ]
     for kind, parts in cases:
-        tag = format_tag(kind, full, **parts)  # type: ignore[arg-type]
+        tag = format_tag(kind, full, **parts)
         parsed = parse_tag(tag)
         assert parsed is not None, tag
         assert (parsed.kind, parsed.name) == (kind, full)

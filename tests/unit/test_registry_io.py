@@ -10,11 +10,12 @@ import pytest
 from mlgate import gitio, proc
 from mlgate.errors import CheckFailed, ConfigError, ExternalError, UsageError
 from mlgate.registry import writer
-from mlgate.registry.backend import FORMAT, parse_refs
+from mlgate.registry.backend import parse_refs
 from mlgate.registry.evidence import merge
 from mlgate.registry.grammar import Kind
 from mlgate.registry.payload import check_payload, compose_message, parse_payload
 from mlgate.registry.policy import RegistryPolicy
+from mlgate.registry.refformat import FORMAT
 from mlgate.registry.state import Event, build_state
 
 C1 = "1" * 40

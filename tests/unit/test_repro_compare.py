@@ -210,6 +210,7 @@ def test_likely_causes_put_read_order_first_for_data_folders(starter: Path) -> N
     assert hints[0].startswith("data read order")
     assert any("unseeded randomness" in h for h in hints)
     assert any("thread nondeterminism" in h for h in hints)
+    assert model.train is not None
     unseeded = ModelConfig(
         **{**model.__dict__, "train": type(model.train)(command="python train.py")}
     )
@@ -261,7 +262,9 @@ def test_a_remembered_rerun_agreement_holds_only_for_the_same_inputs_outputs_and
     assert agreed.recall(tmp_path, "sha256:1", settings, outputs) is None
     path = agreed.remember(tmp_path, "sha256:1", settings, outputs, {"runs": 1})
     assert path.parent == tmp_path / ".mlgate/cache/reruns"
-    assert agreed.recall(tmp_path, "sha256:1", settings, outputs)["rerun"] == {"runs": 1}
+    recalled = agreed.recall(tmp_path, "sha256:1", settings, outputs)
+    assert recalled is not None
+    assert recalled["rerun"] == {"runs": 1}
     assert agreed.recall(tmp_path, "sha256:2", settings, outputs) is None
     other = {"models/m/model.skops": {"sha256": "cd" * 32, "size": 3}}
     assert agreed.recall(tmp_path, "sha256:1", settings, other) is None

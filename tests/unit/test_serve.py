@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 import mlgate
-from mlgate.serve.app import ScoringApp, ServeSettings
+from mlgate.serve.app import Message, ScoringApp, ServeSettings
 from mlgate.serve.model import InputError, ModelInfo, ServedModel
 from mlgate.serve.payload import UnsupportedMediaType, parse
 
@@ -71,13 +71,13 @@ def call(
     headers = [(b"content-type", content_type.encode())] if content_type else []
     headers.append((b"content-length", str(len(body)).encode()))
     scope = {"type": "http", "method": method, "path": path, "headers": headers}
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
     chunks = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive() -> dict[str, Any]:
         return chunks.pop(0) if chunks else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(app(scope, receive, send))
@@ -248,12 +248,12 @@ def test_not_ready_until_loaded(tmp_path: Any) -> None:
 def test_lifespan_reports_a_model_that_fails_to_load(tmp_path: Any) -> None:
     app = ScoringApp(ServeSettings(tmp_path))
     messages = [{"type": "lifespan.startup"}]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return messages.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(app({"type": "lifespan"}, receive, send))
@@ -302,12 +302,12 @@ async def _acall(
     scope = {"type": "http", "method": method, "path": path,
              "headers": [(b"content-type", b"application/json"), *headers]}  # fmt: skip
     chunks = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return chunks.pop(0) if chunks else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     await app(scope, receive, send)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ from mlgate.gates.slices import MISSING, _groups
 HERE = Location("mlgate.yaml", 1, 1)
 
 
-def groups(frame: pd.DataFrame, column: str, **settings: object) -> dict[str, int]:
+def groups(frame: pd.DataFrame, column: str, **settings: Any) -> dict[str, int]:
     found = _groups(frame, column, SliceSettings(columns=(column,), **settings), HERE)
     return {label: int(mask.sum()) for label, mask in found}
 

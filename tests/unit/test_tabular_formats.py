@@ -4,6 +4,7 @@ scikit-learn splits it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,9 @@ def test_options_override_the_sniffed_delimiter_and_decimal(tmp_path: Path) -> N
         ("t.csv.gz", lambda f, p: f.to_csv(p, sep=";", index=False)),
     ],
 )
-def test_every_supported_format_reads_the_same_frame(tmp_path: Path, name: str, write) -> None:
+def test_every_supported_format_reads_the_same_frame(
+    tmp_path: Path, name: str, write: Callable[[pd.DataFrame, Path], object]
+) -> None:
     path = tmp_path / name
     write(FRAME, path)
     pd.testing.assert_frame_equal(tabular.read_table(path), FRAME)
@@ -108,6 +111,7 @@ def test_a_split_takes_the_rows_sklearn_holds_out(starter: Path) -> None:
     training = tabular.read_data(model.data, "train")
     pd.testing.assert_frame_equal(evaluation, expected_test.reset_index(drop=True))
     assert len(training) + len(evaluation) == len(whole)
+    assert model.data.split is not None
     train_rows, test_rows = tabular.split_rows(whole, model.data.split)
     assert set(train_rows).isdisjoint(test_rows)
     assert list(test_rows) == list(expected_test.index)
@@ -119,6 +123,7 @@ def test_a_split_without_random_state_matches_a_seeded_global_rng(starter: Path)
     whole = pd.read_csv(model.data.train)
     np.random.seed(40)
     _, test = train_test_split(whole)
+    assert model.data.split is not None
     assert list(tabular.split_rows(whole, model.data.split)[1]) == list(test.index)
 
 

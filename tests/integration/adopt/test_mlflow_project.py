@@ -47,6 +47,7 @@ def test_the_run_logged_to_mlflow_is_the_model_and_its_metrics(repo: Path) -> No
     # The rows mlgate evaluates on are the rows the script held out.
     store = repo / ".mlgate" / "cache" / "mlflow" / "wine" / "mlruns"
     (logged,) = store.glob("*/*/artifacts/test_index.json")
+    assert model.data.train is not None
     whole = tabular.read_table(model.data.train)
     assert whole.columns.tolist()[0] == "fixed acidity"  # the ';' delimiter was sniffed
     assert model.data.split is not None
@@ -60,9 +61,9 @@ def test_the_run_logged_to_mlflow_is_the_model_and_its_metrics(repo: Path) -> No
     assert found["context"]["metrics"]["rmse"]["challenger"] == pytest.approx(
         metrics["rmse"], rel=1e-12
     )
-    out = repo.parent / "context"
-    ok(repo, "publish", "--context-only", "--out", str(out))
-    assert (out / "Dockerfile").is_file()
+    context = repo.parent / "context"
+    ok(repo, "publish", "--context-only", "--out", str(context))
+    assert (context / "Dockerfile").is_file()
 
     ok(repo, "lock")
     entry = json.loads((repo / "mlgate.lock").read_text())["models"]["wine"]

@@ -234,7 +234,7 @@ def serve_in_process(context: Path, rows: pd.DataFrame, method: str) -> tuple[di
     """Load the published model folder as ``mlgate serve`` does and score ``rows`` through the
     ASGI app (MLflow's ``dataframe_split`` with ``params.method``); returns model.json and the
     predictions."""
-    from mlgate.serve.app import ScoringApp, ServeSettings
+    from mlgate.serve.app import Message, ScoringApp, ServeSettings
     from mlgate.serve.model import ServedModel
 
     served = ServedModel.load(context / "model")
@@ -252,13 +252,13 @@ def serve_in_process(context: Path, rows: pd.DataFrame, method: str) -> tuple[di
         "headers": [(b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode())],
     }  # fmt: skip
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
     chunks = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive() -> dict[str, Any]:
         return chunks.pop(0) if chunks else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(app(scope, receive, send))

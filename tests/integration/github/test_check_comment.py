@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ def pr_env(
     monkeypatch.setenv("GITHUB_RUN_ID", "42")
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
 
-    def event(**kwargs: object) -> None:
+    def event(**kwargs: Any) -> None:
         path = tmp_path / "event.json"
         path.write_text(
             json.dumps(pull_request_event(repository=f"{OWNER}/{REPO}", number=12, **kwargs))

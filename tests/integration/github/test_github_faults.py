@@ -35,7 +35,7 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Clock:
     """Commands build their own client: give it the fake clock, so waits cost nothing."""
     real = GitHubClient.from_env.__func__  # type: ignore[attr-defined]
 
-    def from_env(cls: type[GitHubClient], environ: object = None, **kwargs: object) -> object:
+    def from_env(cls: type[GitHubClient], /, environ: object = None, **kwargs: object) -> object:
         policy = RetryPolicy(sleep=clock.sleep, clock=clock.time, jitter=lambda: 1.0)
         return real(cls, environ, retry=policy)
 

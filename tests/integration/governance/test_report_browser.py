@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,10 +108,10 @@ def overlaps(texts: list[dict[str, object]], slack: float = 1.0) -> list[tuple[s
     return found
 
 
-def assert_geometry(chart: dict[str, object], *, min_width: float) -> None:
+def assert_geometry(chart: dict[str, Any], *, min_width: float) -> None:
     texts = chart["texts"]
     assert isinstance(texts, list)
-    assert float(chart["width"]) >= min_width, chart  # type: ignore[arg-type]
+    assert float(chart["width"]) >= min_width, chart
     assert not overlaps(texts), overlaps(texts)
     for t in texts:  # every label inside its chart
         assert float(t["l"]) >= float(chart["left"]) - 1, (t, chart["left"])

@@ -33,7 +33,7 @@ def actions(
     client the command builds waits on the fake clock."""
     from_env = GitHubClient.from_env.__func__  # type: ignore[attr-defined]
 
-    def patient(cls: type[GitHubClient], environ: object = None, **_: object) -> GitHubClient:
+    def patient(cls: type[GitHubClient], /, environ: object = None, **_: object) -> GitHubClient:
         policy = RetryPolicy(sleep=clock.sleep, clock=clock.time, jitter=lambda: 1.0)
         client: GitHubClient = from_env(cls, environ, retry=policy)
         return client
