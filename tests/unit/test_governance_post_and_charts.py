@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.config.loader import load_config
+from mlgate.github.actions import RunContext
 from mlgate.governance import report as report_mod
 from mlgate.governance.charts import confusion_chart, residuals_chart
 from mlgate.governance.diagnostics import Diagnostics, diagnose
@@ -37,21 +38,30 @@ def test_target_from_a_pull_request_event(tmp_path: Path) -> None:
         "GITHUB_REPOSITORY": "acme/models",
         "GITHUB_RUN_ID": "77",
     }
-    target = target_from_env(env)
+    target = target_from_env(RunContext.from_env(env))
     assert (target.pr_number, target.fork) == (9, False)
     assert target.run_url == "https://github.com/acme/models/actions/runs/77"
 
 
 def test_a_fork_is_recognised(tmp_path: Path) -> None:
-    target = target_from_env({"GITHUB_EVENT_PATH": _event(tmp_path, "someone/models", fork=True)})
+    target = target_from_env(
+        RunContext.from_env({"GITHUB_EVENT_PATH": _event(tmp_path, "someone/models", fork=True)})
+    )
     assert target.fork
 
 
 def test_the_ref_and_the_flag_give_the_number() -> None:
-    assert target_from_env({"GITHUB_REF": "refs/pull/31/merge"}).pr_number == 31
-    assert target_from_env({"GITHUB_REF": "refs/heads/main"}).pr_number is None
-    assert target_from_env({}, pr_number=5).pr_number == 5
-    assert target_from_env({"GITHUB_EVENT_PATH": "/nonexistent/event.json"}).pr_number is None
+    assert (
+        target_from_env(RunContext.from_env({"GITHUB_REF": "refs/pull/31/merge"})).pr_number == 31
+    )
+    assert target_from_env(RunContext.from_env({"GITHUB_REF": "refs/heads/main"})).pr_number is None
+    assert target_from_env(RunContext(), pr_number=5).pr_number == 5
+    assert (
+        target_from_env(
+            RunContext.from_env({"GITHUB_EVENT_PATH": "/nonexistent/event.json"})
+        ).pr_number
+        is None
+    )
 
 
 def _report(starter: Path, monkeypatch: pytest.MonkeyPatch) -> ReportData:

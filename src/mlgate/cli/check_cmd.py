@@ -57,6 +57,7 @@ def check(
     from mlgate.prcheck import render
     from mlgate.prcheck.core import CheckRequest, StageEvent, run_check
 
+    run = actions.RunContext.from_env()
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -64,7 +65,7 @@ def check(
         actions.annotation(
             "error",
             exc.message,
-            file=render.workspace_path(where.file) if where else None,
+            file=run.workspace_path(where.file) if where else None,
             line=where.line if where else None,
             column=where.column if where else None,
             title="mlgate configuration",
@@ -87,8 +88,8 @@ def check(
     headers.end()
     for name, value in render.outputs(result).items():
         actions.set_output(name, value)
-    actions.append_summary(render.markdown(result))
-    render.emit_annotations(result, config)
+    actions.append_summary(render.markdown(result, run))
+    render.emit_annotations(result, config, run)
     if as_json:
         emit_json(result.to_dict())
     else:

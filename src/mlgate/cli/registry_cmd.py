@@ -440,16 +440,17 @@ def resolve(
 
 
 @registry.command("check-ref")
-@click.argument("ref", envvar="GITHUB_REF", metavar="[REF]", required=False)
+@click.argument("ref", metavar="[REF]", required=False)
 @config_option
 @json_option
 def check_ref(ref: str | None, config_path: str | None, as_json: bool) -> int:
     """What the tag REF records (default: $GITHUB_REF, else the newest registry tag on HEAD);
     sets step outputs on GitHub Actions."""
     from mlgate import registry as core
-    from mlgate.github.actions import set_output
+    from mlgate.github.actions import RunContext, set_output
     from mlgate.registry import render
 
+    ref = ref or RunContext.from_env().ref
     result = core.check_ref(
         core.CheckRefRequest(repo=Path.cwd(), config=_config(config_path), ref=ref)
     )

@@ -161,8 +161,8 @@ def _annotate(
     if not actions.in_actions():
         return
     from mlgate.config.loader import load_config
-    from mlgate.prcheck.render import workspace_path
 
+    run = actions.RunContext.from_env()
     config = load_config(config_path)
     for r in result.reports:
         model = config.model(r.data.model.name)
@@ -171,7 +171,7 @@ def _annotate(
             actions.annotation(
                 "error",
                 check.message,
-                file=workspace_path(where.file),
+                file=run.workspace_path(where.file),
                 line=where.line,
                 column=where.column,
                 title=f"mlgate {model.name}: {check.id}",

@@ -235,29 +235,21 @@ def _describe(diff: dict[str, Any]) -> str:
 
 
 def _annotate(result: ReproResult) -> None:
-    from mlgate.github.actions import annotation, in_actions
+    from mlgate.github.actions import RunContext, annotation, in_actions
 
     if not in_actions():
         return
+    run = RunContext.from_env()
     for report in result.reports:
         for check in report.verdict.failures:
             where = report.locations.get(check.id)
             annotation(
                 "error",
                 check.message,
-                file=_workspace_relative(where.file) if where else None,
+                file=run.workspace_path(where.file) if where else None,
                 line=where.line if where else None,
                 title=f"mlgate repro: {report.verdict.model}",
             )
-
-
-def _workspace_relative(file: str) -> str:
-    """GitHub links annotations to files by path relative to the checkout."""
-    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
-    try:
-        return Path(file).resolve().relative_to(base).as_posix()
-    except ValueError:
-        return file
 
 
 @click.command("train")

@@ -1,8 +1,9 @@
-"""The one module that knows about the GitHub Actions runner: outputs, summary, annotations.
+"""The one module that knows about the GitHub Actions runner: its environment (``RunContext``:
+run URL, workspace, event, pull request, actor), outputs, summary, annotations.
 
 Workflow commands are written to stdout (``::error file=...::``); outputs and summaries go to the
 files the runner names in ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY``. Outside Actions every
-function is a quiet no-op except ``annotation``'s plain-text fallback, so callers never branch.
+function is a quiet no-op, so callers never branch.
 """
 
 from __future__ import annotations
@@ -12,12 +13,89 @@ import secrets
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+
+from mlgate.github.event import Event, load_event
+
+DEFAULT_SERVER = "https://github.com"
 
 
 def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the runner's environment says about this run (all empty outside Actions). The only
+    reader of ``GITHUB_*`` outside ``mlgate.github``'s client: build it once, pass it down."""
+
+    server_url: str = DEFAULT_SERVER
+    repository: str | None = None  # owner/name
+    run_id: str | None = None
+    workspace: Path | None = None  # the checkout
+    event_name: str | None = None
+    event_path: str | None = None
+    ref: str | None = None  # refs/pull/N/merge on a pull request
+    head_ref: str | None = None  # a pull request's head branch
+    base_ref: str | None = None  # a pull request's base branch
+    actor: str | None = None
+    has_token: bool = False  # GITHUB_TOKEN is set (its value stays in the client)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RunContext:
+        env = os.environ if env is None else env
+        workspace = env.get("GITHUB_WORKSPACE")
+        return cls(
+            server_url=(env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER).rstrip("/"),
+            repository=env.get("GITHUB_REPOSITORY") or None,
+            run_id=env.get("GITHUB_RUN_ID") or None,
+            workspace=Path(workspace) if workspace else None,
+            event_name=env.get("GITHUB_EVENT_NAME") or None,
+            event_path=env.get("GITHUB_EVENT_PATH") or None,
+            ref=env.get("GITHUB_REF") or None,
+            head_ref=env.get("GITHUB_HEAD_REF") or None,
+            base_ref=env.get("GITHUB_BASE_REF") or None,
+            actor=env.get("GITHUB_ACTOR") or None,
+            has_token=bool(env.get("GITHUB_TOKEN")),
+        )
+
+    @property
+    def repository_url(self) -> str | None:
+        """The repository's web address, e.g. https://github.com/acme/models."""
+        return f"{self.server_url}/{self.repository}" if self.repository else None
+
+    @property
+    def run_url(self) -> str | None:
+        """The workflow run's page (its logs and artifacts); None outside Actions."""
+        if self.repository_url and self.run_id:
+            return f"{self.repository_url}/actions/runs/{self.run_id}"
+        return None
+
+    def event(self) -> Event:
+        """The triggering event (``GITHUB_EVENT_PATH``); a broken payload is a ConfigError."""
+        env = {
+            "GITHUB_EVENT_NAME": self.event_name or "",
+            "GITHUB_EVENT_PATH": self.event_path or "",
+        }
+        return load_event(env)
+
+    @property
+    def ref_pr_number(self) -> int | None:
+        """The pull request number in ``refs/pull/N/merge``, else None."""
+        parts = (self.ref or "").split("/")
+        if len(parts) == 4 and parts[:2] == ["refs", "pull"] and parts[2].isdigit():
+            return int(parts[2]) or None
+        return None
+
+    def workspace_path(self, file: str) -> str:
+        """``file`` relative to the checkout (annotations and links need it), else unchanged."""
+        root = self.workspace or Path.cwd()
+        try:
+            return Path(file).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return file
 
 
 def _escape_data(value: str) -> str:
@@ -100,6 +178,11 @@ def set_output(name: str, value: str) -> bool:
     with Path(target).open("a", encoding="utf-8") as fh:
         fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
     return True
+
+
+def summary_enabled() -> bool:
+    """Whether this step has a job summary (``$GITHUB_STEP_SUMMARY``) to append to."""
+    return bool(os.environ.get("GITHUB_STEP_SUMMARY"))
 
 
 def append_summary(markdown: str) -> bool:

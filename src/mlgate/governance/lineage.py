@@ -3,7 +3,6 @@ which training run produced the model this report is about."""
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import ModelConfig
+from mlgate.github.actions import RunContext
 from mlgate.governance.evidence import Evidence
 
 # Packages whose versions matter for a scikit-learn model, shown when the lock has none.
@@ -81,7 +81,7 @@ def git_info(root: Path) -> GitInfo:
     from mlgate import gitio
 
     commit = gitio.head_commit(root)
-    branch = gitio.current_branch(root) or os.environ.get("GITHUB_HEAD_REF") or None
+    branch = gitio.current_branch(root) or RunContext.from_env().head_ref
     if commit is None:
         return GitInfo(None, branch)
     author = gitio.author_of(root, commit)

@@ -7,13 +7,10 @@ the report files and the governance verdict were written before and stay as they
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from mlgate.github.actions import RunContext
 from mlgate.github.client import GitHubClient, GitHubError
 from mlgate.github.comments import CommentResult, fit_comment, upsert_comment
 
@@ -39,29 +36,11 @@ class PostOutcome:
     notices: tuple[str, ...] = ()
 
 
-def target_from_env(
-    environ: Mapping[str, str] | None = None, *, pr_number: int | None = None
-) -> PostTarget:
-    """The pull request of this Actions run (``GITHUB_EVENT_PATH``, else ``GITHUB_REF``)."""
-    env = os.environ if environ is None else environ
-    payload = _event(env.get("GITHUB_EVENT_PATH"))
-    pr = payload.get("pull_request") if isinstance(payload.get("pull_request"), dict) else None
-    number = pr_number
-    fork = False
-    if pr is not None:
-        number = number or _int(pr.get("number") or payload.get("number"))
-        head = (pr.get("head") or {}).get("repo") or {}
-        base = (pr.get("base") or {}).get("repo") or {}
-        fork = bool(head.get("fork")) or head.get("full_name") != base.get("full_name")
-    if number is None:
-        parts = env.get("GITHUB_REF", "").split("/")
-        if len(parts) == 4 and parts[:2] == ["refs", "pull"]:
-            number = _int(parts[2])
-    run_url = None
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return PostTarget(number, fork, run_url)
+def target_from_env(run: RunContext, *, pr_number: int | None = None) -> PostTarget:
+    """The pull request of this Actions run (its event, else ``refs/pull/N/merge``)."""
+    pr = run.event().pull_request
+    number = pr_number or (pr.number if pr is not None and pr.number > 0 else None)
+    return PostTarget(number or run.ref_pr_number, pr is not None and pr.is_fork, run.run_url)
 
 
 def post_report(
@@ -106,14 +85,14 @@ def publish_reports(
     pr_number: int | None = None,
     report_url: str | None = None,
     client: GitHubClient | None = None,
-    environ: Mapping[str, str] | None = None,
+    run: RunContext | None = None,
 ) -> list[PostOutcome]:
     """Post every model's report; a GitHub failure says that the local reports and verdicts
     were written and are unaffected."""
     from mlgate.governance.report import render
 
-    gh = client or GitHubClient.from_env(environ)
-    target = target_from_env(environ, pr_number=pr_number)
+    gh = client or GitHubClient.from_env()
+    target = target_from_env(run or RunContext.from_env(), pr_number=pr_number)
     outcomes = []
     for report in result.reports:
         link = report_url or target.run_url
@@ -142,17 +121,16 @@ def write_summaries(
     result: ReportResult,
     *,
     report_url: str | None = None,
-    environ: Mapping[str, str] | None = None,
+    run: RunContext | None = None,
 ) -> bool:
     """Add every model's Markdown report to the job summary, without posting anything (what
     ``publish_reports`` also does); False outside GitHub Actions."""
-    from mlgate.github.actions import SUMMARY_LIMIT, append_summary
+    from mlgate.github.actions import SUMMARY_LIMIT, append_summary, summary_enabled
     from mlgate.governance.report import render
 
-    env = os.environ if environ is None else environ
-    if not env.get("GITHUB_STEP_SUMMARY"):
+    if not summary_enabled():
         return False
-    link = report_url or target_from_env(env).run_url
+    link = report_url or (run or RunContext.from_env()).run_url
     written = False
     for report in result.reports:
         markdown = render(report.data, "md", full_report=link)
@@ -160,21 +138,3 @@ def write_summaries(
             fit_comment(markdown, limit=SUMMARY_LIMIT - 1024, full_report=link)
         )
     return written
-
-
-def _event(path: str | None) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _int(value: object) -> int | None:
-    try:
-        number = int(str(value))
-    except ValueError:
-        return None
-    return number if number > 0 else None

@@ -19,6 +19,7 @@ from mlgate import gfm, gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import DEFAULT_CODE
 from mlgate.errors import UsageError
+from mlgate.github.actions import RunContext
 from mlgate.github.event import NULL_SHA, Event, load_event
 from mlgate.repro.environment import CANDIDATES as REQUIREMENT_CANDIDATES
 from mlgate.repro.patterns import compile_glob
@@ -201,7 +202,7 @@ def resolve_base(repo: Path, explicit: str | None, event: Event) -> tuple[str | 
         return None, "a new branch was pushed: every model is checked"
     if before:
         return before, None
-    base_ref = os.environ.get("GITHUB_BASE_REF")
+    base_ref = RunContext.from_env().base_ref
     candidates = [f"origin/{base_ref}"] if base_ref else []
     candidates += ["origin/HEAD", "main", "master"]
     for candidate in candidates:

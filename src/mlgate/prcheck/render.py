@@ -4,7 +4,6 @@ step outputs. Nothing here decides a verdict."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from mlgate import gfm
 from mlgate.config.model import Config
 from mlgate.errors import Location
 from mlgate.github import actions
+from mlgate.github.actions import RunContext
 from mlgate.prcheck.result import CheckResult, ModelCheck, StageError
 from mlgate.verdict import Check, Status, Verdict
 
@@ -52,8 +52,9 @@ def findings(result: CheckResult, config: Config) -> Iterator[tuple[str, str, Lo
             yield level, check.message, where, f"mlgate {mc.model.name}: {check.id}"
 
 
-def emit_annotations(result: CheckResult, config: Config) -> int:
+def emit_annotations(result: CheckResult, config: Config, run: RunContext | None = None) -> int:
     """Write the annotations (capped per level); returns how many were left out."""
+    run = run or RunContext.from_env()
     shown = {"error": 0, "warning": 0}
     left_out = 0
     for level, message, where, title in findings(result, config):
@@ -64,7 +65,7 @@ def emit_annotations(result: CheckResult, config: Config) -> int:
         actions.annotation(
             level,
             message,
-            file=workspace_path(where.file),
+            file=run.workspace_path(where.file),
             line=where.line,
             column=where.column,
             title=title,
@@ -79,16 +80,7 @@ def _location(config: Config, mc: ModelCheck, check: Check) -> Location:
     return config.locate(mc.model, *key)
 
 
-def workspace_path(file: str) -> str:
-    """Annotations need a path relative to the checkout (``$GITHUB_WORKSPACE``)."""
-    root = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
-    try:
-        return Path(file).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return file
-
-
-def markdown(result: CheckResult) -> str:
+def markdown(result: CheckResult, run: RunContext | None = None) -> str:
     """The job summary: one section per model, failures first, then every check."""
     lines = ["## mlgate check", ""]
     if not result.models:
@@ -96,7 +88,9 @@ def markdown(result: CheckResult) -> str:
             "No model to check" + (" (the change touches none)." if result.skipped else ".")
         )
     for mc in result.models:
-        lines += section(mc.model.name, mc.verdict, mc.stages, mc.errors, mc.files, mc.exit_code)
+        lines += section(
+            mc.model.name, mc.verdict, mc.stages, mc.errors, mc.files, mc.exit_code, run=run
+        )
     if result.skipped:
         lines.append(
             "Not touched by this change: " + ", ".join(gfm.code(n) for n in result.skipped)
@@ -115,6 +109,8 @@ def section(
     errors: Sequence[StageError] = (),
     files: Mapping[str, Path] | None = None,
     exit_code: int | None = None,
+    *,
+    run: RunContext | None = None,
 ) -> list[str]:
     """One model's Markdown: headline, stages and counts, stage errors, then every check."""
     passed = (verdict.ok and not errors) if exit_code is None else exit_code == 0
@@ -140,28 +136,25 @@ def section(
         lines += gfm.table(("", "check", "observed", "threshold", "champion", "message"), rows)
     lines += [f"- {gfm.text(n)}" for n in verdict.notes]
     if files and "report" in files:
-        lines += ["", f"Report: {gfm.code(workspace_path(str(files['report'])))}"]
+        where = (run or RunContext.from_env()).workspace_path(str(files["report"]))
+        lines += ["", f"Report: {gfm.code(where)}"]
     lines.append("")
     return lines
 
 
 def comment_body(
-    name: str, verdict: Verdict, stages: Sequence[str], files: Mapping[str, Path]
+    name: str,
+    verdict: Verdict,
+    stages: Sequence[str],
+    files: Mapping[str, Path],
+    run: RunContext | None = None,
 ) -> str:
     """The sticky pull-request comment of one model."""
-    run_url = _run_url()
-    lines = ["## mlgate", "", *section(name, verdict, stages, files=files)]
-    if run_url:
-        lines += [gfm.link("Workflow run and artifacts", run_url), ""]
+    run = run or RunContext.from_env()
+    lines = ["## mlgate", "", *section(name, verdict, stages, files=files, run=run)]
+    if run.run_url:
+        lines += [gfm.link("Workflow run and artifacts", run.run_url), ""]
     return "\n".join(lines)
-
-
-def _run_url() -> str | None:
-    env = os.environ
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return None
 
 
 def text(result: CheckResult) -> Iterator[str]:

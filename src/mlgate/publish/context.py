@@ -96,10 +96,11 @@ def labels(
 
 def source_url(model: ModelConfig) -> str | None:
     """The repository's web address: from GitHub Actions' environment, else git's origin."""
-    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
-    repository = os.environ.get("GITHUB_REPOSITORY")
+    from mlgate.github.actions import RunContext
+
+    repository = RunContext.from_env().repository_url
     if repository:
-        return f"{server.rstrip('/')}/{repository}"
+        return repository
     url = gitio.remote_url(model.repo_root)
     # A local path as a remote means nothing inside an image (and would leak a local folder).
     return url if url and url.startswith(("https://", "http://")) else None

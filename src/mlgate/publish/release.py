@@ -9,7 +9,6 @@ registry recorded for the version, so ``REPO:STAGE`` and the registry never disa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, ExternalError, MlgateError, UsageError
+from mlgate.github.actions import RunContext
 from mlgate.publish import dockerio
 from mlgate.publish.core import PublishRequest, PublishResult, publish_model
 from mlgate.publish.k8s import image_ref_from_payload
@@ -99,7 +99,8 @@ def release(request: ReleaseRequest) -> ReleaseResult:
     assert image.digest is not None  # publish with push=True returns a digest
     github = request.github_release
     if github is None:
-        github = bool(os.environ.get("GITHUB_TOKEN") and os.environ.get("GITHUB_REPOSITORY"))
+        run = RunContext.from_env()
+        github = run.has_token and run.repository is not None
     out = paths.out_dir(root, model.tag_name)
     verdicts = tuple(out / name for name in VERDICT_FILES if (out / name).is_file())
     try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from mlgate import __version__, gitio
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ExternalError, UsageError
+from mlgate.github.actions import RunContext
 from mlgate.registry.payload import PAYLOAD_FORMAT
 
 # Payload keys the registry owns: a caller's payload may repeat them only with the same value.
@@ -30,14 +30,11 @@ def base_payload(event: str, name: str, version: str | None, commit: str) -> dic
         "commit": commit,
         "tool": {"name": "mlgate", "version": __version__},
     }
-    actor = os.environ.get("GITHUB_ACTOR")
-    if actor:
-        payload["actor"] = actor
-    server, repository, run = (
-        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    if server and repository and run:
-        payload["run_url"] = f"{server.rstrip('/')}/{repository}/actions/runs/{run}"
+    run = RunContext.from_env()
+    if run.actor:
+        payload["actor"] = run.actor
+    if run.run_url:
+        payload["run_url"] = run.run_url
     return payload
 
 
@@ -187,10 +184,7 @@ def _numeric_metrics(data: bytes) -> dict[str, float]:
 
 def actor_name(root: Path) -> str | None:
     """Who is writing: the GitHub actor in CI, else git's committer identity."""
-    actor = os.environ.get("GITHUB_ACTOR")
-    if actor:
-        return actor
-    return gitio.committer_ident(root) or None
+    return RunContext.from_env().actor or gitio.committer_ident(root) or None
 
 
 def require_commit(root: Path, ref: str) -> str:
