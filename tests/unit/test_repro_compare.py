@@ -17,8 +17,9 @@ from mlgate.config.loader import load_config
 from mlgate.config.model import ModelConfig
 from mlgate.config.sections import ReproSettings, parse_repro
 from mlgate.errors import ConfigError
+from mlgate.formats.legacy import archive_digest
 from mlgate.modelio import save_model
-from mlgate.repro.artifacts import archive_digest, first_difference, read_metrics
+from mlgate.repro.artifacts import first_difference, read_metrics
 from mlgate.repro.equivalence import MODES, Comparison, RunSnapshot, compare_runs, likely_causes
 from mlgate.repro.hashing import Hasher
 from mlgate.repro.runs import hash_outputs

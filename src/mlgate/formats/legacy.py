@@ -7,10 +7,12 @@ The safety rules (skops allow-list, pickle judgement, restricted unpickler) live
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,6 @@ from mlgate import modelio
 from mlgate.errors import ConfigError, Location
 from mlgate.formats.base import LoadOptions, Signature
 from mlgate.modelio import scan_pickle
-from mlgate.repro.artifacts import archive_digest
 from mlgate.safety import skopsfile
 from mlgate.verdict import Check, Status
 
@@ -274,3 +275,88 @@ def _skops_check(
         details=details,
         config_key=key,
     )
+
+
+# skops files are zip archives whose entries carry timestamps and whose member names and
+# ``__id__`` fields are the Python object ids of the saving process, so two identical trainings
+# never give identical bytes. Their *content* hash renumbers those ids in order of first
+# appearance and hashes the sorted members' contents; equal models give equal content hashes.
+_ID_FILE = re.compile(r"^(\d+)\.(\w+)$")
+SKOPS_SCHEMA = "schema.json"
+
+
+@dataclass(frozen=True)
+class ArchiveDigest:
+    """Content hash of a zip archive and the hash of each (canonically named) member."""
+
+    kind: str  # "skops" or "zip"
+    sha256: str
+    members: Mapping[str, str]
+
+
+def archive_digest(path: Path) -> ArchiveDigest | None:
+    """The content hash of a zip-based file (skops or any zip); None for other files."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return None
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if SKOPS_SCHEMA in names:
+                kind, members = "skops", _skops_members(zf, names)
+            else:
+                kind, members = "zip", {n: _member_sha(zf, n) for n in names}
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+        return None
+    return ArchiveDigest(kind, _combine(members), dict(sorted(members.items())))
+
+
+def _combine(members: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(members):
+        digest.update(f"{name}\0{members[name]}\n".encode())
+    return digest.hexdigest()
+
+
+def _member_sha(zf: zipfile.ZipFile, name: str) -> str:
+    digest = hashlib.sha256()
+    with zf.open(name) as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _skops_members(zf: zipfile.ZipFile, names: list[str]) -> dict[str, str]:
+    schema = json.loads(zf.read(SKOPS_SCHEMA))
+    ids: dict[int, int] = {}
+    canonical = _renumber(schema, ids)
+    members = {
+        SKOPS_SCHEMA: hashlib.sha256(
+            json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+    }
+    for name in names:
+        if name == SKOPS_SCHEMA or name.endswith("/"):
+            continue
+        match = _ID_FILE.match(name)
+        shown = name
+        if match and int(match[1]) in ids:
+            shown = f"{ids[int(match[1])]}.{match[2]}"
+        members[shown] = _member_sha(zf, name)
+    return members
+
+
+def _renumber(node: Any, ids: dict[int, int]) -> Any:
+    """The schema with object ids replaced by their order of first appearance."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int) and not isinstance(value, bool):
+                out[key] = ids.setdefault(value, len(ids))
+            elif key == "file" and isinstance(value, str) and (match := _ID_FILE.match(value)):
+                out[key] = f"{ids.setdefault(int(match[1]), len(ids))}.{match[2]}"
+            else:
+                out[key] = _renumber(value, ids)
+        return out
+    if isinstance(node, list):
+        return [_renumber(item, ids) for item in node]
+    return node

@@ -347,7 +347,7 @@ class MlflowFormat:
 
     def content_digest(self, path: Path) -> str | None:
         """sha256 over the MLmodel without its per-save keys and every other file's content
-        (skops members canonically, see ``repro.artifacts``)."""
+        (skops members canonically, see ``legacy.archive_digest``)."""
         folder = model_dir(path)
         digest = hashlib.sha256()
         mlmodel = {k: v for k, v in read_mlmodel(folder).items() if k not in _VOLATILE}

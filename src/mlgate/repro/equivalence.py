@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 from mlgate.config.model import ModelConfig
 from mlgate.config.sections import ReproSettings
-from mlgate.repro.artifacts import archive_digest, first_difference
+from mlgate.formats.legacy import archive_digest
+from mlgate.repro.artifacts import first_difference
 from mlgate.verdict import Check, Status
 
 ARCHIVE_NOTE = (

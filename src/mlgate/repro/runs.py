@@ -18,8 +18,8 @@ from typing import Any
 from mlgate import paths
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError, Location
+from mlgate.formats.legacy import archive_digest
 from mlgate.fsio import atomic_write_json
-from mlgate.repro.artifacts import archive_digest
 from mlgate.repro.hashing import Hasher, check_inside, list_files, manifest_digest
 
 RUN_FORMAT = 1
