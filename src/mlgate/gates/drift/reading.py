@@ -125,8 +125,8 @@ def _arrow_summary(
     if types.is_struct(kind) or types.is_map(kind):
         return ColumnSummary(name, NESTED, rows, count, 0)
     if text:
-        head = values.slice(0, SHAPE_SAMPLE * 4).drop_null().slice(0, SHAPE_SAMPLE)
-        shape = shape_of_text(head.to_pylist())
+        head = [v for v in values.slice(0, SHAPE_SAMPLE * 4).to_pylist() if v is not None]
+        shape = shape_of_text(head[:SHAPE_SAMPLE])
         if shape is not None:
             return ColumnSummary(name, shape, rows, count, 0)
         return _counted(name, "string", rows, values)
@@ -144,32 +144,61 @@ _NUMPY_NAMES = {"double": "float64", "float": "float32", "halffloat": "float16"}
 def _numbers(chunk: pa.Array) -> np.ndarray:
     """A numeric Arrow array as float64, nulls as NaN (as pandas reads them), straight from its
     buffers: pyarrow's own conversion imports pandas (about 0.4 s)."""
-    dtype = np.dtype(_NUMPY_NAMES.get(str(chunk.type), str(chunk.type)))
-    validity, data = chunk.buffers()[:2]
-    if data is None or not len(chunk):
-        return np.empty(0, dtype=np.float64)
-    values = np.frombuffer(
-        data, dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize
-    )
+    values = _view(chunk)
     numbers = values.astype(np.float64, copy=False)
-    if chunk.null_count:
-        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-        valid = bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)
+    valid = _valid(chunk)
+    if valid is not None:
         numbers = numbers.copy() if numbers is values else numbers
         numbers[~valid] = np.nan
     return numbers
 
 
-def _counted(name: str, dtype: str, rows: int, values: pa.ChunkedArray) -> ColumnSummary:
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _view(chunk: pa.Array) -> np.ndarray:
+    """The data buffer of a primitive Arrow array as NumPy, without a copy."""
+    dtype = np.dtype(_NUMPY_NAMES.get(str(chunk.type), str(chunk.type)))
+    data = chunk.buffers()[1]
+    if data is None or not len(chunk):
+        return np.empty(0, dtype=dtype)
+    return np.frombuffer(data, dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize)
 
-    if pa.types.is_dictionary(values.type):
-        values = values.cast(values.type.value_type)
-    counted = pc.value_counts(values.drop_null())
-    keys = counted.field("values").to_pylist()
-    counts = _numbers(counted.field("counts"))
-    return categorical_summary(name, dtype, rows, keys, counts.astype(np.int64))
+
+def _bits(buffer: Any, chunk: pa.Array) -> np.ndarray:
+    bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+    return bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)
+
+
+def _valid(chunk: pa.Array) -> np.ndarray | None:
+    """Which values of an Arrow array are not null; None when all are."""
+    if not chunk.null_count:
+        return None
+    return _bits(chunk.buffers()[0], chunk)
+
+
+def _counted(name: str, dtype: str, rows: int, values: pa.ChunkedArray) -> ColumnSummary:
+    """Value counts of a boolean or dictionary-encoded column, from the indices (NumPy's
+    bincount; no Python object per row, and pyarrow.compute, 0.15 s to import, is not needed)."""
+    import pyarrow as pa
+
+    if not pa.types.is_boolean(values.type) and not pa.types.is_dictionary(values.type):
+        values = values.dictionary_encode()
+    found: dict[Any, int] = {}
+    for chunk in values.chunks:
+        valid = _valid(chunk)
+        if pa.types.is_boolean(chunk.type):
+            flags = _bits(chunk.buffers()[1], chunk) if len(chunk) else np.empty(0, bool)
+            flags = flags if valid is None else flags[valid]
+            trues = int(np.count_nonzero(flags))
+            keys, counts = [True, False], [trues, len(flags) - trues]
+        else:
+            codes = _view(chunk.indices)
+            codes = codes if valid is None else codes[valid]
+            keys = chunk.dictionary.to_pylist()
+            counts = np.bincount(codes, minlength=len(keys)).tolist()
+        for key, n in zip(keys, counts, strict=True):
+            if n:
+                found[key] = found.get(key, 0) + n
+    counted = np.fromiter(found.values(), dtype=np.int64, count=len(found))
+    return categorical_summary(name, dtype, rows, list(found), counted)
 
 
 # --- CSV and TSV -------------------------------------------------------------------------------
