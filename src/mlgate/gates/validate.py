@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgate import judged
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_OK, ConfigError, UsageError
 from mlgate.gates import champion as champions
 from mlgate.gates.evaluation import GateRun, evaluate
+from mlgate.repro import judged
 from mlgate.verdict import Check, Status, Verdict
 
 if TYPE_CHECKING:

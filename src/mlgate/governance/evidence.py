@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate import judged, paths
+from mlgate import paths
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError
+from mlgate.repro import judged
 from mlgate.verdict import Verdict
 
 # kind -> (file name in the out folder, command that writes it)

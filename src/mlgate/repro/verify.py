@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate import judged, paths
+from mlgate import paths
 from mlgate.config.loader import require_files
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, Location
-from mlgate.repro import environment
+from mlgate.repro import environment, judged
 from mlgate.repro.diff import CATEGORIES, Difference, diff_entries
 from mlgate.repro.hashing import Hasher, Progress, StatCache
 from mlgate.repro.inputs import Inputs, collect_inputs

@@ -159,8 +159,8 @@ def _judged_validation(repo: Path, *, fail: bool = False) -> None:
     """A validation verdict carrying the fingerprint of the model, lock and data as they are."""
     import dataclasses
 
-    from mlgate import judged
     from mlgate.config.loader import load_config
+    from mlgate.repro import judged
     from mlgate.verdict import write_verdict
     from tests.report_fixtures import validation_verdict
 

@@ -95,7 +95,7 @@ def run_drift(request: DriftRequest) -> DriftResult:
     if model is not None:
         from dataclasses import replace
 
-        from mlgate import judged
+        from mlgate.repro import judged
 
         verdict = replace(verdict, context={**verdict.context, judged.KEY: judged.take(model)})
     written = None
