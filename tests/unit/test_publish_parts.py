@@ -335,12 +335,13 @@ def test_repacked_wheel_is_byte_identical_and_installable_shape(tmp_path: Path) 
 def test_settings_defaults_and_overrides(starter: Path) -> None:
     from mlgate.config.loader import load_config
     from mlgate.publish.settings import PublishSettings
+    from mlgate.starter import running_python
 
     config = load_config(starter / "mlgate.yaml")
     model = config.model()
     settings = PublishSettings.from_model(config, model, registry="127.0.0.1:5000")
     assert settings.repository == "127.0.0.1:5000/your-org/churn"
-    assert settings.base_image == "python:3.11-slim"
+    assert settings.base_image == f"python:{running_python()}-slim"  # the Python that trains
     assert (settings.port, settings.smoke_rows, settings.push_attempts) == (8080, 50, 3)
     other = PublishSettings.from_model(config, model, base_image="debian:12")
     assert other.base_image == "debian:12"
