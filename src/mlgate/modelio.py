@@ -58,8 +58,7 @@ def scan_pickle(data: bytes, fmt: str = "pickle", trusted_types: Sequence[str] =
 def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str) -> Any:
     """The archive checked, every name in the schema on the exact allow-list (or in
     ``trusted_types``), then skops loads with exactly the names it reports trusted."""
-    import skops.io as sio
-
+    sio = skopsfile.skops_io()
     if not skopsfile.readable(data):
         raise ConfigError(f"{what} file is not a valid skops file: {path} (not a zip archive)")
     problems, trusted = skopsfile.judge(data, trusted_types)

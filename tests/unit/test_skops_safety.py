@@ -157,3 +157,29 @@ def test_trusted_types_extend_skops_exactly(tmp_path: Path) -> None:
     assert skopsfile.judge(data)[0]
     assert skopsfile.judge(data, ["my_models.Net"])[0] == []
     assert skopsfile.judge(data, ["my_models.Other"])[0]
+
+
+def test_skops_imported_without_its_estimator_list_is_stricter_and_still_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import sklearn.utils
+
+    import skops
+
+    everything = sklearn.utils.all_estimators
+    monkeypatch.setattr(skops, "io", sio)  # the fresh import rebinds it; put back afterwards
+    for name in [n for n in sys.modules if n == "skops.io" or n.startswith("skops.io.")]:
+        monkeypatch.delitem(sys.modules, name)
+    fresh = skopsfile.skops_io()
+    assert fresh is not sio
+    assert sklearn.utils.all_estimators is everything  # put back for everyone else
+    data = pipeline_bytes()
+    # skops trusts no estimator by default now: it reports them, each on mlgate's list.
+    problems, trusted = skopsfile.judge(data)
+    assert problems == []
+    assert "sklearn.linear_model._logistic.LogisticRegression" in trusted
+    path = tmp_path / "m.skops"
+    path.write_bytes(data)
+    assert formats.load(path).predict(X).shape == (40,)

@@ -23,6 +23,7 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from mlgate.safety import allowlist
@@ -172,8 +173,7 @@ def judge(data: bytes, trusted_types: Sequence[str] = ()) -> tuple[list[str], li
             problems.append(reason)
     if problems:
         return problems, []
-    import skops.io as sio
-
+    sio = skops_io()
     try:
         untrusted = list(sio.get_untrusted_types(data=data))
     except Exception as exc:  # noqa: BLE001 - skops raises many types on corrupt files
@@ -183,3 +183,33 @@ def judge(data: bytes, trusted_types: Sequence[str] = ()) -> tuple[list[str], li
     if off_list:
         return [f"{t} is not on mlgate's allow-list" for t in off_list], []
     return [], untrusted
+
+
+def skops_io() -> ModuleType:
+    """``skops.io``, imported without the default trust list skops builds at import time.
+
+    That list (every scikit-learn estimator) comes from ``sklearn.utils.all_estimators()``,
+    which imports every scikit-learn module, pytest included (~1 s of a PR check). mlgate never
+    relies on it: every name a file uses must be on mlgate's exact allow-list before skops sees
+    the file, and skops is then told to trust exactly the names it reports. Without the list
+    skops reports more names as untrusted, never fewer, so this only makes skops stricter.
+    """
+    import sys
+
+    loaded: ModuleType | None = sys.modules.get("skops.io")
+    if loaded is not None:
+        return loaded
+    import sklearn.utils
+
+    everything = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = _no_estimators
+    try:
+        import skops.io as sio
+    finally:
+        sklearn.utils.all_estimators = everything
+    module: ModuleType = sio
+    return module
+
+
+def _no_estimators(*_: object, **__: object) -> list[tuple[str, type]]:
+    return []
