@@ -165,7 +165,6 @@ def test_skops_imported_without_its_estimator_list_is_stricter_and_still_loads(
     import sys
 
     import sklearn.utils
-
     import skops
 
     everything = sklearn.utils.all_estimators
