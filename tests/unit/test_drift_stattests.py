@@ -139,3 +139,13 @@ def test_distinct_values_are_counted_over_both_sides() -> None:
     ref = summarise(pd.Series(np.arange(2000) % 5, dtype=float))
     cur = summarise(pd.Series(np.arange(2000) % 6 + 0.5, dtype=float), max_points=None)
     assert default_test(ref, cur, "numeric").name == "wasserstein"
+
+
+def test_union_of_numeric_keys_is_numpys_union() -> None:
+    from mlgate.gates.drift.stattests import union
+
+    rng = np.random.default_rng(5)
+    for size in (0, 1, 7, 300):
+        a, b = rng.integers(0, 20, size) / 2, rng.integers(10, 30, size // 2 + 1) / 2
+        assert np.array_equal(union(a, b), np.union1d(a, b))
+    assert union([], []).size == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -112,6 +112,14 @@ def _ks(reference: ColumnSummary, current: ColumnSummary, _kind: str) -> float:
     return float(stats.kstwo.sf(d, round(n * m / (n + m))))
 
 
+def union(a: Any, b: Any) -> np.ndarray:
+    """The sorted distinct values of two numeric key arrays (np.union1d without its check for
+    masked arrays, which imports numpy.ma: 60 ms of a cached run)."""
+    values = np.concatenate((np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)))
+    values.sort()
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
 # --- count-based tests -------------------------------------------------------------------------
 
 
@@ -120,7 +128,7 @@ def aligned_counts(reference: ColumnSummary, current: ColumnSummary) -> tuple[np
     if reference.numeric and current.numeric:
         cur_keys, _ = as_categorical(current)
         if reference.keys is not None:
-            keys = np.union1d(np.asarray(reference.keys), np.asarray(cur_keys))
+            keys = union(reference.keys, cur_keys)
             return reference.count_of(keys), current.count_of(keys)
         # Reference values seen only there add linearly to the count tests: one bucket holds them.
         ref = reference.count_of(cur_keys)
@@ -263,5 +271,5 @@ def union_distinct(reference: ColumnSummary, current: ColumnSummary) -> int:
     if reference.keys is None or current.keys is None:
         return max(reference.distinct, current.distinct)
     if reference.numeric and current.numeric:
-        return len(np.union1d(np.asarray(reference.keys), np.asarray(current.keys)))
+        return len(union(reference.keys, current.keys))
     return len(set(reference.keys) | set(current.keys))
