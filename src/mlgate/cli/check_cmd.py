@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgate.cli._common import config_option, echo, emit_json, json_option, model_option
+from mlgate.cli._common import config_option, echo, emit_json, json_option, load, model_option
 
 
 @click.command()
@@ -51,7 +51,6 @@ def check(
     annotations at the mlgate.yaml lines of failed gates. Exit 1 when a check fails.
     """
     from mlgate.cli._progress import Stages
-    from mlgate.config.loader import load_config
     from mlgate.errors import ConfigError
     from mlgate.github import actions
     from mlgate.prcheck import render
@@ -59,7 +58,7 @@ def check(
 
     run = actions.RunContext.from_env()
     try:
-        config = load_config(config_path)
+        config = load(config_path)
     except ConfigError as exc:
         where = exc.location
         actions.annotation(
@@ -71,7 +70,7 @@ def check(
             title="mlgate configuration",
         )
         raise
-    request = CheckRequest(config_path, model_name, base, post, out, stages or None)
+    request = CheckRequest(model_name, base, post, out, stages or None)
     headers = Stages(json_stdout=as_json)
 
     def on_stage(event: StageEvent) -> None:

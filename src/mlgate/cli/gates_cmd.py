@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mlgate.cli._common import config_option, echo, emit_json, json_option, style
+from mlgate.cli._common import config_option, echo, emit_json, json_option, load, style
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config, ModelConfig
@@ -74,7 +74,7 @@ def validate(
     from mlgate.gates.validate import ValidateRequest
     from mlgate.gates.validate import validate as run
 
-    result = run(ValidateRequest(config_path, model_name, champion, out))
+    result = run(ValidateRequest(load(config_path), model_name, champion, out))
     if as_json:
         emit_json(
             {
@@ -228,14 +228,18 @@ def drift(
 
     Exit 1 on dataset drift (or drift in a critical column).
     """
+    from mlgate.config.loader import load_if_found
     from mlgate.gates.drift.run import DriftRequest, run_drift
     from mlgate.gates.render import render_verdict
 
+    # Without --config or --model a comparison needs no mlgate.yaml; one found around it
+    # provides its settings and the cache folder.
+    config = load(config_path) if config_path or model_name else load_if_found()
     request = DriftRequest(
         reference=reference,
         current=current,
         columns=_split(columns),
-        config_path=config_path,
+        config=config,
         model=model_name,
         out=out,
         p_value=p_value,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgate.cli._common import config_option, echo, emit_json, json_option, style
+from mlgate.cli._common import config_option, echo, emit_json, json_option, load, style
 
 
 @click.command()
@@ -58,14 +58,12 @@ def monitor(
 ) -> int:
     """Production data against the model's reference: the drift gate, prediction drift, and
     with labels the metric gates on live data. Exit 1 when a check fails."""
-    from mlgate.config.loader import load_config
     from mlgate.gates.render import render_verdict
     from mlgate.monitor.core import MonitorRequest, run_monitor
 
-    config = load_config(config_path)
+    config = load(config_path)
     request = MonitorRequest(
         data=data,
-        config_path=config_path,
         model=model_name,
         labels=labels,
         since=since,

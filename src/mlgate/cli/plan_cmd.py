@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mlgate.cli._common import config_option, echo, emit_json, json_option
+from mlgate.cli._common import config_option, echo, emit_json, json_option, load
 
 
 @click.command()
@@ -27,13 +27,12 @@ def plan(
     On GitHub Actions it sets the step outputs matrix, models, count, any, base and plan, and
     writes a table to the job summary.
     """
-    from mlgate.config.loader import load_config
     from mlgate.github import actions
     from mlgate.prcheck.plan import PlanRequest
     from mlgate.prcheck.plan import plan as run_plan
 
-    request = PlanRequest(config_path, base, head, all_models)
-    result = run_plan(request, load_config(config_path))
+    request = PlanRequest(base, head, all_models)
+    result = run_plan(request, load(config_path))
     for name, value in result.outputs().items():
         actions.set_output(name, value)
     actions.append_summary(result.to_markdown())

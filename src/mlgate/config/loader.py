@@ -88,6 +88,15 @@ def load_config(
     return Config(path.resolve(), root, int(data["version"]), models, source, data)
 
 
+def load_if_found(start: Path | None = None) -> Config | None:
+    """The configuration ``find_config`` finds (``$MLGATE_CONFIG`` or upward), else None."""
+    try:
+        path = find_config(None, start)
+    except ConfigError:
+        return None
+    return load_config(path)
+
+
 def require_files(config: Config) -> None:
     """ConfigError (exit 2) for configured files that are missing, when ``config`` was loaded
     with ``missing_data_ok``."""

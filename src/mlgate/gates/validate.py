@@ -27,11 +27,10 @@ CONTRACT_FILE = "data_contract.json"
 
 @dataclass(frozen=True)
 class ValidateRequest:
-    config_path: str | None = None
+    config: Config
     model: str | None = None
     champion: str | None = None  # a model file, or a registry reference (stage, latest, vX.Y.Z)
     out: Path | None = None
-    start: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,7 @@ class ValidateResult:
 
 def validate(request: ValidateRequest) -> ValidateResult:
     """Validate the selected model(s); gate failures are in the verdicts, not raised."""
-    from mlgate.config.loader import load_config
-
-    config = load_config(request.config_path, request.start)
+    config = request.config
     selected = config.select(request.model)
     if request.champion is not None and len(selected) > 1:
         raise UsageError(

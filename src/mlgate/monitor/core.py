@@ -39,7 +39,6 @@ MARKDOWN_FILE = "monitor.md"
 @dataclass(frozen=True)
 class MonitorRequest:
     data: Path
-    config_path: str | None = None
     model: str | None = None
     labels: Path | None = None
     since: str | None = None

@@ -26,7 +26,8 @@ COMBINED_FILE = "check.json"
 
 @dataclass(frozen=True)
 class CheckRequest:
-    config_path: str | None = None
+    """What ``mlgate check`` runs; every stage shares the Config passed to ``run_check``."""
+
     model: str | None = None
     base: str | None = None
     post: bool = False
@@ -64,7 +65,7 @@ def run_check(
     if request.base is not None and request.model is None:
         from mlgate.prcheck.plan import PlanRequest, plan
 
-        planned = plan(PlanRequest(request.config_path, request.base), config, event)
+        planned = plan(PlanRequest(request.base), config, event)
         names = {m.name for m in planned.models}
         selected = [m for m in config.models if m.name in names]
         skipped = planned.untouched

@@ -29,7 +29,8 @@ _GLOB_CHARS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class PlanRequest:
-    config_path: str | None = None
+    """What ``mlgate plan`` compares; the configuration is passed to ``plan`` beside it."""
+
     base: str | None = None
     head: str | None = None
     all_models: bool = False

@@ -44,7 +44,7 @@ class DriftRequest:
     reference: Path | None = None
     current: Path | None = None
     columns: tuple[str, ...] | None = None
-    config_path: str | None = None
+    config: Config | None = None  # None: no mlgate.yaml around, the files alone
     model: str | None = None
     out: Path | None = None
     p_value: float | None = None
@@ -52,7 +52,6 @@ class DriftRequest:
     max_drifted_share: float | None = None
     methods: Mapping[str, str] = field(default_factory=dict)
     cache: bool = True
-    start: Path | None = None
     production: bool = False  # current is production data: a "monitor" verdict
 
 
@@ -157,16 +156,10 @@ def _project(request: DriftRequest) -> tuple[Config | None, ModelConfig | None]:
     With both files on the command line and no ``--model`` the comparison stands alone; a
     project found around it only provides the cache folder.
     """
-    from mlgate.config.loader import find_config, load_config
-    from mlgate.errors import ConfigError
-
     standalone = request.reference is not None and request.current is not None
-    if request.config_path is None and request.model is None:
-        try:
-            find_config(None, request.start)
-        except ConfigError:
-            return None, None
-    config = load_config(request.config_path, request.start)
+    config = request.config
+    if config is None:
+        return None, None
     if standalone and request.model is None:
         return config, None
     return config, config.model(request.model)
