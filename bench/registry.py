@@ -154,7 +154,7 @@ def timed(argv: list[str], repo: Path, label: str | None = None) -> float:
 
 def floor_commands() -> tuple[list[str], list[str]]:
     """The floor of ``registry show``: the same for-each-ref mlgate runs, and an empty Python."""
-    from mlgate.registry.refformat import FORMAT
+    from mlgate.registry.tags import FORMAT
 
     return ["git", "for-each-ref", f"--format={FORMAT}", "refs/tags"], [
         sys.executable,

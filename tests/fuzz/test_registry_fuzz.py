@@ -13,8 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlgate.errors import UsageError
-from mlgate.registry.api import ShowResult
-from mlgate.registry.backend import parse_refs
 from mlgate.registry.grammar import (
     Kind,
     SemVer,
@@ -24,8 +22,9 @@ from mlgate.registry.grammar import (
     parse_tag,
 )
 from mlgate.registry.payload import PayloadChecker, parse_payload
-from mlgate.registry.refformat import FORMAT
+from mlgate.registry.queries import ShowResult
 from mlgate.registry.state import RawTag, build_state, decode
+from mlgate.registry.tags import FORMAT, parse_refs
 from tests.fuzz.conftest import tried
 from tests.fuzz.strategies import hostile_fragments, json_values
 

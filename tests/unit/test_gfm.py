@@ -20,7 +20,7 @@ from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.render_md import render_markdown
 from mlgate.prcheck import render as prcheck_render
 from mlgate.prcheck.plan import PlannedModel, PlanResult
-from mlgate.registry.release import ReleaseRequest, release_notes
+from mlgate.registry.github_release import GitHubReleaseRequest, release_notes
 from mlgate.verdict import Check, Status, Verdict, write_verdict
 
 HOSTILE = (
@@ -207,5 +207,7 @@ def test_release_notes_are_inert() -> None:
         "run_url": "https://ci.example/runs/1",
         "note": " ".join(HOSTILE),
     }
-    request = ReleaseRequest("@everyone", "v1.0.0", "[t](https://evil.example)", "c" * 40, payload)
+    request = GitHubReleaseRequest(
+        "@everyone", "v1.0.0", "[t](https://evil.example)", "c" * 40, payload
+    )
     assert_inert(release_notes(request))

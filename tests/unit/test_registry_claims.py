@@ -7,12 +7,12 @@ import random
 import pytest
 
 from mlgate import gitio, proc
-from mlgate.registry import writer
+from mlgate.registry import transaction
 from mlgate.registry.state import RegistryState
 
 
 def test_counted_tags_claim_their_counter() -> None:
-    claims = writer._claims(
+    claims = transaction._claims(
         {"refs/tags/churn#prod#3": "x", "refs/tags/churn@v1.0.0": "y", "refs/tags/a=b#s!#7": "z"}
     )
     assert claims == {
@@ -31,7 +31,7 @@ def test_the_claim_is_pushed_atomically_and_only_if_absent(monkeypatch: pytest.M
 
     monkeypatch.setattr(gitio, "push_refspecs", push)
     tag = "refs/tags/churn#prod#3"
-    writer._push(None, "origin", [tag], {tag: "refs/mlgate/claims/churn/3"})  # type: ignore[arg-type]
+    transaction._push(None, "origin", [tag], {tag: "refs/mlgate/claims/churn/3"})  # type: ignore[arg-type]
     assert seen["refspecs"] == [f"{tag}:{tag}", f"{tag}:refs/mlgate/claims/churn/3"]
     assert seen["atomic"] is True
     assert seen["leases"] == ["--force-with-lease=refs/mlgate/claims/churn/3:"]
@@ -50,13 +50,13 @@ LOCKED = "cannot lock ref 'x': reference already exists"
     ],
 )
 def test_which_refusals_are_lost_races(summary: str, stderr: str, lost: bool) -> None:
-    assert writer._lost_race(summary, stderr) is lost
+    assert transaction._lost_race(summary, stderr) is lost
 
 
 def test_a_stale_claim_raises_the_next_counter() -> None:
     state = RegistryState({})
     assert state.next_counter("churn") == 1
-    assert writer._counter_at_least(state, "churn", 5).next_counter("churn") == 6
+    assert transaction._counter_at_least(state, "churn", 5).next_counter("churn") == 6
 
 
 class _Clock:
@@ -79,20 +79,20 @@ def _always_lost(monkeypatch: pytest.MonkeyPatch, wins_at: int | None = None) ->
     def load(*args: object, **kwargs: object) -> RegistryState:
         return RegistryState({}, tag_names=frozenset(f"churn@{v}" for v in versions))
 
-    def create(root: object, plan: writer.Plan, *args: object) -> None:
+    def create(root: object, plan: transaction.Plan, *args: object) -> None:
         versions.append(plan.tags[0].name.split("@")[1])
         if wins_at is None or len(versions) < wins_at:
-            raise writer._Lost
+            raise transaction._Lost
 
-    monkeypatch.setattr(writer, "load_state", load)
-    monkeypatch.setattr(writer, "_create_and_push", create)
-    monkeypatch.setattr(writer, "_highest_claim", lambda *_: 0)
+    monkeypatch.setattr(transaction, "load_state", load)
+    monkeypatch.setattr(transaction, "_create_and_push", create)
+    monkeypatch.setattr(transaction, "_highest_claim", lambda *_: 0)
     return versions
 
 
-def _bump_planner(state: RegistryState) -> writer.Plan:
+def _bump_planner(state: RegistryState) -> transaction.Plan:
     version = state.next_version("churn", "patch")
-    return writer.Plan("churn", (writer.TagSpec(f"churn@{version}", "c0ffee", "m"),))
+    return transaction.Plan("churn", (transaction.TagSpec(f"churn@{version}", "c0ffee", "m"),))
 
 
 def test_retries_continue_until_the_deadline_then_give_up(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,9 +100,9 @@ def test_retries_continue_until_the_deadline_then_give_up(monkeypatch: pytest.Mo
 
     _always_lost(monkeypatch)
     clock = _Clock()
-    options = writer.WriteOptions(push=True, deadline=30.0, model="churn")
+    options = transaction.WriteOptions(push=True, deadline=30.0, model="churn")
     with pytest.raises(ExternalError, match=r"after \d+ attempts in \d+ s") as caught:
-        writer.write(
+        transaction.write(
             None,  # type: ignore[arg-type]
             _bump_planner,
             options,
@@ -118,8 +118,8 @@ def test_retries_continue_until_the_deadline_then_give_up(monkeypatch: pytest.Mo
 def test_each_attempt_recomputes_the_bumped_version(monkeypatch: pytest.MonkeyPatch) -> None:
     versions = _always_lost(monkeypatch, wins_at=4)
     clock = _Clock()
-    options = writer.WriteOptions(push=True, model="churn")
-    written = writer.write(None, _bump_planner, options, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    options = transaction.WriteOptions(push=True, model="churn")
+    written = transaction.write(None, _bump_planner, options, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
     assert written.attempts == 4
     assert versions == ["v0.0.1", "v0.0.2", "v0.0.3", "v0.0.4"]
     assert written.seconds == clock.now
@@ -128,11 +128,11 @@ def test_each_attempt_recomputes_the_bumped_version(monkeypatch: pytest.MonkeyPa
 def test_backoff_is_jittered_exponential_and_capped() -> None:
     chance = random.Random(7)
     for attempt in range(1, 30):
-        bound = min(writer.BACKOFF_CAP, writer.BACKOFF_BASE * 2**attempt)
-        waits = [writer.backoff(attempt, chance) for _ in range(50)]
+        bound = min(transaction.BACKOFF_CAP, transaction.BACKOFF_BASE * 2**attempt)
+        waits = [transaction.backoff(attempt, chance) for _ in range(50)]
         assert all(0 <= w <= bound for w in waits)
         assert len(set(waits)) > 40  # jittered: writers that lost together spread out
-    assert writer.backoff(30, chance) <= writer.BACKOFF_CAP
+    assert transaction.backoff(30, chance) <= transaction.BACKOFF_CAP
 
 
 def test_an_attempt_bound_still_applies_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,7 +140,7 @@ def test_an_attempt_bound_still_applies_when_set(monkeypatch: pytest.MonkeyPatch
 
     versions = _always_lost(monkeypatch)
     clock = _Clock()
-    options = writer.WriteOptions(push=True, model="churn", attempts=3)
+    options = transaction.WriteOptions(push=True, model="churn", attempts=3)
     with pytest.raises(ExternalError, match="after 3 attempts"):
-        writer.write(None, _bump_planner, options, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+        transaction.write(None, _bump_planner, options, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
     assert len(versions) == 3

@@ -8,8 +8,8 @@ import pytest
 
 from mlgate.config.loader import load_config
 from mlgate.errors import ConfigError
+from mlgate.registry.github_release import GitHubReleaseRequest, release_notes
 from mlgate.registry.policy import policy_for
-from mlgate.registry.release import ReleaseRequest, release_notes
 
 HEAD = (
     "version: 1\nmodels:\n  - name: churn\n    path: m\n"
@@ -57,7 +57,7 @@ def test_policy_from_config(tmp_path: Path) -> None:
 
 def test_release_notes() -> None:
     notes = release_notes(
-        ReleaseRequest(
+        GitHubReleaseRequest(
             "churn",
             "v1.0.0",
             "churn@v1.0.0",

@@ -9,14 +9,13 @@ import pytest
 
 from mlgate import gitio, proc
 from mlgate.errors import CheckFailed, ConfigError, ExternalError, UsageError
-from mlgate.registry import writer
-from mlgate.registry.backend import parse_refs
+from mlgate.registry import transaction
 from mlgate.registry.evidence import merge
 from mlgate.registry.grammar import Kind
 from mlgate.registry.payload import check_payload, compose_message, parse_payload
 from mlgate.registry.policy import RegistryPolicy
-from mlgate.registry.refformat import FORMAT
 from mlgate.registry.state import Event, build_state
+from mlgate.registry.tags import FORMAT, parse_refs
 
 C1 = "1" * 40
 
@@ -123,16 +122,16 @@ def test_tag_date_is_after_every_event_of_the_model(monkeypatch: pytest.MonkeyPa
         [Event(Kind.REGISTER, "churn", "churn@v1.0.0", C1, version="v1.0.0", timestamp=2000000000)]
     )
     monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T00:00:00+02:00")
-    assert writer.tag_date(state, "churn") == "2000000001 +0200"
-    assert writer.tag_date(state, "other") == "1767218400 +0200"
+    assert transaction.tag_date(state, "churn") == "2000000001 +0200"
+    assert transaction.tag_date(state, "other") == "1767218400 +0200"
     monkeypatch.setenv("GIT_COMMITTER_DATE", "@1767218400 -0130")
-    assert writer.tag_date(state, "other") == "1767218400 -0130"
+    assert transaction.tag_date(state, "other") == "1767218400 -0130"
     monkeypatch.setenv("GIT_COMMITTER_DATE", "Thu, 01 Jan 2026 00:00:00 +0000")
-    assert writer.tag_date(state, "other") == "1767225600 +0000"
+    assert transaction.tag_date(state, "other") == "1767225600 +0000"
     monkeypatch.setenv("GIT_COMMITTER_DATE", "yesterday noon")
-    assert writer.tag_date(state, "other") is None
+    assert transaction.tag_date(state, "other") is None
     monkeypatch.delenv("GIT_COMMITTER_DATE")
-    assert writer.tag_date(state, "churn") is not None
+    assert transaction.tag_date(state, "churn") is not None
 
 
 def fake_push(monkeypatch: pytest.MonkeyPatch, code: int, stdout: str, stderr: str = "") -> None:
@@ -144,7 +143,7 @@ def fake_push(monkeypatch: pytest.MonkeyPatch, code: int, stdout: str, stderr: s
 
 def test_push_accepted(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
     fake_push(monkeypatch, 0, "To r\n*\trefs/tags/a:refs/tags/a\t[new tag]\nDone\n")
-    writer._push(tmp_path, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
+    transaction._push(tmp_path, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -156,8 +155,8 @@ def test_push_accepted(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Non
 )
 def test_push_lost_race_is_retried(monkeypatch: pytest.MonkeyPatch, line: str) -> None:
     fake_push(monkeypatch, 1, f"To r\n{line}\nDone\n")
-    with pytest.raises(writer._Lost):
-        writer._push(None, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
+    with pytest.raises(transaction._Lost):
+        transaction._push(None, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
 
 
 def test_push_refused_by_the_remote_is_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,7 +167,7 @@ def test_push_refused_by_the_remote_is_fatal(monkeypatch: pytest.MonkeyPatch) ->
         "remote: tags are protected",
     )
     with pytest.raises(ExternalError) as info:
-        writer._push(None, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
+        transaction._push(None, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
     assert "pre-receive hook declined" in info.value.message
     assert any("tags are protected" in d for d in info.value.details)
 
@@ -176,7 +175,7 @@ def test_push_refused_by_the_remote_is_fatal(monkeypatch: pytest.MonkeyPatch) ->
 def test_push_without_status_lines_is_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
     fake_push(monkeypatch, 128, "", "fatal: could not read from remote repository")
     with pytest.raises(ExternalError, match="exit code 128"):
-        writer._push(None, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
+        transaction._push(None, "origin", ["refs/tags/a"])  # type: ignore[arg-type]
 
 
 def policy_state() -> tuple[RegistryPolicy, object]:

@@ -72,7 +72,7 @@ def _show(cwd: Path, name: str | None, deprecated: bool, as_json: bool) -> tuple
         gitdir = showcache.git_dir(cwd)
     if gitdir is not None:
         from mlgate import gitio
-        from mlgate.registry.refformat import FORMAT
+        from mlgate.registry.tags import FORMAT
 
         raw = gitio.for_each_ref_raw(cwd, FORMAT, ["refs/tags"])
         stamp = showcache.key(raw, variant)
@@ -80,8 +80,7 @@ def _show(cwd: Path, name: str | None, deprecated: bool, as_json: bool) -> tuple
         if hit is not None:
             return hit
         refs = raw.decode("utf-8", "surrogateescape")  # as gitio.git decodes it
-    from mlgate.registry.api import ShowRequest
-    from mlgate.registry.reads import show
+    from mlgate.registry.queries import ShowRequest, show
 
     result = show(ShowRequest(repo=cwd, name=name, deprecated=deprecated, refs=refs))
     if as_json:

@@ -166,15 +166,14 @@ def registry() -> None:
 @write_options
 def register(as_json: bool, payload_file: Path | None, **kwargs: Any) -> int:
     """Register a version of model NAME at a commit."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import render, versions
     from mlgate.registry.evidence import read_payload_file
 
     payload = read_payload_file(payload_file) if payload_file else None
-    request = core.RegisterRequest(
+    request = versions.RegisterRequest(
         **_common(kwargs), payload=payload, verdicts=tuple(kwargs.pop("verdicts")), **kwargs
     )
-    return _emit(core.register(request), as_json, render.write)
+    return _emit(versions.register(request), as_json, render.write)
 
 
 @registry.command()
@@ -213,9 +212,8 @@ def assign(
     when it has none, unless --skip-registration); assign NAME --version V --stage STAGE.
     Policy applies: allowed stages, order, passing verdicts.
     """
-    from mlgate import registry as core
     from mlgate.errors import UsageError
-    from mlgate.registry import render
+    from mlgate.registry import render, stages
     from mlgate.registry.grammar import SemVer
 
     if stage_arg is not None and stage is not None and stage_arg != stage:
@@ -232,7 +230,7 @@ def assign(
         version = target
     else:
         ref = target
-    request = core.AssignRequest(
+    request = stages.AssignRequest(
         **_common(kwargs),
         stage=chosen,
         version=version,
@@ -240,7 +238,7 @@ def assign(
         new_version=new_version,
         **kwargs,
     )
-    return _emit(core.assign(request), as_json, render.write)
+    return _emit(stages.assign(request), as_json, render.write)
 
 
 def delete_option(func: F) -> F:
@@ -262,11 +260,10 @@ def delete_option(func: F) -> F:
 @write_options
 def unassign(as_json: bool, all_: bool, **kwargs: Any) -> int:
     """Take the version holding STAGE (or --version, or --all) out of it."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import render, stages
 
-    request = core.UnassignRequest(**_common(kwargs), all=all_, **kwargs)
-    return _emit(core.unassign(request), as_json, render.write)
+    request = stages.UnassignRequest(**_common(kwargs), all=all_, **kwargs)
+    return _emit(stages.unassign(request), as_json, render.write)
 
 
 @registry.command()
@@ -276,11 +273,12 @@ def unassign(as_json: bool, all_: bool, **kwargs: Any) -> int:
 @write_options
 def deregister(as_json: bool, **kwargs: Any) -> int:
     """Withdraw VERSION of NAME (it loses its stages; versions are never reused)."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import render, versions
 
     return _emit(
-        core.deregister(core.DeregisterRequest(**_common(kwargs), **kwargs)), as_json, render.write
+        versions.deregister(versions.DeregisterRequest(**_common(kwargs), **kwargs)),
+        as_json,
+        render.write,
     )
 
 
@@ -290,11 +288,12 @@ def deregister(as_json: bool, **kwargs: Any) -> int:
 @write_options
 def deprecate(as_json: bool, **kwargs: Any) -> int:
     """Deprecate model NAME (a later registration makes it active again)."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import render, versions
 
     return _emit(
-        core.deprecate(core.DeprecateRequest(**_common(kwargs), **kwargs)), as_json, render.write
+        versions.deprecate(versions.DeprecateRequest(**_common(kwargs), **kwargs)),
+        as_json,
+        render.write,
     )
 
 
@@ -304,11 +303,10 @@ def deprecate(as_json: bool, **kwargs: Any) -> int:
 @write_options
 def rollback(as_json: bool, **kwargs: Any) -> int:
     """Give STAGE back to the version that held it before the current one."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import render, stages
 
     return _emit(
-        core.rollback(core.RollbackRequest(**_common(kwargs), **kwargs)), as_json, render.write
+        stages.rollback(stages.RollbackRequest(**_common(kwargs), **kwargs)), as_json, render.write
     )
 
 
@@ -361,20 +359,19 @@ def show(
     **filters: Any,
 ) -> int:
     """Latest version and stage holders of every model (or the versions of NAME)."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import queries, render
 
     if all_versions:
         filters["versions_per_stage"] = -1
     repo, url = _repository(filters.pop("repo_url"))
-    request = core.ShowRequest(
+    request = queries.ShowRequest(
         repo=repo,
         config=None if url else _config(config_path),
         remote=url or remote,
         name=name,
         **filters,
     )
-    result = core.show(request)
+    result = queries.show(request)
     return _emit(result, as_json, render.show, result.state.problems_for(result.name))
 
 
@@ -394,17 +391,16 @@ def history(
     name: str | None, ascending: bool, remote: str | None, config_path: str | None, as_json: bool
 ) -> int:
     """Every registry event of NAME (or all models), in replay order."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import queries, render
 
-    request = core.HistoryRequest(
+    request = queries.HistoryRequest(
         repo=Path.cwd(),
         config=_config(config_path),
         remote=remote,
         name=name,
         ascending=ascending,
     )
-    result = core.history(request)
+    result = queries.history(request)
     return _emit(result, as_json, render.history, result.problems)
 
 
@@ -418,21 +414,18 @@ def resolve(
     ref: str, no_model_file: bool, remote: str | None, config_path: str | None, as_json: bool
 ) -> int:
     """Version, commit, payload and model file a reference points at."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import queries, render
 
-    request = core.ResolveRequest(
+    request = queries.ResolveRequest(
         repo=Path.cwd(),
         config=_config(config_path),
         remote=remote,
         ref=ref,
         model_file=not no_model_file,
     )
-    from mlgate.registry.reads import Unresolved
-
     try:
-        result = core.resolve(request)
-    except Unresolved as exc:
+        result = queries.resolve(request)
+    except queries.Unresolved as exc:
         if as_json:  # the answer is "nothing": null fields, and still exit code 1
             emit_json(exc.empty.to_dict())
         raise
@@ -446,13 +439,12 @@ def resolve(
 def check_ref(ref: str | None, config_path: str | None, as_json: bool) -> int:
     """What the tag REF records (default: $GITHUB_REF, else the newest registry tag on HEAD);
     sets step outputs on GitHub Actions."""
-    from mlgate import registry as core
     from mlgate.github.actions import RunContext, set_output
-    from mlgate.registry import render
+    from mlgate.registry import queries, render
 
     ref = ref or RunContext.from_env().ref
-    result = core.check_ref(
-        core.CheckRefRequest(repo=Path.cwd(), config=_config(config_path), ref=ref)
+    result = queries.check_ref(
+        queries.CheckRefRequest(repo=Path.cwd(), config=_config(config_path), ref=ref)
     )
     for key in ("event", "name", "version", "stage", "commit", "tag"):
         set_output(key, str(getattr(result, key) or ""))
@@ -466,11 +458,10 @@ def check_ref(ref: str | None, config_path: str | None, as_json: bool) -> int:
 def doctor(remote: str | None, config_path: str | None, as_json: bool) -> int:
     """Check the registry's tags for problems (exit 1 when there are any), as GTO's doctor."""
     from mlgate import __version__
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import queries, render
 
-    request = core.DoctorRequest(repo=Path.cwd(), config=_config(config_path), remote=remote)
-    result = core.doctor(request)
+    request = queries.DoctorRequest(repo=Path.cwd(), config=_config(config_path), remote=remote)
+    result = queries.doctor(request)
     if as_json:
         emit_json({"mlgate": __version__, **result.to_dict()})
     else:
@@ -486,13 +477,12 @@ def doctor(remote: str | None, config_path: str | None, as_json: bool) -> int:
 @json_option
 def stages(name: str | None, remote: str | None, config_path: str | None, as_json: bool) -> int:
     """Allowed stages (policy) and stages in use, per model."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import queries, render
 
-    request = core.StagesRequest(
+    request = queries.StagesRequest(
         repo=Path.cwd(), config=_config(config_path), remote=remote, name=name
     )
-    return _emit(core.stages(request), as_json, render.stages)
+    return _emit(queries.stages(request), as_json, render.stages)
 
 
 @registry.command()
@@ -517,10 +507,9 @@ def release(
     as_json: bool,
 ) -> int:
     """Create or update the GitHub Release of a registered VERSION (idempotent)."""
-    from mlgate import registry as core
-    from mlgate.registry import render
+    from mlgate.registry import github_release, render
 
-    request = core.ReleaseVersionRequest(
+    request = github_release.ReleaseVersionRequest(
         name=name,
         version=version,
         repo=Path.cwd(),
@@ -528,7 +517,7 @@ def release(
         remote=remote,
         verdicts=verdicts,
     )
-    return _emit(core.release_version(request), as_json, render.write)
+    return _emit(github_release.release_version(request), as_json, render.write)
 
 
 @registry.command("next-version")
@@ -539,10 +528,10 @@ def release(
 @json_option
 def next_version_cmd(name: str, bump: str | None, remote: str | None, as_json: bool) -> int:
     """The version 'register NAME' would create now."""
-    from mlgate import registry as core
+    from mlgate.registry import versions
 
-    version = core.next_version(
-        core.NextVersionRequest(name=name, bump=bump, repo=Path.cwd(), remote=remote)
+    version = versions.next_version(
+        versions.NextVersionRequest(name=name, bump=bump, repo=Path.cwd(), remote=remote)
     )
     if as_json:
         emit_json({"name": name, "version": version})

@@ -105,7 +105,7 @@ def _held_stages(config: Config, model: ModelConfig) -> list[str]:
     """Stages a version of the model holds now; empty when the registry cannot be read."""
     try:
         from mlgate import gitio
-        from mlgate.registry.backend import load_state
+        from mlgate.registry.tags import load_state
     except ModuleNotFoundError:
         return []
     try:

@@ -74,14 +74,15 @@ class AuditResult:
 
 def audit(request: AuditRequest, config: Config | None = None) -> AuditResult:
     """Every registry event of ``request.name``, in the registry's replay order."""
-    from mlgate import gitio, registry
+    from mlgate import gitio
+    from mlgate.registry.tags import load_state
 
     if config is None and request.config_path:
         from mlgate.config.loader import load_config
 
         config = load_config(request.config_path)
     root = config.root if config is not None else gitio.repo_root(Path.cwd())
-    state = registry.read_state(root, request.remote)
+    state = load_state(root, request.remote)
     model = state.model(request.name)  # UsageError with a suggestion when unknown
     entries = tuple(_entry(e) for e in model.events)
     problems = tuple(f"{p.tag}: {p.message}" for p in state.problems_for(model.name))

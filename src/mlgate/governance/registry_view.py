@@ -54,11 +54,11 @@ class RegistryContext:
 def registry_context(config: Config, model: ModelConfig) -> RegistryContext:
     """The registry as it stands for ``model``; ``available=False`` with the reason otherwise."""
     stage = model.gates.champion.stage
-    from mlgate import registry
     from mlgate.errors import MlgateError
+    from mlgate.registry.tags import load_state
 
     try:
-        state = registry.read_state(
+        state = load_state(
             config.root, model.registry.remote if "remote" in model.registry.given else None
         )
     except MlgateError as exc:

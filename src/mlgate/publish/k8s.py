@@ -141,16 +141,17 @@ def _from_registry(config: Config, model: ModelConfig, stage: str) -> tuple[str,
     """The image of the version holding ``stage``; None when the model has no registered
     versions at all (then the last push stands in). A registered model whose stage is empty is
     an error: rendering some other image for it would deploy an unpromoted model."""
-    from mlgate import registry
     from mlgate.errors import CheckFailed
+    from mlgate.registry import queries
+    from mlgate.registry.tags import load_state
 
-    state = registry.read_state(model.repo_root)
+    state = load_state(model.repo_root)
     found = state.get(model.name)
     if found is None or not found.versions:
         return None
     try:
-        resolution = registry.resolve(
-            registry.ResolveRequest(
+        resolution = queries.resolve(
+            queries.ResolveRequest(
                 ref=f"{model.tag_name}#{stage}",
                 repo=model.repo_root,
                 config=config,

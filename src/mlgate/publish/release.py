@@ -65,15 +65,15 @@ class ReleaseResult:
 
 def release(request: ReleaseRequest) -> ReleaseResult:
     """Build, verify and push the image of the next version, then register it."""
-    from mlgate import registry
     from mlgate.config.loader import load_config
+    from mlgate.registry import versions
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
     root = model.repo_root
     _refuse_second_release(root, model, request.remote)
-    version = registry.next_version(
-        registry.NextVersionRequest(
+    version = versions.next_version(
+        versions.NextVersionRequest(
             name=model.name, bump=request.bump, repo=root, remote=request.remote
         )
     )
@@ -104,8 +104,8 @@ def release(request: ReleaseRequest) -> ReleaseResult:
     out = paths.out_dir(root, model.tag_name)
     verdicts = tuple(out / name for name in VERDICT_FILES if (out / name).is_file())
     try:
-        written = registry.register(
-            registry.RegisterRequest(
+        written = versions.register(
+            versions.RegisterRequest(
                 name=model.name,
                 repo=root,
                 config=config,
@@ -139,7 +139,8 @@ def release(request: ReleaseRequest) -> ReleaseResult:
 
 def _refuse_second_release(root: Path, model: ModelConfig, remote: str | None) -> None:
     """One version per commit (GTO's rule): say so before building anything."""
-    from mlgate import gitio, registry
+    from mlgate import gitio
+    from mlgate.registry.tags import load_state
 
     head = gitio.head_commit(root)
     if head is None:
@@ -149,7 +150,7 @@ def _refuse_second_release(root: Path, model: ModelConfig, remote: str | None) -
             f"{model.relative(model.root)} has uncommitted changes",
             hint="a release is built from a commit; commit or stash the changes first",
         )
-    state = registry.read_state(root, remote)
+    state = load_state(root, remote)
     found = state.get(model.name)
     for existing in found.versions.values() if found else ():
         if existing.commit == head and existing.registered:
@@ -193,16 +194,16 @@ class StageResult:
 
 def promote(request: StageRequest) -> StageResult:
     """Assign VERSION to STAGE (policy checked), then tag its image ``REPO:STAGE`` by digest."""
-    from mlgate import registry
     from mlgate.config.loader import load_config
+    from mlgate.registry import stages
 
     if request.version is None:
         raise UsageError("promote needs a version")
     config = load_config(request.config_path)
     model = config.model(request.model_name)
     image = _registered_image(config, model, request.version, request.remote)
-    written = registry.assign(
-        registry.AssignRequest(
+    written = stages.assign(
+        stages.AssignRequest(
             name=model.name,
             repo=model.repo_root,
             config=config,
@@ -221,13 +222,13 @@ def promote(request: StageRequest) -> StageResult:
 
 def rollback(request: StageRequest) -> StageResult:
     """Give STAGE back to its previous holder, then point ``REPO:STAGE`` at that image."""
-    from mlgate import registry
     from mlgate.config.loader import load_config
+    from mlgate.registry import stages
 
     config = load_config(request.config_path)
     model = config.model(request.model_name)
-    written = registry.rollback(
-        registry.RollbackRequest(
+    written = stages.rollback(
+        stages.RollbackRequest(
             name=model.name,
             repo=model.repo_root,
             config=config,
@@ -245,10 +246,10 @@ def rollback(request: StageRequest) -> StageResult:
 
 def _registered_image(config: Config, model: ModelConfig, version: str, remote: str | None) -> str:
     """``REPO@sha256:...`` recorded at registration; a version without one cannot be staged."""
-    from mlgate import registry
+    from mlgate.registry import queries
 
-    found = registry.resolve(
-        registry.ResolveRequest(
+    found = queries.resolve(
+        queries.ResolveRequest(
             ref=f"{model.tag_name}@{version}",
             repo=model.repo_root,
             config=config,

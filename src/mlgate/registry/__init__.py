@@ -1,148 +1,24 @@
 """The model registry, kept in annotated git tags (GTO-compatible grammar).
 
-Core API used by the CLI, the publish flow and the actions: each function takes one frozen
-request and returns a result object; nothing here prints.
+Each public function takes one frozen request (defined beside it) and returns a result object;
+nothing here prints. Where to look:
+
+- ``grammar``: tag names (``NAME@vX.Y.Z``, ``NAME#STAGE#N``, ...), versions and references;
+- ``tags``: the tags, read locally (``git for-each-ref``) or from a remote, and their signatures;
+- ``state``: tags -> events -> replay -> the state of every model (GTO's semantics);
+- ``payload``: tag messages and their JSON payload, schema-checked once per tag object;
+- ``queries``: show, history, resolve, check-ref, stages, doctor;
+- ``versions``: register, deregister, deprecate, the next version;
+- ``stages``: assign, unassign, rollback;
+- ``transaction``: the race-safe write every version and stage write runs (and ``--delete``);
+- ``policy``: the stage policy from mlgate.yaml (allowed stages, order, passing verdicts);
+- ``evidence``: what a registration records about its commit;
+- ``github_release``: the GitHub Release of a registered version;
+- ``modelfile`` and ``champion``: a registered version's model file, and the gate's champion;
+- ``render``: plain-text views; ``showcache``: ``show``'s answer remembered by the tags;
+- ``workspace``: a temporary clone for writing straight to a remote URL.
+
+``mlgate promote`` and ``mlgate rollback`` (``mlgate.publish.release``) are composites:
+``stages.assign`` or ``stages.rollback``, then the image's stage tag moved to the version's
+image.
 """
-
-from __future__ import annotations
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from mlgate.registry.api import (
-        CheckRefRequest,
-        DoctorRequest,
-        DoctorResult,
-        HistoryRequest,
-        HistoryResult,
-        RefInfo,
-        Resolution,
-        ResolveRequest,
-        ShowRequest,
-        ShowResult,
-        StagesRequest,
-        StagesResult,
-    )
-    from mlgate.registry.promote import assign, rollback, unassign
-    from mlgate.registry.reads import check_ref, doctor, history, resolve, show, stages
-    from mlgate.registry.state import ModelState, RegistryState, VersionState
-    from mlgate.registry.writeapi import (
-        AssignRequest,
-        DeprecateRequest,
-        DeregisterRequest,
-        NextVersionRequest,
-        RegisterRequest,
-        ReleaseVersionRequest,
-        RollbackRequest,
-        UnassignRequest,
-        WriteResult,
-    )
-    from mlgate.registry.writes import (
-        deprecate,
-        deregister,
-        next_version,
-        register,
-        release_version,
-    )
-
-# Imported on first use, so a read command never loads the write path (start-up time matters:
-# ``registry show`` has a 0.3 s budget on 5,000 tags).
-_HOMES = {
-    **dict.fromkeys(
-        (
-            "CheckRefRequest",
-            "DoctorRequest",
-            "DoctorResult",
-            "HistoryRequest",
-            "HistoryResult",
-            "RefInfo",
-            "Resolution",
-            "ResolveRequest",
-            "ShowRequest",
-            "ShowResult",
-            "StagesRequest",
-            "StagesResult",
-        ),
-        "api",
-    ),
-    **dict.fromkeys(
-        (
-            "AssignRequest",
-            "DeprecateRequest",
-            "DeregisterRequest",
-            "NextVersionRequest",
-            "RegisterRequest",
-            "ReleaseVersionRequest",
-            "RollbackRequest",
-            "UnassignRequest",
-            "WriteResult",
-        ),
-        "writeapi",
-    ),
-    **dict.fromkeys(("check_ref", "doctor", "history", "resolve", "show", "stages"), "reads"),
-    **dict.fromkeys(("ModelState", "RegistryState", "VersionState"), "state"),
-    **dict.fromkeys(
-        ("deprecate", "deregister", "next_version", "register", "release_version"), "writes"
-    ),
-    **dict.fromkeys(("assign", "rollback", "unassign"), "promote"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mlgate.registry' has no attribute {name!r}")
-    return getattr(import_module(f"mlgate.registry.{home}"), name)
-
-
-def read_state(repo_root: Path, remote: str | None = None) -> RegistryState:
-    """The registry state: local tags, or ``remote``'s (one ls-remote plus one fetch)."""
-    from mlgate.registry.backend import load_state
-
-    return load_state(repo_root, remote)
-
-
-__all__ = [
-    "AssignRequest",
-    "CheckRefRequest",
-    "DeprecateRequest",
-    "DeregisterRequest",
-    "DoctorRequest",
-    "DoctorResult",
-    "HistoryRequest",
-    "HistoryResult",
-    "ModelState",
-    "NextVersionRequest",
-    "RefInfo",
-    "RegisterRequest",
-    "RegistryState",
-    "ReleaseVersionRequest",
-    "Resolution",
-    "ResolveRequest",
-    "RollbackRequest",
-    "ShowRequest",
-    "ShowResult",
-    "StagesRequest",
-    "StagesResult",
-    "UnassignRequest",
-    "VersionState",
-    "WriteResult",
-    "assign",
-    "check_ref",
-    "deprecate",
-    "deregister",
-    "doctor",
-    "history",
-    "next_version",
-    "read_state",
-    "register",
-    "release_version",
-    "resolve",
-    "rollback",
-    "show",
-    "stages",
-    "unassign",
-]

@@ -15,12 +15,12 @@ from typing import Any
 from mlgate import gitio
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, UsageError
-from mlgate.registry.backend import load_state, verify_tags
 from mlgate.registry.grammar import SemVer, check_stage
 from mlgate.registry.modelfile import COMMIT, fetch_model_file
 from mlgate.registry.policy import policy_for
-from mlgate.registry.reads import pick_version
+from mlgate.registry.queries import pick_version
 from mlgate.registry.state import FETCH_HINT
+from mlgate.registry.tags import load_state, verify_tags
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from mlgate import gitio, paths
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError, MlgateError, UsageError
 from mlgate.modelio import sha256_file
-from mlgate.registry.backend import ignore_cache
 from mlgate.registry.state import VersionState
+from mlgate.registry.tags import ignore_cache
 
 COMMIT = "commit"
 RELEASE_ASSET = "release-asset"

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from mlgate.registry.api import (
-    DoctorResult,
-    HistoryResult,
-    RefInfo,
-    Resolution,
-    ShowResult,
-    StagesResult,
-)
-from mlgate.registry.state import Problem
-from mlgate.registry.writeapi import (
-    WriteResult,
-)
+if TYPE_CHECKING:
+    from mlgate.registry.queries import (
+        DoctorResult,
+        HistoryResult,
+        RefInfo,
+        Resolution,
+        ShowResult,
+        StagesResult,
+    )
+    from mlgate.registry.state import Problem
+    from mlgate.registry.transaction import WriteResult
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -1,5 +1,6 @@
-"""Where registry state comes from: one ``git for-each-ref`` (local) or one ``git ls-remote``
-plus one fetch of what is missing (remote), parsed in a single pass. All git goes via gitio.
+"""The tags registry state is built from: one ``git for-each-ref`` (local) or one
+``git ls-remote`` plus one fetch of what is missing (remote), parsed in a single pass; and
+their signatures, verified. All git goes via gitio.
 
 Reading a remote never writes ``refs/tags``: the tags missing locally are fetched into a
 namespace of this read's own (``refs/mlgate/read/<id>/``), read from there and deleted, so only
@@ -17,9 +18,25 @@ from mlgate import gitio, paths
 from mlgate.errors import CheckFailed, UsageError
 from mlgate.registry.grammar import parse_tag, to_tag_name
 from mlgate.registry.payload import PayloadChecker
-from mlgate.registry.refformat import FIELDS, FORMAT
 from mlgate.registry.state import Problem, RawTag, RegistryState, build_state, decode
 
+# The fields every registry read lists with ``git for-each-ref``.
+FIELDS = (
+    "%(refname)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(*objecttype)",
+    "%(*objectname)",
+    "%(taggername)",
+    "%(taggeremail)",
+    "%(taggerdate:unix)",
+    "%(taggerdate:iso-strict)",
+    "%(contents:subject)",
+    "%(contents:body)",
+    "%(contents:signature)",
+)
+# Every field ends in NUL (git messages cannot hold one); for-each-ref ends records with "\n".
+FORMAT = "".join(f"{field}%00" for field in FIELDS)
 TAGS = "refs/tags/"
 READS = "refs/mlgate/read/"  # one namespace per remote read, removed when the read ends
 _WILDCARD_ABOVE = 200  # fetch with one wildcard refspec when this many tags are missing

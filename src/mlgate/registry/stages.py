@@ -1,37 +1,62 @@
-"""Stage writes: assign, unassign, rollback (``NAME#STAGE#N`` and ``NAME#STAGE!#N`` tags).
+"""Stages: assign (``NAME#STAGE#N``), unassign (``NAME#STAGE!#N``) and rollback (an assignment
+of the version that held the stage before). The stage policy is checked inside each planner, so
+a retry after a lost race re-checks it against the fresh state.
 
-Each checks the stage policy inside the planner, so a retry after a lost race re-checks it
-against the fresh state.
+``mlgate promote`` and ``mlgate rollback`` (``mlgate.publish.release``) are composites: this
+module's ``assign`` or ``rollback``, then the image tag ``REPO:STAGE`` moved to the version's
+image digest.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from mlgate.errors import UsageError
 from mlgate.registry import evidence
-from mlgate.registry.backend import verify_tags
 from mlgate.registry.grammar import Kind, SemVer, check_stage, format_tag
 from mlgate.registry.state import Holder, ModelState, RegistryState, VersionState
-from mlgate.registry.writeapi import (
-    AssignRequest,
-    RollbackRequest,
-    UnassignRequest,
+from mlgate.registry.tags import verify_tags
+from mlgate.registry.transaction import (
+    Plan,
+    TagSpec,
+    WriteContext,
     WriteRequest,
     WriteResult,
+    delete_tags,
+    live_version,
+    model_of,
+    not_deprecated,
+    open_write,
+    payload_for,
+    result_of,
+    run,
+    tag_spec,
 )
-from mlgate.registry.writer import Plan, TagSpec
-from mlgate.registry.writes import (
-    _Context,
-    _context,
-    _live_version,
-    _model,
-    _not_deprecated,
-    _payload,
-    _result,
-    _run,
-    _tag,
-)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignRequest(WriteRequest):
+    stage: str
+    version: str | None = None  # a registered version, or None with ``ref``
+    ref: str | None = None  # a commit: its version, else a new registration (GTO's assign REF)
+    new_version: str | None = None  # the version registered at ``ref`` (default: patch bump)
+    skip_registration: bool = False  # with ``ref``: assign the commit itself, unregistered
+    simple: bool = False  # GTO's simple tag NAME#STAGE (no counter; written once)
+    force: bool = False  # write a new tag even when the version already holds the stage
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnassignRequest(WriteRequest):
+    stage: str
+    version: str | None = None  # default: the version holding the stage
+    all: bool = False  # every version in the stage (one unassign tag each, pushed atomically)
+    simple: bool = False  # GTO's simple tag NAME#STAGE! (no counter; written once)
+    delete: bool = False  # delete the stage's tags of the version instead (GTO's --delete)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackRequest(WriteRequest):
+    stage: str
 
 
 def assign(request: AssignRequest) -> WriteResult:
@@ -42,7 +67,7 @@ def assign(request: AssignRequest) -> WriteResult:
     atomic push (``new_version``, else a patch bump), or with ``skip_registration`` the commit
     itself takes the stage unregistered, as GTO allows.
     """
-    ctx = _context(request)
+    ctx = open_write(request)
     stage = check_stage(request.stage)
     if (request.version is None) == (request.ref is None):
         raise UsageError("name either a registered VERSION or a REF (commit) to assign")
@@ -61,12 +86,12 @@ def assign(request: AssignRequest) -> WriteResult:
         model = state.get(ctx.name)
         register: TagSpec | None = None
         if commit is None:
-            model = _model(state, ctx.name)
-            version = _live_version(model, str(request.version))
+            model = model_of(state, ctx.name)
+            version = live_version(model, str(request.version))
         else:
             version, register = _version_at(ctx, request, state, model, commit)
         if model is not None:
-            _not_deprecated(model)
+            not_deprecated(model)
         holder = model.holders.get(stage) if model else None
         if holder and holder.version == version.version and not request.force:
             info = {
@@ -104,11 +129,11 @@ def assign(request: AssignRequest) -> WriteResult:
         info["notes"] = [*notes, *made.info.get("notes", ())]
         return Plan(ctx.name, (*made.tags, register), info)
 
-    return _result(ctx, _run(ctx, plan))
+    return result_of(ctx, run(ctx, plan))
 
 
 def _version_at(
-    ctx: _Context,
+    ctx: WriteContext,
     request: AssignRequest,
     state: RegistryState,
     model: ModelState | None,
@@ -138,13 +163,13 @@ def _version_at(
             hint="versions are never reused; pick another with --version",
         )
     tag = format_tag(Kind.REGISTER, ctx.name, version=version)
-    payload = _payload(ctx, request, Kind.REGISTER, version, commit)
-    spec = _tag(request, tag, commit, f"Register {ctx.name} {version}", payload)
+    payload = payload_for(ctx, request, Kind.REGISTER, version, commit)
+    spec = tag_spec(request, tag, commit, f"Register {ctx.name} {version}", payload)
     return VersionState(version, commit, registered=True, active=True), spec
 
 
 def _stage_plan(
-    ctx: _Context,
+    ctx: WriteContext,
     request: WriteRequest,
     state: RegistryState,
     model: ModelState | None,
@@ -170,7 +195,7 @@ def _stage_plan(
         tag = format_tag(kind, ctx.name, stage=stage, counter=counter)
     # A commit nobody registered is named by its sha; the payload's version stays null.
     named = version.version if version.registered else None
-    payload = _payload(ctx, request, kind, named, version.commit)
+    payload = payload_for(ctx, request, kind, named, version.commit)
     payload["stage"] = stage
     if counter is not None:
         payload["counter"] = counter
@@ -183,7 +208,7 @@ def _stage_plan(
     else:
         after = model.holder_without(stage, version.version) if model else None
         verb = summary or f"Unassign {ctx.name} {version.version} from {stage}"
-    spec = _tag(request, tag, version.commit, verb, payload)
+    spec = tag_spec(request, tag, version.commit, verb, payload)
     info = {
         "event": kind.value,
         "version": version.version,
@@ -203,12 +228,11 @@ def _stage_plan(
 def unassign(request: UnassignRequest) -> WriteResult:
     """Take a version out of a stage (default: the version holding it; ``all``: every version
     in it). ``delete`` deletes the version's tags for the stage instead (GTO's ``--delete``)."""
-    ctx = _context(request)
+    ctx = open_write(request)
     stage = check_stage(request.stage)
     if request.all and request.version is not None:
         raise UsageError("pass either --version or --all, not both")
     if request.delete:
-        from mlgate.registry.writes import delete_tags
 
         def doomed(model: ModelState) -> tuple[list[str], str | None]:
             version = _stage_version(model, request, stage)
@@ -223,7 +247,7 @@ def unassign(request: UnassignRequest) -> WriteResult:
         return delete_tags(ctx, "unassign", doomed, stage=stage)
 
     def plan(state: RegistryState) -> Plan:
-        model = _model(state, ctx.name)
+        model = model_of(state, ctx.name)
         holder = model.holders.get(stage)
         if not request.all:
             version = _stage_version(model, request, stage)
@@ -261,7 +285,7 @@ def unassign(request: UnassignRequest) -> WriteResult:
         info["notes"] = [f"{stage} is empty now: {', '.join(versions)} left it"]
         return Plan(ctx.name, tuple(t for p in plans for t in p.tags), info)
 
-    return _result(ctx, _run(ctx, plan))
+    return result_of(ctx, run(ctx, plan))
 
 
 def _stage_version(model: ModelState, request: UnassignRequest, stage: str) -> VersionState:
@@ -270,7 +294,7 @@ def _stage_version(model: ModelState, request: UnassignRequest, stage: str) -> V
         if holder is None:
             raise UsageError(f"no version of {model.name} holds {stage!r}")
         return model.versions[holder.version]
-    version = _live_version(model, request.version)
+    version = live_version(model, request.version)
     if not model.in_stage(version.version, stage):
         raise UsageError(f"{model.name} {version.version} is not in {stage!r}")
     return version
@@ -278,13 +302,13 @@ def _stage_version(model: ModelState, request: UnassignRequest, stage: str) -> V
 
 def rollback(request: RollbackRequest) -> WriteResult:
     """Give a stage back to the version that held it before the current one."""
-    ctx = _context(request)
+    ctx = open_write(request)
     stage = check_stage(request.stage)
     ctx.policy.check_stage(stage)
 
     def plan(state: RegistryState) -> Plan:
-        model = _model(state, ctx.name)
-        _not_deprecated(model)
+        model = model_of(state, ctx.name)
+        not_deprecated(model)
         holder = model.holders.get(stage)
         if holder is None:
             raise UsageError(f"no version of {ctx.name} holds {stage!r}; nothing to roll back")
@@ -309,4 +333,4 @@ def rollback(request: RollbackRequest) -> WriteResult:
             summary=summary,
         )
 
-    return replace(_result(ctx, _run(ctx, plan)), event="rollback")
+    return replace(result_of(ctx, run(ctx, plan)), event="rollback")

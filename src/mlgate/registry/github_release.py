@@ -3,7 +3,7 @@
 Made through the project's one GitHub client (``mlgate.github``), idempotently: running it again
 for the same tag updates the release and replaces assets by name. A failure here never touches
 the registry: the tag is the record, the release is derived from it and can be redone with
-``mlgate registry release NAME VERSION``.
+``mlgate registry release NAME VERSION`` (``release_version``).
 """
 
 from __future__ import annotations
@@ -16,15 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate import gfm, gitio
-from mlgate.errors import ExternalError, UsageError
+from mlgate.errors import ConfigError, ExternalError, UsageError
 from mlgate.modelio import sha256_file
+from mlgate.registry.grammar import check_name
+from mlgate.registry.tags import load_state
+from mlgate.registry.transaction import WriteResult, live_version
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config
 
 
 @dataclass(frozen=True)
-class ReleaseRequest:
+class GitHubReleaseRequest:
     """One registered version to publish as a GitHub Release."""
 
     name: str
@@ -36,7 +39,7 @@ class ReleaseRequest:
 
 
 def ensure_version_release(
-    root: Path, config: Config | None, request: ReleaseRequest
+    root: Path, config: Config | None, request: GitHubReleaseRequest
 ) -> dict[str, Any]:
     """Create or update the release; returns ``{id, url, html_url, assets}``."""
     from mlgate.github.client import GitHubClient
@@ -77,7 +80,7 @@ def ensure_version_release(
 
 
 def _assets(
-    root: Path, config: Config | None, request: ReleaseRequest, folder: Path, notes: list[str]
+    root: Path, config: Config | None, request: GitHubReleaseRequest, folder: Path, notes: list[str]
 ) -> list[Path]:
     payload = dict(request.payload)
     files = [_write(folder / "payload.json", json.dumps(payload, indent=2, sort_keys=True))]
@@ -105,7 +108,9 @@ def _assets(
     return files
 
 
-def _model_file(root: Path, request: ReleaseRequest, folder: Path, notes: list[str]) -> Path | None:
+def _model_file(
+    root: Path, request: GitHubReleaseRequest, folder: Path, notes: list[str]
+) -> Path | None:
     """The registered model file: from the commit, or (kept out of git) the working tree's file
     when it is byte for byte the one the registration recorded; champions are read back from it."""
     recorded = request.payload.get("model_file") or {}
@@ -126,7 +131,7 @@ def _model_file(root: Path, request: ReleaseRequest, folder: Path, notes: list[s
     return None
 
 
-def release_notes(request: ReleaseRequest) -> str:
+def release_notes(request: GitHubReleaseRequest) -> str:
     """The release body: what was registered, from which commit, with which evidence."""
     payload = request.payload
     head = (
@@ -161,3 +166,47 @@ def _write(path: Path, text: str) -> Path:
 def _write_bytes(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseVersionRequest:
+    """(Re)make the GitHub Release of a registered version."""
+
+    name: str
+    version: str
+    repo: Path = Path()
+    config: Config | None = None
+    remote: str | None = None
+    verdicts: tuple[Path, ...] = ()
+
+
+def release_version(request: ReleaseVersionRequest) -> WriteResult:
+    """Create or update the GitHub Release of an existing registration (idempotent)."""
+    root = gitio.repo_root(request.repo.resolve())
+    name = check_name(request.name)
+    state = load_state(root, request.remote, name)
+    model = state.model(name)
+    version = live_version(model, request.version)
+    reg = version.registration
+    if reg is None:
+        raise UsageError(f"{name} {request.version} has no registration tag")
+    if reg.payload_error:
+        raise ConfigError(f"registry tag {reg.tag} has a corrupted payload: {reg.payload_error}")
+    payload = reg.payload or {"model": name, "version": version.version}
+    made = ensure_version_release(
+        root,
+        request.config,
+        GitHubReleaseRequest(
+            name, version.version, reg.tag, version.commit, payload, request.verdicts
+        ),
+    )
+    return WriteResult(
+        event="release",
+        name=name,
+        tag=reg.tag,
+        commit=version.commit,
+        version=version.version,
+        created=False,
+        payload=payload,
+        release=made,
+    )

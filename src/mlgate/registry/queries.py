@@ -1,28 +1,17 @@
-"""Registry reads: show, history, resolve, check-ref, stages. Each reads the state once."""
+"""Registry queries: show, history, resolve, check-ref, stages and doctor, each with its request
+and result types. Each reads the state once (one model's tags only, when it names one).
+"""
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlgate import gitio
 from mlgate.errors import CheckFailed, ConfigError, UsageError
-from mlgate.registry.api import (
-    CheckRefRequest,
-    DoctorRequest,
-    DoctorResult,
-    HistoryRequest,
-    HistoryResult,
-    ReadRequest,
-    RefInfo,
-    Resolution,
-    ResolveRequest,
-    ShowRequest,
-    ShowResult,
-    StagesRequest,
-    StagesResult,
-)
-from mlgate.registry.backend import load_state, verify_tags
 from mlgate.registry.grammar import TAGS_PREFIX, Kind, SemVer, check_name, parse_ref, parse_tag
 from mlgate.registry.policy import find_model, policy_for
 from mlgate.registry.state import (
@@ -30,9 +19,21 @@ from mlgate.registry.state import (
     PRIORITY,
     Event,
     ModelState,
+    Problem,
     RegistryState,
     VersionState,
 )
+from mlgate.registry.tags import load_state, verify_tags
+
+if TYPE_CHECKING:
+    from mlgate.config.model import Config
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadRequest:
+    repo: Path = Path()
+    config: Config | None = None
+    remote: str | None = None  # read the remote's tags (ls-remote + fetch) instead of local ones
 
 
 def _root(request: ReadRequest) -> Path:
@@ -45,6 +46,69 @@ def _state(
     """The state (of one model's tags only when ``name`` is given: all its state needs)."""
     root = _root(request)
     return root, load_state(root, request.remote, check_name(name) if name else None, refs=refs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowRequest(ReadRequest):
+    name: str | None = None
+    refs: str | None = None  # local tags already listed (for-each-ref with tags.FORMAT)
+    deprecated: bool = False  # list deprecated models too (GTO's -d); ``show NAME`` always does
+    registered_only: bool = False  # stages held by registered versions only (GTO's --ro)
+    sort: str = "timestamp"  # a stage's holder: latest assignment, or "semver": highest version
+    versions_per_stage: int = 1  # GTO's --vs: versions listed per stage (-1: all)
+    assignments_per_version: int = -1  # GTO's --av: stages listed per version (-1: all)
+
+
+@dataclass(frozen=True)
+class ShowResult:
+    state: RegistryState
+    name: str | None
+    stages: Mapping[str, tuple[str, ...]]  # model -> stages to show (allowed, then used)
+    # model -> stage -> versions in it, the holder first (as --ro and --sort chose)
+    in_stage: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
+    request: ShowRequest | None = None
+
+    def _summary(self, model: Any) -> dict[str, Any]:
+        out: dict[str, Any] = model.summary_dict(self.stages.get(model.name, ()))
+        lists = self.in_stage.get(model.name)
+        if lists is None:
+            return out
+        out["stages"] = {s: (lists[s][0] if lists.get(s) else None) for s in out["stages"]}
+        out["stages"].update((s, v[0]) for s, v in sorted(lists.items()) if v)
+        per_stage = self.request.versions_per_stage if self.request else 1
+        if per_stage != 1:
+            out["in_stage"] = {
+                s: v if per_stage < 0 else v[:per_stage] for s, v in sorted(lists.items())
+            }
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        problems = [p.to_dict() for p in self.state.problems_for(self.name)]
+        request = self.request or ShowRequest()
+        if self.name is not None:
+            model = self.state.model(self.name)
+            versions = [v.to_dict() for v in reversed(list(model.versions.values()))]
+            if request.registered_only:
+                versions = [v for v in versions if v["registered"]]
+            lists = self.in_stage.get(model.name)
+            if lists is not None:
+                for v in versions:
+                    v["stages"] = [s for s, held in sorted(lists.items()) if v["version"] in held]
+            if request.assignments_per_version >= 0:
+                for v in versions:
+                    v["stages"] = v["stages"][: request.assignments_per_version]
+            return {
+                "source": self.state.source,
+                **self._summary(model),
+                "versions": versions,
+                "problems": problems,
+            }
+        models = [m for m in self.state.models.values() if request.deprecated or not m.deprecated]
+        return {
+            "source": self.state.source,
+            "models": [self._summary(m) for m in models],
+            "problems": problems,
+        }
 
 
 def show(request: ShowRequest) -> ShowResult:
@@ -109,6 +173,28 @@ def _relied_on(model: ModelState) -> list[str]:
     return tags
 
 
+@dataclass(frozen=True, kw_only=True)
+class HistoryRequest(ReadRequest):
+    name: str | None = None
+    ascending: bool = True  # oldest first (the replay order); False: newest first, as GTO
+
+
+@dataclass(frozen=True)
+class HistoryResult:
+    source: str
+    name: str | None
+    events: tuple[Event, ...]
+    problems: tuple[Problem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "name": self.name,
+            "events": [e.to_dict() for e in self.events],
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
 def history(request: HistoryRequest) -> HistoryResult:
     """Every event in replay order (one model's, or all models' merged by time)."""
     _, state = _state(request, request.name)
@@ -124,17 +210,63 @@ def history(request: HistoryRequest) -> HistoryResult:
     return HistoryResult(state.source, name, events, tuple(state.problems_for(name)))
 
 
+def _when(event: Event) -> tuple[int, int]:
+    """Across models: tag time, then GTO's priority for events of the same second."""
+    return (event.timestamp, PRIORITY[event.kind])
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveRequest(ReadRequest):
+    ref: str
+    model_file: bool = True  # extract the model file at the commit when mlgate.yaml knows it
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What ``resolve`` found: the version, its commit, its payload, and the model file.
+
+    ``tag`` is the tag that answers the reference: the registration tag, or for a stage held
+    by a commit nobody registered (GTO allows that) the stage tag. When nothing answers (no
+    holder, deprecated model), ``resolve`` raises ``Unresolved`` carrying a Resolution whose
+    version, commit and tag are None (the CLI's ``--json`` prints it, with exit code 1).
+    """
+
+    ref: str
+    name: str
+    version: str | None
+    commit: str | None
+    tag: str | None
+    stage: str | None = None
+    stage_tag: str | None = None
+    date: str | None = None
+    payload: Mapping[str, Any] | None = None
+    model_file: Path | None = None
+    notes: tuple[str, ...] = ()
+    model_file_origin: str | None = None  # the commit and path, or the release asset
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "name": self.name,
+            "version": self.version,
+            "commit": self.commit,
+            "tag": self.tag,
+            "stage": self.stage,
+            "stage_tag": self.stage_tag,
+            "date": self.date,
+            "payload": dict(self.payload) if self.payload is not None else None,
+            "model_file": str(self.model_file) if self.model_file else None,
+            "model_file_origin": self.model_file_origin,
+            "notes": list(self.notes),
+        }
+
+
 class Unresolved(CheckFailed):
     """Nothing answers the reference (exit 1); ``empty`` is the answer with no version."""
 
     def __init__(self, message: str, empty: Resolution, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.empty = empty
-
-
-def _when(event: Event) -> tuple[int, int]:
-    """Across models: tag time, then GTO's priority for events of the same second."""
-    return (event.timestamp, PRIORITY[event.kind])
 
 
 def resolve(request: ResolveRequest) -> Resolution:
@@ -226,16 +358,39 @@ def _usable_payload(version: VersionState) -> dict[str, object] | None:
     return dict(version.payload) if version.payload is not None else None
 
 
-def _tag_at_head(repo: Path) -> str | None:
-    """The newest (by creation date) registry tag pointing at HEAD, if any."""
-    listed = gitio.git(
-        ["for-each-ref", "--points-at", "HEAD", "--sort=-creatordate", "--format=%(refname)",
-         TAGS_PREFIX],
-        repo,
-        check=False,
-    )  # fmt: skip
-    refs = listed.stdout.split() if listed.ok else []
-    return next((r for r in refs if parse_tag(r.removeprefix(TAGS_PREFIX)) is not None), None)
+@dataclass(frozen=True, kw_only=True)
+class CheckRefRequest(ReadRequest):
+    ref: str | None = None  # None: the newest registry tag on HEAD
+
+
+@dataclass(frozen=True)
+class RefInfo:
+    """What the tag that triggered a workflow means."""
+
+    ref: str
+    registry: bool  # False: not a registry tag (event and the rest are None)
+    event: str | None = None
+    name: str | None = None
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+    commit: str | None = None
+    tag: str | None = None
+    payload: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "registry": self.registry,
+            "event": self.event,
+            "name": self.name,
+            "version": self.version,
+            "stage": self.stage,
+            "counter": self.counter,
+            "commit": self.commit,
+            "tag": self.tag,
+            "payload": dict(self.payload) if self.payload is not None else None,
+        }
 
 
 def check_ref(request: CheckRefRequest) -> RefInfo:
@@ -275,6 +430,31 @@ def check_ref(request: CheckRefRequest) -> RefInfo:
     )
 
 
+def _tag_at_head(repo: Path) -> str | None:
+    """The newest (by creation date) registry tag pointing at HEAD, if any."""
+    listed = gitio.git(
+        ["for-each-ref", "--points-at", "HEAD", "--sort=-creatordate", "--format=%(refname)",
+         TAGS_PREFIX],
+        repo,
+        check=False,
+    )  # fmt: skip
+    refs = listed.stdout.split() if listed.ok else []
+    return next((r for r in refs if parse_tag(r.removeprefix(TAGS_PREFIX)) is not None), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagesRequest(ReadRequest):
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class StagesResult:
+    models: Mapping[str, Mapping[str, Any]]  # name -> {"allowed": [...] | None, "used": [...]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"models": {k: dict(v) for k, v in self.models.items()}}
+
+
 def stages(request: StagesRequest) -> StagesResult:
     """Allowed stages (policy) and stages in use (tags), per model."""
     _, state = _state(request, request.name)
@@ -296,11 +476,37 @@ def stages(request: StagesRequest) -> StagesResult:
     return StagesResult(out)
 
 
+@dataclass(frozen=True, kw_only=True)
+class DoctorRequest(ReadRequest):
+    pass
+
+
+@dataclass(frozen=True)
+class DoctorResult:
+    """GTO's ``doctor``: what the registry holds and every problem found in it."""
+
+    source: str
+    tags: int
+    models: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "tags": self.tags,
+            "models": self.models,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
 def doctor(request: DoctorRequest) -> DoctorResult:
     """Every problem in the registry's tags (lightweight, malformed, corrupted payloads,
     conflicting registrations), plus stages in use that the policy does not allow."""
-    from mlgate.registry.state import Problem
-
     _, state = _state(request)
     found = list(state.problems)
     for model in state.models.values():

@@ -1,4 +1,6 @@
-"""Race-safe writes: create tags only if absent, push without force, retry on a lost race.
+"""The race-safe transaction every registry write runs: create tags only if absent, push without
+force, retry on a lost race. Also what every write shares: its request and result types, the
+context (repository, policy, options) and the payload every tag carries.
 
 One attempt: read the state (the remote's when pushing), let the planner decide the tags (next
 version, next counter, policy checks), create them locally, push them atomically. A push the
@@ -14,6 +16,10 @@ counter: ``refs/mlgate/claims/NAME/N`` is pushed in the same atomic push with
 ``--force-with-lease=REF:`` (the remote must not have it yet), a compare-and-swap the remote
 performs. The loser's whole push is refused, and it re-plans with the next counter. GTO ignores
 refs outside ``refs/tags``.
+
+A write is a planner (state -> tags to create) that ``write`` runs: the planner re-checks
+everything on each attempt, so a retry after a lost race never writes a stale decision. GTO's
+``--delete`` (``delete_tags``) removes tags instead, in one atomic push.
 """
 
 from __future__ import annotations
@@ -27,14 +33,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import gitio, proc
 from mlgate.config.sections import DEFAULT_DEADLINE
-from mlgate.errors import ExternalError
-from mlgate.registry.backend import TAGS, load_state
-from mlgate.registry.grammar import parse_tag, to_tag_name
-from mlgate.registry.state import RegistryState
+from mlgate.errors import ExternalError, UsageError
+from mlgate.registry import evidence
+from mlgate.registry.grammar import Kind, SemVer, check_name, parse_tag, to_tag_name
+from mlgate.registry.payload import check_payload, compose_message
+from mlgate.registry.policy import RegistryPolicy, find_model, policy_for
+from mlgate.registry.state import ModelState, RegistryState, VersionState
+from mlgate.registry.tags import TAGS, load_state
+
+if TYPE_CHECKING:
+    from mlgate.config.model import Config
 
 BACKOFF_BASE = 0.05  # seconds; the first retry waits up to twice this
 BACKOFF_CAP = 4.0  # seconds; no single wait is longer
@@ -322,3 +334,232 @@ def _offset(seconds: int) -> str:
     sign = "-" if seconds < 0 else "+"
     minutes = abs(seconds) // 60
     return f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
+
+
+# --- what every write shares -------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteRequest:
+    """What every write shares: where, with which configuration, and how to publish the tag."""
+
+    name: str
+    repo: Path = Path()
+    config: Config | None = None
+    message: str | None = None  # the tag's first line (and the payload's note)
+    push: bool = False
+    remote: str | None = None  # default: the policy's remote ("origin")
+    sign: bool | None = None  # default: the policy's sign
+    payload: Mapping[str, Any] | None = None  # extra payload fields (schema "payload")
+    deadline: float | None = None  # seconds to keep retrying lost races (registry.deadline)
+    attempts: int | None = None  # an extra bound on attempts (default: the deadline alone)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """One write: the tag created (or why none was needed) and where the model stands now."""
+
+    event: str
+    name: str
+    tag: str | None
+    commit: str | None
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+    previous: str | None = None  # stage writes: the version that held the stage before
+    holder: str | None = None  # stage writes: the version holding the stage afterwards
+    created: bool = True
+    pushed: bool = False
+    remote: str | None = None
+    attempts: int = 1
+    seconds: float = 0.0  # from the first attempt to the pushed tag
+    signed: bool = False
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    release: Mapping[str, Any] | None = None
+    deleted: tuple[str, ...] = ()  # --delete: the tags removed
+    registered: str | None = None  # assign REF: the registration tag made in the same push
+    versions: tuple[str, ...] = ()  # unassign --all: every version taken out of the stage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "name": self.name,
+            "tag": self.tag,
+            "commit": self.commit,
+            "version": self.version,
+            "stage": self.stage,
+            "counter": self.counter,
+            "previous": self.previous,
+            "holder": self.holder,
+            "created": self.created,
+            "pushed": self.pushed,
+            "remote": self.remote,
+            "attempts": self.attempts,
+            "seconds": round(self.seconds, 3),
+            "signed": self.signed,
+            "payload": dict(self.payload),
+            "notes": list(self.notes),
+            "release": dict(self.release) if self.release is not None else None,
+            "deleted": list(self.deleted),
+            "registered": self.registered,
+            "versions": list(self.versions),
+        }
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    root: Path
+    name: str
+    policy: RegistryPolicy
+    options: WriteOptions
+    actor: str | None
+
+
+def open_write(request: WriteRequest) -> WriteContext:
+    root = gitio.repo_root(request.repo.resolve())
+    name = check_name(request.name)
+    config = request.config
+    if config is not None and find_model(config, name) is None:
+        from mlgate.config.validate import suggest
+
+        guess = suggest(name, [m.name for m in config.models])
+        raise UsageError(
+            f"no model named {name!r} in {config.path.name}",
+            hint=f"did you mean {guess!r}?"
+            if guess
+            else "registry writes are limited to the models mlgate.yaml lists: "
+            + ", ".join(m.name for m in config.models),
+        )
+    policy = policy_for(config, name)
+    options = WriteOptions(
+        push=request.push,
+        remote=request.remote or policy.remote,
+        sign=policy.sign if request.sign is None else request.sign,
+        deadline=request.deadline if request.deadline is not None else policy.deadline,
+        attempts=request.attempts,
+        model=name,
+    )
+    return WriteContext(root, name, policy, options, evidence.actor_name(root))
+
+
+def payload_for(
+    ctx: WriteContext, request: WriteRequest, event: Kind, version: str | None, commit: str
+) -> dict[str, Any]:
+    payload = evidence.base_payload(event.value, ctx.name, version, commit)
+    if ctx.actor and "actor" not in payload:
+        payload["actor"] = ctx.actor
+    if request.message:
+        payload["note"] = request.message
+    return evidence.merge(payload, request.payload, "payload")
+
+
+def tag_spec(
+    request: WriteRequest,
+    tag: str,
+    commit: str,
+    summary: str,
+    payload: dict[str, Any],
+) -> TagSpec:
+    check_payload(payload, f"payload of {tag}")
+    return TagSpec(tag, commit, compose_message(request.message or summary, payload))
+
+
+def run(ctx: WriteContext, planner: Callable[[RegistryState], Plan]) -> Written:
+    return write(ctx.root, planner, ctx.options)
+
+
+def result_of(ctx: WriteContext, written: Written, **info: Any) -> WriteResult:
+    plan = written.plan
+    notes = list(plan.info.get("notes", ()))
+    tag = plan.tags[0].name if plan.tags else plan.info.get("tag")
+    if plan.tags and not written.pushed:
+        notes.append(
+            f"not pushed: run with --push, or: git push {ctx.options.remote} 'refs/tags/{tag}'"
+        )
+    fields = {k: v for k, v in plan.info.items() if k not in ("notes", "tag")}
+    fields.update(info)
+    return WriteResult(
+        name=ctx.name,
+        tag=tag,
+        created=bool(plan.tags),
+        pushed=written.pushed,
+        remote=ctx.options.remote if written.pushed else None,
+        attempts=written.attempts,
+        seconds=written.seconds,
+        signed=ctx.options.sign and bool(plan.tags),
+        notes=tuple(notes),
+        **fields,
+    )
+
+
+def model_of(state: RegistryState, name: str) -> ModelState:
+    return state.model(name)
+
+
+def live_version(model: ModelState, version: str) -> VersionState:
+    """The registered, active ``version`` of ``model``; UsageError naming what is wrong."""
+    SemVer.parse(version)
+    found = model.version(version)
+    if found is None or not found.registered:
+        from mlgate.config.validate import suggest
+
+        known = [v for v, s in model.versions.items() if s.registered]
+        guess = suggest(version, known)
+        raise UsageError(
+            f"{model.name} {version} is not registered",
+            hint=f"did you mean {guess!r}?"
+            if guess
+            else "registered versions: " + (", ".join(known) or "none"),
+        )
+    if not found.active:
+        raise UsageError(
+            f"{model.name} {version} was deregistered"
+            + (f" ({found.deregistration.tag})" if found.deregistration else ""),
+            hint="register a new version instead; versions are never reused",
+        )
+    return found
+
+
+def not_deprecated(model: ModelState) -> None:
+    if model.deprecated:
+        raise UsageError(
+            f"{model.name} is deprecated",
+            hint="register a new version to make it active again",
+        )
+
+
+def delete_tags(
+    ctx: WriteContext,
+    event: str,
+    doomed: Callable[[ModelState], tuple[list[str], str | None]],
+    *,
+    stage: str | None = None,
+) -> WriteResult:
+    """GTO's ``--delete``: remove tags instead of writing new ones, locally and (with
+    ``--push``) on the remote in one atomic push. History is lost; counters are not reused
+    (their claims stay on the remote)."""
+    state = load_state(ctx.root, ctx.options.remote if ctx.options.push else None, ctx.name)
+    model = model_of(state, ctx.name)
+    tags, version = doomed(model)
+    if not tags:
+        raise UsageError(f"no tags of {ctx.name} to delete")
+    local, remote = remove_tags(ctx.root, tags, ctx.options)
+    notes = [f"deleted {len(local)} local tag(s)"]
+    if ctx.options.push:
+        notes.append(f"deleted {len(remote)} tag(s) on {ctx.options.remote}")
+    else:
+        notes.append(f"not pushed: run with --push to delete them on {ctx.options.remote} too")
+    return WriteResult(
+        event=event,
+        name=ctx.name,
+        tag=None,
+        commit=None,
+        version=version,
+        stage=stage,
+        created=False,
+        pushed=ctx.options.push,
+        remote=ctx.options.remote if ctx.options.push else None,
+        deleted=tuple(tags),
+        notes=tuple(notes),
+    )
