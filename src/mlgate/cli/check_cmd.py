@@ -61,14 +61,15 @@ def check(
         config = load(config_path)
     except ConfigError as exc:
         where = exc.location
-        actions.annotation(
+        finding = actions.Annotation(
             "error",
             exc.message,
-            file=run.workspace_path(where.file) if where else None,
+            file=where.file if where else None,
             line=where.line if where else None,
             column=where.column if where else None,
             title="mlgate configuration",
         )
+        actions.annotate([finding], run)
         raise
     request = CheckRequest(model_name, base, post, out, stages or None)
     headers = Stages(json_stdout=as_json)

@@ -123,19 +123,23 @@ def _annotate(result: ValidateResult) -> None:
 
     if not actions.in_actions():
         return
+    found = []
     for m in result.models:
         model = result.config.model(m.model)
         for verdict in m.verdicts:
             for check in verdict.failures:
                 where = result.config.locate(model, *(check.config_key or ()))
-                actions.annotation(
-                    "error",
-                    check.message,
-                    file=_relative(where.file, result.config.root),
-                    line=where.line,
-                    column=where.column,
-                    title=f"mlgate {check.id}",
+                found.append(
+                    actions.Annotation(
+                        "error",
+                        check.message,
+                        where.file,
+                        where.line,
+                        where.column,
+                        title=f"mlgate {check.id}",
+                    )
                 )
+    actions.annotate(found, more=actions.MORE_IN_VERDICTS)
 
 
 def _relative(file: str, root: Path) -> str:

@@ -162,24 +162,22 @@ def _annotate(
         return
     from mlgate.config.loader import load_config
 
-    run = actions.RunContext.from_env()
     config = load_config(config_path)
+    found = []
     for r in result.reports:
         model = config.model(r.data.model.name)
         for check in r.data.governance.failures:
             where = config.locate(model, *(check.config_key or ()))
-            actions.annotation(
-                "error",
-                check.message,
-                file=run.workspace_path(where.file),
-                line=where.line,
-                column=where.column,
-                title=f"mlgate {model.name}: {check.id}",
-                stream=stream,
+            title = f"mlgate {model.name}: {check.id}"
+            found.append(
+                actions.Annotation(
+                    "error", check.message, where.file, where.line, where.column, title
+                )
             )
     for o in outcomes:
-        for notice in o.notices:
-            actions.annotation("notice", notice, title=f"mlgate comment: {o.model}", stream=stream)
+        title = f"mlgate comment: {o.model}"
+        found += [actions.Annotation("notice", notice, title=title) for notice in o.notices]
+    actions.annotate(found, stream=stream)
 
 
 @click.group()

@@ -235,21 +235,24 @@ def _describe(diff: dict[str, Any]) -> str:
 
 
 def _annotate(result: ReproResult) -> None:
-    from mlgate.github.actions import RunContext, annotation, in_actions
+    from mlgate.github import actions
 
-    if not in_actions():
+    if not actions.in_actions():
         return
-    run = RunContext.from_env()
+    found = []
     for report in result.reports:
         for check in report.verdict.failures:
             where = report.locations.get(check.id)
-            annotation(
-                "error",
-                check.message,
-                file=run.workspace_path(where.file) if where else None,
-                line=where.line if where else None,
-                title=f"mlgate repro: {report.verdict.model}",
+            found.append(
+                actions.Annotation(
+                    "error",
+                    check.message,
+                    file=where.file if where else None,
+                    line=where.line if where else None,
+                    title=f"mlgate repro: {report.verdict.model}",
+                )
             )
+    actions.annotate(found, more=actions.MORE_IN_VERDICTS)
 
 
 @click.command("train")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +133,56 @@ def annotation(
         return
     props = {"file": file, "line": line, "col": column, "title": title}
     print(command(level, message, props), file=stream or sys.stdout, flush=True)
+
+
+# GitHub shows at most 10 annotations of each level per step.
+ANNOTATION_LIMIT = 10
+MORE_IN_SUMMARY = "{n} more findings are listed in the job summary"
+MORE_IN_VERDICTS = "{n} more findings are listed in the verdict files"
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One finding to show on a file's line in the pull request (``file`` as written anywhere
+    in the repository; ``annotate`` makes it relative to the checkout)."""
+
+    level: str  # error, warning, notice
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    title: str | None = None
+
+
+def annotate(
+    annotations: Iterable[Annotation],
+    run: RunContext | None = None,
+    *,
+    stream: TextIO | None = None,
+    more: str = MORE_IN_SUMMARY,
+) -> int:
+    """Write ``annotations`` on the runner, at most ``ANNOTATION_LIMIT`` of each level, then one
+    notice (``more``, with ``{n}``) for those left out; returns how many were left out."""
+    run = run or RunContext.from_env()
+    shown: dict[str, int] = {}
+    left_out = 0
+    for item in annotations:
+        if shown.get(item.level, 0) >= ANNOTATION_LIMIT:
+            left_out += 1
+            continue
+        shown[item.level] = shown.get(item.level, 0) + 1
+        annotation(
+            item.level,
+            item.message,
+            file=run.workspace_path(item.file) if item.file else None,
+            line=item.line,
+            column=item.column,
+            title=item.title,
+            stream=stream,
+        )
+    if left_out:
+        annotation("notice", more.format(n=left_out), stream=stream)
+    return left_out
 
 
 def mask(value: str, stream: TextIO | None = None) -> None:

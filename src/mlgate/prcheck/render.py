@@ -15,8 +15,6 @@ from mlgate.github.actions import RunContext
 from mlgate.prcheck.result import CheckResult, ModelCheck, StageError
 from mlgate.verdict import Check, Status, Verdict
 
-# GitHub shows at most 10 annotations of each level per step; the rest go to the summary.
-ANNOTATION_LIMIT = 10
 _ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️"}
 
 
@@ -54,25 +52,13 @@ def findings(result: CheckResult, config: Config) -> Iterator[tuple[str, str, Lo
 
 def emit_annotations(result: CheckResult, config: Config, run: RunContext | None = None) -> int:
     """Write the annotations (capped per level); returns how many were left out."""
-    run = run or RunContext.from_env()
-    shown = {"error": 0, "warning": 0}
-    left_out = 0
-    for level, message, where, title in findings(result, config):
-        if shown[level] >= ANNOTATION_LIMIT:
-            left_out += 1
-            continue
-        shown[level] += 1
-        actions.annotation(
-            level,
-            message,
-            file=run.workspace_path(where.file),
-            line=where.line,
-            column=where.column,
-            title=title,
-        )
-    if left_out:
-        actions.annotation("notice", f"{left_out} more findings are listed in the job summary")
-    return left_out
+    return actions.annotate(
+        (
+            actions.Annotation(level, message, where.file, where.line, where.column, title)
+            for level, message, where, title in findings(result, config)
+        ),
+        run,
+    )
 
 
 def _location(config: Config, mc: ModelCheck, check: Check) -> Location:
