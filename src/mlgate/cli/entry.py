@@ -62,27 +62,21 @@ def _quick_show(rest: list[str]) -> int | None:
 
 
 def _show(cwd: Path, name: str | None, deprecated: bool, as_json: bool) -> tuple[str, str]:
-    """(stdout, stderr) of ``show``: remembered by the tags' content when nothing changed
-    (``mlgate.registry.showcache``), else computed by the core ``show`` from the same listing."""
+    """(stdout, stderr) of ``show``: remembered by the tags' names and object ids when none
+    changed (``mlgate.registry.showcache``), else computed by the core ``show``."""
     from mlgate.registry import showcache
 
-    refs = stamp = gitdir = None
     variant = ("json" if as_json else "text") + ("-deprecated" if deprecated else "")
-    if name is None:
-        gitdir = showcache.git_dir(cwd)
+    gitdir = showcache.git_dir(cwd) if name is None else None
+    key = None
     if gitdir is not None:
-        from mlgate import gitio
-        from mlgate.registry.tags import FORMAT
-
-        raw = gitio.for_each_ref_raw(cwd, FORMAT, ["refs/tags"])
-        stamp = showcache.key(raw, variant)
-        hit = showcache.recall(gitdir, variant, stamp)
+        key = showcache.stamp(cwd, variant)
+        hit = showcache.recall(gitdir, variant, key)
         if hit is not None:
             return hit
-        refs = raw.decode("utf-8", "surrogateescape")  # as gitio.git decodes it
     from mlgate.registry.queries import ShowRequest, show
 
-    result = show(ShowRequest(repo=cwd, name=name, deprecated=deprecated, refs=refs))
+    result = show(ShowRequest(repo=cwd, name=name, deprecated=deprecated))
     if as_json:
         import json
 
@@ -93,6 +87,7 @@ def _show(cwd: Path, name: str | None, deprecated: bool, as_json: bool) -> tuple
 
         out = render.show(result) + "\n"
         err = "".join(f"{w}\n" for w in render.problems(result.state.problems_for(result.name)))
-    if gitdir is not None and stamp is not None:
-        showcache.remember(gitdir, variant, stamp, out, err)
+    # Kept only when no tag changed while the answer was computed (else it may be a newer one's).
+    if gitdir is not None and key is not None and showcache.stamp(cwd, variant) == key:
+        showcache.remember(gitdir, variant, key, out, err)
     return out, err

@@ -40,18 +40,15 @@ def _root(request: ReadRequest) -> Path:
     return gitio.repo_root(request.repo.resolve())
 
 
-def _state(
-    request: ReadRequest, name: str | None = None, refs: str | None = None
-) -> tuple[Path, RegistryState]:
+def _state(request: ReadRequest, name: str | None = None) -> tuple[Path, RegistryState]:
     """The state (of one model's tags only when ``name`` is given: all its state needs)."""
     root = _root(request)
-    return root, load_state(root, request.remote, check_name(name) if name else None, refs=refs)
+    return root, load_state(root, request.remote, check_name(name) if name else None)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ShowRequest(ReadRequest):
     name: str | None = None
-    refs: str | None = None  # local tags already listed (for-each-ref with tags.FORMAT)
     deprecated: bool = False  # list deprecated models too (GTO's -d); ``show NAME`` always does
     registered_only: bool = False  # stages held by registered versions only (GTO's --ro)
     sort: str = "timestamp"  # a stage's holder: latest assignment, or "semver": highest version
@@ -113,7 +110,7 @@ class ShowResult:
 
 def show(request: ShowRequest) -> ShowResult:
     """The registry (or one model): latest version and stage holders, plus any problems."""
-    root, state = _state(request, request.name, request.refs)
+    root, state = _state(request, request.name)
     models = [state.model(request.name)] if request.name else list(state.models.values())
     stages: dict[str, tuple[str, ...]] = {}
     to_verify: list[str] = []

@@ -1,11 +1,14 @@
 """What ``registry show`` printed, remembered by the exact tags it was computed from.
 
-The output of a read is a pure function of the tags (``git for-each-ref`` of every field mlgate
-reads), of mlgate's version and of the command's form, when no configuration applies. So the
+The output of a read is a pure function of the tags, of mlgate's version and of the command's
+form, when no configuration applies. Every field a read takes from a tag (type, target, tagger,
+date, message, signature) is inside the tag object, and an object's id is the hash of its
+content; so the tags are pinned by their names and object ids alone, which ``git for-each-ref``
+lists from the refs without opening a single object (a tenth of the full listing's cost). The
 printed answer is kept inside the git directory (never in the work tree, never in a ref) under
-the sha256 of all of these; the next ``show`` lists the tags, and when nothing changed prints
-the remembered answer without building the state again. Any change to any tag (a new one, a
-moved one, an edited message) changes the key. Imports here are only what a hit needs.
+the sha256 of these; the next ``show`` lists them, and when nothing changed prints the
+remembered answer without reading the tags at all. Any change to any tag (a new one, a deleted
+one, one moved to another object) changes the key. Imports here are only what a hit needs.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 from pathlib import Path
 
 _FILE = "show-{variant}.txt"
+PINS = "%(refname) %(objectname)"  # what pins every tag: its name and its object's id
 
 
 def git_dir(start: Path) -> Path | None:
@@ -34,11 +38,13 @@ def git_dir(start: Path) -> Path | None:
     return None
 
 
-def key(refs: bytes, variant: str) -> str:
-    from mlgate import __version__
+def stamp(cwd: Path, variant: str) -> str:
+    """The key of the answer for the tags as they are now: the sha256 of mlgate's version,
+    the command's form and every tag's name and object id."""
+    from mlgate import __version__, gitio
 
     digest = hashlib.sha256(f"{__version__}\0{variant}\0".encode())
-    digest.update(refs)
+    digest.update(gitio.for_each_ref_raw(cwd, PINS, ["refs/tags"]))
     return digest.hexdigest()
 
 

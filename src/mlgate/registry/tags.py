@@ -103,7 +103,6 @@ def read_tags(
     name: str | None = None,
     *,
     writing: bool = False,
-    refs: str | None = None,
 ) -> TagsRead:
     """Local tags, or the remote's: ``ls-remote``, then one fetch of the tags missing here
     (into a temporary namespace, never ``refs/tags``).
@@ -112,8 +111,7 @@ def read_tags(
     ``writing``: a local tag that differs from the remote's under the same name is an error (a
     new tag could never be pushed beside it); a read takes the remote's and reports it.
     """
-    # ``refs``: already listed (for-each-ref FORMAT refs/tags), so not listed again.
-    local = parse_refs(refs) if refs is not None and name is None else read_local_tags(root, name)
+    local = read_local_tags(root, name)
     if remote is None:
         return TagsRead(local, frozenset(t.name for t in local), [], "local")
     patterns = model_patterns(name) if name is not None else []
@@ -188,11 +186,10 @@ def load_state(
     name: str | None = None,
     *,
     writing: bool = False,
-    refs: str | None = None,
 ) -> RegistryState:
     """The registry state of the repository at ``root`` (or of its ``remote``); with ``name``,
-    only that model's tags are read. ``writing`` and ``refs``: see ``read_tags``."""
-    read = read_tags(root, remote, name, writing=writing, refs=refs)
+    only that model's tags are read. ``writing``: see ``read_tags``."""
+    read = read_tags(root, remote, name, writing=writing)
     checker = PayloadChecker(payload_cache(root))
     decoded = decode(read.tags, checker)
     if checker.added:
