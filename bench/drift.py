@@ -1,12 +1,24 @@
-"""Drift benchmark: mlgate against Evidently 0.7 (DataDriftPreset defaults) and a plain SciPy loop.
+"""Drift benchmark, end to end: whole processes of mlgate, a pandas + SciPy script and Evidently.
 
-Generates reference and current tables of 20 columns (15 numeric, 5 categorical; drift injected
-in some columns) at each size, runs every tool on the same Parquet files in fresh processes,
-alternating tools within each round, and reports median times, ratios, peak memory and the
-per-column agreement of drift decisions with Evidently. Evidently needs ``pandas<3`` and is
-installed into its own virtual environment under bench/work/ on first use.
+Every measured run is a fresh process doing the whole job: start the interpreter, import, read
+both files, compare, print. The parent measures each child's CPU time (user + sys, the primary
+figure on a shared machine), wall time and peak resident memory (``os.wait4``). Tools alternate
+within each round. The tools:
 
-    python bench/drift.py [--sizes 10000,100000,1000000] [--repeats 3] [--repeats-1m 1]
+- ``mlgate``: ``mlgate drift --reference R --current C --no-cache --json`` (cold);
+- ``mlgate-cached``: the same with the reference summaries cached (one unmeasured run first);
+- ``floor``: a plain script, pandas reads both files and SciPy tests each column with the same
+  decision rules (bench/drift_runner.py ``e2e floor``);
+- ``evidently``: Evidently 0.7's DataDriftPreset on both files read by pandas (its own venv).
+
+Tables: 20 columns (13 float, 2 integer, 5 string), drift injected in 7, as CSV and Parquet.
+Memory: at ``--memory-rows`` (10M) mlgate's peak above the interpreter and its libraries (the
+peak of the same command on a 100-row table) is compared with one input frame (what pandas
+holds after reading the current file, ``memory_usage(deep=True)``). ``imports`` times bare
+processes (the interpreter, NumPy, pyarrow, pandas), the part of any run no reader can save.
+
+    python bench/drift.py [--sizes 100000,1000000] [--formats parquet,csv] [--repeats 3]
+        [--memory-rows 10000000] [--evidently-python PY]
 
 Writes bench/results/drift.json and prints a Markdown table.
 """
@@ -17,24 +29,33 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlgate import proc
-
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 RESULTS = HERE / "results"
 RUNNER = HERE / "drift_runner.py"
 EVIDENTLY_SPEC = ("evidently>=0.7,<0.8", "pandas<3", "pyarrow")
-TOOLS = ("mlgate", "evidently", "scipy", "mlgate-cached")
+TOOLS = ("mlgate", "mlgate-cached", "floor", "evidently")
+FORMATS = ("parquet", "csv")
 # Columns with injected drift (what a good detector should flag at large sizes).
 DRIFTED = ("num_00", "num_01", "num_02", "num_05", "int_few", "cat_00", "cat_02")
+BLOCK_ROWS = 1_000_000  # tables are generated and written in blocks of this many rows
+TARGETS = {"cold_over_floor": 0.15, "cached_over_floor": 0.05, "evidently_over_mlgate": 50.0}
+TARGETS["memory_over_frame"] = 1.0
+PROJECT_YAML = "version: 1\nmodels:\n  - name: bench\n    path: model\n"
+PROJECT_YAML += "    model: {file: model.bin, task: regression}\n"
 
 
 def make_tables(rows: int, seed: int = 20240601) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -86,160 +107,324 @@ def _shares(k: int) -> np.ndarray:
     return np.asarray(base / base.sum())
 
 
-def dataset(rows: int) -> tuple[Path, Path]:
+def dataset(rows: int, fmt: str) -> tuple[Path, Path]:
+    """Reference and current files of ``rows`` rows, written once in blocks (memory stays flat)."""
     folder = WORK / "data"
     folder.mkdir(parents=True, exist_ok=True)
-    ref, cur = folder / f"drift-{rows}-reference.parquet", folder / f"drift-{rows}-current.parquet"
-    if not (ref.exists() and cur.exists()):
-        reference, current = make_tables(rows)
-        reference.to_parquet(ref)
-        current.to_parquet(cur)
-    return ref, cur
+    paths = (folder / f"drift-{rows}-reference.{fmt}", folder / f"drift-{rows}-current.{fmt}")
+    if all(p.exists() for p in paths):
+        return paths
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if fmt == "csv":  # the Parquet tables written as CSV by Arrow (much faster than pandas)
+        from pyarrow import csv
+
+        for source, path in zip(dataset(rows, "parquet"), paths, strict=True):
+            print(f"  writing {path.name}", file=sys.stderr)
+            part = path.with_suffix(".part")
+            table = pq.ParquetFile(source)
+            with csv.CSVWriter(part, table.schema_arrow) as writer:
+                for batch in table.iter_batches(batch_size=BLOCK_ROWS):
+                    writer.write_batch(batch)
+            part.replace(path)
+        return paths
+    parts = [p.with_suffix(".part") for p in paths]
+    writers: list[Any] = [None, None]
+    for block, start in enumerate(range(0, rows, BLOCK_ROWS)):
+        size = min(BLOCK_ROWS, rows - start)
+        print(f"  writing {rows:,} rows ({fmt}): block {block + 1}", file=sys.stderr)
+        for i, frame in enumerate(make_tables(size, seed=20240601 + block)):
+            if fmt == "csv":
+                frame.to_csv(parts[i], index=False, header=block == 0, mode="a" if block else "w")
+                continue
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            writers[i] = writers[i] or pq.ParquetWriter(parts[i], table.schema)
+            writers[i].write_table(table)
+    for writer in writers:
+        if writer is not None:
+            writer.close()
+    for part, path in zip(parts, paths, strict=True):
+        part.replace(path)
+    return paths
+
+
+def frame_bytes(path: Path) -> int:
+    """Memory of one input frame: the current file read by pandas (measured once, remembered)."""
+    memo = path.with_name(path.name + ".frame.json")
+    if memo.exists():
+        return int(json.loads(memo.read_text())["bytes"])
+    code = (
+        "import sys, pandas as pd; p = sys.argv[1]; "
+        "f = pd.read_csv(p) if p.endswith('.csv') else pd.read_parquet(p); "
+        "print(int(f.memory_usage(deep=True).sum()))"
+    )
+    done = subprocess.run(  # noqa: TID251 - a measuring harness, not product code
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    size = int(done.stdout.strip())
+    memo.write_text(json.dumps({"bytes": size}))
+    return size
+
+
+# Starts the measured command and reports its own rusage. A process's peak RSS counts the
+# memory of the process that forked it (Linux carries the high-water mark across fork and exec),
+# so the harness, which holds generated tables, does not fork the measured tools itself.
+LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump([usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, status], f)
+"""
+
+
+def measure(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run ``argv`` to its end; its CPU (user + sys), wall time, peak RSS and output."""
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        report = Path(tmp) / "usage.json"
+        launcher = [sys.executable, "-S", "-c", LAUNCHER, str(report), *argv]
+        began = time.perf_counter()
+        subprocess.run(launcher, cwd=cwd, env=env, stdout=out, stderr=err, check=True)  # noqa: TID251
+        wall = time.perf_counter() - began
+        cpu, peak, status = json.loads(report.read_text())
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # 1 is "dataset drift" for mlgate
+        raise RuntimeError(f"{' '.join(argv)} exited {code}:\n{stderr[-2000:]}")
+    return {"cpu": cpu, "wall": wall, "peak_rss": peak, "stdout": stdout}
+
+
+class Runner:
+    """Starts each tool as a whole process and measures it."""
+
+    def __init__(self, evidently: Path | None) -> None:
+        self.evidently = evidently
+        self.env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        self.project = WORK / "drift-project"
+        (self.project / "model").mkdir(parents=True, exist_ok=True)
+        (self.project / "mlgate.yaml").write_text(PROJECT_YAML)
+        exe = Path(sys.executable).with_name("mlgate")
+        self.mlgate = [str(exe)] if exe.exists() else [sys.executable, "-m", "mlgate"]
+
+    def argv(self, tool: str, ref: Path, cur: Path) -> list[str]:
+        if tool in ("mlgate", "mlgate-cached"):
+            cold = ["--no-cache"] if tool == "mlgate" else []
+            files = ["--reference", str(ref), "--current", str(cur)]
+            return [*self.mlgate, "drift", *files, *cold, "--json"]
+        python = str(self.evidently) if tool == "evidently" else sys.executable
+        return [python, str(RUNNER), "e2e", tool, str(ref), str(cur)]
+
+    def run(self, tool: str, ref: Path, cur: Path) -> dict[str, Any]:
+        result = measure(self.argv(tool, ref, cur), self.project, self.env)
+        result["drifted"] = drifted_columns(tool, result.pop("stdout"))
+        return result
+
+    def clear_cache(self) -> None:
+        shutil.rmtree(self.project / ".mlgate", ignore_errors=True)
+
+
+def drifted_columns(tool: str, stdout: str) -> list[str]:
+    if tool.startswith("mlgate"):
+        verdict = json.loads(stdout)
+        return sorted(
+            c["id"].removeprefix("drift.column.")
+            for c in verdict["checks"]
+            if c["id"].startswith("drift.column.") and (c.get("details") or {}).get("drifted")
+        )
+    data = json.loads(stdout.strip().splitlines()[-1])
+    return sorted(c for c, v in data["columns"].items() if v["drifted"])
+
+
+def bench_case(
+    rows: int, fmt: str, tools: Sequence[str], repeats: int, runner: Runner
+) -> dict[str, Any]:
+    ref, cur = dataset(rows, fmt)
+    runner.clear_cache()
+    if "mlgate-cached" in tools:
+        runner.run("mlgate-cached", ref, cur)  # fills the cache; not measured
+    samples: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
+    for round_ in range(repeats):
+        order = list(tools[round_ % len(tools) :]) + list(tools[: round_ % len(tools)])
+        for tool in order:
+            if tool == "evidently" and len(samples[tool]) >= _evidently_repeats(rows, repeats):
+                continue
+            step = f"round {round_ + 1}/{repeats}: {tool}"
+            print(f"  {rows:>10,} rows {fmt}, {step}", file=sys.stderr)
+            samples[tool].append(runner.run(tool, ref, cur))
+    case: dict[str, Any] = {"rows": rows, "format": fmt, "repeats": repeats, "tools": {}}
+    for tool, runs in samples.items():
+        case["tools"][tool] = {
+            "cpu_median": statistics.median(r["cpu"] for r in runs),
+            "wall_median": statistics.median(r["wall"] for r in runs),
+            "cpu_all": [round(r["cpu"], 3) for r in runs],
+            "wall_all": [round(r["wall"], 3) for r in runs],
+            "peak_rss": max(r["peak_rss"] for r in runs),
+            "drifted": runs[-1]["drifted"],
+        }
+    case["ratios"] = ratios(case["tools"])
+    return case
+
+
+def _evidently_repeats(rows: int, repeats: int) -> int:
+    return 1 if rows >= 1_000_000 else repeats  # one 1M-row Evidently run is minutes of CPU
+
+
+def ratios(tools: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for measure in ("cpu", "wall"):
+        floor = tools.get("floor", {}).get(f"{measure}_median")
+        mine = tools.get("mlgate", {}).get(f"{measure}_median")
+        cached = tools.get("mlgate-cached", {}).get(f"{measure}_median")
+        theirs = tools.get("evidently", {}).get(f"{measure}_median")
+        if floor and mine:
+            out[f"cold_over_floor_{measure}"] = round(mine / floor, 4)
+        if floor and cached:
+            out[f"cached_over_floor_{measure}"] = round(cached / floor, 4)
+        if theirs and mine:
+            out[f"evidently_over_mlgate_{measure}"] = round(theirs / mine, 2)
+    return out
+
+
+def bench_memory(rows: int, fmt: str, runner: Runner) -> dict[str, Any]:
+    """mlgate's peak at ``rows`` rows above the same command's peak on a 100-row table."""
+    ref, cur = dataset(rows, fmt)
+    tiny = dataset(100, fmt)
+    base = runner.run("mlgate", *tiny)["peak_rss"]
+    print(f"  {rows:>10,} rows {fmt}: memory", file=sys.stderr)
+    cold = runner.run("mlgate", ref, cur)
+    frame = frame_bytes(cur)
+    return {
+        "rows": rows,
+        "format": fmt,
+        "frame_bytes": frame,
+        "base_rss": base,
+        "peak_rss": cold["peak_rss"],
+        "cpu": cold["cpu"],
+        "wall": cold["wall"],
+        "memory_over_frame": round((cold["peak_rss"] - base) / frame, 3),
+    }
+
+
+def bench_imports(repeats: int) -> dict[str, Any]:
+    """CPU of bare processes: what every run pays before reading a byte."""
+    snippets = {
+        "python -c pass": "pass",
+        "+ numpy": "import numpy",
+        "+ numpy, pyarrow.parquet": "import numpy, pyarrow.parquet",
+        "+ numpy, pandas": "import numpy, pandas",
+        "+ pandas, scipy.stats": "import pandas, scipy.stats",
+    }
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    out = {}
+    for label, code in snippets.items():
+        runs = [measure([sys.executable, "-c", code], WORK, env) for _ in range(repeats)]
+        out[label] = {
+            "cpu_median": statistics.median(r["cpu"] for r in runs),
+            "wall_median": statistics.median(r["wall"] for r in runs),
+        }
+    return out
 
 
 def evidently_python(explicit: str | None) -> Path:
     if explicit:
-        return Path(explicit)
+        return Path(explicit).absolute()
     venv = WORK / "evidently-venv"
     python = venv / "bin" / "python"
     if not python.exists():
         print(f"creating {venv} with {', '.join(EVIDENTLY_SPEC)} ...", file=sys.stderr)
-        proc.run([sys.executable, "-m", "venv", str(venv)], what="venv")
-        proc.run([str(python), "-m", "pip", "install", "--quiet", *EVIDENTLY_SPEC], what="pip")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: TID251
+        subprocess.run(  # noqa: TID251
+            [str(python), "-m", "pip", "install", "--quiet", *EVIDENTLY_SPEC], check=True
+        )
     return python
 
 
-def run_tool(tool: str, python: Path, ref: Path, cur: Path, timeout: float) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
-    result = proc.run(
-        [str(python), str(RUNNER), tool, str(ref), str(cur)],
-        env=env,
-        timeout=timeout,
-        what=f"{tool} drift run",
-    )
-    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return data
-
-
-def agreement(mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
-    cols = sorted(theirs["columns"])
-    differ = [c for c in cols if mine["columns"][c]["drifted"] != theirs["columns"][c]["drifted"]]
-    return {
-        "columns": len(cols),
-        "agree": len(cols) - len(differ),
-        "disagree": [
-            {"column": c, "mine": mine["columns"][c], "evidently": theirs["columns"][c]}
-            for c in differ
-        ],
-        "dataset_drift_agrees": mine["dataset_drift"] == theirs["dataset_drift"],
-    }
-
-
-def bench_size(rows: int, repeats: int, pythons: dict[str, Path], timeout: float) -> dict[str, Any]:
-    ref, cur = dataset(rows)
-    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in pythons}
-    order = list(pythons)
-    for round_ in range(repeats):
-        rotated = order[round_ % len(order) :] + order[: round_ % len(order)]
-        for tool in rotated:
-            print(f"  {rows:>9,} rows, round {round_ + 1}/{repeats}: {tool}", file=sys.stderr)
-            runs[tool].append(run_tool(tool, pythons[tool], ref, cur, timeout))
-    summary: dict[str, Any] = {"rows": rows, "repeats": repeats, "tools": {}}
-    for tool, results in runs.items():
-        last = results[-1]
-        peaks = [r["peak_rss"] for r in results if r["peak_rss"] is not None]
-        summary["tools"][tool] = {
-            "seconds_median": statistics.median(r["seconds"] for r in results),
-            "seconds_all": [r["seconds"] for r in results],
-            "frames_bytes": last["frames_bytes"],
-            "rss_base": last.get("rss_base"),
-            "rss_before": last["rss_before"],
-            "peak_rss": max(peaks) if peaks else None,
-            "pandas": last["pandas"],
-            "drifted": sorted(c for c, v in last["columns"].items() if v["drifted"]),
-            "dataset_drift": last["dataset_drift"],
-        }
-    if "evidently" in runs:
-        theirs = runs["evidently"][-1]
-        summary["agreement"] = {t: agreement(runs[t][-1], theirs) for t in runs if t != "evidently"}
-        base = summary["tools"]["evidently"]["seconds_median"]
-        for tool in runs:
-            summary["tools"][tool]["evidently_over_tool"] = (
-                base / summary["tools"][tool]["seconds_median"]
-            )
-    for t in summary["tools"].values():
-        if t["peak_rss"]:
-            # Whole process; above the interpreter and libraries (data + work); above the frames.
-            t["peak_over_frames"] = t["peak_rss"] / t["frames_bytes"]
-            if t["rss_base"]:
-                t["data_peak_over_frames"] = (t["peak_rss"] - t["rss_base"]) / t["frames_bytes"]
-            t["extra_over_frames"] = (t["peak_rss"] - t["rss_before"]) / t["frames_bytes"]
-    summary["columns"] = dict(runs[order[0]][-1]["columns"])
-    return summary
-
-
-def markdown(results: list[dict[str, Any]]) -> str:
+def markdown(report: dict[str, Any]) -> str:
     lines = [
-        (
-            "| rows | tool | median s | Evidently / tool | peak RSS MB | frames MB "
-            "| (peak - libraries) / frames | decisions = Evidently |"
-        ),
-        "|---:|---|---:|---:|---:|---:|---:|---|",
+        "| rows | format | tool | CPU s (median) | wall s | peak RSS MB | drifted columns |",
+        "|---:|---|---|---:|---:|---:|---|",
     ]
-    for size in results:
-        for tool, t in size["tools"].items():
-            agree = size.get("agreement", {}).get(tool)
-            agreed = f"{agree['agree']}/{agree['columns']}" if agree else "-"
-            ratio = t.get("evidently_over_tool")
-            peak = t["peak_rss"] / 1e6 if t["peak_rss"] else float("nan")
-            data_peak = t.get("data_peak_over_frames", float("nan"))
+    for case in report["results"]:
+        for tool, t in case["tools"].items():
             lines.append(
-                f"| {size['rows']:,} | {tool} | {t['seconds_median']:.3f} | "
-                f"{'' if ratio is None else f'{ratio:.1f}x'} | {peak:.0f} | "
-                f"{t['frames_bytes'] / 1e6:.0f} | {data_peak:.2f} "
-                f"| {agreed} |"
+                f"| {case['rows']:,} | {case['format']} | {tool} | {t['cpu_median']:.2f} | "
+                f"{t['wall_median']:.2f} | {t['peak_rss'] / 1e6:.0f} | {len(t['drifted'])} |"
             )
+    lines += ["", "| rows | format | ratio (CPU) | value | target |", "|---:|---|---|---:|---|"]
+    for case in report["results"]:
+        r = case["ratios"]
+        for key, label, target in (
+            ("cold_over_floor_cpu", "mlgate cold / floor", "<= 0.15x"),
+            ("cached_over_floor_cpu", "mlgate cached / floor", "<= 0.05x"),
+            ("evidently_over_mlgate_cpu", "Evidently / mlgate", ">= 50x"),
+        ):
+            if key in r:
+                lines.append(
+                    f"| {case['rows']:,} | {case['format']} | {label} | {r[key]:.3g}x | {target} |"
+                )
+    for m in report["memory"]:
+        lines.append(
+            f"| {m['rows']:,} | {m['format']} | mlgate peak above libraries / one frame "
+            f"| {m['memory_over_frame']:.3g}x | <= 1.0x |"
+        )
+    lines += ["", "| bare process | CPU s | wall s |", "|---|---:|---:|"]
+    for label, t in report["imports"].items():
+        lines.append(f"| `{label}` | {t['cpu_median']:.3f} | {t['wall_median']:.3f} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds per size below 1M rows")
-    parser.add_argument("--repeats-1m", type=int, default=1, help="rounds at 1M rows and above")
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--repeats", type=int, default=3, help="rounds per size and format")
     parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument("--evidently-formats", default="parquet")
+    parser.add_argument("--memory-rows", type=int, default=10_000_000, help="0: skip")
     parser.add_argument("--evidently-python", default=os.environ.get("EVIDENTLY_PYTHON"))
-    parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--out", type=Path, default=RESULTS / "drift.json")
     args = parser.parse_args()
     tools = [t for t in args.tools.split(",") if t]
-    pythons = {t: Path(sys.executable) for t in tools if t != "evidently"}
-    if "evidently" in tools:
-        pythons = {"evidently": evidently_python(args.evidently_python), **pythons}
+    formats = [f for f in args.formats.split(",") if f]
+    runner = Runner(evidently_python(args.evidently_python) if "evidently" in tools else None)
+    load = [round(x, 2) for x in os.getloadavg()]
     results = []
     for rows in (int(s) for s in args.sizes.split(",")):
-        repeats = args.repeats_1m if rows >= 1_000_000 else args.repeats
-        results.append(bench_size(rows, repeats, pythons, args.timeout))
+        for fmt in formats:
+            ev_formats = args.evidently_formats.split(",")
+            chosen = [t for t in tools if t != "evidently" or fmt in ev_formats]
+            results.append(bench_case(rows, fmt, chosen, args.repeats, runner))
+    memory = (
+        [bench_memory(args.memory_rows, f, runner) for f in formats] if args.memory_rows else []
+    )
     report = {
         "benchmark": "drift",
+        "mode": "end-to-end",
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_at_start": load,
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         },
+        "targets": TARGETS,
         "injected_drift": list(DRIFTED),
         "results": results,
+        "memory": memory,
+        "imports": bench_imports(max(args.repeats, 3)),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    print(markdown(results))
-    for size in results:
-        for tool, agree in size.get("agreement", {}).items():
-            for d in agree["disagree"]:
-                print(
-                    f"{size['rows']:,} rows, {tool} vs evidently differ on {d['column']}: "
-                    f"{d['mine']} vs {d['evidently']}"
-                )
+    print(markdown(report))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ frames already in memory. Memory: the process's peak resident set during that co
 libraries before any data was read, and the resident set with the frames loaded.
 
     python drift_runner.py TOOL REFERENCE.parquet CURRENT.parquet
+
+``python drift_runner.py e2e floor|evidently REFERENCE CURRENT`` is the end-to-end form that
+bench/drift.py times as a whole process: the imports and the reading of both files (CSV or
+Parquet, with pandas) count, nothing is preloaded.
 """
 
 from __future__ import annotations
@@ -156,7 +160,27 @@ def _preload(tool: str) -> None:
         import mlgate.gates.drift.engine  # noqa: F401
 
 
+def _read(path: str) -> pd.DataFrame:
+    return pd.read_csv(path) if path.endswith((".csv", ".csv.gz")) else pd.read_parquet(path)
+
+
+def end_to_end(tool: str, ref_path: str, cur_path: str) -> None:
+    """The whole job as a user would script it: import, read both files with pandas, compare.
+    The parent process measures it (CPU, wall, peak memory); this prints the decisions."""
+    ref, cur = _read(ref_path), _read(cur_path)
+    if tool == "evidently":
+        _, result = run_evidently(ref, cur)
+    elif tool == "floor":
+        _, result = run_scipy(ref, cur)
+    else:
+        raise SystemExit(f"unknown end-to-end tool {tool!r}")
+    print(json.dumps({"tool": tool, "rows": len(ref), **result}))
+
+
 def main() -> None:
+    if sys.argv[1] == "e2e":
+        end_to_end(*sys.argv[2:5])
+        return
     tool, ref_path, cur_path = sys.argv[1:4]
     _preload(tool)
     gc.collect()

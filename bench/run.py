@@ -51,8 +51,8 @@ def argv_for(area: str, quick: bool, out: Path, peers: Peers, work: Path) -> lis
         gto = ["--gto-venv", str(peers.gto_venv)] if peers.gto_venv else []
         return [*py, *sizes, *gto, "--out", str(out)]
     if area == "drift":
-        sizes = ["--sizes", "10000", "--repeats", "1"] if quick else []
-        tools = [] if peers.evidently_python else ["--tools", "mlgate,scipy,mlgate-cached"]
+        sizes = ["--sizes", "10000", "--repeats", "1", "--memory-rows", "100000"] if quick else []
+        tools = [] if peers.evidently_python else ["--tools", "mlgate,mlgate-cached,floor"]
         ev = ["--evidently-python", str(peers.evidently_python)] if peers.evidently_python else []
         return [*py, *sizes, *tools, *ev, "--out", str(out)]
     if area == "hashing":
