@@ -72,12 +72,14 @@ def gto_venv(session: nox.Session) -> Path:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (broad rule set) and mypy --strict on src/, tests/, tools/, bench/ and this file."""
+    """ruff (broad rule set), mypy --strict on src/, tests/, tools/, bench/ and this file, and the
+    import layers of src/ (import-linter: cli -> features -> adapters, no cycles)."""
     # mypy checks the server code against uvicorn, and the tests against pytest and the rest
     session.install("-e", ".[test,lint,serve]")
     session.run("ruff", "check", "src", "tests", "noxfile.py", "tools")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+    session.run("lint-imports", "--no-cache")  # layers and no import cycles ([tool.importlinter])
     session.run("python", "tools/bump_version.py", "--check")
 
 
