@@ -69,7 +69,7 @@ def _load_skops(path: Path, data: bytes, trusted_types: Sequence[str], what: str
         )
     try:
         return sio.loads(data, trusted=trusted)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # skops raises many types on a corrupt archive
         raise ConfigError(f"cannot load {what} file {path}: {exc}") from None
 
 
@@ -111,7 +111,7 @@ def _load_pickle(
             f"{what} file {path} was refused while loading: {exc.reason}",
             hint="save the model with skops and list custom types under model.trusted_types",
         ) from None
-    except Exception as exc:  # noqa: BLE001 - unpickling raises many types on corrupt files
+    except Exception as exc:  # unpickling raises many types on corrupt files
         raise ConfigError(f"cannot load {what} file {path}: {exc}") from None
 
 

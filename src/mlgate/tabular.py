@@ -273,7 +273,7 @@ def table_columns(path: Path, *, what: str = "data") -> list[str]:
 
             try:
                 return [str(n) for n in ipc.open_file(first).schema.names]
-            except Exception:  # noqa: BLE001 - Feather v1 has no IPC footer: read the table
+            except (OSError, ValueError):  # Feather v1 has no IPC footer: read the table
                 return [str(c) for c in _read_one(first, what, None, {}).columns]
         if kind == "jsonl" or kind is None:
             return [str(c) for c in _read_one(first, what, None, {}).columns]

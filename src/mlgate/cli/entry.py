@@ -52,7 +52,7 @@ def _quick_show(rest: list[str]) -> int | None:
     as_json = "--json" in flags
     try:
         found = _show(cwd, names[0] if names else None, deprecated, as_json)
-    except Exception:  # noqa: BLE001 - the click command reports errors (exit codes, hints)
+    except Exception:  # the click command reports errors (exit codes, hints)
         return None
     out, err = found
     sys.stdout.write(out)

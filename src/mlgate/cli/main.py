@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         _report(f"{where}{exc.strerror or exc}", exc)
         return EXIT_EXTERNAL
-    except Exception as exc:  # noqa: BLE001 - the one top-level handler
+    except Exception as exc:  # the one top-level handler
         _report(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "hint: this is a bug in mlgate; rerun with --debug and report the traceback",

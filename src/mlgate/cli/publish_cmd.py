@@ -47,7 +47,7 @@ def progress(line: str) -> None:
     help="Keep the build context in this folder.",
 )
 @json_option
-def publish(  # noqa: PLR0917 - one parameter per flag, as click passes them
+def publish(  # one parameter per flag, as click passes them
     config_path: str | None,
     model_name: str | None,
     base_image: str | None,

@@ -37,7 +37,7 @@ def _registry_options(func: click.decorators.FC) -> click.decorators.FC:
               "are set).")  # fmt: skip
 @_registry_options
 @json_option
-def release(  # noqa: PLR0917 - one parameter per flag, as click passes them
+def release(  # one parameter per flag, as click passes them
     config_path: str | None,
     model_name: str | None,
     bump: str | None,

@@ -133,7 +133,7 @@ from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
     show_default=True,
     help="Server log detail.",
 )
-def serve(  # noqa: PLR0917 - one parameter per flag, as click passes them
+def serve(  # one parameter per flag, as click passes them
     model_dir: Path,
     host: str,
     port: int,

@@ -111,7 +111,7 @@ class XGBoostFormat(_Native):
                 else xgb.XGBRegressor()
             )
             wrapper.load_model(str(path))
-        except Exception as exc:  # noqa: BLE001 - XGBoostError, JSON errors, ...
+        except Exception as exc:  # XGBoostError, JSON errors, ...
             raise _unreadable(path, self.title, options, exc) from None
         return wrapper
 
@@ -125,7 +125,7 @@ class LightGBMFormat(_Native):
         lgb = self.library(path)
         try:
             booster = lgb.Booster(model_file=str(path))
-        except Exception as exc:  # noqa: BLE001 - LightGBMError
+        except Exception as exc:  # LightGBMError
             raise _unreadable(path, self.title, options, exc) from None
         objective = str(booster.params.get("objective", "")).split(" ")[0]
         names = real_names(booster.feature_name())
@@ -173,7 +173,7 @@ class CatBoostFormat(_Native):
                 cb.CatBoostClassifier() if loss in _CATBOOST_CLASSIFIERS else cb.CatBoostRegressor()
             )
             model.load_model(str(path), format="cbm")
-        except Exception as exc:  # noqa: BLE001 - CatBoostError
+        except Exception as exc:  # CatBoostError
             raise _unreadable(path, self.title, options, exc) from None
         names = real_names(model.feature_names_)
         width = len(model.feature_names_)

@@ -254,7 +254,7 @@ class MlflowFormat:
         mlflow = require("mlflow.pyfunc", "MLflow python_function", folder, "mlflow")
         try:
             model = mlflow.load_model(str(folder))
-        except Exception as exc:  # noqa: BLE001 - whatever the user's PythonModel raises
+        except Exception as exc:  # whatever the user's PythonModel raises
             raise ConfigError(f"cannot load {options.what} {folder}: {exc}") from None
         return _PyFunc(model, names)
 

@@ -139,7 +139,7 @@ class OnnxFormat:
         ort = require("onnxruntime", self.title, path, "onnxruntime")
         try:
             session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        except Exception as exc:  # onnxruntime raises its own exception types
             raise ConfigError(
                 f"cannot load {options.what} file {path} as an ONNX model: {exc}",
                 location=Location(str(path)),
@@ -178,7 +178,7 @@ class OnnxFormat:
             inputs = ort.InferenceSession(
                 str(path), providers=["CPUExecutionProvider"]
             ).get_inputs()
-        except Exception:  # noqa: BLE001 - no signature then; loading reports the problem
+        except Exception:  # no signature then; loading reports the problem
             return None
         if len(inputs) < 2:
             return None
@@ -326,7 +326,7 @@ def _zipmap_keys(run: _Session) -> list[Any] | None:
         return None
     try:
         raw = run.session.run([run.proba], run.feed(row))[0]
-    except Exception:  # noqa: BLE001 - a model may reject zeros; classes are then 0..k-1
+    except Exception:  # a model may reject zeros; classes are then 0..k-1
         return None
     return list(raw[0]) if len(raw) else None
 

@@ -91,7 +91,7 @@ def _weighted(
 ) -> float:
     try:
         return metric(y, x, ctx, weight)
-    except Exception:  # noqa: BLE001 - a metric undefined on a resample counts as failed
+    except Exception:  # a metric undefined on a resample counts as failed
         return float("nan")
 
 

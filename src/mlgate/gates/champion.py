@@ -10,9 +10,10 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlgate import gitio
 from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import ChampionSettings
-from mlgate.errors import UsageError
+from mlgate.errors import MlgateError, UsageError
 
 MODEL_SUFFIXES = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
 
@@ -103,14 +104,11 @@ def why_none(
 
 def _held_stages(config: Config, model: ModelConfig) -> list[str]:
     """Stages a version of the model holds now; empty when the registry cannot be read."""
-    try:
-        from mlgate import gitio
-        from mlgate.registry.tags import load_state
-    except ModuleNotFoundError:
-        return []
+    from mlgate.registry.tags import load_state
+
     try:
         state = load_state(gitio.repo_root(config.root), None, model.name).get(model.name)
-    except Exception:  # noqa: BLE001 - only an explanation: a registry that cannot be read has none
+    except MlgateError:  # only an explanation: a registry that cannot be read has none
         return []
     return sorted(state.holders) if state is not None else []
 

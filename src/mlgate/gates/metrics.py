@@ -364,7 +364,7 @@ def load_function(
             hint="modules are found in the model folder, the repository root and installed "
             "packages",
         ) from None
-    except Exception as exc:  # noqa: BLE001 - the user's module failed while importing
+    except Exception as exc:  # the user's module failed while importing
         raise ConfigError(
             f"importing {module_name!r} for {what} failed: {type(exc).__name__}: {exc}",
             location=location,

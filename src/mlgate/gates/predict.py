@@ -98,7 +98,7 @@ def run_model(
     start = time.perf_counter()
     try:
         labels = _call(estimator.predict, inputs, caught)
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's model is reported
+    except Exception as exc:  # any failure of the user's model is reported
         return ModelOutputs(tuple(features), error=f"predict raised {type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - start
     labels = np.asarray(labels)
@@ -113,7 +113,7 @@ def run_model(
     if hasattr(estimator, "predict_proba"):
         try:
             proba = np.asarray(_call(estimator.predict_proba, inputs, caught), dtype=np.float64)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # the user's model again
             proba_error = f"predict_proba raised {type(exc).__name__}: {exc}"
     classes = getattr(estimator, "classes_", None)
     if classes is None:
@@ -205,7 +205,7 @@ def compute_metric(metric: Metric, y: np.ndarray, outputs: ModelOutputs) -> Metr
         warnings.simplefilter("always")
         try:
             value = metric(y, x, outputs.context)
-        except Exception as exc:  # noqa: BLE001 - sklearn and custom metrics raise many types
+        except Exception as exc:  # sklearn and custom metrics raise many types
             return MetricValue(None, f"{type(exc).__name__}: {exc}")
     notes = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in seen))
     if not np.isfinite(value):

@@ -18,7 +18,7 @@ from typing import Any
 from mlgate import gfm, gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import DEFAULT_CODE
-from mlgate.errors import UsageError
+from mlgate.errors import ExternalError, UsageError
 from mlgate.github.actions import RunContext
 from mlgate.github.event import NULL_SHA, Event, load_event
 from mlgate.repro.environment import CANDIDATES as REQUIREMENT_CANDIDATES
@@ -327,7 +327,7 @@ def _config_changes(
     every = {m.name: f"{config_rel} changed" for m in config.models}
     try:
         old = yaml.safe_load(gitio.show_file(repo, ancestor, config_rel))
-    except Exception:  # noqa: BLE001 - absent or unparsable before: treat as all new
+    except (ExternalError, yaml.YAMLError):  # absent or unparsable before: treat as all new
         return every, (), f"{config_rel} is new or was unreadable at the base: all models"
     if not isinstance(old, dict) or not isinstance(old.get("models"), list):
         return every, (), None
@@ -361,9 +361,10 @@ def _lock_changes(
                 if rev is None
                 else gitio.show_file(repo, rev, lock_rel)
             )
-            models = json.loads(raw).get("models")
-        except Exception:  # noqa: BLE001 - absent or unreadable: compare as empty
+            data = json.loads(raw)
+        except (OSError, ExternalError, ValueError):  # absent or unreadable: compare as empty
             return None
+        models = data.get("models") if isinstance(data, dict) else None
         return models if isinstance(models, dict) else None
 
     before, after = entries(ancestor) or {}, entries(head) or {}

@@ -37,7 +37,7 @@ def render_dockerfile(
     import jinja2
 
     template = (TEMPLATES / "Dockerfile.j2").read_text("utf-8")
-    env = jinja2.Environment(  # noqa: S701 - a Dockerfile, not HTML
+    env = jinja2.Environment(  # a Dockerfile, not HTML
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
     local = [w.name.split("-")[0] for w in wheelhouse.app if not w.name.startswith("mlgate-")]

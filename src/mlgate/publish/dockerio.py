@@ -105,7 +105,7 @@ def client() -> Any:
     try:
         engine = docker.from_env(timeout=300)
         engine.ping()
-    except Exception as exc:  # noqa: BLE001 - the SDK raises several types for one cause
+    except Exception as exc:  # the SDK raises several types for one cause
         raise ExternalError(
             f"cannot reach a Docker engine: {exc}",
             hint="start Docker (dockerd), or set DOCKER_HOST to a reachable engine",
@@ -225,7 +225,7 @@ def push(engine: Any, repository: str, tag: str, progress: Progress) -> str:
                 progress(f"push: {chunk.get('id', '') + ': ' if chunk.get('id') else ''}{status}")
         if error:
             raise _push_error(error, repository)  # noqa: TRY301 - handled below like the rest
-    except Exception as exc:  # noqa: BLE001 - error chunks, requests/docker errors mid-stream
+    except Exception as exc:  # error chunks, requests/docker errors mid-stream
         failed = exc if isinstance(exc, PushFailed) else _push_error(str(exc), repository)
         if failed.transient and not engine_answers(engine):
             # Retrying a push through an engine that is gone cannot help; say which one it is.
@@ -351,7 +351,7 @@ def _consume(
                 progress(str(chunk["status"]))
             if keep:
                 kept.append(chunk)
-    except Exception as exc:  # noqa: BLE001 - connection errors while streaming
+    except Exception as exc:  # connection errors while streaming
         raise ExternalError(f"docker {what} failed: {exc}") from None
     if error is not None:
         raise ExternalError(f"docker {what} failed: {error.strip()}", details=shown)

@@ -98,7 +98,7 @@ def render_model(config: Config, model: ModelConfig, request: RenderRequest) -> 
         "max_unavailable": k8s.max_unavailable,
         "capture": _capture_context(settings),
     }
-    env = jinja2.Environment(  # noqa: S701 - YAML, values are JSON-quoted with tojson
+    env = jinja2.Environment(  # YAML, values are JSON-quoted with tojson
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
     docs = []

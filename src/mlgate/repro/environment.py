@@ -243,7 +243,7 @@ def _parse_toml_lock(file: Path) -> Parsed:
     packages: dict[str, str] = {}
     entries = data.get("package", []) or data.get("packages", [])
     if not isinstance(entries, list):
-        raise ValueError("'package' (or 'packages') should be an array of tables")  # noqa: TRY004
+        raise ValueError("'package' (or 'packages') should be an array of tables")
     for entry in entries:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             packages[normalise(entry["name"])] = str(entry.get("version", "*"))
@@ -253,10 +253,10 @@ def _parse_toml_lock(file: Path) -> Parsed:
 def _parse_pipfile_lock(file: Path) -> Parsed:
     data = json.loads(file.read_text("utf-8"))
     if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")  # noqa: TRY004 - reported as a parse error
+        raise ValueError("expected a JSON object")  # reported as a parse error
     default = data.get("default") or {}
     if not isinstance(default, dict):
-        raise ValueError("'default' should be an object of package -> pin")  # noqa: TRY004
+        raise ValueError("'default' should be an object of package -> pin")
     packages: dict[str, str] = {}
     for name, spec in default.items():
         version = spec.get("version", "*") if isinstance(spec, dict) else "*"
@@ -275,7 +275,7 @@ def _parse_env_yaml(file: Path) -> Parsed:
     except yaml.YAMLError as exc:
         raise ValueError(str(exc)) from None
     if not isinstance(data, dict):
-        raise ValueError("expected a mapping with 'dependencies'")  # noqa: TRY004
+        raise ValueError("expected a mapping with 'dependencies'")
     packages: dict[str, str] = {}
     unpinned: list[str] = []
     lines: list[str] = []

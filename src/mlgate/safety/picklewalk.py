@@ -129,7 +129,7 @@ def walk(data: bytes, *, joblib: bool = False) -> tuple[Reference, ...]:
     except Refused as exc:
         exc.references = tuple(walker.refs)
         raise
-    except Exception as exc:  # noqa: BLE001 - a malformed stream in any way is a refusal
+    except Exception as exc:  # a malformed stream in any way is a refusal
         refused = Refused(f"malformed pickle stream ({type(exc).__name__}: {exc})")
         refused.references = tuple(walker.refs)
         raise refused from None

@@ -225,7 +225,7 @@ class ScoringApp:
                 try:
                     if self.model is None:
                         self.load()
-                except Exception as exc:  # noqa: BLE001 - reported, then the server stops
+                except Exception as exc:  # reported, then the server stops
                     text = getattr(exc, "message", None) or str(exc)
                     log_event("model failed to load", level=logging.ERROR, error=text)
                     await send({"type": "lifespan.startup.failed", "message": text})
@@ -388,7 +388,7 @@ def _score_batch(model: ServedModel, work: Sequence[tuple[bytes, str]]) -> list[
         try:
             request = parse(model, body, content_type)
             arrays = model.convert(request.columns)
-        except Exception:  # noqa: BLE001 - scored alone below, which answers with the error
+        except Exception:  # scored alone below, which answers with the error
             request, arrays = None, None
         if request is None or arrays is None or request.rows == 0:
             answers[i] = _score(model, body, content_type)
@@ -398,7 +398,7 @@ def _score_batch(model: ServedModel, work: Sequence[tuple[bytes, str]]) -> list[
         try:
             frame = model.stacked_frame([arrays for _, _, arrays in members])
             predictions: list[Any] | None = model.predict(frame, method)
-        except Exception:  # noqa: BLE001 - each request alone gets its own answer or error
+        except Exception:  # each request alone gets its own answer or error
             predictions = None
         if predictions is None or len(predictions) != sum(r.rows for _, r, _ in members):
             for i, _, _ in members:
@@ -432,7 +432,7 @@ def _score(model: ServedModel, body: bytes, content_type: str) -> Scored:
         # missing value it cannot impute): the request's problem, as in MLflow, a 400.
         log_event("input refused by the model", error=f"{type(exc).__name__}: {exc}")
         return Scored(400, _error(f"the model cannot score this input: {exc}"))
-    except Exception as exc:  # noqa: BLE001 - the model itself failed: a 500, logged
+    except Exception as exc:  # the model itself failed: a 500, logged
         log_event("prediction failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
         return Scored(500, _error(f"the model failed to score the input: {exc}", "INTERNAL_ERROR"))
     return Scored(

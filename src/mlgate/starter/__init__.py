@@ -71,7 +71,7 @@ def render_starter() -> dict[str, bytes]:
         if rel.endswith(TEMPLATE_SUFFIX):
             import jinja2
 
-            env = jinja2.Environment(  # noqa: S701 - renders YAML and text, not HTML
+            env = jinja2.Environment(  # renders YAML and text, not HTML
                 undefined=jinja2.StrictUndefined, keep_trailing_newline=True
             )
             text = env.from_string(path.read_text("utf-8")).render(context)
