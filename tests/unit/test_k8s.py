@@ -7,6 +7,8 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
+from mlgate.config.loader import load_config
+from mlgate.config.model import Config
 from mlgate.errors import UsageError
 from mlgate.publish.k8s import RenderRequest, image_ref_from_payload, render
 
@@ -14,9 +16,13 @@ DIGEST = "sha256:" + "ab" * 32
 IMAGE = f"ghcr.io/your-org/churn@{DIGEST}"
 
 
+def starter_config(starter: Path) -> Config:
+    return load_config(starter / "mlgate.yaml")
+
+
 @pytest.mark.parametrize("version", ["1.28.0", "1.33.0"])
 def test_rendered_manifests_are_valid_kubernetes_objects(starter: Path, version: str) -> None:
-    result = render(RenderRequest(str(starter / "mlgate.yaml"), "churn", "prod", image=IMAGE))
+    result = render(RenderRequest(starter_config(starter), "churn", "prod", image=IMAGE))
     kinds = [m["kind"] for m in result.manifests]
     assert kinds == ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]
     for manifest in result.manifests:
@@ -24,7 +30,7 @@ def test_rendered_manifests_are_valid_kubernetes_objects(starter: Path, version:
 
 
 def test_image_pinned_by_digest_and_probes_on_the_server_endpoints(starter: Path) -> None:
-    result = render(RenderRequest(str(starter / "mlgate.yaml"), "churn", "staging", image=IMAGE,
+    result = render(RenderRequest(starter_config(starter), "churn", "staging", image=IMAGE,
                                   namespace="ml", replicas=3))  # fmt: skip
     deployment, service, *_ = result.manifests
     container = deployment["spec"]["template"]["spec"]["containers"][0]
@@ -41,9 +47,9 @@ def test_image_pinned_by_digest_and_probes_on_the_server_endpoints(starter: Path
 
 def test_an_image_not_pinned_by_digest_is_refused(starter: Path) -> None:
     with pytest.raises(UsageError, match="not pinned by digest"):
-        render(RenderRequest(str(starter / "mlgate.yaml"), "churn", "prod", image="x:latest"))
+        render(RenderRequest(starter_config(starter), "churn", "prod", image="x:latest"))
     with pytest.raises(UsageError, match="not usable in Kubernetes names"):
-        render(RenderRequest(str(starter / "mlgate.yaml"), "churn", "Prod_1", image=IMAGE))
+        render(RenderRequest(starter_config(starter), "churn", "Prod_1", image=IMAGE))
 
 
 @pytest.mark.parametrize(
@@ -78,7 +84,7 @@ def test_capture_volume_autoscaler_and_disruption_budget(starter: Path, version:
             1,
         )
     )
-    result = render(RenderRequest(str(config), "churn", "prod", image=IMAGE))
+    result = render(RenderRequest(load_config(config), "churn", "prod", image=IMAGE))
     for manifest in result.manifests:
         kubernetes_validate.validate(manifest, version, strict=True)
     deployment, _, autoscaler, budget = result.manifests
@@ -103,13 +109,13 @@ def test_capture_volume_autoscaler_and_disruption_budget(starter: Path, version:
 
     claimed = config.read_text().replace("max_mb: 200}", "max_mb: 200, claim: churn-capture}")
     config.write_text(claimed)
-    result = render(RenderRequest(str(config), "churn", "prod", image=IMAGE))
+    result = render(RenderRequest(load_config(config), "churn", "prod", image=IMAGE))
     volumes = {v["name"]: v for v in result.manifests[0]["spec"]["template"]["spec"]["volumes"]}
     assert volumes["capture"]["persistentVolumeClaim"] == {"claimName": "churn-capture"}
 
 
 def test_no_capture_unless_configured(starter: Path) -> None:
-    result = render(RenderRequest(str(starter / "mlgate.yaml"), "churn", "prod", image=IMAGE))
+    result = render(RenderRequest(starter_config(starter), "churn", "prod", image=IMAGE))
     (container,) = result.manifests[0]["spec"]["template"]["spec"]["containers"]
     assert not [e for e in container["env"] if e["name"].startswith("MLGATE_CAPTURE")]
     assert result.manifests[2]["spec"]["minReplicas"] == 2  # the Deployment's replicas

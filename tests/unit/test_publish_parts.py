@@ -359,10 +359,11 @@ def test_publish_config_is_validated_with_its_location(starter: Path) -> None:
 
 
 def test_context_only_needs_out(starter: Path) -> None:
+    from mlgate.config.loader import load_config
     from mlgate.publish.core import PublishRequest, publish
 
     with pytest.raises(UsageError, match="--context-only needs --out"):
-        publish(PublishRequest(config_path=str(starter / "mlgate.yaml"), context_only=True))
+        publish(PublishRequest(load_config(starter / "mlgate.yaml"), context_only=True))
 
 
 def test_dockerfile_orders_layers_dependencies_app_model(tmp_path: Path) -> None:

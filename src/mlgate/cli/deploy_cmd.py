@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgate.cli._common import config_option, echo, emit_json, json_option
+from mlgate.cli._common import config_option, echo, emit_json, json_option, load
 
 
 @click.group()
@@ -47,7 +47,9 @@ def render(
     """Render a Deployment and Service for model NAME at STAGE, pinned by image digest."""
     from mlgate.publish import k8s
 
-    result = k8s.render(k8s.RenderRequest(config_path, name, stage, image, namespace, replicas))
+    result = k8s.render(
+        k8s.RenderRequest(load(config_path), name, stage, image, namespace, replicas)
+    )
     written = k8s.write(result, out)
     if as_json:
         emit_json(

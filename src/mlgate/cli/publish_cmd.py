@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgate.cli._common import config_option, echo, emit_json, json_option, model_option
+from mlgate.cli._common import config_option, echo, emit_json, json_option, load, model_option
 
 
 def progress(line: str) -> None:
@@ -78,7 +78,7 @@ def publish(  # one parameter per flag, as click passes them
     try:
         result = core.publish(
             core.PublishRequest(
-                config_path=config_path,
+                load(config_path),
                 model_name=model_name,
                 base_image=base_image,
                 registry=registry,

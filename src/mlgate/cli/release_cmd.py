@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mlgate.cli._common import config_option, echo, emit_json, json_option, model_option
+from mlgate.cli._common import config_option, echo, emit_json, json_option, load, model_option
 from mlgate.cli.publish_cmd import progress
 
 
@@ -57,7 +57,7 @@ def release(  # one parameter per flag, as click passes them
 
     result = core.release(
         core.ReleaseRequest(
-            config_path=config_path,
+            load(config_path),
             model_name=model_name,
             bump=bump,
             base_image=base_image,
@@ -109,7 +109,9 @@ def promote(
     from mlgate.publish import release as core
 
     result = core.promote(
-        core.StageRequest(config_path, name, stage, version, registry, push_tag, remote, progress)
+        core.StageRequest(
+            load(config_path), name, stage, version, registry, push_tag, remote, progress
+        )
     )
     return _stage_output(result, as_json)
 
@@ -133,6 +135,8 @@ def rollback(
     from mlgate.publish import release as core
 
     result = core.rollback(
-        core.StageRequest(config_path, name, stage, None, registry, push_tag, remote, progress)
+        core.StageRequest(
+            load(config_path), name, stage, None, registry, push_tag, remote, progress
+        )
     )
     return _stage_output(result, as_json)

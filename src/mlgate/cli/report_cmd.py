@@ -13,12 +13,14 @@ from mlgate.cli._common import (
     echo,
     emit_json,
     json_option,
+    load,
     model_option,
     status_word,
     style,
 )
 
 if TYPE_CHECKING:
+    from mlgate.config.model import Config
     from mlgate.governance.post import PostOutcome
     from mlgate.governance.report import ReportResult
 
@@ -77,15 +79,16 @@ def report(
     from mlgate.governance.post import publish_reports, write_summaries
     from mlgate.governance.report import ReportRequest, make_report, parse_formats
 
-    request = ReportRequest(config_path, model_name, parse_formats(formats), out_dir)
-    result = make_report(request)
+    config = load(config_path)
+    request = ReportRequest(model_name, parse_formats(formats), out_dir)
+    result = make_report(request, config)
     outcomes = []
     if post:
         outcomes = publish_reports(result, pr_number=pr_number, report_url=report_url)
     else:
         write_summaries(result, report_url=report_url)
     # With --json, stdout holds only the JSON; the runner reads workflow commands on stderr too.
-    _annotate(result, config_path, outcomes, sys.stderr if as_json else sys.stdout)
+    _annotate(result, config, outcomes, sys.stderr if as_json else sys.stdout)
     if as_json:
         emit_json(
             {
@@ -152,7 +155,7 @@ _STATE = {
 
 
 def _annotate(
-    result: ReportResult, config_path: str | None, outcomes: list[PostOutcome], stream: TextIO
+    result: ReportResult, config: Config, outcomes: list[PostOutcome], stream: TextIO
 ) -> None:
     """On GitHub Actions: each missing required card field is an error annotation on its
     mlgate.yaml line, and a comment that was skipped (fork, no token) is a notice."""
@@ -160,9 +163,6 @@ def _annotate(
 
     if not actions.in_actions():
         return
-    from mlgate.config.loader import load_config
-
-    config = load_config(config_path)
     found = []
     for r in result.reports:
         model = config.model(r.data.model.name)
@@ -201,7 +201,7 @@ def card_export(config_path: str | None, model_name: str | None, fmt: str, out: 
     """Write the model card, with the measured metrics, in another format."""
     from mlgate.governance.exports import CardExportRequest, export_card
 
-    result = export_card(CardExportRequest(config_path, model_name, fmt, out))
+    result = export_card(CardExportRequest(model_name, fmt, out), load(config_path))
     echo(f"{result.model}: wrote {result.path}")
     return 0
 
@@ -214,7 +214,7 @@ def card_check(config_path: str | None, model_name: str | None, as_json: bool) -
     """Check model cards against the schema and governance.required (exit 1 on a problem)."""
     from mlgate.governance.exports import CardCheckRequest, check_cards
 
-    verdicts = check_cards(CardCheckRequest(config_path, model_name))
+    verdicts = check_cards(CardCheckRequest(model_name), load(config_path))
     if as_json:
         emit_json([v.to_dict() for v in verdicts])
     else:
@@ -236,7 +236,8 @@ def audit(name: str, config_path: str | None, remote: str | None, as_json: bool)
     """Who did what to model NAME, when, from which commit, with which checks (from its tags)."""
     from mlgate.governance import audit as core
 
-    result = core.audit(core.AuditRequest(name, config_path, remote))
+    config = load(config_path) if config_path else None
+    result = core.audit(core.AuditRequest(name, remote), config)
     if as_json:
         emit_json(result.to_dict())
         return 0

@@ -16,7 +16,6 @@ from mlgate.config.model import Config, ModelConfig
 @dataclass(frozen=True)
 class AuditRequest:
     name: str
-    config_path: str | None = None
     remote: str | None = None
 
 
@@ -73,14 +72,11 @@ class AuditResult:
 
 
 def audit(request: AuditRequest, config: Config | None = None) -> AuditResult:
-    """Every registry event of ``request.name``, in the registry's replay order."""
+    """Every registry event of ``request.name``, in the registry's replay order; without a
+    configuration, of the repository around the working directory."""
     from mlgate import gitio
     from mlgate.registry.tags import load_state
 
-    if config is None and request.config_path:
-        from mlgate.config.loader import load_config
-
-        config = load_config(request.config_path)
     root = config.root if config is not None else gitio.repo_root(Path.cwd())
     state = load_state(root, request.remote)
     model = state.model(request.name)  # UsageError with a suggestion when unknown

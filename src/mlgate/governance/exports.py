@@ -15,7 +15,6 @@ EXPORT_FORMATS = {"hf": "README.md", "mct": "model_card.json"}
 
 @dataclass(frozen=True)
 class CardExportRequest:
-    config_path: str | None = None
     model: str | None = None
     format: str = "hf"  # "hf" (Hugging Face README) or "mct" (Model Card Toolkit JSON)
     out: Path | None = None  # a file; default .mlgate/out/<model>/README.md or model_card.json
@@ -30,13 +29,11 @@ class CardExportResult:
 
 @dataclass(frozen=True)
 class CardCheckRequest:
-    config_path: str | None = None
     model: str | None = None
 
 
-def export_card(request: CardExportRequest, config: Config | None = None) -> CardExportResult:
+def export_card(request: CardExportRequest, config: Config) -> CardExportResult:
     """Write the card, with the measured metrics, as a Hugging Face README or MCT JSON."""
-    from mlgate.config.loader import load_config
     from mlgate.fsio import atomic_write_text, dump_json
     from mlgate.governance.card import to_model_card_toolkit
     from mlgate.governance.hf import hf_readme
@@ -45,7 +42,7 @@ def export_card(request: CardExportRequest, config: Config | None = None) -> Car
 
     if request.format not in EXPORT_FORMATS:
         raise UsageError(f"unknown card format {request.format!r}", hint="use --hf or --mct")
-    cfg = config or load_config(request.config_path)
+    cfg = config
     model = cfg.model(request.model)
     out_dir = paths.out_dir(cfg.root, model.tag_name)
     data = build_report_data(cfg, model, out_dir, diagnostics=False)
@@ -70,12 +67,11 @@ def export_card(request: CardExportRequest, config: Config | None = None) -> Car
     return CardExportResult(model.name, request.format, atomic_write_text(target, text))
 
 
-def check_cards(request: CardCheckRequest, config: Config | None = None) -> list[Verdict]:
+def check_cards(request: CardCheckRequest, config: Config) -> list[Verdict]:
     """The card checks (schema and required fields) of each selected model."""
-    from mlgate.config.loader import load_config
     from mlgate.governance.card import load_card
 
-    cfg = config or load_config(request.config_path)
+    cfg = config
     verdicts = []
     for model in cfg.select(request.model):
         result = load_card(cfg, model)

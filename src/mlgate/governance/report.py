@@ -43,9 +43,8 @@ PAYLOAD_FILE = "registry-payload.json"
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """What ``mlgate report`` was asked for."""
+    """What ``mlgate report`` was asked for (of the Config passed beside it)."""
 
-    config_path: str | None = None
     model: str | None = None
     formats: tuple[str, ...] = FORMATS
     out_dir: Path | None = None
@@ -90,11 +89,9 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def make_report(request: ReportRequest, config: Config | None = None) -> ReportResult:
+def make_report(request: ReportRequest, config: Config) -> ReportResult:
     """Build and write the report of each selected model."""
-    from mlgate.config.loader import load_config
-
-    cfg = config or load_config(request.config_path)
+    cfg = config
     models = cfg.select(request.model)
     if request.out_dir is not None and len(models) > 1:
         raise UsageError(

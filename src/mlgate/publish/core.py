@@ -37,7 +37,7 @@ def _quiet(_: str) -> None:
 
 @dataclass(frozen=True)
 class PublishRequest:
-    config_path: str | None = None
+    config: Config
     model_name: str | None = None
     base_image: str | None = None
     registry: str | None = None
@@ -88,9 +88,7 @@ class PublishResult:
 
 def publish(request: PublishRequest) -> PublishResult:
     """Load the configuration and publish one model's image."""
-    from mlgate.config.loader import load_config
-
-    config = load_config(request.config_path)
+    config = request.config
     return publish_model(config, config.model(request.model_name), request)
 
 

@@ -28,7 +28,7 @@ _DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class RenderRequest:
-    config_path: str | None
+    config: Config
     model_name: str
     stage: str
     image: str | None = None  # REPO@sha256:... overrides the lookup
@@ -48,9 +48,7 @@ class RenderResult:
 
 
 def render(request: RenderRequest) -> RenderResult:
-    from mlgate.config.loader import load_config
-
-    config = load_config(request.config_path)
+    config = request.config
     model = config.model(request.model_name)
     return render_model(config, model, request)
 

@@ -34,7 +34,7 @@ def _quiet(_: str) -> None:
 
 @dataclass(frozen=True)
 class ReleaseRequest:
-    config_path: str | None = None
+    config: Config
     model_name: str | None = None
     bump: str | None = None
     base_image: str | None = None
@@ -65,10 +65,9 @@ class ReleaseResult:
 
 def release(request: ReleaseRequest) -> ReleaseResult:
     """Build, verify and push the image of the next version, then register it."""
-    from mlgate.config.loader import load_config
     from mlgate.registry import versions
 
-    config = load_config(request.config_path)
+    config = request.config
     model = config.model(request.model_name)
     root = model.repo_root
     _refuse_second_release(root, model, request.remote)
@@ -83,7 +82,7 @@ def release(request: ReleaseRequest) -> ReleaseResult:
             config,
             model,
             PublishRequest(
-                config_path=request.config_path,
+                config,
                 model_name=model.name,
                 base_image=request.base_image,
                 registry=request.registry,
@@ -162,7 +161,7 @@ def _refuse_second_release(root: Path, model: ModelConfig, remote: str | None) -
 
 @dataclass(frozen=True)
 class StageRequest:
-    config_path: str | None
+    config: Config
     model_name: str
     stage: str
     version: str | None = None  # promote: the version; rollback: None
@@ -194,12 +193,11 @@ class StageResult:
 
 def promote(request: StageRequest) -> StageResult:
     """Assign VERSION to STAGE (policy checked), then tag its image ``REPO:STAGE`` by digest."""
-    from mlgate.config.loader import load_config
     from mlgate.registry import stages
 
     if request.version is None:
         raise UsageError("promote needs a version")
-    config = load_config(request.config_path)
+    config = request.config
     model = config.model(request.model_name)
     image = _registered_image(config, model, request.version, request.remote)
     written = stages.assign(
@@ -222,10 +220,9 @@ def promote(request: StageRequest) -> StageResult:
 
 def rollback(request: StageRequest) -> StageResult:
     """Give STAGE back to its previous holder, then point ``REPO:STAGE`` at that image."""
-    from mlgate.config.loader import load_config
     from mlgate.registry import stages
 
-    config = load_config(request.config_path)
+    config = request.config
     model = config.model(request.model_name)
     written = stages.rollback(
         stages.RollbackRequest(
