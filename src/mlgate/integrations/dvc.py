@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate import gitio, proc
 from mlgate.errors import ConfigError, ExternalError, Location
 
 PIPELINE_FILE = "dvc.yaml"
@@ -301,8 +302,6 @@ _READ_SCRIPT = (
 
 
 def _read_with(python: str, repo: Path, rel: str, rev: str | None, at: str) -> bytes:
-    from mlgate import proc
-
     try:
         return proc.run_binary(
             [python, "-c", _READ_SCRIPT, rel, str(repo), rev or ""],
@@ -320,8 +319,6 @@ def _read_with(python: str, repo: Path, rel: str, rev: str | None, at: str) -> b
 def tracks(repo: Path, rel: str, rev: str) -> bool:
     """Whether ``dvc.lock`` or a ``.dvc`` file at ``rev`` records ``rel`` as an output."""
     import yaml
-
-    from mlgate import gitio
 
     candidates = [LOCK_FILE, f"{rel}.dvc"]
     for name in candidates:

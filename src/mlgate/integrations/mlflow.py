@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlgate import paths
 from mlgate.errors import CheckFailed, ConfigError, Location
+from mlgate.fsio import atomic_write_json
 
 STORE = "mlflow"
 MLPROJECT = "MLproject"
@@ -26,15 +28,11 @@ RUN_FILE = "run.json"  # which run they came from
 
 def store_dir(root: Path, tag_name: str) -> Path:
     """The store of a model's training runs in the repository (or isolated copy) at ``root``."""
-    from mlgate import paths
-
     return paths.cache_dir(root) / STORE / tag_name.replace("/", "-")
 
 
 def fresh_store(root: Path, tag_name: str) -> tuple[Path, dict[str, str]]:
     """An empty store for one training run, and the environment that points MLflow at it."""
-    from mlgate import paths
-
     store = store_dir(root, tag_name)
     shutil.rmtree(store, ignore_errors=True)
     store.mkdir(parents=True)  # mlruns/ itself is MLflow's to create (with its default experiment)
@@ -121,8 +119,6 @@ def _model_dir(store: Path, run_id: str) -> Path | None:
 def collect(store: Path, model_file: Path, shown: str) -> LoggedRun:
     """After a training run: the run's model directory copied to ``model_file`` and its
     metrics written beside the store (read back by ``logged_metrics``)."""
-    from mlgate.fsio import atomic_write_json
-
     run = read_run(store)
     if run.model_dir is None:
         raise CheckFailed(

@@ -22,10 +22,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate import paths
+from mlgate import formats, gfm, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
-from mlgate.monitor.production import PREDICTION, REQUEST_ID, ROW, Production, read_production
+from mlgate.fsio import atomic_write_text
+from mlgate.gates.drift.engine import DriftOptions
+from mlgate.gates.drift.run import DriftInputs, _features, drift_gate
+from mlgate.gates.evaluation import GateRun, _resolve_metrics, label_values
+from mlgate.gates.predict import compute_metric, model_features, run_model
+from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
+from mlgate.monitor.production import (
+    PREDICTION,
+    REQUEST_ID,
+    ROW,
+    Production,
+    parse_time,
+    read_production,
+)
+from mlgate.prcheck.render import section
+from mlgate.tabular import read_table
 from mlgate.verdict import Check, Status, Verdict, write_verdict
 
 if TYPE_CHECKING:
@@ -61,8 +76,6 @@ class MonitorResult:
 
 def run_monitor(request: MonitorRequest, config: Config) -> MonitorResult:
     """Drift, prediction drift and (with labels) live metric gates on production data."""
-    from mlgate.monitor.production import parse_time
-
     model = config.model(request.model)
     since = parse_time(request.since, "--since")
     until = parse_time(request.until, "--until")
@@ -121,8 +134,6 @@ def run_monitor(request: MonitorRequest, config: Config) -> MonitorResult:
 def _finish(
     config: Config, model: ModelConfig, request: MonitorRequest, verdict: Verdict
 ) -> MonitorResult:
-    from mlgate.fsio import atomic_write_text
-
     out = request.out or paths.out_dir(config.root, model.tag_name)
     written = {"verdict": write_verdict(out / VERDICT_FILE, verdict)}
     written["markdown"] = atomic_write_text(out / MARKDOWN_FILE, markdown(verdict))
@@ -131,9 +142,6 @@ def _finish(
 
 def markdown(verdict: Verdict) -> str:
     """The verdict in the PR check's Markdown form (for the issue body and the job summary)."""
-    from mlgate import gfm
-    from mlgate.prcheck.render import section
-
     ctx = verdict.context
     window = ctx.get("window", {})
     span = " to ".join(str(window.get(k)) for k in ("since", "until") if window.get(k))
@@ -154,9 +162,6 @@ def markdown(verdict: Verdict) -> str:
 def _drift(
     config: Config, model: ModelConfig, production: Production, notes: list[str]
 ) -> tuple[Verdict, list[str]]:
-    from mlgate.gates.drift.engine import DriftOptions
-    from mlgate.gates.drift.run import DriftInputs, _features, drift_gate
-
     settings = model.drift
     if settings.reference is None:
         raise UsageError(
@@ -201,9 +206,6 @@ class _Model:
 
     @classmethod
     def load(cls, model: ModelConfig) -> _Model:
-        from mlgate import formats
-        from mlgate.gates.predict import model_features
-
         spec = model.model
         estimator = formats.load(
             spec.file,
@@ -216,8 +218,6 @@ class _Model:
         return cls(estimator, model_features(estimator, configured))
 
     def outputs(self, model: ModelConfig, frame: pd.DataFrame, features: list[str]) -> Any:
-        from mlgate.gates.predict import run_model
-
         return run_model(
             self.estimator,
             frame,
@@ -235,10 +235,6 @@ def _prediction_drift(
 ) -> tuple[list[Check], dict[str, Any]] | None:
     import numpy as np
     import pandas as pd
-
-    from mlgate.gates.drift.engine import DriftOptions
-    from mlgate.gates.drift.run import DriftInputs, drift_gate
-    from mlgate.tabular import read_table
 
     frame = production.frame
     if PREDICTION not in frame.columns or frame[PREDICTION].isna().all():
@@ -284,11 +280,6 @@ def _live_metrics(
     labels_path: Path,
     loaded: _Model,
 ) -> tuple[list[Check], list[str], dict[str, Any]]:
-    from mlgate.gates.evaluation import GateRun, _resolve_metrics, label_values
-    from mlgate.gates.predict import compute_metric
-    from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
-    from mlgate.tabular import read_table
-
     target = model.data.target
     if target is None:
         raise UsageError(f"model {model.name!r} has no data.target: labels cannot be joined")

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate import __version__
 from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
 from mlgate.serve.capture import Capture, CaptureSettings
 from mlgate.serve.metrics import CONTENT_TYPE, Metrics
@@ -451,8 +452,6 @@ def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
 
 
 def _server_version() -> str:
-    from mlgate import __version__
-
     return __version__
 
 

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate import __version__, formats
+from mlgate.config.validate import validate
+from mlgate.config.yamlsource import load_yaml_file
 from mlgate.errors import ConfigError, Location
+from mlgate.modelio import sha256_file
 
 METADATA_FILE = "model.json"
 METHODS = ("predict", "predict_proba")
@@ -79,9 +83,6 @@ class ModelInfo:
     @classmethod
     def read(cls, model_dir: Path) -> ModelInfo:
         """Read and validate ``model_dir/model.json``; problems raise ConfigError (exit 2)."""
-        from mlgate.config.validate import validate
-        from mlgate.config.yamlsource import load_yaml_file
-
         path = model_dir / METADATA_FILE
         if not path.is_file():
             raise ConfigError(
@@ -96,8 +97,6 @@ class ModelInfo:
 
     def version_view(self) -> dict[str, Any]:
         """What ``GET /info`` answers."""
-        from mlgate import __version__
-
         return {
             "model": self.name,
             "version": self.version,
@@ -126,9 +125,6 @@ class ServedModel:
     @classmethod
     def load(cls, model_dir: Path) -> ServedModel:
         """Read the metadata and load the model file safely (skops allow-list, see modelio)."""
-        from mlgate import formats
-        from mlgate.modelio import sha256_file
-
         info = ModelInfo.read(model_dir)
         path = model_dir / info.model_file
         if info.sha256 and path.exists() and sha256_file(path) != info.sha256:

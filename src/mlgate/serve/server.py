@@ -11,6 +11,7 @@ from mlgate.errors import ExternalError, UsageError
 from mlgate.serve import DEFAULT_MAX_REQUEST_BYTES
 from mlgate.serve.app import ScoringApp, ServeSettings, configure_logging
 from mlgate.serve.capture import CaptureSettings
+from mlgate.serve.model import ModelInfo
 
 APP = "mlgate.serve.app:create_app"
 
@@ -39,7 +40,6 @@ def serve(request: ServeRequest) -> int:
             "the scoring server needs uvicorn, which is not installed",
             hint="pip install 'mlgate[serve]'",
         ) from None
-    from mlgate.serve.model import ModelInfo
 
     ModelInfo.read(request.model_dir)  # fail fast (exit 2) before any worker starts
     if request.workers < 1:
