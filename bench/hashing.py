@@ -160,11 +160,12 @@ print(time.perf_counter() - began)
 
 RELOCK_CORE = """
 import statistics, sys, time
+from mlgate.config.loader import load_config
 from mlgate.repro.locking import LockRequest, lock
 times = []
 for _ in range(int(sys.argv[1])):
     began = time.perf_counter()
-    result = lock(LockRequest())
+    result = lock(LockRequest(load_config()))  # the configuration is read each time, as before
     times.append(time.perf_counter() - began)
     if result.stats.hashed_files or result.written:
         sys.exit(f"unchanged re-lock hashed {result.stats.hashed_files} files")
