@@ -12,6 +12,7 @@ from pathlib import Path
 from mlgate import __version__, gitio
 from mlgate.config.model import ModelConfig
 from mlgate.fsio import atomic_write_json, atomic_write_text
+from mlgate.github.actions import RunContext
 from mlgate.publish.metadata import ModelBundle
 from mlgate.publish.settings import PublishSettings
 from mlgate.publish.wheelhouse import Wheelhouse
@@ -96,8 +97,6 @@ def labels(
 
 def source_url(model: ModelConfig) -> str | None:
     """The repository's web address: from GitHub Actions' environment, else git's origin."""
-    from mlgate.github.actions import RunContext
-
     repository = RunContext.from_env().repository_url
     if repository:
         return repository

@@ -16,8 +16,11 @@ from typing import Any
 
 from mlgate import __version__, paths
 from mlgate.config.model import Config, ModelConfig
-from mlgate.errors import ConfigError, UsageError
+from mlgate.errors import CheckFailed, ConfigError, UsageError
+from mlgate.fsio import atomic_write_text
 from mlgate.publish.settings import PublishSettings
+from mlgate.registry import queries
+from mlgate.registry.tags import load_state
 
 # The manifests' templates ship inside this package.
 TEMPLATES_DIR = Path(__file__).parent / "templates" / "k8s"
@@ -139,10 +142,6 @@ def _from_registry(config: Config, model: ModelConfig, stage: str) -> tuple[str,
     """The image of the version holding ``stage``; None when the model has no registered
     versions at all (then the last push stands in). A registered model whose stage is empty is
     an error: rendering some other image for it would deploy an unpromoted model."""
-    from mlgate.errors import CheckFailed
-    from mlgate.registry import queries
-    from mlgate.registry.tags import load_state
-
     state = load_state(model.repo_root)
     found = state.get(model.name)
     if found is None or not found.versions:
@@ -199,7 +198,6 @@ def _has_tag(ref: str) -> bool:
 def write(result: RenderResult, out: Path | None) -> Path | None:
     if out is None:
         return None
-    from mlgate.fsio import atomic_write_text
 
     return atomic_write_text(out, result.text)
 

@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlgate import __version__, gitio
+from mlgate import __version__, formats, gitio, paths, tabular
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError
+from mlgate.gates.predict import model_features
+from mlgate.modelio import sha256_file
 from mlgate.publish.settings import PublishSettings
+from mlgate.repro.lockfile import read_lock
+from mlgate.serve.model import METADATA_FILE
+from mlgate.tabular import table_files
 
 FORMAT_VERSION = 1
 
@@ -52,10 +57,6 @@ def build_bundle(
     model: ModelConfig, settings: PublishSettings, *, version: str | None, commit: str | None
 ) -> ModelBundle:
     """Collect metadata and the smoke sample for ``model`` (loads data and the model once)."""
-    from mlgate import formats, tabular
-    from mlgate.gates.predict import model_features
-    from mlgate.modelio import sha256_file
-
     spec = model.model
     if not spec.file.exists():
         raise ConfigError(
@@ -135,9 +136,6 @@ def source_commit(model: ModelConfig) -> tuple[str | None, bool]:
 
 def _lock_fingerprint(model: ModelConfig) -> str | None:
     """The fingerprint of the model's inputs in mlgate.lock, when the model is locked."""
-    from mlgate import paths
-    from mlgate.repro.lockfile import read_lock
-
     lock = read_lock(paths.lock_path(model.repo_root))
     entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None
     value = entry.get("fingerprint") if entry else None
@@ -147,8 +145,6 @@ def _lock_fingerprint(model: ModelConfig) -> str | None:
 def _served_name(path: Path, fmt: str) -> str:
     """The model file's name in the image: ``model`` plus its suffix, never the metadata
     file's own name (an XGBoost ``model.json`` becomes ``model.xgboost.json``)."""
-    from mlgate.serve.model import METADATA_FILE
-
     name = "model" + _suffix(path)
     return f"model.{fmt}{_suffix(path)}" if name == METADATA_FILE else name
 
@@ -160,9 +156,6 @@ def _suffix(path: Path) -> str:
 
 
 def _fingerprints(model: ModelConfig) -> dict[str, dict[str, Any]]:
-    from mlgate.modelio import sha256_file
-    from mlgate.tabular import table_files
-
     out: dict[str, dict[str, Any]] = {}
     for role, path in (("train", model.data.train), ("eval", model.data.eval)):
         if path is None:

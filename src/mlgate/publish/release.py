@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate import paths
+from mlgate import gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError, ExternalError, MlgateError, UsageError
 from mlgate.github.actions import RunContext
@@ -23,6 +23,8 @@ from mlgate.publish.core import PublishRequest, PublishResult, publish_model
 from mlgate.publish.k8s import image_ref_from_payload
 from mlgate.publish.push import push_with_retries
 from mlgate.publish.settings import PublishSettings, sanitize_tag
+from mlgate.registry import queries, stages, versions
+from mlgate.registry.tags import load_state
 
 Progress = Callable[[str], None]
 VERDICT_FILES = ("repro.json", "validation.json", "drift.json", "governance.json")
@@ -65,8 +67,6 @@ class ReleaseResult:
 
 def release(request: ReleaseRequest) -> ReleaseResult:
     """Build, verify and push the image of the next version, then register it."""
-    from mlgate.registry import versions
-
     config = request.config
     model = config.model(request.model_name)
     root = model.repo_root
@@ -138,9 +138,6 @@ def release(request: ReleaseRequest) -> ReleaseResult:
 
 def _refuse_second_release(root: Path, model: ModelConfig, remote: str | None) -> None:
     """One version per commit (GTO's rule): say so before building anything."""
-    from mlgate import gitio
-    from mlgate.registry.tags import load_state
-
     head = gitio.head_commit(root)
     if head is None:
         raise UsageError(f"{root} has no commits; commit the model before releasing it")
@@ -193,8 +190,6 @@ class StageResult:
 
 def promote(request: StageRequest) -> StageResult:
     """Assign VERSION to STAGE (policy checked), then tag its image ``REPO:STAGE`` by digest."""
-    from mlgate.registry import stages
-
     if request.version is None:
         raise UsageError("promote needs a version")
     config = request.config
@@ -220,8 +215,6 @@ def promote(request: StageRequest) -> StageResult:
 
 def rollback(request: StageRequest) -> StageResult:
     """Give STAGE back to its previous holder, then point ``REPO:STAGE`` at that image."""
-    from mlgate.registry import stages
-
     config = request.config
     model = config.model(request.model_name)
     written = stages.rollback(
@@ -243,8 +236,6 @@ def rollback(request: StageRequest) -> StageResult:
 
 def _registered_image(config: Config, model: ModelConfig, version: str, remote: str | None) -> str:
     """``REPO@sha256:...`` recorded at registration; a version without one cannot be staged."""
-    from mlgate.registry import queries
-
     found = queries.resolve(
         queries.ResolveRequest(
             ref=f"{model.tag_name}@{version}",

@@ -28,13 +28,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mlgate import paths, proc
+from mlgate import formats, paths, proc
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError, ExternalError
 from mlgate.publish.settings import PublishSettings
 from mlgate.publish.wheels import mlgate_wheel
 from mlgate.repro import environment
 from mlgate.repro.environment import TrainingEnvironment, normalise
+from mlgate.repro.lockfile import read_lock
 
 # What ``mlgate serve`` imports in the image (mlgate itself goes in with --no-deps); their
 # specifiers come from mlgate's own metadata (its dependencies and the ``serve`` extra).
@@ -101,8 +102,6 @@ def normalize(name: str) -> str:
 
 def locked_environment(model: ModelConfig) -> dict[str, Any] | None:
     """The training environment ``mlgate lock`` recorded for the model (packages, python)."""
-    from mlgate.repro.lockfile import read_lock
-
     lock = read_lock(paths.lock_path(model.repo_root))
     entry = (lock.entry(model.tag_name) or lock.entry(model.name)) if lock else None
     environment_entry = entry.get("environment") if entry else None
@@ -115,8 +114,6 @@ def locked_environment(model: ModelConfig) -> dict[str, Any] | None:
 def model_modules(model: ModelConfig) -> tuple[str, ...]:
     """Top-level modules the model file's types come from and its loader needs, read without
     loading it (each format's ``modules`` hook in ``mlgate.formats``)."""
-    from mlgate import formats
-
     path = model.model.file
     if not path.exists():
         raise ConfigError(
@@ -193,8 +190,6 @@ def _shipped_requirements(model: ModelConfig, listed: set[str], needed: set[str]
     Lines for anything else (test tools, the xgboost meta-package beside xgboost-cpu) and lines
     that are not PEP 508 are left out."""
     from packaging.requirements import InvalidRequirement, Requirement
-
-    from mlgate import formats
 
     path = model.model.file
     if not path.exists():

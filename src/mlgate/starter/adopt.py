@@ -19,6 +19,10 @@ from typing import Any
 
 from mlgate.config.model import CONFIG_FILENAME
 from mlgate.errors import UsageError
+from mlgate.fsio import atomic_write_text
+from mlgate.integrations import dvc
+from mlgate.repro.environment import CANDIDATES
+from mlgate.tabular import read_table, table_kind
 
 IGNORED = (".mlgate/cache/", ".mlgate/out/")
 SKIPPED = frozenset(
@@ -80,8 +84,6 @@ class AdoptResult:
 
 def adopt(request: AdoptRequest) -> AdoptResult:
     """Write the draft mlgate.yaml and the .gitignore lines into ``request.target``."""
-    from mlgate.fsio import atomic_write_text
-
     root = request.target.resolve()
     if not root.is_dir():
         raise UsageError(f"{request.target} is not a folder")
@@ -116,9 +118,6 @@ def _files(root: Path) -> list[str]:
 
 
 def _inventory(files: Sequence[str]) -> dict[str, list[str]]:
-    from mlgate.repro.environment import CANDIDATES
-    from mlgate.tabular import table_kind
-
     def named(names: Iterable[str]) -> list[str]:
         wanted = {n.lower() for n in names}
         return [f for f in files if Path(f).name.lower() in wanted or f.lower() in wanted]
@@ -218,9 +217,6 @@ def _written_by(folder: Path, script: str | None, *suffixes: str) -> list[str]:
 
 
 def _dvc_draft(root: Path, found: dict[str, list[str]]) -> ModelDraft:
-    from mlgate.integrations import dvc
-    from mlgate.tabular import table_kind
-
     pipeline = dvc.load_pipeline(root / dvc.PIPELINE_FILE)
     outs = [o for s in pipeline.stages.values() for o in s.outs]
     rel = [o.relative_to(root).as_posix() for o in outs if o.is_relative_to(root)]
@@ -319,7 +315,6 @@ def _finish(folder: Path, draft: ModelDraft) -> ModelDraft:
     table = draft.eval_data or draft.train_data
     if table is None or not (folder / table).is_file():
         return draft
-    from mlgate.tabular import read_table
 
     try:
         frame = read_table(folder / table)
@@ -484,8 +479,6 @@ def _data_lines(d: ModelDraft) -> list[str]:
 
 def _ignore(root: Path) -> bool:
     """Add ``.mlgate/cache/`` and ``.mlgate/out/`` to .gitignore; True when it changed."""
-    from mlgate.fsio import atomic_write_text
-
     path = root / ".gitignore"
     text = path.read_text("utf-8") if path.is_file() else ""
     present = {line.strip() for line in text.splitlines()}
