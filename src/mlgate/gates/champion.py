@@ -14,13 +14,13 @@ from mlgate import gitio
 from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import ChampionSettings
 from mlgate.errors import MlgateError, UsageError
+from mlgate.formats import FORMATS
+from mlgate.registry.tags import load_state
 
 MODEL_SUFFIXES = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
 
 
 def _model_suffixes() -> frozenset[str]:
-    from mlgate.formats import FORMATS
-
     return frozenset(s for fmt in FORMATS.values() for s in fmt.suffixes) | set(MODEL_SUFFIXES)
 
 
@@ -104,8 +104,6 @@ def why_none(
 
 def _held_stages(config: Config, model: ModelConfig) -> list[str]:
     """Stages a version of the model holds now; empty when the registry cannot be read."""
-    from mlgate.registry.tags import load_state
-
     try:
         state = load_state(gitio.repo_root(config.root), None, model.name).get(model.name)
     except MlgateError:  # only an explanation: a registry that cannot be read has none

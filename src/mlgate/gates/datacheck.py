@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlgate.config.sections import ColumnRule, DataSettings
+from mlgate.tabular import column_kind
 from mlgate.verdict import Check, Status
 
 if TYPE_CHECKING:
@@ -93,8 +94,6 @@ def _explicit(name: str, rule: ColumnRule) -> ColumnContract:
 
 def infer_column(series: pd.Series) -> ColumnContract:
     """What the training data says about one column."""
-    from mlgate.tabular import column_kind
-
     kind = column_kind(series)
     name = str(series.name)
     rate = float(series.isna().mean()) if len(series) else 0.0
@@ -120,8 +119,6 @@ def data_checks(contract: Contract, frame: pd.DataFrame, settings: DataSettings)
 
 
 def _column_checks(c: ColumnContract, frame: pd.DataFrame, settings: DataSettings) -> list[Check]:
-    from mlgate.tabular import column_kind
-
     # Inferred rules point at the training data they came from.
     key: tuple[str | int, ...] = (
         ("gates", "data", "columns", c.name) if c.source == "config" else ("data", "train")

@@ -10,9 +10,13 @@ from mlgate import formats
 from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import GateSettings
 from mlgate.errors import ConfigError
+from mlgate.gates.bootstrap import paired_bootstrap
 from mlgate.gates.champion import ChampionRef
+from mlgate.gates.metrics import resolve_metric
 from mlgate.gates.predict import ModelOutputs, compute_metric, model_features, run_model
 from mlgate.gates.rules import ChampionState, MetricOutcome, metric_checks
+from mlgate.gates.slices import SliceMetric, slice_checks
+from mlgate.modelio import sha256_file
 from mlgate.verdict import Check, Status, delta
 
 if TYPE_CHECKING:
@@ -45,8 +49,6 @@ def evaluate(
     missing: str | None = None,
 ) -> dict[str, Any]:
     """Append model, metric, slice and budget checks to ``run``; return the verdict context."""
-    from mlgate.modelio import sha256_file
-
     model, spec = run.model, run.model.model
     task = spec.task
     y = label_values(frame, target, task)
@@ -191,8 +193,6 @@ def _no_champion(run: GateRun, state: ChampionState, why: str | None) -> Check:
 
 
 def _resolve_metrics(run: GateRun, task: str) -> dict[str, Metric]:
-    from mlgate.gates.metrics import resolve_metric
-
     search = [run.model.root, run.config.root]
     found: dict[str, Metric] = {}
     for gate in run.settings.metrics:
@@ -223,8 +223,6 @@ def _outcome(
     mine: ModelOutputs,
     theirs: ModelOutputs | None,
 ) -> MetricOutcome:
-    from mlgate.gates.bootstrap import paired_bootstrap
-
     c = compute_metric(metric, y, mine)
     for warning in c.warnings:
         run.notes.append(f"{gate.name}: {warning}")
@@ -254,8 +252,6 @@ def _slices(
     theirs: ModelOutputs | None,
     metrics: dict[str, Metric],
 ) -> None:
-    from mlgate.gates.slices import SliceMetric, slice_checks
-
     settings = run.settings.slices
     assert settings is not None
     directions = {g.name: g.direction for g in run.settings.metrics}

@@ -11,12 +11,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
+from mlgate.config.validate import suggest
 from mlgate.errors import EXIT_OK, ConfigError, UsageError
+from mlgate.fsio import atomic_write_json
 from mlgate.gates import champion as champions
+from mlgate.gates import datacheck
+from mlgate.gates.drift.engine import DriftOptions
+from mlgate.gates.drift.run import DriftInputs, drift_gate
 from mlgate.gates.evaluation import GateRun, evaluate
 from mlgate.repro import judged
-from mlgate.verdict import Check, Status, Verdict
+from mlgate.tabular import feature_columns, read_data
+from mlgate.verdict import Check, Status, Verdict, write_verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,11 +92,6 @@ def validate_model(
     config: Config, model: ModelConfig, champion_arg: str | None, out: Path | None
 ) -> ModelValidation:
     """Every configured check of one model, written as verdict files."""
-    from mlgate import paths
-    from mlgate.fsio import atomic_write_json
-    from mlgate.gates import datacheck
-    from mlgate.verdict import write_verdict
-
     run = GateRun(config, model, model.gates, [], [])
     eval_path, target = _eval_inputs(run)
     frame = _read(model, "eval")
@@ -166,15 +168,12 @@ def _eval_inputs(run: GateRun) -> tuple[Path, str]:
 
 
 def _read(model: ModelConfig, role: str) -> pd.DataFrame:
-    from mlgate.tabular import read_data
-
     return read_data(model.data, role)
 
 
 def _require_target(run: GateRun, frame: pd.DataFrame, path: Path, target: str) -> None:
     if target in frame.columns:
         return
-    from mlgate.config.validate import suggest
 
     present = [str(c) for c in frame.columns]
     guess = suggest(target, present)
@@ -212,8 +211,6 @@ def _labelled(run: GateRun, frame: pd.DataFrame, target: str) -> pd.DataFrame:
 
 
 def _features(run: GateRun, frame: pd.DataFrame, target: str) -> list[str]:
-    from mlgate.tabular import feature_columns
-
     data = run.model.data
     try:
         return feature_columns(
@@ -236,10 +233,6 @@ def _drift(
     frame: pd.DataFrame,
     eval_path: Path,
 ) -> Verdict:
-    from mlgate import paths
-    from mlgate.gates.drift.engine import DriftOptions
-    from mlgate.gates.drift.run import DriftInputs, drift_gate
-
     settings = run.settings.drift
     assert settings is not None
     if settings.reference is None:
