@@ -21,6 +21,9 @@ import re
 from collections.abc import Iterable, Sequence
 from html import escape as _html_escape
 
+# The one icon per check status (pass, fail, warn, skip, info) every Markdown writer shows.
+STATUS_ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "info": "ℹ️"}  # noqa: RUF001
+
 ZWSP = "\u200b"  # zero-width space: breaks GitHub's mention, reference and URL detection
 
 # The characters that open Markdown of any kind inside a line: code, emphasis, strikethrough,

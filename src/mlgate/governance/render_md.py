@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlgate.gfm import Md, code, details, fence, table, text
+from mlgate.gfm import STATUS_ICON, Md, code, details, fence, table, text
 from mlgate.governance.compliance import STATUSES
 from mlgate.governance.mermaid import CHARTS
 from mlgate.governance.report_model import GATE_TITLES
@@ -21,15 +21,19 @@ if TYPE_CHECKING:
     from mlgate.governance.report_model import ReportData
     from mlgate.verdict import Verdict
 
-ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "info": "ℹ️"}  # noqa: RUF001
-HEADLINE = {"pass": ("✅", "PASS"), "fail": ("❌", "FAIL"), "warn": ("⚠️", "WARN: stale evidence")}
-GATE_ICON = {
-    "pass": "✅ pass",
-    "fail": "❌ fail",
-    "stale": "⚠️ stale",
-    "stale-fail": "❌ fail (stale)",
+_PASS, _FAIL, _WARN = STATUS_ICON["pass"], STATUS_ICON["fail"], STATUS_ICON["warn"]
+HEADLINE = {
+    "pass": (_PASS, "PASS"),
+    "fail": (_FAIL, "FAIL"),
+    "warn": (_WARN, "WARN: stale evidence"),
 }
-COMPLIANCE_ICON = {"present": "✅", "partial": "🟡", "missing": "❌", "outside": "⚪"}
+GATE_ICON = {
+    "pass": f"{_PASS} pass",
+    "fail": f"{_FAIL} fail",
+    "stale": f"{_WARN} stale",
+    "stale-fail": f"{_FAIL} fail (stale)",
+}
+COMPLIANCE_ICON = {"present": _PASS, "partial": "🟡", "missing": _FAIL, "outside": "⚪"}
 MAX_CHECK_ROWS = 100  # failures and warnings per verdict; the HTML and JSON reports have all
 QUIET_ROWS = 30  # a verdict with more checks than this shows its passes as counts only
 MAX_DRIFT_ROWS = 30  # drift columns listed; drifted and nearest to drift first
@@ -132,7 +136,7 @@ def _headline(data: ReportData, full_report: str | None) -> list[str]:
         counts = _counts(verdict.counts())
         rows.append((GATE_TITLES.get(kind, kind), Md(GATE_ICON[state]), counts))
     for item in data.missing:
-        state = "⚠️ unreadable" if item.present else "⚠️ missing"
+        state = f"{_WARN} unreadable" if item.present else f"{_WARN} missing"
         rows.append(
             (GATE_TITLES.get(item.kind, item.kind), Md(state), Md(f"run {code(item.produce)}"))
         )
@@ -181,7 +185,9 @@ def _metrics(data: ReportData) -> list[str]:
 
 def _card(data: ReportData) -> list[str]:
     card = data.card
-    problems = [f"- ❌ {text(p.location)}: {text(p.message)}" for p in data.card_result.problems]
+    problems = [
+        f"- {_FAIL} {text(p.location)}: {text(p.message)}" for p in data.card_result.problems
+    ]
     if card is None:
         return [*problems, "", "_No readable model card._"]
     owners = ", ".join(o.name + (f" ({o.contact})" if o.contact else "") for o in card.owners)
@@ -327,7 +333,7 @@ def _compliance(data: ReportData) -> list[str]:
     required = data.card_result.required
     failed = {p.check_id for p in data.card_result.problems}
     out += [
-        f"- {'❌' if f'card.required.{r}' in failed else '✅'} {code(r)}" for r in required
+        f"- {_FAIL if f'card.required.{r}' in failed else _PASS} {code(r)}" for r in required
     ] or ["- none required"]
     for fw in data.compliance:
         counts = ", ".join(f"{fw.count(s)} {s}" for s in STATUSES)
@@ -342,7 +348,7 @@ def _compliance(data: ReportData) -> list[str]:
 
 
 def _icon(status: str) -> Md:
-    return Md(ICON.get(status, ""))
+    return Md(STATUS_ICON.get(status, ""))
 
 
 def _counts(counts: dict[str, int]) -> str:

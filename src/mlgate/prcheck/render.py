@@ -15,8 +15,6 @@ from mlgate.github.actions import RunContext
 from mlgate.prcheck.result import CheckResult, ModelCheck, StageError
 from mlgate.verdict import Check, Status, Verdict
 
-_ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️"}
-
 
 def outputs(result: CheckResult) -> dict[str, str]:
     """Step outputs: ``ok``, ``exit-code``, ``verdict`` and ``report`` (first model's paths),
@@ -103,7 +101,7 @@ def section(
     counts = verdict.counts()
     word = "passed" if passed else "failed"
     lines = [
-        f"### {_ICON['pass' if passed else 'fail']} {gfm.code(name)} {word}",
+        f"### {gfm.STATUS_ICON['pass' if passed else 'fail']} {gfm.code(name)} {word}",
         "",
         f"Stages: {gfm.text(', '.join(stages))} — "
         + ", ".join(f"{n} {k}" for k, n in counts.items() if n),
@@ -115,7 +113,7 @@ def section(
     if verdict.checks:
         ordered = sorted(verdict.checks, key=lambda c: _ORDER[c.status])
         rows = [
-            (gfm.Md(_ICON[c.status.value]), gfm.code(c.id), _cell(c.observed),
+            (gfm.Md(gfm.STATUS_ICON[c.status.value]), gfm.code(c.id), _cell(c.observed),
              _cell(c.threshold), _cell(c.champion), c.message)
             for c in ordered
         ]  # fmt: skip
