@@ -13,7 +13,7 @@ from mlgate.errors import Location
 from mlgate.github import actions
 from mlgate.github.actions import RunContext
 from mlgate.prcheck.result import CheckResult, ModelCheck, StageError
-from mlgate.verdict import Check, Status, Verdict
+from mlgate.verdict import Check, Status, Verdict, format_number
 
 
 def outputs(result: CheckResult) -> dict[str, str]:
@@ -163,7 +163,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return format_number(value)
     return str(value)
 
 
