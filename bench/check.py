@@ -9,7 +9,9 @@ none when training was skipped by the run cache and a re-run of the same inputs 
 Training time is what the training command itself took (the run record's duration plus each
 re-run's, as mlgate measured them around the child process); the rest is mlgate's own time:
 start-up, hashing, loading models, gates, drift, the report, writing verdicts. CPU is the check
-process and its children (training included), from the operating system's accounting.
+process and its children (training included), from the operating system's accounting; "own CPU"
+is the check process alone (every child excluded: training, re-runs and git), which on a shared
+machine is the fair measure of mlgate's own time. The 1-minute load average is recorded per run.
 
 Two cases, several repetitions each: ``cold`` (no run records or caches: training runs, then one
 re-run) and ``cached`` (the same inputs were checked before: no training, no re-run).
@@ -35,16 +37,32 @@ from pathlib import Path
 from typing import Any
 
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+# Runs ``python -m mlgate ...`` and writes the process's own CPU seconds (children excluded).
+OWN_CPU = """
+import atexit, os, resource, runpy, sys
+def _report():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(os.environ["BENCH_OWN_CPU"], "w") as out:
+        out.write(str(usage.ru_utime + usage.ru_stime))
+atexit.register(_report)
+sys.argv = ["mlgate", *sys.argv[1:]]
+runpy.run_module("mlgate", run_name="__main__")
+"""
 
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MLGATE_"))}
     env.update(NO_COLOR="1", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    # The starter's training command is `python train.py`: this environment's Python.
+    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     return env
 
 
-def run(*argv: str, cwd: Path, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(argv, cwd=cwd, env=_env(), capture_output=True, text=True, check=False)  # noqa: TID251
+def run(
+    *argv: str, cwd: Path, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    merged = {**_env(), **(env or {})}
+    done = subprocess.run(argv, cwd=cwd, env=merged, capture_output=True, text=True, check=False)  # noqa: TID251
     if done.returncode not in ok:
         raise SystemExit(
             f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
@@ -81,9 +99,11 @@ def one_check(root: Path, *, cold: bool) -> dict[str, Any]:
     runs_dir = state / "runs" / "churn"
     before = set(runs_dir.glob("*.json")) if runs_dir.is_dir() else set()
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
+    own_file = root.parent / "own-cpu.txt"
     started = time.perf_counter()
-    done = run(sys.executable, "-m", "mlgate", "check", "--base", "main", "--json", cwd=root,
-               ok=(0, 1))  # fmt: skip
+    done = run(sys.executable, "-c", OWN_CPU, "check", "--base", "main", "--json", cwd=root,
+               ok=(0, 1), env={"BENCH_OWN_CPU": str(own_file)})  # fmt: skip
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
@@ -102,6 +122,8 @@ def one_check(root: Path, *, cold: bool) -> dict[str, Any]:
         "training_s": round(trained + reruns, 3),
         "overhead_s": round(wall - trained - reruns, 3),
         "cpu_s": round(cpu_s, 3),
+        "own_cpu_s": round(float(own_file.read_text()), 3),
+        "load_1m": round(load, 2),
         "reruns": 0 if reused else int(rerun.get("runs", 0)),
         "trained": bool(new_runs),
         "stages": model["stages"],
@@ -131,6 +153,8 @@ def main() -> int:
                 "train_s",
                 "reruns_s",
                 "cpu_s",
+                "own_cpu_s",
+                "load_1m",
                 "reruns",
             )
         }
@@ -163,13 +187,17 @@ def markdown(r: dict[str, Any]) -> str:
             f"median of {r['reps']})"
         ),
         "",
-        "| case | wall s | training s (train + re-runs) | re-runs | mlgate's own s | CPU s |",
-        "|---|---:|---:|---:|---:|---:|",
+        (
+            "| case | wall s | training s (train + re-runs) | re-runs | mlgate's own s | CPU s "
+            "| own CPU s | load |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case, m in r["median"].items():
         lines.append(
             f"| {case} | {m['wall_s']:.2f} | {m['training_s']:.2f} ({m['train_s']:.2f} + "
-            f"{m['reruns_s']:.2f}) | {m['reruns']:g} | {m['overhead_s']:.2f} | {m['cpu_s']:.2f} |"
+            f"{m['reruns_s']:.2f}) | {m['reruns']:g} | {m['overhead_s']:.2f} | {m['cpu_s']:.2f} | "
+            f"{m.get('own_cpu_s', 0):.2f} | {m.get('load_1m', 0):.1f} |"
         )
     return "\n".join(lines)
 
