@@ -16,7 +16,6 @@ folds them into a ``ModelState``. Versions are ordered by semver, and:
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -416,6 +415,8 @@ class RegistryState:
         if found is not None:
             return found
         known = list(self.all_models()) if self.all_models else list(self.models)
+        import difflib  # only for this error's hint: a read that finds its model never needs it
+
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = (
             f"did you mean {close[0]!r}?"
