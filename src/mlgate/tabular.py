@@ -10,7 +10,9 @@ serving container validates requests against it and the data checks compare new 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,7 +154,7 @@ def _read_one(
 
     kind = table_kind(path)
     wanted = list(columns) if columns else None
-    try:
+    with read_errors(path, what, encoding_hint="set data.options.encoding to the file's encoding"):
         if kind == "parquet":
             return pd.read_parquet(path, columns=wanted)
         if kind == "feather":
@@ -168,26 +170,33 @@ def _read_one(
                 location=Location(str(path)),
             )
         return pd.read_csv(path, usecols=wanted, **csv_options(path, kind, options))
+
+
+@contextmanager
+def read_errors(path: Path, what: str, *, encoding_hint: str | None = None) -> Iterator[None]:
+    """Turns what pandas and pyarrow raise on a bad table file (empty, unparseable, not UTF-8,
+    missing columns, not the format its name says) into a ConfigError naming the file."""
+    where = Location(str(path))
+    try:
+        yield
     except ImportError as exc:
         raise ConfigError(
             f"cannot read {path}: {exc}", hint="install pyarrow (pip install pyarrow)"
         ) from None
-    except pd.errors.EmptyDataError:
-        raise ConfigError(f"{what} file is empty: {path}", location=Location(str(path))) from None
-    except pd.errors.ParserError as exc:
-        raise ConfigError(
-            f"cannot parse {what} file: {exc}", location=Location(str(path))
-        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{what} file is not UTF-8 text (byte {exc.start})",
-            location=Location(str(path)),
-            hint="set data.options.encoding to the file's encoding",
+            f"{what} file is not UTF-8 text (byte {exc.start})", location=where, hint=encoding_hint
         ) from None
     except (ValueError, KeyError, OSError) as exc:
-        # pandas raises ValueError for usecols naming missing columns; pyarrow raises on
-        # a file that is not what its name says.
-        raise ConfigError(f"cannot read {what} file: {exc}", location=Location(str(path))) from None
+        # pandas raises ValueError for usecols naming missing columns (its EmptyDataError and
+        # ParserError are ValueErrors too); pyarrow raises on a file that is not what its name
+        # says. pandas is only looked up, never imported, here: a pyarrow-only read has none.
+        errors = sys.modules.get("pandas.errors")
+        if errors is not None and isinstance(exc, errors.EmptyDataError):
+            raise ConfigError(f"{what} file is empty: {path}", location=where) from None
+        if errors is not None and isinstance(exc, errors.ParserError):
+            raise ConfigError(f"cannot parse {what} file: {exc}", location=where) from None
+        raise ConfigError(f"cannot read {what} file: {exc}", location=where) from None
 
 
 def csv_options(path: Path, kind: str, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -116,6 +116,29 @@ def test_a_table_without_rows_is_a_config_error(suffix: str, tmp_path: Path) -> 
         reading.summarise_table(path, ["x"], what="current data", max_points=None)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"current data file is empty: .*t\.csv"),
+        (b'x,y\n1,"2\n', r"cannot parse current data file"),
+        (b"x,y\n1,caf\xe9\n", r"current data file is not UTF-8 text \(byte \d+\)"),
+        (b"x,z\n1,2\n", r"cannot read current data file: .*y"),
+    ],
+)
+def test_a_bad_csv_file_is_the_same_config_error_from_both_readers(
+    content: bytes, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as streamed:
+        reading.summarise_table(path, ["x", "y"], what="current data", max_points=None)
+    with pytest.raises(ConfigError, match=message) as whole:
+        read_table(path, what="current data", columns=["x", "y"])
+    assert streamed.value.location == whole.value.location
+    assert streamed.value.location is not None
+    assert streamed.value.location.file == str(path)
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_the_gate_on_files_decides_as_on_frames(suffix: str, tmp_path: Path) -> None:
     # Large enough for the distances, so the current side is kept as quantiles.

@@ -254,31 +254,19 @@ def _text(
 ) -> tuple[dict[str, ColumnSummary], int]:
     import pandas as pd
 
-    from mlgate.tabular import csv_options
+    from mlgate.tabular import csv_options, read_errors
 
     options = csv_options(path, kind, {})
     parts = {c: _Column(c) for c in columns}
     rows = 0
-    try:
-        with pd.read_csv(
-            path, usecols=list(columns), chunksize=CSV_CHUNK_ROWS, **options
-        ) as chunks:
-            for chunk in chunks:
-                rows += len(chunk)
-                for name, part in parts.items():
-                    part.add(chunk[name])
-    except pd.errors.EmptyDataError:
-        raise ConfigError(f"{what} file is empty: {path}", location=Location(str(path))) from None
-    except pd.errors.ParserError as exc:
-        raise ConfigError(
-            f"cannot parse {what} file: {exc}", location=Location(str(path))
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{what} file is not UTF-8 text (byte {exc.start})", location=Location(str(path))
-        ) from None
-    except (ValueError, KeyError, OSError) as exc:
-        raise ConfigError(f"cannot read {what} file: {exc}", location=Location(str(path))) from None
+    with (
+        read_errors(path, what),
+        pd.read_csv(path, usecols=list(columns), chunksize=CSV_CHUNK_ROWS, **options) as chunks,
+    ):
+        for chunk in chunks:
+            rows += len(chunk)
+            for name, part in parts.items():
+                part.add(chunk[name])
     if rows == 0:
         raise _no_rows(path, what)
     found: dict[str, ColumnSummary] = {}
