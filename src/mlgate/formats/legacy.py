@@ -229,51 +229,21 @@ def serialised_check(
             check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
         )
     if fmt == "skops":
-        return _skops_check(check_id, shown, data, trusted, key)
-    found = scan_pickle(data, fmt, trusted)
-    details = {"format": fmt, "imports": list(found.names), "refused": list(found.problems)}
-    if found.problems:
-        return Check(
-            check_id,
-            "scan",
-            Status.FAIL,
-            f"{shown}: this {fmt} file must not be loaded: "
-            + "; ".join(found.problems)
-            + " (judged without unpickling; list your own classes in model.trusted_types)",
-            details=details,
-            config_key=key,
-        )
-    return Check(
-        check_id,
-        "scan",
-        Status.PASS,
-        f"{shown}: every name is on the allow-list ({len(found.names)} names)",
-        details=details,
-        config_key=key,
-    )
-
-
-def _skops_check(
-    check_id: str, shown: str, data: bytes, trusted: Sequence[str], key: tuple[str, ...] | None
-) -> Check:
-    problems, names = skopsfile.judge(data, trusted)
-    details = {"format": "skops", "refused": problems, "trusted": names}
+        problems, names = skopsfile.judge(data, trusted)
+        details: dict[str, Any] = {"format": "skops", "refused": problems, "trusted": names}
+        passed = "every name is on the allow-list"
+        advice = ""
+    else:
+        found = scan_pickle(data, fmt, trusted)
+        problems = list(found.problems)
+        details = {"format": fmt, "imports": list(found.names), "refused": problems}
+        passed = f"every name is on the allow-list ({len(found.names)} names)"
+        advice = " (judged without unpickling; list your own classes in model.trusted_types)"
     if problems:
-        return Check(
-            check_id,
-            "scan",
-            Status.FAIL,
-            f"{shown}: this skops file must not be loaded: " + "; ".join(problems),
-            details=details,
-            config_key=key,
-        )
+        message = f"{shown}: this {fmt} file must not be loaded: " + "; ".join(problems) + advice
+        return Check(check_id, "scan", Status.FAIL, message, details=details, config_key=key)
     return Check(
-        check_id,
-        "scan",
-        Status.PASS,
-        f"{shown}: every name is on the allow-list",
-        details=details,
-        config_key=key,
+        check_id, "scan", Status.PASS, f"{shown}: {passed}", details=details, config_key=key
     )
 
 
