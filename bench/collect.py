@@ -83,6 +83,33 @@ def registry(raw: dict[str, Any]) -> list[Row]:
                         ratio >= speedup if at_target else None,
                     )
                 )
+        rows += _registry_cpu(result, case, at_target, targets)
+    return rows
+
+
+def _registry_cpu(
+    result: dict[str, Any], case: str, at_target: bool, targets: dict[str, Any]
+) -> list[Row]:
+    """The CPU rows the targets are stated in (raw results from before the CPU accounting
+    have none): ``show`` against its floor (``git for-each-ref`` + ``python -c pass``) and
+    against ``gto show``, with its remembered answer and without."""
+    floor, gto = result.get("floor_cpu_s"), result.get("gto_show_cpu_s")
+    floor_limit = targets.get("show_floor_ratio", 1.5)
+    speedup = targets.get("show_speedup", 100.0)
+    rows = []
+    shown = {"mlgate_show_cpu_s": "show CPU", "mlgate_show_uncached_cpu_s": "show CPU, uncached"}
+    for key, label in shown.items():
+        mine = result.get(key)
+        if mine is None or not floor:
+            continue
+        over = mine / floor
+        rows.append(Row("registry", case, f"{label} (peer: the floor)", mine, "s", "floor",
+                        floor, _ratio(floor, mine), f"<= {floor_limit:g}x the floor",
+                        over <= floor_limit if at_target else None))  # fmt: skip
+        if gto:
+            rows.append(Row("registry", case, f"{label} (peer: gto show)", mine, "s", "gto",
+                            gto, _ratio(gto, mine), f">= {speedup:g}x less CPU than GTO",
+                            gto / mine >= speedup if at_target else None))  # fmt: skip
     return rows
 
 

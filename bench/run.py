@@ -142,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--note",
-        default="shared 2-core machine: other engineers' jobs were running; absolute times are "
+        default="shared 2-core machine: other processes were running; absolute times are "
         "noisy, ratios within one run are the comparison",
     )
     return parser
@@ -206,9 +206,18 @@ def main() -> int:
 
 
 def rerender(out_dir: Path) -> int:
-    """Rows and RESULTS.md again from the raw results (after a change to the collectors)."""
+    """Rows and RESULTS.md again from the raw results (after a change to the collectors, or
+    after an area was run alone): each area's raw file in results/ when there is one (the
+    newest run of that area, ``--only`` included), else the raw copy inside results.json."""
     report = json.loads((out_dir / "results.json").read_text())
+    for area in AREAS:
+        raw_file = out_dir / "results" / f"{area}.json"
+        if raw_file.exists():
+            report["raw"][area] = json.loads(raw_file.read_text())
+            report["areas"][area] = {**report["areas"].get(area, {}), "status": "ok",
+                                     "file": _shown(raw_file)}  # fmt: skip
     report["rows"] = [asdict(r) for area, raw in report["raw"].items() for r in collect(area, raw)]
+    report["rerendered"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     (out_dir / "RESULTS.md").write_text(markdown(report))
     print(markdown(report))
@@ -244,6 +253,17 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         "",
+    ]
+    if "rerendered" in report:
+        lines += [
+            (
+                f"Rows rebuilt {report['rerendered']} from each area's newest raw results (an "
+                "area run alone with `--only` is newer than the full run; its cases name their "
+                "load)."
+            ),
+            "",
+        ]
+    lines += [
         "| area | case | measure | mlgate | peer | peer value | peer / mlgate | target | met |",
         "|---|---|---|---:|---|---:|---:|---|---|",
     ]

@@ -65,3 +65,26 @@ def test_targets_are_judged_only_at_the_size_they_name() -> None:
     rows = {r.measure: r for r in collect.collect("registry", small)}
     assert rows["show"].met is False
     assert rows["register"].met is False
+
+
+def test_registry_cpu_rows_judge_the_floor_and_gto_targets() -> None:
+    times = {f"mlgate_{op}_s": 0.1 for op in ("show", "history", "resolve", "register")}
+    raw: dict[str, Any] = {
+        "targets": {"show_floor_ratio": 1.5, "show_speedup": 100.0},
+        "results": [
+            {
+                "tags": 5000,
+                **times,
+                "mlgate_show_cpu_s": 0.06,
+                "mlgate_show_uncached_cpu_s": 0.2,
+                "floor_cpu_s": 0.05,
+                "gto_show_cpu_s": 7.0,
+            }
+        ],
+    }
+    rows = {r.measure: r for r in collect.collect("registry", raw)}
+    assert rows["show CPU (peer: the floor)"].met is True  # 1.2x the floor
+    assert rows["show CPU (peer: gto show)"].met is True  # 117x less
+    assert rows["show CPU, uncached (peer: the floor)"].met is False  # 4x the floor
+    assert rows["show CPU, uncached (peer: gto show)"].met is False  # 35x less
+    assert rows["show CPU (peer: the floor)"].ratio == pytest.approx(0.83)
