@@ -14,6 +14,7 @@ from mlgate.config.loader import load_config
 from mlgate.config.validate import problems
 from mlgate.config.yamlsource import SourceMap
 from mlgate.errors import UsageError
+from mlgate.gates.results import drift_rows, metric_rows, slice_rows
 from mlgate.gfm import text as esc
 from mlgate.governance import report as report_mod
 from mlgate.governance.charts import CHARTS, build_charts
@@ -23,7 +24,6 @@ from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.render_md import render_markdown
 from mlgate.governance.report import build_report_data, parse_formats, render
 from mlgate.governance.report_model import ReportData
-from mlgate.governance.results import drift_rows, metric_rows, slice_rows
 from mlgate.verdict import Check, Status, Verdict
 from tests.report_fixtures import drift_verdict, validation_verdict, write_all
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mlgate.errors import Location
+from mlgate.gates.results import metric_rows
 from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND, Check, Scalar, Status, Verdict, format_number
 
 STYLES: dict[Status, dict[str, Any]] = {
@@ -39,8 +40,6 @@ def threshold_text(check: Check) -> str:
 
 def metric_lines(verdict: Verdict) -> list[str]:
     """Challenger, champion and Δ per metric (the same Δ every report shows)."""
-    from mlgate.governance.results import metric_rows
-
     rows = [m for m in metric_rows(verdict, None) if m.value is not None]
     if verdict.kind != "validation" or not rows:
         return []

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
+    from mlgate.gates.results import SliceRow
     from mlgate.governance.report_model import ReportData
-    from mlgate.governance.results import SliceRow
 
 CHALLENGER = "#2f6fde"
 CHAMPION = "#8c959f"

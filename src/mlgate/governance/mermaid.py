@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from mlgate.verdict import format_number
 
 if TYPE_CHECKING:
+    from mlgate.gates.results import DriftRow
     from mlgate.governance.report_model import ReportData
-    from mlgate.governance.results import DriftRow
 
 CHALLENGER = "#2f6fde"
 CHAMPION = "#8c959f"

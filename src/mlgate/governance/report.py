@@ -17,6 +17,13 @@ from pathlib import Path
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from mlgate.gates.results import (
+    SliceRow,
+    drift_rows,
+    metric_rows,
+    slice_rows,
+    training_metrics,
+)
 from mlgate.governance.card import CardResult, ModelCard, load_card
 from mlgate.governance.compliance import assess
 from mlgate.governance.diagnostics import Diagnostics, diagnose
@@ -27,13 +34,6 @@ from mlgate.governance.render_html import render_html
 from mlgate.governance.render_json import report_dict
 from mlgate.governance.render_md import render_markdown
 from mlgate.governance.report_model import ModelInfo, ReportData
-from mlgate.governance.results import (
-    SliceRow,
-    drift_rows,
-    metric_rows,
-    slice_rows,
-    training_metrics,
-)
 from mlgate.verdict import Check, Status, Verdict
 
 FORMATS = ("md", "html", "json")

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mlgate import __version__
+from mlgate.gates.results import DriftRow, MetricRow, SliceRow
 from mlgate.governance.card import CardResult, ModelCard
 from mlgate.governance.compliance import FrameworkResult
 from mlgate.governance.diagnostics import Diagnostics
 from mlgate.governance.evidence import Evidence, EvidenceItem
 from mlgate.governance.lineage import Lineage
 from mlgate.governance.registry_view import RegistryContext
-from mlgate.governance.results import DriftRow, MetricRow, SliceRow
 from mlgate.verdict import Verdict
 
 REPORT_FORMAT = 1

@@ -1,7 +1,7 @@
-"""Tables the report shows, drawn from the verdicts: metrics (challenger against champion),
-per-slice metrics and drift per column. Checks are recognised by their ``kind`` and ``details``,
-so every gate that follows the verdict schema is shown, and nothing is invented when a verdict
-is absent."""
+"""Tables drawn from the gate verdicts, which the governance report and the text renderer of a
+verdict show: metrics (challenger against champion), per-slice metrics and drift per column.
+Checks are recognised by their ``kind`` and ``details``, so every gate that follows the verdict
+schema is shown, and nothing is invented when a verdict is absent."""
 
 from __future__ import annotations
 
