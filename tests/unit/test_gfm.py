@@ -14,6 +14,7 @@ from cmarkgfm.cmark import Options
 
 from mlgate import gfm
 from mlgate.config.loader import load_config
+from mlgate.github.actions import RunContext
 from mlgate.governance import report as report_mod
 from mlgate.governance.lineage import GitInfo
 from mlgate.governance.registry_view import RegistryContext
@@ -132,7 +133,7 @@ def hostile_project(starter: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.write_text(yaml.safe_dump(card))
     info = GitInfo("b" * 40, "@everyone/[x](https://evil.example)", {"name": "@octocat <img>"},
                    dirty=False, date=None)  # fmt: skip
-    monkeypatch.setattr(report_mod, "git_info", lambda _root: info)
+    monkeypatch.setattr(report_mod, "git_info", lambda _root, _run: info)
     no_registry = RegistryContext(available=False, note="<b>not</b> read @here")
     monkeypatch.setattr(report_mod, "registry_context", lambda _c, _m: no_registry)
     out = starter / ".mlgate" / "out" / "churn"
@@ -174,7 +175,9 @@ def hostile_project(starter: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_the_report_and_comment_are_inert(hostile_project: Path) -> None:
     cfg = load_config(hostile_project / "mlgate.yaml")
     model = cfg.model()
-    data = report_mod.build_report_data(cfg, model, hostile_project / ".mlgate/out/churn")
+    data = report_mod.build_report_data(
+        cfg, model, hostile_project / ".mlgate/out/churn", run=RunContext()
+    )
     markdown = render_markdown(data, full_report="https://ci.example/runs/7")
     html = assert_inert(markdown)
     assert html.count("<details") == html.count("</details>")

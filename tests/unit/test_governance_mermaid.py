@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.config.loader import load_config
+from mlgate.github.actions import RunContext
 from mlgate.governance import mermaid
 from mlgate.governance import render_md as render_md_mod
 from mlgate.governance import report as report_mod
@@ -31,13 +32,13 @@ def test_labels_stay_inside_their_quotes(name: str) -> None:
 @pytest.fixture
 def data(starter: Path, monkeypatch: pytest.MonkeyPatch) -> ReportData:
     info = GitInfo("a" * 40, "main", {"name": "Ada"}, dirty=False, date=None)
-    monkeypatch.setattr(report_mod, "git_info", lambda _root: info)
+    monkeypatch.setattr(report_mod, "git_info", lambda _root, _run: info)
     registry = RegistryContext(available=False, note="not read", champion_stage="prod")
     monkeypatch.setattr(report_mod, "registry_context", lambda _c, _m: registry)
     out = starter / ".mlgate" / "out" / "churn"
     write_all(out)
     cfg = load_config(starter / "mlgate.yaml")
-    return report_mod.build_report_data(cfg, cfg.model(), out)
+    return report_mod.build_report_data(cfg, cfg.model(), out, run=RunContext())
 
 
 def test_challenger_and_champion_bars_stand_side_by_side(data: ReportData) -> None:

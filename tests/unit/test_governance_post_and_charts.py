@@ -65,11 +65,11 @@ def test_the_ref_and_the_flag_give_the_number() -> None:
 
 
 def _report(starter: Path, monkeypatch: pytest.MonkeyPatch) -> ReportData:
-    monkeypatch.setattr(report_mod, "git_info", lambda _root: GitInfo(None, None))
+    monkeypatch.setattr(report_mod, "git_info", lambda _root, _run: GitInfo(None, None))
     no_registry = RegistryContext(available=False, note="not read in unit tests")
     monkeypatch.setattr(report_mod, "registry_context", lambda _c, _m: no_registry)
     cfg = load_config(starter / "mlgate.yaml")
-    return report_mod.build_report_data(cfg, cfg.model(), starter / "out")
+    return report_mod.build_report_data(cfg, cfg.model(), starter / "out", run=RunContext())
 
 
 def test_confusion_matrix_from_the_verdict_context(

@@ -16,6 +16,7 @@ from mlgate.config.yamlsource import SourceMap
 from mlgate.errors import UsageError
 from mlgate.gates.results import drift_rows, metric_rows, slice_rows
 from mlgate.gfm import text as esc
+from mlgate.github.actions import RunContext
 from mlgate.governance import report as report_mod
 from mlgate.governance.charts import CHARTS, build_charts
 from mlgate.governance.hf import front_matter, hf_readme
@@ -34,7 +35,7 @@ COMMIT = "a" * 40
 def fake_git(monkeypatch: pytest.MonkeyPatch) -> None:
     info = GitInfo(COMMIT, "feature/better-churn", {"name": "Ada", "email": "ada@example.com"},
                    dirty=False, date="2026-01-01T00:00:00+00:00")  # fmt: skip
-    monkeypatch.setattr(report_mod, "git_info", lambda _root: info)
+    monkeypatch.setattr(report_mod, "git_info", lambda _root, _run: info)
     no_registry = RegistryContext(available=False, note="not read in unit tests")
     monkeypatch.setattr(report_mod, "registry_context", lambda _c, _m: no_registry)
 
@@ -42,7 +43,7 @@ def fake_git(monkeypatch: pytest.MonkeyPatch) -> None:
 def _data(project: Path) -> ReportData:
     cfg = load_config(project / "mlgate.yaml")
     model = cfg.model()
-    return build_report_data(cfg, model, project / ".mlgate" / "out" / "churn")
+    return build_report_data(cfg, model, project / ".mlgate" / "out" / "churn", run=RunContext())
 
 
 @pytest.fixture

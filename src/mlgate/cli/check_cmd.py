@@ -71,7 +71,7 @@ def check(
         )
         actions.annotate([finding], run)
         raise
-    request = CheckRequest(model_name, base, post, out, stages or None)
+    request = CheckRequest(model_name, base, post, out, stages or None, run)
     headers = Stages(json_stdout=as_json)
 
     def on_stage(event: StageEvent) -> None:

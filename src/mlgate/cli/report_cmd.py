@@ -76,17 +76,24 @@ def report(
     verdict...) is reported plainly; neither fails it. On GitHub
     Actions the report goes to the job summary and missing fields are annotations on mlgate.yaml.
     """
+    from mlgate.github.actions import RunContext
     from mlgate.governance.post import publish_reports, write_summaries
     from mlgate.governance.report import ReportRequest, make_report, parse_formats
 
     config = load(config_path)
-    request = ReportRequest(model_name, parse_formats(formats), out_dir)
-    result = make_report(request, config)
+    run = RunContext.from_env()
+    request = ReportRequest(config, model_name, parse_formats(formats), out_dir, run)
+    result = make_report(request)
     outcomes = []
     if post:
-        outcomes = publish_reports(result, pr_number=pr_number, report_url=report_url)
+        from mlgate.github.client import GitHubClient
+
+        client = GitHubClient.from_env()
+        outcomes = publish_reports(
+            result, pr_number=pr_number, report_url=report_url, client=client, run=run
+        )
     else:
-        write_summaries(result, report_url=report_url)
+        write_summaries(result, report_url=report_url, run=run)
     # With --json, stdout holds only the JSON; the runner reads workflow commands on stderr too.
     _annotate(result, config, outcomes, sys.stderr if as_json else sys.stdout)
     if as_json:
@@ -199,9 +206,11 @@ def card() -> None:
 )
 def card_export(config_path: str | None, model_name: str | None, fmt: str, out: Path | None) -> int:
     """Write the model card, with the measured metrics, in another format."""
+    from mlgate.github.actions import RunContext
     from mlgate.governance.exports import CardExportRequest, export_card
 
-    result = export_card(CardExportRequest(model_name, fmt, out), load(config_path))
+    request = CardExportRequest(load(config_path), model_name, fmt, out, RunContext.from_env())
+    result = export_card(request)
     echo(f"{result.model}: wrote {result.path}")
     return 0
 
@@ -214,7 +223,7 @@ def card_check(config_path: str | None, model_name: str | None, as_json: bool) -
     """Check model cards against the schema and governance.required (exit 1 on a problem)."""
     from mlgate.governance.exports import CardCheckRequest, check_cards
 
-    verdicts = check_cards(CardCheckRequest(model_name), load(config_path))
+    verdicts = check_cards(CardCheckRequest(load(config_path), model_name))
     if as_json:
         emit_json([v.to_dict() for v in verdicts])
     else:
@@ -237,7 +246,7 @@ def audit(name: str, config_path: str | None, remote: str | None, as_json: bool)
     from mlgate.governance import audit as core
 
     config = load(config_path) if config_path else None
-    result = core.audit(core.AuditRequest(name, remote), config)
+    result = core.audit(core.AuditRequest(name, remote, config))
     if as_json:
         emit_json(result.to_dict())
         return 0

@@ -17,6 +17,7 @@ from mlgate.config.model import Config, ModelConfig
 class AuditRequest:
     name: str
     remote: str | None = None
+    config: Config | None = None  # None: the repository around the working directory
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,13 @@ class AuditResult:
         }
 
 
-def audit(request: AuditRequest, config: Config | None = None) -> AuditResult:
+def audit(request: AuditRequest) -> AuditResult:
     """Every registry event of ``request.name``, in the registry's replay order; without a
     configuration, of the repository around the working directory."""
     from mlgate import gitio
     from mlgate.registry.tags import load_state
 
+    config = request.config
     root = config.root if config is not None else gitio.repo_root(Path.cwd())
     state = load_state(root, request.remote)
     model = state.model(request.name)  # UsageError with a suggestion when unknown

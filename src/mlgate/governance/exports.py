@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlgate import paths
 from mlgate.config.model import Config
 from mlgate.errors import UsageError
+from mlgate.github.actions import RunContext
 from mlgate.verdict import Verdict
 
 EXPORT_FORMATS = {"hf": "README.md", "mct": "model_card.json"}
@@ -15,9 +16,12 @@ EXPORT_FORMATS = {"hf": "README.md", "mct": "model_card.json"}
 
 @dataclass(frozen=True)
 class CardExportRequest:
+    config: Config
     model: str | None = None
     format: str = "hf"  # "hf" (Hugging Face README) or "mct" (Model Card Toolkit JSON)
     out: Path | None = None  # a file; default .mlgate/out/<model>/README.md or model_card.json
+    # The Actions run (empty outside one): the branch of a detached checkout
+    run: RunContext = field(default_factory=RunContext)
 
 
 @dataclass(frozen=True)
@@ -29,10 +33,11 @@ class CardExportResult:
 
 @dataclass(frozen=True)
 class CardCheckRequest:
+    config: Config
     model: str | None = None
 
 
-def export_card(request: CardExportRequest, config: Config) -> CardExportResult:
+def export_card(request: CardExportRequest) -> CardExportResult:
     """Write the card, with the measured metrics, as a Hugging Face README or MCT JSON."""
     from mlgate.fsio import atomic_write_text, dump_json
     from mlgate.governance.card import to_model_card_toolkit
@@ -42,10 +47,10 @@ def export_card(request: CardExportRequest, config: Config) -> CardExportResult:
 
     if request.format not in EXPORT_FORMATS:
         raise UsageError(f"unknown card format {request.format!r}", hint="use --hf or --mct")
-    cfg = config
+    cfg = request.config
     model = cfg.model(request.model)
     out_dir = paths.out_dir(cfg.root, model.tag_name)
-    data = build_report_data(cfg, model, out_dir, diagnostics=False)
+    data = build_report_data(cfg, model, out_dir, run=request.run, diagnostics=False)
     if data.card is None:
         problems = "; ".join(p.message for p in data.card_result.problems) or "none configured"
         raise UsageError(
@@ -67,11 +72,11 @@ def export_card(request: CardExportRequest, config: Config) -> CardExportResult:
     return CardExportResult(model.name, request.format, atomic_write_text(target, text))
 
 
-def check_cards(request: CardCheckRequest, config: Config) -> list[Verdict]:
+def check_cards(request: CardCheckRequest) -> list[Verdict]:
     """The card checks (schema and required fields) of each selected model."""
     from mlgate.governance.card import load_card
 
-    cfg = config
+    cfg = request.config
     verdicts = []
     for model in cfg.select(request.model):
         result = load_card(cfg, model)

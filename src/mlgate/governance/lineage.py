@@ -75,13 +75,13 @@ class Lineage:
         }
 
 
-def git_info(root: Path) -> GitInfo:
-    """HEAD's commit, branch (the pull request's head branch on a detached Actions checkout),
-    author and date, and whether tracked files have uncommitted changes."""
+def git_info(root: Path, run: RunContext) -> GitInfo:
+    """HEAD's commit, branch (the pull request's head branch of ``run`` on a detached Actions
+    checkout), author and date, and whether tracked files have uncommitted changes."""
     from mlgate import gitio
 
     commit = gitio.head_commit(root)
-    branch = gitio.current_branch(root) or RunContext.from_env().head_ref
+    branch = gitio.current_branch(root) or run.head_ref
     if commit is None:
         return GitInfo(None, branch)
     author = gitio.author_of(root, commit)

@@ -84,15 +84,14 @@ def publish_reports(
     *,
     pr_number: int | None = None,
     report_url: str | None = None,
-    client: GitHubClient | None = None,
-    run: RunContext | None = None,
+    client: GitHubClient,
+    run: RunContext,
 ) -> list[PostOutcome]:
     """Post every model's report; a GitHub failure says that the local reports and verdicts
     were written and are unaffected."""
     from mlgate.governance.report import render
 
-    gh = client or GitHubClient.from_env()
-    target = target_from_env(run or RunContext.from_env(), pr_number=pr_number)
+    target = target_from_env(run, pr_number=pr_number)
     outcomes = []
     for report in result.reports:
         link = report_url or target.run_url
@@ -103,7 +102,7 @@ def publish_reports(
                     markdown,
                     model=report.data.model.tag_name,
                     target=target,
-                    client=gh,
+                    client=client,
                     full_report=link,
                 )
             )
@@ -121,7 +120,7 @@ def write_summaries(
     result: ReportResult,
     *,
     report_url: str | None = None,
-    run: RunContext | None = None,
+    run: RunContext,
 ) -> bool:
     """Add every model's Markdown report to the job summary, without posting anything (what
     ``publish_reports`` also does); False outside GitHub Actions."""
@@ -130,7 +129,7 @@ def write_summaries(
 
     if not summary_enabled():
         return False
-    link = report_url or (run or RunContext.from_env()).run_url
+    link = report_url or run.run_url
     written = False
     for report in result.reports:
         markdown = render(report.data, "md", full_report=link)

@@ -24,6 +24,7 @@ from mlgate.gates.results import (
     slice_rows,
     training_metrics,
 )
+from mlgate.github.actions import RunContext
 from mlgate.governance.card import CardResult, ModelCard, load_card
 from mlgate.governance.compliance import assess
 from mlgate.governance.diagnostics import Diagnostics, diagnose
@@ -43,11 +44,14 @@ PAYLOAD_FILE = "registry-payload.json"
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """What ``mlgate report`` was asked for (of the Config passed beside it)."""
+    """What ``mlgate report`` was asked for."""
 
+    config: Config
     model: str | None = None
     formats: tuple[str, ...] = FORMATS
     out_dir: Path | None = None
+    # The Actions run (empty outside one): the branch of a detached checkout
+    run: RunContext = field(default_factory=RunContext)
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,9 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def make_report(request: ReportRequest, config: Config) -> ReportResult:
+def make_report(request: ReportRequest) -> ReportResult:
     """Build and write the report of each selected model."""
-    cfg = config
+    cfg = request.config
     models = cfg.select(request.model)
     if request.out_dir is not None and len(models) > 1:
         raise UsageError(
@@ -101,16 +105,16 @@ def make_report(request: ReportRequest, config: Config) -> ReportResult:
     reports = []
     for model in models:
         out_dir = request.out_dir or paths.out_dir(cfg.root, model.tag_name)
-        data = build_report_data(cfg, model, out_dir)
+        data = build_report_data(cfg, model, out_dir, run=request.run)
         reports.append(write_report(data, out_dir, request.formats))
     return ReportResult(tuple(reports))
 
 
 def build_report_data(
-    config: Config, model: ModelConfig, out_dir: Path, *, diagnostics: bool = True
+    config: Config, model: ModelConfig, out_dir: Path, *, run: RunContext, diagnostics: bool = True
 ) -> ReportData:
     """Read everything the report shows for ``model`` (``diagnostics`` scores the model)."""
-    git = git_info(config.root)
+    git = git_info(config.root, run)
     evidence = collect(model, out_dir, git.commit)
     card_result = load_card(config, model)
     lineage = build_lineage(model, evidence, git)

@@ -9,13 +9,14 @@ any check failed, else 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import MlgateError, UsageError
+from mlgate.github.actions import RunContext
 from mlgate.github.event import Event, load_event
 from mlgate.prcheck.result import CheckResult, ModelCheck, StageError
 from mlgate.prcheck.stages import PIPELINE, STAGES, StageContext
@@ -33,6 +34,7 @@ class CheckRequest:
     post: bool = False
     out: Path | None = None
     stages: tuple[str, ...] | None = None  # default: the whole PIPELINE
+    run: RunContext = field(default_factory=RunContext)  # the Actions run the check is part of
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def _check_model(
             dict(files),
             on_line,
             dict(facts),
+            request.run,
         )
         try:
             outcome = STAGES[name].run(ctx)

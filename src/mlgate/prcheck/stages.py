@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlgate.config.model import Config, ModelConfig
+from mlgate.github.actions import RunContext
 from mlgate.github.event import Event
 from mlgate.prcheck.render import comment_body
 from mlgate.verdict import Check, Status, Verdict
@@ -34,6 +35,8 @@ class StageContext:
     on_line: Callable[[str], None] | None = None
     # What earlier stages found that later ones act on (train: "trained" or "cached").
     facts: Mapping[str, str] = field(default_factory=dict)
+    # The Actions run (empty outside one): the branch of a detached checkout
+    run: RunContext = field(default_factory=RunContext)
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ class ReportStage:
     def run(self, ctx: StageContext) -> StageOutcome:
         from mlgate.governance.report import FORMATS, build_report_data, write_report
 
-        data = build_report_data(ctx.config, ctx.model, ctx.out_dir)
+        data = build_report_data(ctx.config, ctx.model, ctx.out_dir, run=ctx.run)
         written = write_report(data, ctx.out_dir, FORMATS)
         files = {
             "report": written.files["html"],
