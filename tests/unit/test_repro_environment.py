@@ -269,3 +269,70 @@ def test_the_in_process_probe_is_kept_until_site_packages_change(
     monkeypatch.syspath_prepend(str(site))
     environment._described(tmp_path)
     assert len(calls) == 3  # another site-packages folder is another environment
+
+
+def _slow_describe(dist: Any) -> dict[str, Any]:
+    """What the probe answered before it parsed each METADATA once and read RECORD itself."""
+    found: set[str] = set()
+    top = dist.read_text("top_level.txt")
+    if top:
+        found = {line.strip() for line in top.splitlines() if line.strip()}
+    for item in () if top else dist.files or ():
+        parts = item.parts
+        if not parts or parts[0] in ("..", "") or parts[0].endswith((".dist-info", ".data")):
+            continue
+        if len(parts) == 1:
+            if parts[0].endswith(".py"):
+                found.add(parts[0][:-3])
+            elif parts[0].endswith((".so", ".pyd")):
+                found.add(parts[0].split(".", 1)[0])
+        elif parts[0] != "__pycache__" and parts[0].isidentifier():
+            found.add(parts[0])
+    return {
+        "name": dist.metadata["Name"],
+        "version": dist.version,
+        "requires": list(dist.requires or ()),
+        "modules": sorted(found),
+    }
+
+
+def test_the_probe_answers_what_importlib_metadata_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every distribution of this environment, plus an egg-info one (requires.txt sections,
+    SOURCES.txt) and a dist-info one whose RECORD has absolute, '..', './', quoted and missing
+    paths."""
+    from mlgate.repro import envprobe
+
+    egg = tmp_path / "eggy-1.0.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: eggy\nVersion: 1.0\n")
+    (egg / "requires.txt").write_text("six>=1\n\n[fast]\nujson\n")
+    (egg / "SOURCES.txt").write_text("eggy/__init__.py\nsetup.py\n")
+    info = tmp_path / "recorded-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: Recorded\nVersion: 2.0\nRequires-Dist: numpy>=1\n"
+    )
+    listed = ["recorded/__init__.py", "flat.py", "_native.cpython-311-x86_64-linux-gnu.so"]
+    listed += ["eggy/__init__.py", "setup.py"]
+    for name in listed:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    (info / "RECORD").write_text(
+        "recorded/__init__.py,sha256=x,1\n./flat.py,,\n../../bin/tool,,\n/abs/place.py,,\n"
+        '"quoted,name/x.py",,\n_native.cpython-311-x86_64-linux-gnu.so,,\ngone.py,,\n'
+        "recorded-2.0.dist-info/RECORD,,\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    answered = envprobe.describe()["distributions"]
+    expected = [_slow_describe(d) for d in metadata.distributions() if d.metadata["Name"]]
+    # A listed file that is not there provides nothing (dist.files leaves it out since 3.12).
+    for dist in expected:
+        if dist["name"] == "Recorded":
+            dist["modules"] = [m for m in dist["modules"] if m != "gone"]
+    assert answered == expected
+    by_name = {d["name"]: d for d in answered}
+    assert by_name["eggy"]["requires"] == ["six>=1", 'ujson; extra == "fast"']
+    assert by_name["eggy"]["modules"] == ["eggy", "setup"]
+    assert by_name["Recorded"]["modules"] == ["_native", "flat", "recorded"]
