@@ -11,6 +11,7 @@ import pytest
 from mlgate import proc
 from mlgate.config.loader import load_config
 from mlgate.errors import ConfigError
+from mlgate.github.actions import RunContext
 from mlgate.publish import wheelhouse
 from mlgate.publish.metadata import build_bundle
 from mlgate.publish.settings import PublishSettings
@@ -70,13 +71,12 @@ def test_source_label_is_the_web_address_without_credentials(
     proc.run(["git", "init", "-q"], cwd=starter)
     proc.run(["git", "remote", "add", "origin", remote], cwd=starter)
     model = load_config(starter / "mlgate.yaml").model()
-    assert source_url(model) == expected
+    assert source_url(model, RunContext()) == expected
 
 
-def test_source_label_in_github_actions(starter: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_label_in_github_actions(starter: Path) -> None:
     from mlgate.publish.context import source_url
 
-    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example.com")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/churn")
+    run = RunContext(server_url="https://github.example.com", repository="acme/churn")
     model = load_config(starter / "mlgate.yaml").model()
-    assert source_url(model) == "https://github.example.com/acme/churn"
+    assert source_url(model, run) == "https://github.example.com/acme/churn"

@@ -66,6 +66,7 @@ def publish(  # one parameter per flag, as click passes them
     .mlgate/out/<model>/publish.json.
     """
     from mlgate.cli._progress import Stages
+    from mlgate.github.actions import RunContext
     from mlgate.publish import core
 
     headers = Stages(json_stdout=as_json)
@@ -88,6 +89,7 @@ def publish(  # one parameter per flag, as click passes them
                 context_only=context_only,
                 out=out,
                 progress=progress,
+                run=RunContext.from_env(),
             )
         )
     except Exception:

@@ -109,6 +109,8 @@ def write_options(func: F) -> F:
 
 
 def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
+    from mlgate.github.actions import RunContext
+
     repo, url = _repository(kwargs.pop("repo_url"))
     remote = kwargs.pop("remote")
     config_path = kwargs.pop("config_path")
@@ -120,6 +122,7 @@ def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
         "message": kwargs.pop("message"),
         "sign": kwargs.pop("sign"),
         "deadline": kwargs.pop("deadline"),
+        "run": RunContext.from_env(),
     }
 
 
@@ -170,8 +173,17 @@ def register(as_json: bool, payload_file: Path | None, **kwargs: Any) -> int:
     from mlgate.registry.evidence import read_payload_file
 
     payload = read_payload_file(payload_file) if payload_file else None
+    github = None
+    if kwargs["release"]:
+        from mlgate.github.client import GitHubClient
+
+        github = GitHubClient.from_env()
     request = versions.RegisterRequest(
-        **_common(kwargs), payload=payload, verdicts=tuple(kwargs.pop("verdicts")), **kwargs
+        **_common(kwargs),
+        payload=payload,
+        verdicts=tuple(kwargs.pop("verdicts")),
+        github=github,
+        **kwargs,
     )
     return _emit(versions.register(request), as_json, render.write)
 
@@ -507,6 +519,7 @@ def release(
     as_json: bool,
 ) -> int:
     """Create or update the GitHub Release of a registered VERSION (idempotent)."""
+    from mlgate.github.client import GitHubClient
     from mlgate.registry import github_release, render
 
     request = github_release.ReleaseVersionRequest(
@@ -516,6 +529,7 @@ def release(
         config=_config(config_path),
         remote=remote,
         verdicts=verdicts,
+        github=GitHubClient.from_env(),
     )
     return _emit(github_release.release_version(request), as_json, render.write)
 

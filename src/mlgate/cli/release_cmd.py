@@ -53,6 +53,8 @@ def release(  # one parameter per flag, as click passes them
     The registration tag (NAME@vX.Y.Z) carries the image digest; nothing is registered unless
     the image passed its smoke test and was pushed.
     """
+    from mlgate.github.actions import RunContext
+    from mlgate.github.client import GitHubClient
     from mlgate.publish import release as core
 
     result = core.release(
@@ -66,6 +68,8 @@ def release(  # one parameter per flag, as click passes them
             remote=remote,
             github_release=github_release,
             progress=progress,
+            run=RunContext.from_env(),
+            github=GitHubClient.from_env() if github_release is not False else None,
         )
     )
     if as_json:
@@ -106,11 +110,20 @@ def promote(
     as_json: bool,
 ) -> int:
     """Put VERSION of model NAME into STAGE and tag its image REPO:STAGE (by digest)."""
+    from mlgate.github.actions import RunContext
     from mlgate.publish import release as core
 
     result = core.promote(
         core.StageRequest(
-            load(config_path), name, stage, version, registry, push_tag, remote, progress
+            load(config_path),
+            name,
+            stage,
+            version,
+            registry,
+            push_tag,
+            remote,
+            progress,
+            RunContext.from_env(),
         )
     )
     return _stage_output(result, as_json)
@@ -132,11 +145,20 @@ def rollback(
     as_json: bool,
 ) -> int:
     """Give STAGE back to its previous holder and point REPO:STAGE at that image."""
+    from mlgate.github.actions import RunContext
     from mlgate.publish import release as core
 
     result = core.rollback(
         core.StageRequest(
-            load(config_path), name, stage, None, registry, push_tag, remote, progress
+            load(config_path),
+            name,
+            stage,
+            None,
+            registry,
+            push_tag,
+            remote,
+            progress,
+            RunContext.from_env(),
         )
     )
     return _stage_output(result, as_json)

@@ -59,8 +59,9 @@ def labels(
     bundle: ModelBundle,
     *,
     version: str,
+    run: RunContext,
 ) -> dict[str, str]:
-    """OCI and mlgate labels of the image."""
+    """OCI and mlgate labels of the image (its source: ``run``'s repository in Actions)."""
     meta = bundle.metadata
     created = os.environ.get("SOURCE_DATE_EPOCH")
     when = (
@@ -84,7 +85,7 @@ def labels(
     if meta.get("commit"):
         out[OCI + "revision"] = str(meta["commit"])
         out[LABEL_PREFIX + "model.commit"] = str(meta["commit"])
-    source = source_url(model)
+    source = source_url(model, run)
     if source:
         out[OCI + "source"] = source
     if meta.get("fingerprint"):
@@ -95,9 +96,9 @@ def labels(
     return out
 
 
-def source_url(model: ModelConfig) -> str | None:
-    """The repository's web address: from GitHub Actions' environment, else git's origin."""
-    repository = RunContext.from_env().repository_url
+def source_url(model: ModelConfig, run: RunContext) -> str | None:
+    """The repository's web address: from the Actions run, else git's origin."""
+    repository = run.repository_url
     if repository:
         return repository
     url = gitio.remote_url(model.repo_root)

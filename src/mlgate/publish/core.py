@@ -21,6 +21,7 @@ from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.fsio import atomic_write_json
+from mlgate.github.actions import RunContext
 from mlgate.publish import context as ctx
 from mlgate.publish import dockerio, metadata, wheelhouse
 from mlgate.publish.push import push_with_retries
@@ -48,6 +49,7 @@ class PublishRequest:
     out: Path | None = None  # where to keep the build context (default: a temporary folder)
     version: str | None = None  # set by release: the registry version being published
     progress: Progress = field(default=_quiet, compare=False)
+    run: RunContext = field(default_factory=RunContext)  # the Actions run (the source label)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def publish_model(config: Config, model: ModelConfig, request: PublishRequest) -
     image = f"{settings.repository}:{tag}"
     progress(f"{model.name}: collecting the model, its signature and evaluation sample")
     bundle = metadata.build_bundle(model, settings, version=request.version, commit=commit)
-    labels = ctx.labels(model, settings, bundle, version=version)
+    labels = ctx.labels(model, settings, bundle, version=version, run=request.run)
     if request.context_only:
         assert request.out is not None  # checked above
         target = host_target()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import gitio, paths
 from mlgate.config.model import Config, ModelConfig
@@ -25,6 +25,9 @@ from mlgate.publish.push import push_with_retries
 from mlgate.publish.settings import PublishSettings, sanitize_tag
 from mlgate.registry import queries, stages, versions
 from mlgate.registry.tags import load_state
+
+if TYPE_CHECKING:
+    from mlgate.github.client import GitHubClient
 
 Progress = Callable[[str], None]
 VERDICT_FILES = ("repro.json", "validation.json", "drift.json", "governance.json")
@@ -45,6 +48,8 @@ class ReleaseRequest:
     remote: str | None = None
     github_release: bool | None = None  # None: when GITHUB_TOKEN and GITHUB_REPOSITORY are set
     progress: Progress = field(default=_quiet, compare=False)
+    run: RunContext = field(default_factory=RunContext)  # the Actions run (token, repository)
+    github: GitHubClient | None = None  # the client that makes the GitHub Release
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def release(request: ReleaseRequest) -> ReleaseResult:
                 push=True,
                 version=version,
                 progress=request.progress,
+                run=request.run,
             ),
         )
     except MlgateError as exc:
@@ -98,8 +104,7 @@ def release(request: ReleaseRequest) -> ReleaseResult:
     assert image.digest is not None  # publish with push=True returns a digest
     github = request.github_release
     if github is None:
-        run = RunContext.from_env()
-        github = run.has_token and run.repository is not None
+        github = request.run.has_token and request.run.repository is not None
     out = paths.out_dir(root, model.tag_name)
     verdicts = tuple(out / name for name in VERDICT_FILES if (out / name).is_file())
     try:
@@ -115,6 +120,8 @@ def release(request: ReleaseRequest) -> ReleaseResult:
                 payload={"image": {"reference": image.image, "digest": image.digest}},
                 verdicts=verdicts,
                 release=github and request.push_tag,
+                github=request.github,
+                run=request.run,
             )
         )
     except ExternalError as exc:
@@ -166,6 +173,7 @@ class StageRequest:
     push_tag: bool = True
     remote: str | None = None
     progress: Progress = field(default=_quiet, compare=False)
+    run: RunContext = field(default_factory=RunContext)  # the Actions run (actor, run URL)
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,7 @@ def promote(request: StageRequest) -> StageResult:
             stage=request.stage,
             push=request.push_tag,
             remote=request.remote,
+            run=request.run,
         )
     )
     request.progress(f"{written.tag or 'stage unchanged'}: {model.name} {request.version}")
@@ -225,6 +234,7 @@ def rollback(request: StageRequest) -> StageResult:
             stage=request.stage,
             push=request.push_tag,
             remote=request.remote,
+            run=request.run,
         )
     )
     version = str(written.version or written.holder)

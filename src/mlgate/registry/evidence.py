@@ -21,7 +21,9 @@ from mlgate.registry.payload import PAYLOAD_FORMAT
 OWNED = ("format", "event", "model", "version", "commit", "stage", "counter")
 
 
-def base_payload(event: str, name: str, version: str | None, commit: str) -> dict[str, Any]:
+def base_payload(
+    event: str, name: str, version: str | None, commit: str, run: RunContext
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "format": PAYLOAD_FORMAT,
         "event": event,
@@ -30,7 +32,6 @@ def base_payload(event: str, name: str, version: str | None, commit: str) -> dic
         "commit": commit,
         "tool": {"name": "mlgate", "version": __version__},
     }
-    run = RunContext.from_env()
     if run.actor:
         payload["actor"] = run.actor
     if run.run_url:
@@ -182,9 +183,9 @@ def _numeric_metrics(data: bytes) -> dict[str, float]:
     }
 
 
-def actor_name(root: Path) -> str | None:
-    """Who is writing: the GitHub actor in CI, else git's committer identity."""
-    return RunContext.from_env().actor or gitio.committer_ident(root) or None
+def actor_name(root: Path, run: RunContext) -> str | None:
+    """Who is writing: the GitHub actor of ``run`` in CI, else git's committer identity."""
+    return run.actor or gitio.committer_ident(root) or None
 
 
 def require_commit(root: Path, ref: str) -> str:

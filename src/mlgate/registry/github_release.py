@@ -24,6 +24,7 @@ from mlgate.registry.transaction import WriteResult, live_version
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config
+    from mlgate.github.client import GitHubClient
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,13 @@ class GitHubReleaseRequest:
 
 
 def ensure_version_release(
-    root: Path, config: Config | None, request: GitHubReleaseRequest
+    root: Path, config: Config | None, client: GitHubClient | None, request: GitHubReleaseRequest
 ) -> dict[str, Any]:
-    """Create or update the release; returns ``{id, url, html_url, assets}``."""
-    from mlgate.github.client import GitHubClient
+    """Create or update the release through ``client``; returns ``{id, url, html_url,
+    assets}``."""
     from mlgate.github.releases import ensure_release
 
-    client = GitHubClient.from_env()
-    if not client.has_token:
+    if client is None or not client.has_token:
         raise UsageError(
             "a GitHub Release needs a token: GITHUB_TOKEN is not set",
             hint="in a workflow, pass env GITHUB_TOKEN: ${{ github.token }} with "
@@ -178,6 +178,7 @@ class ReleaseVersionRequest:
     config: Config | None = None
     remote: str | None = None
     verdicts: tuple[Path, ...] = ()
+    github: GitHubClient | None = None  # the client that makes the release (None: no token)
 
 
 def release_version(request: ReleaseVersionRequest) -> WriteResult:
@@ -196,6 +197,7 @@ def release_version(request: ReleaseVersionRequest) -> WriteResult:
     made = ensure_version_release(
         root,
         request.config,
+        request.github,
         GitHubReleaseRequest(
             name, version.version, reg.tag, version.commit, payload, request.verdicts
         ),

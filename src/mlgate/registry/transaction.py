@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate import gitio, proc
 from mlgate.config.sections import DEFAULT_DEADLINE
 from mlgate.errors import ExternalError, UsageError
+from mlgate.github.actions import RunContext
 from mlgate.registry import evidence
 from mlgate.registry.grammar import Kind, SemVer, check_name, parse_tag, to_tag_name
 from mlgate.registry.payload import check_payload, compose_message
@@ -353,6 +354,7 @@ class WriteRequest:
     payload: Mapping[str, Any] | None = None  # extra payload fields (schema "payload")
     deadline: float | None = None  # seconds to keep retrying lost races (registry.deadline)
     attempts: int | None = None  # an extra bound on attempts (default: the deadline alone)
+    run: RunContext = field(default_factory=RunContext)  # the Actions run (actor, run URL)
 
 
 @dataclass(frozen=True)
@@ -414,6 +416,7 @@ class WriteContext:
     policy: RegistryPolicy
     options: WriteOptions
     actor: str | None
+    run: RunContext
 
 
 def open_write(request: WriteRequest) -> WriteContext:
@@ -440,13 +443,15 @@ def open_write(request: WriteRequest) -> WriteContext:
         attempts=request.attempts,
         model=name,
     )
-    return WriteContext(root, name, policy, options, evidence.actor_name(root))
+    return WriteContext(
+        root, name, policy, options, evidence.actor_name(root, request.run), request.run
+    )
 
 
 def payload_for(
     ctx: WriteContext, request: WriteRequest, event: Kind, version: str | None, commit: str
 ) -> dict[str, Any]:
-    payload = evidence.base_payload(event.value, ctx.name, version, commit)
+    payload = evidence.base_payload(event.value, ctx.name, version, commit, ctx.run)
     if ctx.actor and "actor" not in payload:
         payload["actor"] = ctx.actor
     if request.message:

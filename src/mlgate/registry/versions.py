@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import gitio
 from mlgate.errors import UsageError
@@ -34,6 +34,9 @@ from mlgate.registry.transaction import (
     tag_spec,
 )
 
+if TYPE_CHECKING:
+    from mlgate.github.client import GitHubClient
+
 BUMPS = ("major", "minor", "patch")
 
 
@@ -44,6 +47,7 @@ class RegisterRequest(WriteRequest):
     ref: str = "HEAD"
     verdicts: tuple[Path, ...] = ()  # verdict files whose digests and outcomes to record
     release: bool = False  # also create the GitHub Release for the tag
+    github: GitHubClient | None = None  # the client that creates it (None: no token)
     force: bool = False  # register again the version the commit already carries (GTO --force)
 
 
@@ -130,6 +134,7 @@ def register(request: RegisterRequest) -> WriteResult:
         release = ensure_version_release(
             ctx.root,
             request.config,
+            request.github,
             GitHubReleaseRequest(
                 name=ctx.name,
                 version=str(result.version),
