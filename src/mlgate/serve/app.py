@@ -397,8 +397,8 @@ def _score_batch(model: ServedModel, work: Sequence[tuple[bytes, str]]) -> list[
             groups.setdefault(request.method, []).append((i, request, arrays))
     for method, members in groups.items():
         try:
-            frame = model.stacked_frame([arrays for _, _, arrays in members])
-            predictions: list[Any] | None = model.predict(frame, method)
+            stacked = model.stacked([arrays for _, _, arrays in members])
+            predictions: list[Any] | None = model.predict_arrays(stacked, method)
         except Exception:  # each request alone gets its own answer or error
             predictions = None
         if predictions is None or len(predictions) != sum(r.rows for _, r, _ in members):
@@ -418,8 +418,7 @@ def _score(model: ServedModel, body: bytes, content_type: str) -> Scored:
     """Parse, predict and encode one request (in a pool thread); errors become answers."""
     try:
         request = parse(model, body, content_type)
-        frame = model.frame(request.columns)
-        predictions = model.predict(frame, request.method)
+        predictions = model.predict_arrays(model.convert(request.columns), request.method)
     except UnsupportedMediaType as exc:
         return Scored(415, _error(str(exc), exc.error_code))
     except InputError as exc:

@@ -17,6 +17,7 @@ from mlgate.config.validate import validate
 from mlgate.config.yamlsource import load_yaml_file
 from mlgate.errors import ConfigError, Location
 from mlgate.modelio import sha256_file
+from mlgate.serve import fastpath
 
 METADATA_FILE = "model.json"
 METHODS = ("predict", "predict_proba")
@@ -121,6 +122,20 @@ class ServedModel:
         self.converters = [_CONVERTERS.get(kind, _as_object) for kind in self.kinds]
         self.methods = tuple(m for m in METHODS if callable(getattr(estimator, m, None)))
         self.is_classifier = "classification" in info.task or hasattr(estimator, "classes_")
+        self.fast = self._fast_path()
+
+    def _fast_path(self) -> fastpath.FastPath | None:
+        """The pipeline's exact fast path (see fastpath), verified on a probe; None without."""
+        if not type(self.estimator).__module__.startswith("sklearn."):
+            return None
+        plan = fastpath.build(self.estimator, self.names, self.kinds)
+        if plan is None:
+            return None
+        try:
+            probe = self.convert(fastpath.probe_columns(plan, self.kinds))
+        except InputError:
+            return None
+        return fastpath.verified(plan, self.estimator, self.methods, probe, self.frame_of)
 
     @classmethod
     def load(cls, model_dir: Path) -> ServedModel:
@@ -143,9 +158,13 @@ class ServedModel:
 
     def frame(self, columns: Sequence[Sequence[Any]]) -> Any:
         """A DataFrame in signature order from one raw value list per column (validated)."""
+        return self.frame_of(self.convert(columns))
+
+    def frame_of(self, arrays: Sequence[Any]) -> Any:
+        """A DataFrame in signature order from converted columns (``convert``'s arrays)."""
         import pandas as pd
 
-        return pd.DataFrame(dict(zip(self.names, self.convert(columns), strict=True)), copy=False)
+        return pd.DataFrame(dict(zip(self.names, arrays, strict=True)), copy=False)
 
     def convert(self, columns: Sequence[Sequence[Any]]) -> list[Any]:
         """One validated array per column (signature order) from the raw value lists."""
@@ -159,25 +178,39 @@ class ServedModel:
         """Whether converted requests can be stacked into one frame (plain NumPy columns)."""
         return bool(self.names) and "datetime" not in self.kinds
 
+    def stacked(self, requests: Sequence[Sequence[Any]]) -> list[Any]:
+        """Several requests' converted columns as one set of columns, rows in request order."""
+        import numpy as np
+
+        return [np.concatenate([arrays[i] for arrays in requests]) for i in range(len(self.names))]
+
     def stacked_frame(self, requests: Sequence[Sequence[Any]]) -> Any:
         """One DataFrame of several requests' converted columns, rows in request order."""
-        import numpy as np
-        import pandas as pd
-
-        data = {
-            name: np.concatenate([arrays[i] for arrays in requests])
-            for i, name in enumerate(self.names)
-        }
-        return pd.DataFrame(data, copy=False)
+        return self.frame_of(self.stacked(requests))
 
     def predict(self, frame: Any, method: str | None = None) -> list[Any]:
         """Predictions as plain Python values (JSON-ready)."""
+        return _plain(getattr(self.estimator, self.method(method))(frame))
+
+    def predict_arrays(self, arrays: Sequence[Any], method: str | None = None) -> list[Any]:
+        """Predictions for converted columns: by the fast path when it applies to these values,
+        else by the estimator on their DataFrame (the same values either way)."""
+        chosen = self.method(method)
+        if self.fast is not None:
+            try:
+                result = self.fast.predict(arrays, chosen)
+            except Exception:  # the estimator itself answers (or raises) below
+                result = None
+            if result is not None:
+                return _plain(result)
+        return _plain(getattr(self.estimator, chosen)(self.frame_of(arrays)))
+
+    def method(self, method: str | None) -> str:
+        """The method to call: the request's, else the model's; one it lacks is an InputError."""
         chosen = method or self.info.method
         if chosen not in self.methods:
             raise InputError(f"this model cannot {chosen}; it supports: {', '.join(self.methods)}")
-        result = getattr(self.estimator, chosen)(frame)
-        values: list[Any] = result.tolist() if hasattr(result, "tolist") else list(result)
-        return values
+        return chosen
 
     def columns_from_records(self, records: Sequence[Any], what: str) -> list[list[Any]]:
         """Column value lists from row dictionaries; a missing feature is an InputError."""
@@ -237,6 +270,11 @@ class ServedModel:
         if guess:
             text += f" (got {guess[0]!r}; did you mean {missing[0]!r}?)"
         return text + "; expected columns: " + ", ".join(self.names)
+
+
+def _plain(result: Any) -> list[Any]:
+    values: list[Any] = result.tolist() if hasattr(result, "tolist") else list(result)
+    return values
 
 
 def _fail(name: str, kind: str, value: Any) -> InputError:
