@@ -176,3 +176,14 @@ def test_cache_key_changes_with_the_content(tmp_path: Path) -> None:
     first = cache.data_digest(data)
     data.write_text("a\n2\n")
     assert cache.data_digest(data) != first
+
+
+def test_the_distribution_histogram_is_numpys() -> None:
+    from mlgate.gates.drift.summary import _histogram
+
+    rng = np.random.default_rng(5)
+    for values in (rng.normal(size=5000), rng.integers(0, 6, 3000).astype(float), np.ones(10)):
+        ordered = np.sort(values)
+        low, high = float(ordered[0]), float(ordered[-1]) + (ordered[0] == ordered[-1])
+        for edges in (np.linspace(low, high, 13), np.linspace(low - 1, high - 0.5, 13)):
+            assert np.array_equal(_histogram(ordered, edges), np.histogram(ordered, edges)[0])

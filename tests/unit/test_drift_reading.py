@@ -157,3 +157,25 @@ def test_the_gate_on_files_decides_as_on_frames(suffix: str, tmp_path: Path) -> 
         c.to_dict() | {"distribution": None} for c in expected.columns
     ]
     assert [c.column for c in report.drifted_columns] == ["f"]
+
+
+def test_a_parquet_text_column_is_a_date_only_when_its_sample_is(tmp_path: Path) -> None:
+    # The first present value decides "plain text" early; a column that starts with dates (or
+    # with missing values) is still judged on the whole sample, as the frame path judges it.
+    days = [f"2024-01-{d:02d}" for d in range(1, 29)] * 10
+    frame = pd.DataFrame(
+        {
+            "late_dates": ["note", *days[1:]],
+            "early_dates": [*days[:-1], "note"],
+            "gap_then_dates": [None] * 40 + days[40:],
+        }
+    )
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    columns = list(frame.columns)
+    found, _ = reading.summarise_table(path, columns, what="data", max_points=None)
+    expected = summarise_frame(read_table(path), columns, max_points=None)
+    for name in columns:
+        same(found[name], expected[name])
+    kinds = {name: found[name].dtype for name in columns}
+    assert kinds == {"late_dates": "string", "early_dates": "string", "gap_then_dates": "datetime"}

@@ -169,9 +169,14 @@ def shape_of_text(sample: Sequence[Any]) -> str | None:
         return None
     if any(isinstance(v, list | tuple | dict | set | np.ndarray) for v in sample):
         return NESTED
-    if all(isinstance(v, str) and _ISO_DATE.fullmatch(v.strip()) for v in sample):
+    if all(is_iso_date(v) for v in sample):
         return "datetime"
     return None
+
+
+def is_iso_date(value: Any) -> bool:
+    """Whether ``value`` is text holding an ISO 8601 date or time."""
+    return isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()) is not None
 
 
 def plain_value(value: Any) -> Any:
@@ -205,7 +210,7 @@ def distribution(
         if high <= low:
             high = low + 1.0
         edges = np.linspace(low, high, DISTRIBUTION_BINS + 1)
-        shares = [np.histogram(p, edges)[0] / len(p) for p in (ref, cur)]
+        shares = [_histogram(p, edges) / len(p) for p in (ref, cur)]
         return {
             "kind": "numeric",
             "edges": [round(float(e), 6) for e in edges],
@@ -232,3 +237,13 @@ def distribution(
         ref_out.append(round(sum(ref_share.get(k, 0.0) for k in rest), 6))
         cur_out.append(round(sum(cur_share.get(k, 0.0) for k in rest), 6))
     return {"kind": "categorical", "categories": shown, "reference": ref_out, "current": cur_out}
+
+
+def _histogram(ordered: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.histogram(ordered, edges)[0]`` of sorted values: the same searches np.histogram
+    makes for explicit edges (values in [edge, next edge), the last bin closed), without its
+    sort of the values (summary points are sorted already)."""
+    cuts = np.concatenate(
+        (ordered.searchsorted(edges[:-1], "left"), ordered.searchsorted(edges[-1:], "right"))
+    )
+    return np.diff(cuts)
