@@ -251,3 +251,47 @@ def test_every_shipped_schema_is_valid() -> None:
     for name in available():
         schema = load_schema(name)
         jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+def test_a_config_is_validated_again_only_when_its_bytes_or_the_schema_change(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlgate import schemas
+    from mlgate.config import validate
+
+    calls: list[str] = []
+    real = validate.validate
+
+    def counted(*args: object, **kwargs: object) -> None:
+        calls.append("validate")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "validate", counted)
+    first = load_config(starter / "mlgate.yaml")
+    assert calls == ["validate"]
+    assert (starter / ".mlgate/cache/validated/config").is_file()
+    again = load_config(starter / "mlgate.yaml")
+    assert calls == ["validate"]  # the stamp says these bytes passed
+    assert again.models == first.models
+    # One byte more is a new file: validated (and refused) again, and the stamp is kept as it was.
+    edit(starter, "models:", "modles: []\nmodels:")
+    assert "unknown key 'modles'" in error_of(starter).message
+    assert calls == ["validate", "validate"]
+    edit(starter, "modles: []\nmodels:", "models:")
+    load_config(starter / "mlgate.yaml")
+    assert calls == ["validate", "validate"]
+    # Another schema (a new mlgate) validates the same bytes again.
+    text = schemas.schema_text
+    monkeypatch.setattr(schemas, "schema_text", lambda name: text(name) + " ")
+    load_config(starter / "mlgate.yaml")
+    assert calls == ["validate", "validate", "validate"]
+
+
+def test_a_read_only_cache_folder_only_costs_the_validation(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (starter / ".mlgate").mkdir(exist_ok=True)
+    (starter / ".mlgate" / "cache").write_text("not a folder")
+    load_config(starter / "mlgate.yaml")
+    load_config(starter / "mlgate.yaml")
+    assert (starter / ".mlgate" / "cache").read_text() == "not a folder"

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mlgate import __version__
+from mlgate import __version__, paths
 from mlgate.config import sections
 from mlgate.config.model import (
     CONFIG_FILENAME,
@@ -19,12 +19,15 @@ from mlgate.config.model import (
     ModelFileSpec,
     TrainSpec,
 )
-from mlgate.config.validate import validate
-from mlgate.config.yamlsource import KeyPath, SourceMap, load_yaml_file
+from mlgate.config.validate import validate_once
+from mlgate.config.yamlsource import KeyPath, SourceMap, load_yaml_bytes, read_file
 from mlgate.errors import ConfigError, Location
 from mlgate.tabular import Split, unreadable
 
 ENV_CONFIG = "MLGATE_CONFIG"
+# Below .mlgate/cache/: stamps of the mlgate.yaml contents that passed the schema
+# (config.validate.validate_once).
+VALIDATED = "validated"
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
@@ -58,7 +61,8 @@ def load_config(
     ``missing_data_ok``: a data file that is gone is no error (``repro --check`` reports it
     against the lock as removed)."""
     path = find_config(explicit, start)
-    data, source = load_yaml_file(path)
+    raw = read_file(path)
+    data, source = load_yaml_bytes(raw, path)
     shown = str(path)
     if data is None:
         raise ConfigError(
@@ -79,8 +83,9 @@ def load_config(
             location=source.locate(("version",)),
             hint="upgrade mlgate (pip install -U mlgate)",
         )
-    validate(data, "config", source, what=path.name)
     root = path.resolve().parent
+    stamps = paths.cache_dir(root) / VALIDATED
+    validate_once(data, "config", source, what=path.name, content=raw, stamps=stamps)
     models = tuple(_model(entry, index, root, source) for index, entry in enumerate(data["models"]))
     _check_semantics(models, data, source, missing_data_ok=missing_data_ok)
     # Sections last: a file that is not there is reported before a setting that is wrong.

@@ -88,14 +88,23 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
 
 
 def load_yaml_file(path: Path) -> tuple[Any, SourceMap]:
+    return load_yaml_bytes(read_file(path), path)
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a YAML file; a missing or unreadable one is a ConfigError."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"file not found: {path}", location=Location(str(path))) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot read {path}: {exc.strerror or exc}", location=Location(str(path))
         ) from None
+
+
+def load_yaml_bytes(raw: bytes, path: Path) -> tuple[Any, SourceMap]:
+    """Parse the bytes of the YAML file at ``path`` (UTF-8 text, one document)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
