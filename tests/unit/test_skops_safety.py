@@ -182,3 +182,36 @@ def test_skops_imported_without_its_estimator_list_is_stricter_and_still_loads(
     path = tmp_path / "m.skops"
     path.write_bytes(data)
     assert formats.load(path).predict(X).shape == (40,)
+
+
+def test_the_scan_judges_statically_and_loading_adds_skops_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose names are all on the list but which skops's own audit refuses (a protocol
+    this skops does not have, a node it cannot read) passes the scan and is refused when it
+    is loaded, before skops builds anything."""
+    from mlgate.scan import scan_file
+
+    def protocol(schema: dict[str, Any]) -> None:
+        schema["protocol"] = 999
+
+    def unreadable(schema: dict[str, Any]) -> None:
+        schema["content"]["content"]["extra"] = {
+            "__class__": "ndarray",
+            "__module__": "numpy",
+            "__loader__": "NdArrayNode",
+            "content": {"file": "missing.npy"},
+        }
+
+    def built(*_: object, **__: object) -> None:
+        raise AssertionError("skops built a refused file")
+
+    monkeypatch.setattr(sio, "loads", built)
+    for edit in (protocol, unreadable):
+        path = tmp_path / f"{edit.__name__}.skops"
+        path.write_bytes(rewrite(pipeline_bytes(), edit))
+        check = scan_file(path, path.name)
+        assert check.status.value == "pass", check.message
+        assert "sklearn.pipeline.Pipeline" in check.details["names"]
+        with pytest.raises(UnsafeModelError, match="not a valid skops file"):
+            formats.load(path)

@@ -229,9 +229,12 @@ def serialised_check(
             check_id, "scan", Status.FAIL, f"{shown}: unreadable ({exc.strerror})", config_key=key
         )
     if fmt == "skops":
-        problems, names = skopsfile.judge(data, trusted)
-        details: dict[str, Any] = {"format": "skops", "refused": problems, "trusted": names}
-        passed = "every name is on the allow-list"
+        # The static judgement only: skops's own audit (which imports skops and all of
+        # scikit-learn) runs where the file is loaded, before skops builds anything.
+        problems, refs = skopsfile.static_judgement(data, trusted)
+        names = list(dict.fromkeys(r.full for r in refs))
+        details: dict[str, Any] = {"format": "skops", "names": names, "refused": problems}
+        passed = f"every name is on the allow-list ({len(names)} names)"
         advice = ""
     else:
         found = scan_pickle(data, fmt, trusted)

@@ -7,9 +7,10 @@ the file (``numpy.testing._private.utils.runstring`` would be ``exec``), ``Objec
 creates its class and sets its state, ``MethodNode`` reads an attribute of an object,
 ``FunctionNode``/``TypeNode`` import a name. So the schema is walked here first: every node's
 loader must be one mlgate knows, and every type and callable a node names (with how skops uses
-it) must be on the allow-list by full name, or in ``model.trusted_types``. Then
-``skops.io.get_untrusted_types`` must only report names on the same list, and loading passes
-exactly those as ``trusted=``.
+it) must be on the allow-list by full name, or in ``model.trusted_types``: ``mlgate scan``'s
+judgement, which imports nothing. Loading then also has ``skops.io.get_untrusted_types``
+report only names on the same list (importing skops and scikit-learn), and passes exactly
+those as ``trusted=``.
 
 The archive itself: at most ``MAX_MEMBERS`` members whose declared sizes add up to at most
 ``MAX_UNPACKED`` (a zip bomb is refused from its directory, before anything is inflated),
@@ -159,18 +160,30 @@ def _bit_generator(node: dict[str, Any]) -> str:
     return name
 
 
-def judge(data: bytes, trusted_types: Sequence[str] = ()) -> tuple[list[str], list[str]]:
-    """(reasons the file must not be loaded, the names skops must be told to trust)."""
+def static_judgement(
+    data: bytes, trusted_types: Sequence[str] = ()
+) -> tuple[list[str], tuple[Reference, ...]]:
+    """(reasons the file must not be loaded, the names its schema uses): the archive checks
+    and every node's names against the exact allow-list. Nothing is imported: what ``mlgate
+    scan`` judges a skops file by."""
     allowed = allowlist.for_model(trusted_types)
     try:
         refs = schema_references(data)
     except Refused as exc:
-        return [f"cannot be judged: {exc.reason}"], []
+        return [f"cannot be judged: {exc.reason}"], ()
     problems: list[str] = []
     for ref in refs:
         reason = allowed.refusal(ref.module, ref.name, ref.use)
         if reason is not None and reason not in problems:
             problems.append(reason)
+    return problems, refs
+
+
+def judge(data: bytes, trusted_types: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """(reasons the file must not be loaded, the names skops must be told to trust): the
+    static judgement, then skops's own audit, which must report only names on the same list.
+    Loading runs both, every time, before skops builds anything."""
+    problems, _ = static_judgement(data, trusted_types)
     if problems:
         return problems, []
     sio = skops_io()
@@ -178,7 +191,7 @@ def judge(data: bytes, trusted_types: Sequence[str] = ()) -> tuple[list[str], li
         untrusted = list(sio.get_untrusted_types(data=data))
     except Exception as exc:  # skops raises many types on corrupt files
         return [f"not a valid skops file ({type(exc).__name__}: {exc})"], []
-    dotted = allowed.dotted()
+    dotted = allowlist.for_model(trusted_types).dotted()
     off_list = [t for t in untrusted if t not in dotted]
     if off_list:
         return [f"{t} is not on mlgate's allow-list" for t in off_list], []
