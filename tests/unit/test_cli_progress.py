@@ -74,8 +74,8 @@ def test_the_check_reports_each_stage_start_and_end(
     monkeypatch.setitem(STAGES, "ok", _Pass())
     seen: list[StageEvent] = []
     config = load_config(starter / "mlgate.yaml")
-    request = CheckRequest(stages=("ok", "ok"), out=starter / "out")
-    run_check(request, config, Event(None), on_stage=seen.append)
+    request = CheckRequest(config, stages=("ok", "ok"), out=starter / "out")
+    run_check(request, Event(None), on_stage=seen.append)
     assert [(e.stage, e.index, e.total, e.status) for e in seen] == [
         ("ok", 1, 2, None), ("ok", 1, 2, "pass"), ("ok", 2, 2, None), ("ok", 2, 2, "pass"),
     ]  # fmt: skip

@@ -192,7 +192,7 @@ def test_the_check_summary_and_comment_are_inert() -> None:
     verdict = Verdict("check", "churn", checks, HOSTILE)
     lines = prcheck_render.section("@everyone [x](https://evil.example)", verdict, ["validate"])
     assert_inert("\n".join(lines))
-    body = prcheck_render.comment_body("<img src=x>", verdict, ["validate"], {})
+    body = prcheck_render.comment_body("<img src=x>", verdict, ["validate"], {}, RunContext())
     assert_inert(body)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from mlgate.config.loader import load_config
 from mlgate.errors import ExternalError, UsageError
+from mlgate.github.actions import RunContext
 from mlgate.github.event import Event
 from mlgate.prcheck import render
 from mlgate.prcheck.core import CheckRequest, run_check
@@ -52,8 +53,8 @@ def test_a_stage_that_cannot_run_is_a_failed_check_and_its_exit_code(
     starter: Path, stages: None
 ) -> None:
     config = load_config(starter / "mlgate.yaml")
-    request = CheckRequest(stages=("gate", "boom"), out=starter / "out")
-    result = run_check(request, config, Event(None))
+    request = CheckRequest(config, stages=("gate", "boom"), out=starter / "out")
+    result = run_check(request, Event(None))
     (mc,) = result.models
     assert result.exit_code == 3  # the external error, not the gate
     ids = [c.id for c in mc.verdict.checks]
@@ -67,7 +68,7 @@ def test_gate_failures_exit_1_and_annotate_the_configuring_line(
     starter: Path, stages: None
 ) -> None:
     config = load_config(starter / "mlgate.yaml")
-    result = run_check(CheckRequest(stages=("gate",), out=starter / "o"), config, Event(None))
+    result = run_check(CheckRequest(config, stages=("gate",), out=starter / "o"), Event(None))
     assert result.exit_code == 1
     ((level, message, where, title),) = list(render.findings(result, config))
     assert level == "error"
@@ -79,7 +80,7 @@ def test_gate_failures_exit_1_and_annotate_the_configuring_line(
     )
     assert where.line == line
     assert title == "mlgate churn: metric:roc_auc"
-    summary = render.markdown(result)
+    summary = render.markdown(result, RunContext())
     assert "| ❌ | `metric:roc_auc` | 0.7 | 0.75 |" in summary
     outputs = render.outputs(result)
     assert outputs["ok"] == "false"
@@ -89,7 +90,7 @@ def test_gate_failures_exit_1_and_annotate_the_configuring_line(
 def test_unknown_stage_suggests_the_closest(starter: Path) -> None:
     config = load_config(starter / "mlgate.yaml")
     with pytest.raises(UsageError) as info:
-        run_check(CheckRequest(stages=("scna",)), config, Event(None))
+        run_check(CheckRequest(config, stages=("scna",)), Event(None))
     assert info.value.hint == "did you mean 'scan'?"
 
 

@@ -71,7 +71,12 @@ def check(
         )
         actions.annotate([finding], run)
         raise
-    request = CheckRequest(model_name, base, post, out, stages or None, run)
+    github = None
+    if post:
+        from mlgate.github.client import GitHubClient
+
+        github = GitHubClient.from_env()
+    request = CheckRequest(config, model_name, base, post, out, stages or None, run, github)
     headers = Stages(json_stdout=as_json)
 
     def on_stage(event: StageEvent) -> None:
@@ -82,9 +87,7 @@ def check(
         else:
             headers.end(event.status)
 
-    result = run_check(
-        request, config, on_line=lambda line: echo(line, err=as_json), on_stage=on_stage
-    )
+    result = run_check(request, on_line=lambda line: echo(line, err=as_json), on_stage=on_stage)
     headers.end()
     for name, value in render.outputs(result).items():
         actions.set_output(name, value)

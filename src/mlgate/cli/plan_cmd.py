@@ -31,8 +31,8 @@ def plan(
     from mlgate.prcheck.plan import PlanRequest
     from mlgate.prcheck.plan import plan as run_plan
 
-    request = PlanRequest(base, head, all_models)
-    result = run_plan(request, load(config_path))
+    request = PlanRequest(load(config_path), base, head, all_models, actions.RunContext.from_env())
+    result = run_plan(request)
     for name, value in result.outputs().items():
         actions.set_output(name, value)
     actions.append_summary(result.to_markdown())

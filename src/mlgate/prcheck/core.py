@@ -11,30 +11,35 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import MlgateError, UsageError
 from mlgate.github.actions import RunContext
-from mlgate.github.event import Event, load_event
+from mlgate.github.event import Event
 from mlgate.prcheck.result import CheckResult, ModelCheck, StageError
 from mlgate.prcheck.stages import PIPELINE, STAGES, StageContext
 from mlgate.verdict import Check, Status, Verdict, combine, write_verdict
+
+if TYPE_CHECKING:
+    from mlgate.github.client import GitHubClient
 
 COMBINED_FILE = "check.json"
 
 
 @dataclass(frozen=True)
 class CheckRequest:
-    """What ``mlgate check`` runs; every stage shares the Config passed to ``run_check``."""
+    """What ``mlgate check`` runs; every stage shares its Config."""
 
+    config: Config
     model: str | None = None
     base: str | None = None
     post: bool = False
     out: Path | None = None
     stages: tuple[str, ...] | None = None  # default: the whole PIPELINE
     run: RunContext = field(default_factory=RunContext)  # the Actions run the check is part of
+    github: GitHubClient | None = None  # the client of the comment stage (None: no token)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,6 @@ class StageEvent:
 
 def run_check(
     request: CheckRequest,
-    config: Config,
     event: Event | None = None,
     *,
     on_line: Callable[[str], None] | None = None,
@@ -59,15 +63,16 @@ def run_check(
 ) -> CheckResult:
     """Run the pipeline over the selected models (those the change touches with ``--base``);
     ``on_line`` receives the output of long stages (training), ``on_stage`` each stage's start
-    and end (the CLI's headers)."""
-    event = load_event() if event is None else event
+    and end (the CLI's headers); ``event`` defaults to the event of ``request.run``."""
+    config = request.config
+    event = request.run.event() if event is None else event
     stages = _stages(request.stages, post=request.post)
     selected: Sequence[ModelConfig] = config.select(request.model)
     skipped: tuple[str, ...] = ()
     if request.base is not None and request.model is None:
         from mlgate.prcheck.plan import PlanRequest, plan
 
-        planned = plan(PlanRequest(request.base), config, event)
+        planned = plan(PlanRequest(config, request.base, run=request.run), event)
         names = {m.name for m in planned.models}
         selected = [m for m in config.models if m.name in names]
         skipped = planned.untouched
@@ -130,6 +135,7 @@ def _check_model(
             on_line,
             dict(facts),
             request.run,
+            request.github,
         )
         try:
             outcome = STAGES[name].run(ctx)

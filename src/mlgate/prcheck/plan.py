@@ -20,7 +20,7 @@ from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import DEFAULT_CODE
 from mlgate.errors import ExternalError, UsageError
 from mlgate.github.actions import RunContext
-from mlgate.github.event import NULL_SHA, Event, load_event
+from mlgate.github.event import NULL_SHA, Event
 from mlgate.repro.environment import CANDIDATES as REQUIREMENT_CANDIDATES
 from mlgate.repro.patterns import compile_glob
 
@@ -29,11 +29,13 @@ _GLOB_CHARS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class PlanRequest:
-    """What ``mlgate plan`` compares; the configuration is passed to ``plan`` beside it."""
+    """What ``mlgate plan`` compares, in which project."""
 
+    config: Config
     base: str | None = None
     head: str | None = None
     all_models: bool = False
+    run: RunContext = field(default_factory=RunContext)  # the Actions run (event, base branch)
 
 
 @dataclass(frozen=True)
@@ -128,11 +130,13 @@ class PlanResult:
         return "\n".join(lines) + "\n"
 
 
-def plan(request: PlanRequest, config: Config, event: Event | None = None) -> PlanResult:
-    """The models the change between the base and HEAD (or the working tree) touches."""
+def plan(request: PlanRequest, event: Event | None = None) -> PlanResult:
+    """The models the change between the base and HEAD (or the working tree) touches;
+    ``event`` is the run's event (default: read from ``request.run``)."""
+    config = request.config
     repo = gitio.repo_root(config.root)
-    event = load_event() if event is None else event
-    base, forced = resolve_base(repo, request.base, event)
+    event = request.run.event() if event is None else event
+    base, forced = resolve_base(repo, request.base, event, request.run.base_ref)
     if request.all_models or base is None:
         note = "all models selected (--all)" if request.all_models else forced
         every = tuple(
@@ -185,11 +189,14 @@ def plan(request: PlanRequest, config: Config, event: Event | None = None) -> Pl
     )
 
 
-def resolve_base(repo: Path, explicit: str | None, event: Event) -> tuple[str | None, str | None]:
+def resolve_base(
+    repo: Path, explicit: str | None, event: Event, base_ref: str | None = None
+) -> tuple[str | None, str | None]:
     """The revision to compare with, or (None, why) when every model must be checked.
 
     ``--base``, else the pull request's base commit, else the commit a push started from, else
-    ``origin/$GITHUB_BASE_REF``, else the remote's default branch, ``main`` or ``master``.
+    ``origin/BASE_REF`` (the run's ``GITHUB_BASE_REF``), else the remote's default branch,
+    ``main`` or ``master``.
     """
     if explicit:
         if explicit.startswith("-"):
@@ -203,7 +210,6 @@ def resolve_base(repo: Path, explicit: str | None, event: Event) -> tuple[str | 
         return None, "a new branch was pushed: every model is checked"
     if before:
         return before, None
-    base_ref = RunContext.from_env().base_ref
     candidates = [f"origin/{base_ref}"] if base_ref else []
     candidates += ["origin/HEAD", "main", "master"]
     for candidate in candidates:

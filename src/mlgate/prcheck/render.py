@@ -48,7 +48,7 @@ def findings(result: CheckResult, config: Config) -> Iterator[tuple[str, str, Lo
             yield level, check.message, where, f"mlgate {mc.model.name}: {check.id}"
 
 
-def emit_annotations(result: CheckResult, config: Config, run: RunContext | None = None) -> int:
+def emit_annotations(result: CheckResult, config: Config, run: RunContext) -> int:
     """Write the annotations (capped per level); returns how many were left out."""
     return actions.annotate(
         (
@@ -64,7 +64,7 @@ def _location(config: Config, mc: ModelCheck, check: Check) -> Location:
     return config.locate(mc.model, *key)
 
 
-def markdown(result: CheckResult, run: RunContext | None = None) -> str:
+def markdown(result: CheckResult, run: RunContext) -> str:
     """The job summary: one section per model, failures first, then every check."""
     lines = ["## mlgate check", ""]
     if not result.models:
@@ -120,7 +120,7 @@ def section(
         lines += gfm.table(("", "check", "observed", "threshold", "champion", "message"), rows)
     lines += [f"- {gfm.text(n)}" for n in verdict.notes]
     if files and "report" in files:
-        where = (run or RunContext.from_env()).workspace_path(str(files["report"]))
+        where = (run or RunContext()).workspace_path(str(files["report"]))
         lines += ["", f"Report: {gfm.code(where)}"]
     lines.append("")
     return lines
@@ -131,10 +131,9 @@ def comment_body(
     verdict: Verdict,
     stages: Sequence[str],
     files: Mapping[str, Path],
-    run: RunContext | None = None,
+    run: RunContext,
 ) -> str:
     """The sticky pull-request comment of one model."""
-    run = run or RunContext.from_env()
     lines = ["## mlgate", "", *section(name, verdict, stages, files=files, run=run)]
     if run.run_url:
         lines += [gfm.link("Workflow run and artifacts", run.run_url), ""]

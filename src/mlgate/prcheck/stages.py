@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlgate.config.model import Config, ModelConfig
 from mlgate.github.actions import RunContext
 from mlgate.github.event import Event
 from mlgate.prcheck.render import comment_body
 from mlgate.verdict import Check, Status, Verdict
+
+if TYPE_CHECKING:
+    from mlgate.github.client import GitHubClient
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class StageContext:
     facts: Mapping[str, str] = field(default_factory=dict)
     # The Actions run (empty outside one): the branch of a detached checkout
     run: RunContext = field(default_factory=RunContext)
+    github: GitHubClient | None = None  # the client the comment stage posts with
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ class CommentStage:
 
     def run(self, ctx: StageContext) -> StageOutcome:
         from mlgate.github import actions
-        from mlgate.github.client import GitHubClient, GitHubError
+        from mlgate.github.client import GitHubError
         from mlgate.github.comments import upsert_comment
         from mlgate.verdict import combine
 
@@ -211,14 +215,14 @@ class CommentStage:
                 f"pull request from a fork ({pr.head_repo}): its token cannot write, so the "
                 "comment is skipped; the report is in the job summary"
             )
-        client = GitHubClient.from_env() if skip is None else None
-        if client is not None and not client.has_token:
+        client = ctx.github if skip is None else None
+        if skip is None and (client is None or not client.has_token):
             skip = "no GITHUB_TOKEN: no comment posted"
         if skip is not None or client is None or pr is None:
             actions.annotation("notice", skip or "", title="mlgate comment")
             return StageOutcome(notes=(skip or "",))
         evidence = combine("check", ctx.model.name, ctx.earlier.values())
-        body = comment_body(ctx.model.name, evidence, tuple(ctx.earlier), ctx.files)
+        body = comment_body(ctx.model.name, evidence, tuple(ctx.earlier), ctx.files, ctx.run)
         report_md = ctx.files.get("report_md")
         if report_md is not None and report_md.is_file():
             # The governance report (card, lineage, verdict details, compliance) follows the
