@@ -71,12 +71,10 @@ def check(
         )
         actions.annotate([finding], run)
         raise
-    github = None
-    if post:
-        from mlgate.github.client import GitHubClient
+    from mlgate.github.client import GitHubClient
 
-        github = GitHubClient.from_env()
-    request = CheckRequest(config, model_name, base, post, out, stages or None, run, github)
+    connect = GitHubClient.from_env  # called only when a stage talks to GitHub
+    request = CheckRequest(config, model_name, base, post, out, stages or None, run, connect)
     headers = Stages(json_stdout=as_json)
 
     def on_stage(event: StageEvent) -> None:

@@ -73,8 +73,11 @@ def validate(
     """
     from mlgate.gates.validate import ValidateRequest
     from mlgate.gates.validate import validate as run
+    from mlgate.github.client import GitHubClient
 
-    result = run(ValidateRequest(load(config_path), model_name, champion, out))
+    # GitHub is reached only for a champion whose model file is a release asset.
+    request = ValidateRequest(load(config_path), model_name, champion, out, GitHubClient.from_env)
+    result = run(request)
     if as_json:
         emit_json(
             {

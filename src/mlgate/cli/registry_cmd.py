@@ -426,6 +426,7 @@ def resolve(
     ref: str, no_model_file: bool, remote: str | None, config_path: str | None, as_json: bool
 ) -> int:
     """Version, commit, payload and model file a reference points at."""
+    from mlgate.github.client import GitHubClient
     from mlgate.registry import queries, render
 
     request = queries.ResolveRequest(
@@ -434,6 +435,7 @@ def resolve(
         remote=remote,
         ref=ref,
         model_file=not no_model_file,
+        github=GitHubClient.from_env,  # called only for a model file kept as a release asset
     )
     try:
         result = queries.resolve(request)

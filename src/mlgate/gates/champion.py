@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgate import gitio
 from mlgate.config.model import Config, ModelConfig
@@ -16,6 +17,9 @@ from mlgate.config.sections import ChampionSettings
 from mlgate.errors import MlgateError, UsageError
 from mlgate.formats import FORMATS
 from mlgate.registry.tags import load_state
+
+if TYPE_CHECKING:
+    from mlgate.github.client import Connect
 
 MODEL_SUFFIXES = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}
 
@@ -69,7 +73,11 @@ def is_path(ref: str) -> bool:
 
 
 def resolve(
-    config: Config, model: ModelConfig, ref: str | None, settings: ChampionSettings
+    config: Config,
+    model: ModelConfig,
+    ref: str | None,
+    settings: ChampionSettings,
+    github: Connect | None = None,
 ) -> ChampionRef | None:
     """The champion for this run, or None when there is none (``on_missing`` then applies)."""
     if ref is not None and is_path(ref):
@@ -80,7 +88,7 @@ def resolve(
     wanted = ref if ref is not None else settings.stage
     if wanted is None:
         return None
-    return _from_registry(config, model, wanted, explicit=ref is not None)
+    return _from_registry(config, model, wanted, explicit=ref is not None, github=github)
 
 
 def why_none(
@@ -112,7 +120,7 @@ def _held_stages(config: Config, model: ModelConfig) -> list[str]:
 
 
 def _from_registry(
-    config: Config, model: ModelConfig, ref: str, *, explicit: bool
+    config: Config, model: ModelConfig, ref: str, *, explicit: bool, github: Connect | None
 ) -> ChampionRef | None:
     try:
         registry = importlib.import_module("mlgate.registry.champion")
@@ -126,7 +134,7 @@ def _from_registry(
             hint="pass --champion PATH to a model file, e.g. a copy of the current champion",
             location=None if explicit else config.locate(model, "gates", "champion", "stage"),
         ) from None
-    found = registry.resolve_champion(config, model, ref)
+    found = registry.resolve_champion(config, model, ref, github=github)
     if found is None:
         return None
     return ChampionRef(

@@ -28,6 +28,8 @@ from mlgate.verdict import Check, Status, Verdict, write_verdict
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.github.client import Connect
+
 VALIDATION_FILE = "validation.json"
 CONTRACT_FILE = "data_contract.json"
 
@@ -38,6 +40,7 @@ class ValidateRequest:
     model: str | None = None
     champion: str | None = None  # a model file, or a registry reference (stage, latest, vX.Y.Z)
     out: Path | None = None
+    github: Connect | None = None  # reaches the release holding a champion's model file
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,20 @@ def validate(request: ValidateRequest) -> ValidateResult:
         return request.out / model.tag_name
 
     return ValidateResult(
-        config, tuple(validate_model(config, m, request.champion, out_for(m)) for m in selected)
+        config,
+        tuple(
+            validate_model(config, m, request.champion, out_for(m), request.github)
+            for m in selected
+        ),
     )
 
 
 def validate_model(
-    config: Config, model: ModelConfig, champion_arg: str | None, out: Path | None
+    config: Config,
+    model: ModelConfig,
+    champion_arg: str | None,
+    out: Path | None,
+    github: Connect | None = None,
 ) -> ModelValidation:
     """Every configured check of one model, written as verdict files."""
     run = GateRun(config, model, model.gates, [], [])
@@ -112,7 +123,7 @@ def validate_model(
     )
     run.checks.extend(datacheck.data_checks(contract, frame, run.settings.data))
 
-    ref = champions.resolve(config, model, champion_arg, run.settings.champion)
+    ref = champions.resolve(config, model, champion_arg, run.settings.champion, github)
     missing = (
         None
         if ref is not None

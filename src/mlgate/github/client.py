@@ -111,6 +111,12 @@ class RetryPolicy:
         self.sleep(seconds)
 
 
+# How core code reaches GitHub when, and only when, it must (a model file kept as a release
+# asset, a pull-request comment): the CLI passes ``GitHubClient.from_env``, so the token is read
+# (and masked) only then, and core never reads the environment itself.
+Connect = Callable[[], "GitHubClient"]
+
+
 class GitHubClient:
     """A requests-based client for one GitHub (or GitHub Enterprise) API and one repository."""
 

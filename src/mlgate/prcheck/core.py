@@ -23,7 +23,7 @@ from mlgate.prcheck.stages import PIPELINE, STAGES, StageContext
 from mlgate.verdict import Check, Status, Verdict, combine, write_verdict
 
 if TYPE_CHECKING:
-    from mlgate.github.client import GitHubClient
+    from mlgate.github.client import Connect
 
 COMBINED_FILE = "check.json"
 
@@ -39,7 +39,7 @@ class CheckRequest:
     out: Path | None = None
     stages: tuple[str, ...] | None = None  # default: the whole PIPELINE
     run: RunContext = field(default_factory=RunContext)  # the Actions run the check is part of
-    github: GitHubClient | None = None  # the client of the comment stage (None: no token)
+    github: Connect | None = None  # reaches GitHub: the comment, a champion kept in a release
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from mlgate.prcheck.render import comment_body
 from mlgate.verdict import Check, Status, Verdict
 
 if TYPE_CHECKING:
-    from mlgate.github.client import GitHubClient
+    from mlgate.github.client import Connect
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class StageContext:
     facts: Mapping[str, str] = field(default_factory=dict)
     # The Actions run (empty outside one): the branch of a detached checkout
     run: RunContext = field(default_factory=RunContext)
-    github: GitHubClient | None = None  # the client the comment stage posts with
+    github: Connect | None = None  # reaches GitHub: the comment, a champion kept in a release
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class ValidateStage:
         from mlgate.gates.validate import validate_model
         from mlgate.verdict import combine
 
-        result = validate_model(ctx.config, ctx.model, None, ctx.out_dir)
+        result = validate_model(ctx.config, ctx.model, None, ctx.out_dir, ctx.github)
         files = {path.stem: path for path in result.written}
         verdict = combine("validate", ctx.model.name, result.verdicts)
         return StageOutcome(verdict, files, (champion_note(result.validation),))
@@ -215,7 +215,7 @@ class CommentStage:
                 f"pull request from a fork ({pr.head_repo}): its token cannot write, so the "
                 "comment is skipped; the report is in the job summary"
             )
-        client = ctx.github if skip is None else None
+        client = ctx.github() if skip is None and ctx.github is not None else None
         if skip is None and (client is None or not client.has_token):
             skip = "no GITHUB_TOKEN: no comment posted"
         if skip is not None or client is None or pr is None:

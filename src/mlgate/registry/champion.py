@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import gitio
 from mlgate.config.model import Config, ModelConfig
@@ -21,6 +21,9 @@ from mlgate.registry.policy import policy_for
 from mlgate.registry.queries import pick_version
 from mlgate.registry.state import FETCH_HINT
 from mlgate.registry.tags import load_state, verify_tags
+
+if TYPE_CHECKING:
+    from mlgate.github.client import Connect
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,11 @@ class Champion:
     origin: str = ""  # exactly where, for people: path at commit, or asset of a release
 
 
-def resolve_champion(config: Config, model: ModelConfig, ref: str) -> Champion | None:
-    """The version ``ref`` names ("prod", "latest", "v1.2.0"), or None when there is none."""
+def resolve_champion(
+    config: Config, model: ModelConfig, ref: str, *, github: Connect | None = None
+) -> Champion | None:
+    """The version ``ref`` names ("prod", "latest", "v1.2.0"), or None when there is none;
+    ``github`` downloads its model file from the release when the commit does not hold it."""
     stage, version, latest = _parse(ref)
     policy = policy_for(config, model.name)
     if stage is not None:
@@ -60,7 +66,7 @@ def resolve_champion(config: Config, model: ModelConfig, ref: str) -> Champion |
         raise ConfigError(f"registry tag {reg.tag} has a corrupted payload: {reg.payload_error}")
     if policy.verify:
         verify_tags(root, [t for t in (stage_tag, reg.tag if reg else None) if t])
-    found_file = fetch_model_file(root, model, chosen)
+    found_file = fetch_model_file(root, model, chosen, github=github)
     return Champion(
         version=chosen.version,
         commit=chosen.commit,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgate import gitio, paths
 from mlgate.config.model import ModelConfig
@@ -23,6 +24,9 @@ from mlgate.errors import ConfigError, MlgateError, UsageError
 from mlgate.modelio import sha256_file
 from mlgate.registry.state import VersionState
 from mlgate.registry.tags import ignore_cache
+
+if TYPE_CHECKING:
+    from mlgate.github.client import Connect
 
 COMMIT = "commit"
 RELEASE_ASSET = "release-asset"
@@ -38,8 +42,11 @@ class ModelFile:
     origin: str  # where exactly, for people: the commit and path, or the release and asset
 
 
-def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> ModelFile:
-    """The model file of ``version``: cached, checksum-verified, from its commit or release."""
+def fetch_model_file(
+    root: Path, model: ModelConfig, version: VersionState, *, github: Connect | None
+) -> ModelFile:
+    """The model file of ``version``: cached, checksum-verified, from its commit or release
+    (through ``github``; None: no release can be read)."""
     recorded = (version.payload or {}).get("model_file") or {}
     rel = str(recorded.get("path") or model.relative(model.model.file))
     expected = recorded.get("sha256")
@@ -88,7 +95,7 @@ def fetch_model_file(root: Path, model: ModelConfig, version: VersionState) -> M
         )
     if cached:
         return ModelFile(target, RELEASE_ASSET, _asset_origin(target.name, reg.tag))
-    return _from_release(root, reg.tag, rel, expected, target, missing)
+    return _from_release(root, reg.tag, rel, expected, target, missing, github)
 
 
 def _training_python(model: ModelConfig) -> str | None:
@@ -134,22 +141,28 @@ def _folder_at_commit(
 
 
 def _from_release(
-    root: Path, tag: str, rel: str, expected: str | None, target: Path, missing: str
+    root: Path,
+    tag: str,
+    rel: str,
+    expected: str | None,
+    target: Path,
+    missing: str,
+    github: Connect | None,
 ) -> ModelFile:
-    from mlgate.github.client import GitHubClient, GitHubError
+    from mlgate.github.client import GitHubError
     from mlgate.github.releases import (
         AssetDigestMismatch,
         AssetNotFound,
         download_asset,
     )
 
-    client = GitHubClient.from_env()
+    client = github() if github is not None else None
     setup_hint = (
         f"commit the model file with the code that produced it, or attach it to the GitHub "
         f"Release {tag} (register --release does) and set GITHUB_TOKEN and GITHUB_REPOSITORY "
         "so mlgate downloads it from there"
     )
-    if not client.repository:
+    if client is None or not client.repository:
         raise UsageError(missing, hint=setup_hint)
     name = Path(rel).name
     try:

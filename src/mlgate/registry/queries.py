@@ -27,6 +27,7 @@ from mlgate.registry.tags import load_state, verify_tags
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config
+    from mlgate.github.client import Connect
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +217,7 @@ def _when(event: Event) -> tuple[int, int]:
 class ResolveRequest(ReadRequest):
     ref: str
     model_file: bool = True  # extract the model file at the commit when mlgate.yaml knows it
+    github: Connect | None = None  # reaches the release holding a model file not committed
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,7 @@ def resolve(request: ResolveRequest) -> Resolution:
     if request.model_file and model_cfg is not None:
         from mlgate.registry.modelfile import fetch_model_file
 
-        model_file = fetch_model_file(root, model_cfg, version)
+        model_file = fetch_model_file(root, model_cfg, version, github=request.github)
     elif request.model_file and request.config is not None:
         notes.append(f"{model.name} is not in {request.config.path.name}; model file not extracted")
     reg = version.registration
