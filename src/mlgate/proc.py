@@ -151,11 +151,14 @@ def stream(
     on_line: Callable[[str], None] | None = None,
     keep: int = _TAIL_LINES,
     what: str | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> Streamed:
     """Run ``args`` with stdout and stderr merged, passing each line to ``on_line`` as it comes.
 
     The process runs in its own session so a timeout or Ctrl-C stops its children too. A non-zero
-    exit is returned, not raised: the caller decides what a failure means.
+    exit is returned, not raised: the caller decides what a failure means. ``alongside`` runs in
+    a thread from the moment the process started (the caller only waits for it) and is waited
+    for after it ended; ``seconds`` is the process's time alone.
     """
     argv = tuple(os.fspath(a) for a in args)
     label = what or Path(argv[0]).name
@@ -189,6 +192,10 @@ def stream(
 
     reader = threading.Thread(target=pump, name="mlgate-output", daemon=True)
     reader.start()
+    meanwhile = None
+    if alongside is not None:
+        meanwhile = threading.Thread(target=alongside, name="mlgate-alongside", daemon=True)
+        meanwhile.start()
     timed_out = False
     try:
         child.wait(timeout=timeout)
@@ -202,8 +209,11 @@ def stream(
         reader.join(timeout=10)
         if child.stdout is not None and not reader.is_alive():
             child.stdout.close()
+        seconds = time.perf_counter() - began
+        if meanwhile is not None:
+            meanwhile.join()
     code = None if timed_out else child.returncode
-    return Streamed(argv, code, tuple(tail), time.perf_counter() - began, timed_out)
+    return Streamed(argv, code, tuple(tail), seconds, timed_out)
 
 
 def _stop(child: subprocess.Popen[str], grace: float = 5.0) -> None:

@@ -235,6 +235,40 @@ def test_train_streams_output_and_writes_a_run_record(mini: Path) -> None:
     assert record["output_tail"][-1] == "done"
 
 
+def test_work_alongside_training_runs_while_it_runs_and_only_then(mini: Path) -> None:
+    """The check's head start: started with the training process, waited for when it ends,
+    never counted in its duration, and not run when a cached run is used."""
+    import sys
+    import threading
+    import time
+
+    from mlgate import proc
+    from mlgate.config.loader import load_config
+    from mlgate.repro.train import TrainRequest, train
+
+    started = threading.Event()
+
+    def slow() -> None:
+        started.set()
+        time.sleep(0.6)
+
+    code = "import time; time.sleep(0.2)"
+    begun = time.perf_counter()
+    done = proc.stream([sys.executable, "-c", code], alongside=slow)
+    assert started.is_set()
+    assert time.perf_counter() - begun >= 0.6  # waited for
+    assert done.ok
+    assert done.seconds < 0.6  # the process's own time
+
+    config = load_config(mini / "mlgate.yaml")
+    seen: list[str] = []
+    request = TrainRequest(config, use_cache=True, meanwhile=lambda m: seen.append(m.name))
+    assert train(request).outcomes[0].status == "trained"
+    assert seen == ["mini"]
+    assert train(request).outcomes[0].status == "cached"
+    assert seen == ["mini"]
+
+
 def test_use_cache_skips_training_only_when_inputs_and_outputs_match(mini: Path) -> None:
     assert invoke("train", cwd=mini).exit_code == 0
 

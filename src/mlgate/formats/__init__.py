@@ -34,6 +34,7 @@ from mlgate.formats.base import (
     head,
     require,
 )
+from mlgate.safety import skopsfile
 
 __all__ = [
     "FORMATS",
@@ -149,6 +150,19 @@ def load(
             exc.details = [*exc.details, "formats mlgate loads, and how to save to each:"]
             exc.details += [f"  {line}" for line in save_hints()]
         raise
+
+
+def prepare(path: Path, fmt: str | None = None) -> None:
+    """Import ahead of time what loading this model file will import: skops and scikit-learn
+    for a skops file (about a second of a PR check), for a caller with time to spare (the
+    check, while the training process runs). Nothing is read or judged; anything that fails
+    is left for the load to report."""
+    try:
+        found = get(fmt) if fmt else by_suffix(path)
+        if found is not None and found.name == "skops":
+            skopsfile.skops_io()
+    except Exception:  # a head start only: the load raises the real error where it matters
+        return
 
 
 def content_digest(path: Path) -> tuple[str, str] | None:

@@ -96,11 +96,13 @@ def run_training(
     cwd: Path,
     *,
     on_line: Callable[[str], None] | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> proc.Streamed:
     """Run the model's training command in ``cwd`` (the model folder or an isolated copy of it).
 
     With ``train.mlflow`` the run logs into a store of its own in that repository (or copy),
-    and the model directory it logged is copied to the model file's place there.
+    and the model directory it logged is copied to the model file's place there. ``alongside``
+    runs while the command does (``proc.stream``).
     """
     argv = command_argv(config, model)
     env = training_env(model)
@@ -112,7 +114,9 @@ def run_training(
 
         store, store_env = mlflow.fresh_store(_copy_root(config, model, cwd), model.tag_name)
         env.update(store_env)
-    result = proc.stream(argv, cwd=cwd, env=env, timeout=model.train.timeout, on_line=on_line)
+    result = proc.stream(
+        argv, cwd=cwd, env=env, timeout=model.train.timeout, on_line=on_line, alongside=alongside
+    )
     if store is not None and result.ok:
         target = _copy_root(config, model, cwd) / model.model.file.relative_to(config.root)
         mlflow.collect(store, target, model.relative(model.model.file))

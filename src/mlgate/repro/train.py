@@ -25,6 +25,10 @@ class TrainRequest:
     config: Config
     model_name: str | None = None
     use_cache: bool = False
+    # Work for the time a model's training command runs, while mlgate only waits for it: run
+    # in a thread alongside the process and waited for when it ends (the check imports what its
+    # later stages load the model with). Not run when a cached run is used.
+    meanwhile: Callable[[ModelConfig], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def train(
             if on_model is not None:
                 command = m.train.command if m.train else ""
                 on_model(f"{m.name}: training ({command})")
-            outcomes.append(_train_one(config, m, hasher, request.use_cache, on_line))
+            outcomes.append(_train_one(config, m, hasher, request, on_line))
     finally:
         cache.save()
     return TrainResult(tuple(outcomes))
@@ -94,11 +98,15 @@ def outputs_of(model: ModelConfig) -> list[Path]:
 
 
 def _train_one(
-    config: Config, model: ModelConfig, hasher: Hasher, use_cache: bool, on_line: LineSink | None
+    config: Config,
+    model: ModelConfig,
+    hasher: Hasher,
+    request: TrainRequest,
+    on_line: LineSink | None,
 ) -> TrainOutcome:
     inputs = collect_inputs(config, model, hasher)
     outputs = outputs_of(model)
-    if use_cache:
+    if request.use_cache:
         hit = runs.find_cached(config.root, model, inputs.fingerprint, outputs, hasher)
         if hit is not None:
             return TrainOutcome(
@@ -112,7 +120,14 @@ def _train_one(
             )
     started = datetime.now(timezone.utc)
     run_id = runs.new_run_id(started)
-    result = run_training(config, model, model.root, on_line=on_line)
+    work = request.meanwhile
+    result = run_training(
+        config,
+        model,
+        model.root,
+        on_line=on_line,
+        alongside=None if work is None else lambda: work(model),
+    )
     finished = datetime.now(timezone.utc)
     notes = list(inputs.notes)
     record = _base_record(config, model, inputs, run_id, started, finished, result.seconds)
