@@ -340,6 +340,8 @@ def _check_trusted_types(
     model: ModelConfig, source: SourceMap, problems: list[tuple[Location, str]]
 ) -> None:
     """model.trusted_types names a project's own classes, exactly (``mlgate.safety``)."""
+    if not model.model.trusted_types:
+        return  # importing mlgate.safety (its pickle walker) is for the projects that list some
     from mlgate.safety.allowlist import trusted_type_problem
 
     for i, entry in enumerate(model.model.trusted_types):
