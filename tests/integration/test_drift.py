@@ -82,6 +82,23 @@ def test_files_on_the_command_line_outside_a_project(starter: Path, tmp_path: Pa
     assert not (tmp_path / ".mlgate").exists()
 
 
+def test_two_files_inside_a_project_use_its_cache_and_none_of_its_settings(
+    starter: Path,
+) -> None:
+    data = starter / "models/churn/data"
+    files = ["--reference", str(data / "train.csv"), "--current", str(data / "eval.csv")]
+    # The comparison of two files takes nothing from mlgate.yaml (not even its validity).
+    config = starter / "mlgate.yaml"
+    config.write_text(config.read_text() + "not_a_key: 1\n")
+    first = invoke("drift", *files, "--json", cwd=starter / "models")
+    assert first.exit_code == 0, first.output
+    assert list((starter / ".mlgate/cache/drift").glob("*.npz"))
+    second = json.loads(invoke("drift", *files, "--json", cwd=starter / "models").stdout)
+    assert "reference summaries read from the cache" in second["notes"]
+    assert "drift.column.gender" in {c["id"] for c in second["checks"]}  # every column
+    assert invoke("drift", *files, "--model", "churn", cwd=starter).exit_code == 2
+
+
 def test_column_and_method_mistakes_are_usage_errors(starter: Path) -> None:
     unknown = invoke("drift", "--columns", "tenure,age", cwd=starter)
     assert unknown.exit_code == 2

@@ -33,8 +33,13 @@ def config_applies(start: Path) -> bool:
     """Whether a configuration would be loaded here (``$MLGATE_CONFIG`` or mlgate.yaml upward)."""
     if os.environ.get("MLGATE_CONFIG"):
         return True
+    return project_folder(start) is not None
+
+
+def project_folder(start: Path) -> Path | None:
+    """The folder of the nearest mlgate.yaml at or above ``start`` (as the loader finds it)."""
     here = start.resolve()
-    return any((folder / CONFIG_FILENAME).is_file() for folder in (here, *here.parents))
+    return next((f for f in (here, *here.parents) if (f / CONFIG_FILENAME).is_file()), None)
 
 
 def _quick_show(rest: list[str]) -> int | None:

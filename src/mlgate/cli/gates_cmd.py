@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mlgate.cli._common import config_option, echo, emit_json, json_option, load, style
+from mlgate.cli.entry import project_folder
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config, ModelConfig
@@ -235,18 +236,26 @@ def drift(
 
     Exit 1 on dataset drift (or drift in a critical column).
     """
-    from mlgate.config.loader import load_if_found
     from mlgate.gates.drift.run import DriftRequest, run_drift
     from mlgate.gates.render import render_verdict
 
-    # Without --config or --model a comparison needs no mlgate.yaml; one found around it
-    # provides its settings and the cache folder.
-    config = load(config_path) if config_path or model_name else load_if_found()
+    config = cache_root = None
+    if reference is not None and current is not None and not config_path and not model_name:
+        # Two files and no --config or --model: a comparison that takes no setting from
+        # mlgate.yaml, so it is not loaded; the project around it only provides the cache.
+        cache_root = project_folder(Path.cwd())
+    elif config_path or model_name:
+        config = load(config_path)
+    else:
+        from mlgate.config.loader import load_if_found
+
+        config = load_if_found()
     request = DriftRequest(
         reference=reference,
         current=current,
         columns=_split(columns),
         config=config,
+        cache_root=cache_root,
         model=model_name,
         out=out,
         p_value=p_value,

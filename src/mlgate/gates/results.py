@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgate.config.model import ModelConfig
 from mlgate.verdict import Check, Verdict, delta
+
+if TYPE_CHECKING:  # the text renderer of every verdict imports this module: not the config model
+    from mlgate.config.model import ModelConfig
 
 _DATASET_DRIFT = ("dataset", "share", "drifted_share", "overall")
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import UsageError
 from mlgate.gates.drift import cache
 from mlgate.gates.drift.engine import (
@@ -30,6 +29,8 @@ from mlgate.verdict import Verdict
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.config.model import Config, ModelConfig
+
 VERDICT_FILE = "drift.json"
 # Drift of production data against the reference (``mlgate drift --production``): the only
 # evidence the compliance checklist counts as monitoring in production.
@@ -45,6 +46,9 @@ class DriftRequest:
     current: Path | None = None
     columns: tuple[str, ...] | None = None
     config: Config | None = None  # None: no mlgate.yaml around, the files alone
+    # With config None: the project folder whose cache to use (the CLI's comparison of two
+    # files, which takes nothing else from mlgate.yaml, does not load it).
+    cache_root: Path | None = None
     model: str | None = None
     out: Path | None = None
     p_value: float | None = None
@@ -140,8 +144,9 @@ def _resolve(
     from mlgate import paths
 
     cache_dir = None
-    if request.cache and config is not None and (settings is None or settings.cache):
-        cache_dir = paths.cache_dir(config.root)
+    root = config.root if config is not None else request.cache_root
+    if request.cache and root is not None and (settings is None or settings.cache):
+        cache_dir = paths.cache_dir(root)
     out_dir = request.out
     if out_dir is None and config is not None and model is not None:
         out_dir = paths.out_dir(config.root, model.tag_name)
@@ -247,10 +252,10 @@ def drift_gate(
 
 
 def _check_columns(columns: Sequence[str], present: Sequence[str]) -> None:
-    from mlgate.config.validate import suggest
-
     for name in columns:
         if name not in present:
+            from mlgate.config.validate import suggest  # imports yaml: only for a wrong column
+
             guess = suggest(name, present)
             raise UsageError(
                 f"column {name!r} is not in the reference data",
