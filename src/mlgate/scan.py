@@ -71,12 +71,12 @@ def _head(path: Path) -> bytes:
 class ScanRequest:
     paths: tuple[Path, ...] = ()
     model: str | None = None
+    config: Config | None = None  # None: the named files alone, without an mlgate.yaml
 
 
-def model_files(
-    config: Config | None, request: ScanRequest
-) -> list[tuple[Path, ModelConfig | None]]:
+def model_files(request: ScanRequest) -> list[tuple[Path, ModelConfig | None]]:
     """The files to scan: those given, else every model file mlgate.yaml names."""
+    config = request.config
     owners = {m.model.file.resolve(): m for m in config.models} if config else {}
     if request.paths:
         files: list[Path] = []
@@ -91,12 +91,12 @@ def model_files(
     return [(m.model.file, m) for m in config.select(request.model) if m.model.file.exists()]
 
 
-def scan(request: ScanRequest, config: Config | None) -> Verdict:
+def scan(request: ScanRequest) -> Verdict:
     """Scan every selected file; a file using any name off the allow-list fails."""
     checks = []
     name = request.model or "all"
     named = {p.resolve() for p in request.paths if not p.is_dir()}
-    for path, owner in model_files(config, request):
+    for path, owner in model_files(request):
         shown = owner.relative(path) if owner else str(path)
         checks.append(scan_file(path, shown, owner, named=path.resolve() in named))
     notes = () if checks else ("no model files to scan",)

@@ -153,12 +153,12 @@ def test_scan_passes_native_files_and_lists_them_from_a_folder(tmp_path: Path) -
     (tmp_path / "m.json").write_bytes(HEADS["xgboost"])
     (tmp_path / "settings.json").write_text('{"not": "a model"}')
     (tmp_path / "m.cbm").write_bytes(HEADS["catboost"])
-    verdict = scan(ScanRequest((tmp_path,)), None)
+    verdict = scan(ScanRequest((tmp_path,)))
     shown = {c.message.split(":")[0].rsplit("/", 1)[-1]: c for c in verdict.checks}
     assert sorted(shown) == ["m.cbm", "m.json"]  # .model is no model suffix; settings.json no model
     assert all(c.status == Status.PASS for c in shown.values())
     assert shown["m.json"].details == {"format": "xgboost"}
-    single = scan(ScanRequest((tmp_path / "onnx.model",)), None).checks[0]
+    single = scan(ScanRequest((tmp_path / "onnx.model",))).checks[0]
     assert single.status == Status.PASS
     assert "never unpickled" in single.message
 
@@ -291,7 +291,7 @@ def test_mlflow_directories_that_cannot_be_loaded_say_why(
         (folder / name).write_bytes(data)
     with pytest.raises(ConfigError, match=message):
         formats.load(folder)
-    check = scan(ScanRequest((folder,)), None).checks[0]
+    check = scan(ScanRequest((folder,))).checks[0]
     assert check.status == Status.FAIL
     assert message.split(maxsplit=1)[0] in check.message
 
@@ -304,14 +304,14 @@ def test_a_python_function_model_needs_trust_and_is_scanned(tmp_path: Path) -> N
         formats.load(folder)
     assert not mlflow_format.MLFLOW.loads_without_unpickling(folder)
     assert mlflow_format.MLFLOW.modules(folder) == {"mlflow", "cloudpickle"}
-    assert scan(ScanRequest((folder,)), None).checks[0].status == Status.WARN
+    assert scan(ScanRequest((folder,))).checks[0].status == Status.WARN
     (folder / "python_model.pkl").write_bytes(
         b"\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93"
         b"\x94\x8c\x02id\x94\x85\x94R\x94."
     )
     with pytest.raises(UnsafeModelError, match=r"posix\.system is not on mlgate's allow-list"):
         formats.load(folder, trusted=True)
-    failed = scan(ScanRequest((folder,)), None).checks[0]
+    failed = scan(ScanRequest((folder,))).checks[0]
     assert failed.status == Status.FAIL
     assert "posix.system" in failed.message
 
@@ -325,7 +325,7 @@ def test_a_python_function_file_without_a_pickle_header_is_judged_too(tmp_path: 
     (folder / "pm").write_bytes(b"K\x010cposix\nsystem\n(S'id'\ntR.")
     with pytest.raises(UnsafeModelError, match=r"posix\.system"):
         formats.load(folder, trusted=True)
-    failed = scan(ScanRequest((folder,)), None).checks[0]
+    failed = scan(ScanRequest((folder,))).checks[0]
     assert failed.status == Status.FAIL
     assert "posix.system" in failed.message
 
@@ -335,6 +335,6 @@ def test_a_folder_scan_takes_mlflow_directories_whole(tmp_path: Path) -> None:
     (folder / "model.cb").write_bytes(HEADS["catboost"])
     (folder / "extra.pkl").write_bytes(pickle.dumps([1]))  # inside: part of the directory
     (tmp_path / "other.pkl").write_bytes(pickle.dumps([2]))
-    checks = scan(ScanRequest((tmp_path,)), None).checks
+    checks = scan(ScanRequest((tmp_path,))).checks
     assert len(checks) == 2
     assert [c.details["format"] for c in checks] == ["mlflow", "pickle"]

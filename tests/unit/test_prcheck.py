@@ -100,7 +100,7 @@ def test_scan_fails_code_running_pickles_and_names_off_the_allow_list(tmp_path: 
     (tmp_path / "plain.joblib").write_bytes(pickle.dumps({"a": 1}))
     (tmp_path / "custom.pkl").write_bytes(pickle.dumps(Path("x")))
     (tmp_path / "notes.txt").write_text("not a model")
-    verdict = scan(ScanRequest((tmp_path,)), None)
+    verdict = scan(ScanRequest((tmp_path,)))
     by_file = {c.id.rsplit("/", 1)[-1]: c.status for c in verdict.checks}
     assert by_file == {
         "custom.pkl": Status.FAIL,  # pathlib.PosixPath is not on the allow-list: refused

@@ -24,7 +24,7 @@ def model() -> LogisticRegression:
 
 
 def statuses(tmp_path: Path, *names: str) -> dict[str, Status]:
-    verdict = scan(ScanRequest(tuple(tmp_path / n for n in names)), None)
+    verdict = scan(ScanRequest(tuple(tmp_path / n for n in names)))
     return {c.id.rsplit("/", 1)[-1]: c.status for c in verdict.checks}
 
 
@@ -57,7 +57,7 @@ def test_folders_include_pickles_and_model_archives_by_content(tmp_path: Path) -
     (tmp_path / "evil.ckpt").write_bytes(pickle.dumps({"w": 1}, protocol=2) + SYSTEM_P0)
     (tmp_path / "checkpoint.pt").write_bytes(b"PK\x03\x04" + bytes(40))
     (tmp_path / "notes.txt").write_text("not a model")
-    verdict = scan(ScanRequest((tmp_path,)), None)
+    verdict = scan(ScanRequest((tmp_path,)))
     found = {c.id.rsplit("/", 1)[-1]: c.status for c in verdict.checks}
     assert found == {
         "weights.bin": Status.PASS,

@@ -63,6 +63,7 @@ def monitor(
 
     config = load(config_path)
     request = MonitorRequest(
+        config=config,
         data=data,
         model=model_name,
         labels=labels,
@@ -71,7 +72,7 @@ def monitor(
         time_column=time_column,
         out=out,
     )
-    result = run_monitor(request, config)
+    result = run_monitor(request)
     if as_json:
         emit_json({**result.verdict.to_dict(),
                    "written": {k: str(v) for k, v in result.written.items()}})  # fmt: skip

@@ -33,7 +33,7 @@ def scan(
         if not paths or config_path:
             raise
         config = None  # scanning named files needs no configuration
-    verdict = run_scan(ScanRequest(paths, model_name), config)
+    verdict = run_scan(ScanRequest(paths, model_name, config))
     if as_json:
         emit_json(verdict.to_dict())
         return verdict.exit_code

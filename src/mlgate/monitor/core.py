@@ -53,6 +53,7 @@ MARKDOWN_FILE = "monitor.md"
 
 @dataclass(frozen=True)
 class MonitorRequest:
+    config: Config
     data: Path
     model: str | None = None
     labels: Path | None = None
@@ -74,8 +75,9 @@ class MonitorResult:
         return self.verdict.exit_code
 
 
-def run_monitor(request: MonitorRequest, config: Config) -> MonitorResult:
+def run_monitor(request: MonitorRequest) -> MonitorResult:
     """Drift, prediction drift and (with labels) live metric gates on production data."""
+    config = request.config
     model = config.model(request.model)
     since = parse_time(request.since, "--since")
     until = parse_time(request.until, "--until")

@@ -173,7 +173,7 @@ class ScanStage:
         from mlgate.fsio import atomic_write_json
         from mlgate.scan import ScanRequest, scan
 
-        verdict = scan(ScanRequest(model=ctx.model.name), ctx.config)
+        verdict = scan(ScanRequest(model=ctx.model.name, config=ctx.config))
         verdict = Verdict("scan", ctx.model.name, verdict.checks, verdict.notes)
         path = atomic_write_json(ctx.out_dir / "scan.json", verdict.to_dict())
         return StageOutcome(verdict, {"scan": path})
