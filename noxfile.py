@@ -44,9 +44,11 @@ PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 def tests_matrix(session: nox.Session) -> None:
     """Unit, fuzz and integration tests on every supported Python (tests_matrix-3.12: one).
 
-    The same tests as `tests`, without coverage and the Evidently agreement test."""
+    The same tests as `tests`, without coverage and the Evidently agreement test; first, that
+    every name this Python's libraries pickle is on the allow-list (tools/gen_allowlist.py)."""
     session.install("-e", ".[test]")
     session.env["GTO_VENV"] = str(gto_venv(session))
+    session.run("python", "tools/gen_allowlist.py", "--check")
     session.run("pytest", *(session.posargs or ["-n", "auto", "--durations=5"]))
 
 
@@ -81,6 +83,8 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
     session.run("lint-imports", "--no-cache")  # layers and no import cycles ([tool.importlinter])
     session.run("python", "tools/bump_version.py", "--check")
+    # allowlist.json is the union of the recorded runs and holds this environment's names
+    session.run("python", "tools/gen_allowlist.py", "--check")
 
 
 # The documentation site's tools, pinned so a new release never breaks the strict build.

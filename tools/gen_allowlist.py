@@ -1,20 +1,38 @@
 """Regenerate src/mlgate/safety/allowlist.json from real model files.
 
-    python tools/gen_allowlist.py            # write the list
-    python tools/gen_allowlist.py --check    # exit 1 when the committed list differs
+    python tools/gen_allowlist.py            # record this environment's run, write the union
+    python tools/gen_allowlist.py --check    # exit 1 when the committed files do not hold
 
 Every public estimator and transformer of scikit-learn (``all_estimators``, built as
-scikit-learn's own test suite builds them, fitted where it can be on small data), NumPy arrays
-of every dtype kind, scalars, masked arrays, random generators and ufuncs, SciPy sparse
-matrices and arrays, frozen distributions and k-d trees, and the scikit-learn interfaces and
-Boosters of XGBoost, LightGBM and CatBoost are written with pickle (protocols 0-5), joblib
-(plain and compressed) and skops. Each file is read by mlgate's own static walkers, and every
-(module, qualified name) they use is recorded with how it is used (call, new, ref). Nothing
-is added by hand and nothing is a prefix: a name enters the list only because a real file of
-these libraries contains it, exactly as written. Names in ``NEVER`` fail the generation.
+scikit-learn's own test suite builds them, with random_state 0, fitted where it can be on small
+data), NumPy arrays of every dtype kind, scalars, masked arrays, random generators and ufuncs,
+SciPy sparse matrices and arrays, frozen distributions and k-d trees, and the scikit-learn
+interfaces and Boosters of XGBoost, LightGBM and CatBoost are written with pickle (protocols
+0-5), joblib (plain and compressed) and skops. Each file is read by mlgate's own static walkers,
+and every (module, qualified name) they use is recorded with how it is used (call, new, ref).
+Nothing is added by hand and nothing is a prefix: a name enters the list only because a real
+file of these libraries contains it, exactly as written. Names in ``NEVER`` fail the generation.
 
-Run it after upgrading any of these libraries (the versions are recorded in the file), review
-the diff, and commit it.
+Library versions differ in the names their files use (scikit-learn 1.7, the newest release for
+Python 3.10, pickles its Cython losses as ``_loss.CyHalfBinomialLoss``; 1.9 as
+``sklearn._loss._loss.CyHalfBinomialLoss``), so the list is a union. A run is one environment:
+its Python, the versions of ``LIBRARIES``, the names with their uses, and the module aliases
+among them (a module registered under a name that is not its own, which mlgate resolves through
+the real module). ``tools/allowlist_runs.json`` holds every recorded run; writing records this
+environment's run (replacing a run of the same Python and versions, keeping the others) and
+writes allowlist.json as the union of all runs, with the runs' versions in its header. To retire
+old versions, delete their run from allowlist_runs.json and regenerate.
+
+``--check`` writes nothing and fails when allowlist.json is not exactly the union of the
+recorded runs (a hand edit), when this environment's versions are recorded but it produces
+other names than its run, or when it produces a name or use the list lacks (a library upgrade:
+regenerate here and review the new names). An environment whose versions are not recorded
+passes when all its names are on the list. ``nox -s lint`` and each ``tests_matrix`` session run
+it, so CI checks it on every Python it tests.
+
+Run it after upgrading any of these libraries, in each environment that changed (``nox -s
+tests_matrix-3.X --install-only`` builds one; run this script with its Python), review the diff
+(every new name: what it can do when called or created) and commit both files.
 """
 
 from __future__ import annotations
@@ -34,6 +52,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "mlgate" / "safety" / "allowlist.json"
+RUNS = ROOT / "tools" / "allowlist_runs.json"  # each environment's names; OUT is their union
 sys.path.insert(0, str(ROOT / "src"))
 
 # Names that run code, touch files or follow attribute chains: a file that uses one is left
@@ -79,6 +98,7 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
     from sklearn.utils import all_estimators
     from sklearn.utils._test_common.instance_generator import _construct_instances
+    from sklearn.utils._testing import set_random_state
 
     x, y, y_reg = data()
     multi = np.arange(60) % 3
@@ -89,6 +109,7 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
         except Exception:  # noqa: BLE001, S112 - some need arguments the generator cannot guess
             continue
         for est in instances:
+            set_random_state(est, 0)  # the same files every run (OutputCodeClassifier's codes)
             yield f"{name} (unfitted)", est
             fits: tuple[Callable[[Any], Any], ...] = (
                 lambda e: e.fit(x, multi if hasattr(e, "predict_proba") else y),
@@ -117,7 +138,14 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
     )
     from scipy.stats import loguniform, randint, uniform
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
 
+    labels = np.zeros((60, 2), dtype=int)
+    labels[:, 0] = y  # the second label never occurs: a constant predictor stands in for it
+    yield (
+        "one-vs-rest with a constant label",
+        OneVsRestClassifier(LogisticRegression()).fit(x, labels),
+    )
     yield "function transformer", make_pipeline(FunctionTransformer(np.log1p)).fit(x)
     for scoring in ("roc_auc", "accuracy", "neg_log_loss", "f1", "r2"):
         search = GridSearchCV(
@@ -275,15 +303,14 @@ def _never(module: str, name: str) -> bool:
     return f"{module}.{name}" in NEVER or module.split(".", 1)[0] in NEVER_MODULES
 
 
+LIBRARIES = ("numpy", "scipy", "sklearn", "joblib", "skops", "xgboost", "lightgbm", "catboost")
+Entry = tuple[str, str, tuple[str, ...]]
+
+
 def generate() -> tuple[dict[str, Any], list[str]]:
-    import catboost
-    import joblib
-    import lightgbm
-    import numpy as np
-    import scipy
-    import sklearn
-    import skops
-    import xgboost
+    """This environment's run: its Python and library versions, the names its files use and
+    the module aliases among them; and the files that could not be read."""
+    import importlib
 
     found: Found = defaultdict(set)
     failures: list[str] = []
@@ -294,38 +321,164 @@ def generate() -> tuple[dict[str, Any], list[str]]:
                 collect(found, failures, label, obj)
     finally:
         catcher.__exit__(None, None, None)
-    document = {
-        "about": "generated by tools/gen_allowlist.py from real model files; do not edit",
-        "versions": {
-            lib.__name__: lib.__version__
-            for lib in (np, scipy, sklearn, joblib, skops, xgboost, lightgbm, catboost)
-        },
+    # A module registered under a name that is not its own (scikit-learn 1.7's Cython losses
+    # say `_loss` for sklearn._loss._loss): mlgate resolves the real module, never the bare
+    # name, which Python would otherwise look up on sys.path.
+    aliases = {}
+    for module in sorted({m for m, _ in found}):
+        real = importlib.import_module(module).__name__
+        if real != module:
+            aliases[module] = real
+    run = {
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "versions": {lib: importlib.import_module(lib).__version__ for lib in LIBRARIES},
+        "aliases": aliases,
         "names": sorted([m, n, sorted(u)] for (m, n), u in found.items()),
     }
-    return document, failures
+    return run, failures
+
+
+def _key(run: dict[str, Any]) -> str:
+    versions = run["versions"]
+    return f"Python {run['python']}, " + ", ".join(f"{k} {versions[k]}" for k in sorted(versions))
+
+
+def _entries(run: dict[str, Any]) -> set[Entry]:
+    return {(m, n, tuple(u)) for m, n, u in run["names"]}
+
+
+def read_runs() -> list[dict[str, Any]]:
+    if not RUNS.exists():
+        return []
+    runs: list[dict[str, Any]] = json.loads(RUNS.read_text())["runs"]
+    return runs
+
+
+def record(runs: list[dict[str, Any]], run: dict[str, Any]) -> list[dict[str, Any]]:
+    """``runs`` with ``run`` in place of a recorded run of the same Python and versions."""
+    kept = [r for r in runs if _key(r) != _key(run)]
+    return sorted([*kept, run], key=_key)
+
+
+def union(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shipped list: every name with every use any recorded run saw, and the runs."""
+    uses: dict[tuple[str, str], set[str]] = defaultdict(set)
+    aliases: dict[str, str] = {}
+    for run in runs:
+        for module, name, seen in run["names"]:
+            if _never(module, name):
+                raise SystemExit(f"{_key(run)} records {module}.{name}, which is never listed")
+            uses[(module, name)].update(seen)
+        for alias, real in run["aliases"].items():
+            if aliases.setdefault(alias, real) != real:
+                raise SystemExit(f"{alias} is an alias of both {aliases[alias]} and {real}")
+    return {
+        "about": "generated by tools/gen_allowlist.py from real model files; do not edit",
+        "runs": [{"python": r["python"], **r["versions"]} for r in runs],
+        "aliases": dict(sorted(aliases.items())),
+        "names": sorted([m, n, sorted(u)] for (m, n), u in uses.items()),
+    }
+
+
+def _names_lines(names: list[list[Any]], indent: str) -> str:
+    return ",\n".join(indent + json.dumps(entry) for entry in names)
 
 
 def render(document: dict[str, Any]) -> str:
     head = {k: v for k, v in document.items() if k != "names"}
     lines = json.dumps(head, indent=2)[:-2] + ',\n  "names": [\n'
-    lines += ",\n".join("    " + json.dumps(entry) for entry in document["names"])
-    return lines + "\n  ]\n}\n"
+    return lines + _names_lines(document["names"], "    ") + "\n  ]\n}\n"
+
+
+def render_runs(runs: list[dict[str, Any]]) -> str:
+    blocks = []
+    for run in runs:
+        head = {k: v for k, v in run.items() if k != "names"}
+        text = json.dumps(head, indent=2).replace("\n", "\n    ")[:-2]
+        blocks.append(
+            "    "
+            + text
+            + ',\n      "names": [\n'
+            + _names_lines(run["names"], "        ")
+            + "\n      ]\n    }"
+        )
+    about = json.dumps(RUNS_ABOUT)
+    return '{\n  "about": ' + about + ',\n  "runs": [\n' + ",\n".join(blocks) + "\n  ]\n}\n"
+
+
+RUNS_ABOUT = (
+    "each environment's names, recorded by tools/gen_allowlist.py; "
+    "src/mlgate/safety/allowlist.json is their union"
+)
+
+
+def check(runs: list[dict[str, Any]], run: dict[str, Any]) -> list[str]:
+    """Why the committed files do not hold: the list must be the union of the recorded runs,
+    this environment's run must be the recorded one (when its versions are recorded), and
+    every name and use this environment produces must be on the list."""
+    problems = []
+    if not OUT.exists() or OUT.read_text() != render(union(runs)):
+        problems.append(
+            f"{OUT.relative_to(ROOT)} is not the union of the runs in {RUNS.relative_to(ROOT)}"
+        )
+    recorded = [r for r in runs if _key(r) == _key(run)]
+    if recorded and (_entries(recorded[0]), recorded[0]["aliases"]) != (
+        _entries(run),
+        run["aliases"],
+    ):
+        problems.append(f"the recorded run of {_key(run)} is not what this environment produces")
+    listed = union(runs)
+    have = {(m, n, use) for m, n, u in listed["names"] for use in u}
+    missing = sorted(
+        f"{m}.{n} ({use})" for m, n, u in run["names"] for use in u if (m, n, use) not in have
+    )
+    if missing:
+        problems.append(f"{_key(run)} produces names not on the list: {', '.join(missing)}")
+    for alias, real in run["aliases"].items():
+        if listed["aliases"].get(alias) != real:
+            problems.append(f"{_key(run)}: {alias} is {real}, which the list does not say")
+    return problems
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare with the committed list")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 unless the committed list holds this environment's names and is the union "
+        "of the recorded runs (writes nothing)",
+    )
     args = parser.parse_args()
-    document, failures = generate()
-    for failure in failures:
-        print(f"not read: {failure}", file=sys.stderr)
-    text = render(document)
+    run, failures = generate()
+    if not args.check:
+        for failure in failures:
+            print(f"not read: {failure}", file=sys.stderr)
+    runs = read_runs()
     if args.check:
-        same = OUT.read_text() == text
-        print("allowlist.json is up to date" if same else "allowlist.json differs: regenerate")
-        return 0 if same else 1
-    OUT.write_text(text)
-    print(f"{OUT.relative_to(ROOT)}: {len(document['names'])} names")
+        problems = check(runs, run)
+        for problem in problems:
+            print(problem)
+        if problems:
+            print("regenerate: python tools/gen_allowlist.py in this environment, review the diff")
+            return 1
+        recorded = any(_key(r) == _key(run) for r in runs)
+        print(
+            f"allowlist.json is up to date: the union of {len(runs)} recorded runs; "
+            + (
+                f"{_key(run)} is one of them"
+                if recorded
+                else f"{_key(run)} is not recorded, and its {len(run['names'])} names are on it"
+            )
+        )
+        return 0
+    runs = record(runs, run)
+    document = union(runs)
+    RUNS.write_text(render_runs(runs))
+    OUT.write_text(render(document))
+    print(
+        f"{OUT.relative_to(ROOT)}: {len(document['names'])} names from {len(runs)} runs "
+        f"(recorded {_key(run)} in {RUNS.relative_to(ROOT)})"
+    )
     return 0
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import pickle
 import pickletools
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -230,3 +232,24 @@ def test_trusted_types_add_exact_names_but_not_the_standard_library() -> None:
     assert allowlist.parse_trusted("pkg.mod:Outer.Inner") == ("pkg.mod", "Outer.Inner")
     system = b"cposix\nsystem\n(S'true'\ntR."
     assert judge_bytes(system, "pickle", ["posix.system"]).problems
+
+
+def test_an_aliased_module_is_resolved_as_its_real_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scikit-learn 1.7's Cython losses pickle as `_loss.CyHalfBinomialLoss`; the loader imports
+    # sklearn._loss._loss, never a bare `_loss` from sys.path (here a file that must not run).
+    from sklearn._loss import _loss
+
+    assert allowlist.default().real_module("_loss") == "sklearn._loss._loss"
+    (tmp_path / "_loss.py").write_text("raise AssertionError('imported from sys.path')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "_loss", raising=False)
+    for data in (b"c_loss\nCyHalfBinomialLoss\n)R.", b"\x80\x02c_loss\nCyHalfSquaredError\n)R."):
+        judgement = judge_bytes(data, "pickle")
+        assert judgement.problems == ()
+        assert judgement.payload is not None
+        loaded = restricted_load(judgement.payload, "pickle")
+        assert type(loaded).__name__ in ("CyHalfBinomialLoss", "CyHalfSquaredError")
+        assert type(loaded) is getattr(_loss, type(loaded).__name__)
+    assert "_loss" not in sys.modules or sys.modules["_loss"] is _loss

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -215,3 +217,37 @@ def test_the_scan_judges_statically_and_loading_adds_skops_audit(
         assert "sklearn.pipeline.Pipeline" in check.details["names"]
         with pytest.raises(UnsafeModelError, match="not a valid skops file"):
             formats.load(path)
+
+
+def test_an_aliased_module_passes_skops_only_where_it_is_registered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # skops imports modules by the file's names: `_loss` (scikit-learn 1.7) must already be
+    # sklearn._loss._loss, or skops would find whatever `_loss` sys.path holds.
+    from sklearn._loss import _loss
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    with warnings.catch_warnings():  # loky counts physical cores with a process (guarded)
+        warnings.simplefilter("ignore")
+        model = HistGradientBoostingClassifier(max_iter=2).fit(X, Y)
+
+    def bare(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("__module__") == "sklearn._loss._loss":
+                node["__module__"] = "_loss"
+            for value in node.values():
+                bare(value)
+        elif isinstance(node, list):
+            for value in node:
+                bare(value)
+
+    data = rewrite(bytes(sio.dumps(model)), bare)
+    assert b'"_loss"' in zipfile.ZipFile(io.BytesIO(data)).read("schema.json")
+    monkeypatch.delitem(sys.modules, "_loss", raising=False)
+    problems, trusted = skopsfile.judge(data)
+    assert "_loss is the name an older release gave sklearn._loss._loss" in " ".join(problems)
+    assert trusted == []
+    monkeypatch.setitem(sys.modules, "_loss", _loss)
+    problems, trusted = skopsfile.judge(data)
+    assert problems == []
+    assert type(sio.loads(data, trusted=trusted).predict(X)) is np.ndarray

@@ -7,7 +7,14 @@ name exactly as a file names it and the uses seen for it: ``call`` (called with 
 the file), ``new`` (created without ``__init__``, then given its state) and ``ref`` (only
 referenced, such as ``numpy.log1p`` inside a FunctionTransformer). There are no prefixes and
 no attribute chains: ``numpy.random.mtrand`` + ``np.f2py.subprocess.Popen`` is not on it, so
-it is refused, whatever it would resolve to.
+it is refused, whatever it would resolve to. The list is the union of the names real files use
+under each recorded set of library versions (``runs``: scikit-learn 1.7 on Python 3.10 and the
+newest releases on 3.11-3.13, say).
+
+``aliases`` maps a module name some files use to the module it really is: scikit-learn 1.7's
+Cython losses say ``_loss`` for ``sklearn._loss._loss``. Such a name is resolved through its
+real module (``real_module``), never as a bare top-level import that Python would look up on
+``sys.path``, where a file in the working directory could answer to it.
 
 ``model.trusted_types`` adds exact names (all uses) for a project's own classes; it cannot
 name the standard library or the scientific libraries, whose safe parts are already listed.
@@ -18,7 +25,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -70,6 +77,11 @@ class Allowlist:
 
     uses: Mapping[tuple[str, str], frozenset[str]]
     extra: frozenset[tuple[str, str]] = frozenset()
+    aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def real_module(self, module: str) -> str:
+        """The module to import for ``module`` (itself unless it is a listed alias)."""
+        return self.aliases.get(module, module)
 
     def allows(self, module: str, name: str, use: str = "ref") -> bool:
         if (module, name) in self.extra:
@@ -89,7 +101,7 @@ class Allowlist:
 
     def with_trusted(self, trusted_types: Iterable[str]) -> Allowlist:
         extra = frozenset(parse_trusted(t) for t in trusted_types if not trusted_type_problem(t))
-        return self if not extra else Allowlist(self.uses, self.extra | extra)
+        return self if not extra else Allowlist(self.uses, self.extra | extra, self.aliases)
 
     def dotted(self) -> frozenset[str]:
         """Every allowed name as ``module.qualname`` (how skops names types)."""
@@ -107,7 +119,9 @@ def from_json(document: Mapping[str, object]) -> Allowlist:
     entries = document["names"]
     assert isinstance(entries, list)  # the file is generated and tested
     uses = {(m, n): frozenset(u) for m, n, u in entries}
-    return Allowlist(MappingProxyType(uses))
+    aliases = document.get("aliases", {})
+    assert isinstance(aliases, dict)
+    return Allowlist(MappingProxyType(uses), aliases=MappingProxyType(dict(aliases)))
 
 
 def for_model(trusted_types: Iterable[str] = ()) -> Allowlist:

@@ -3,8 +3,9 @@
 A file reaches these loaders only after its static judgement passed. They read the same bytes
 (decompressed once) with Python's own unpickler, whose ``find_class`` is replaced: a name is
 imported only when it is on the list exactly (after the protocol 0-2 renames the unpickler
-itself applies), and it is resolved by importing that module and reading that qualified name,
-never through ``getattr`` chains of other objects. Persistent ids and extensions are refused.
+itself applies), and it is resolved by importing that module (for a listed alias such as
+``_loss``, the real module it names) and reading that qualified name, never through ``getattr``
+chains of other objects. Persistent ids and extensions are refused.
 joblib files are read as joblib writes them (arrays after their wrapper, object arrays as a
 nested stream read by the same restricted unpickler); memory maps are never made.
 """
@@ -55,7 +56,7 @@ class _Restricted(_PyUnpickler):  # type: ignore[misc]
             raise RefusedGlobal("joblib's array wrapper in a file that is not read as joblib")
         if not any(self._allowed.allows(module, name, use) for use in allowlist.USES):
             raise RefusedGlobal(f"{module}.{name} is not on mlgate's allow-list")
-        return _resolve(module, name)
+        return _resolve(self._allowed.real_module(module), name)
 
     def persistent_load(self, pid: Any) -> Any:  # noqa: ARG002 - any id is refused
         raise RefusedGlobal("a persistent id (resolved by code outside the file)")

@@ -10,7 +10,10 @@ loader must be one mlgate knows, and every type and callable a node names (with 
 it) must be on the allow-list by full name, or in ``model.trusted_types``: ``mlgate scan``'s
 judgement, which imports nothing. Loading then also has ``skops.io.get_untrusted_types``
 report only names on the same list (importing skops and scikit-learn), and passes exactly
-those as ``trusted=``.
+those as ``trusted=``. skops imports each module by the name the file gives, so loading a file
+that uses a listed alias (``_loss``, scikit-learn 1.7's name for ``sklearn._loss._loss``) also
+needs that real module to have registered the alias; otherwise Python would look the bare name
+up on ``sys.path``.
 
 The archive itself: at most ``MAX_MEMBERS`` members whose declared sizes add up to at most
 ``MAX_UNPACKED`` (a zip bomb is refused from its directory, before anything is inflated),
@@ -20,8 +23,10 @@ letters: zip-slip), no duplicate names, and a ``schema.json`` no larger than ``M
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
+import sys
 import zipfile
 from collections.abc import Sequence
 from types import ModuleType
@@ -183,7 +188,12 @@ def judge(data: bytes, trusted_types: Sequence[str] = ()) -> tuple[list[str], li
     """(reasons the file must not be loaded, the names skops must be told to trust): the
     static judgement, then skops's own audit, which must report only names on the same list.
     Loading runs both, every time, before skops builds anything."""
-    problems, _ = static_judgement(data, trusted_types)
+    problems, refs = static_judgement(data, trusted_types)
+    allowed = allowlist.for_model(trusted_types)
+    for module in sorted({ref.module for ref in refs if ref.module in allowed.aliases}):
+        reason = _alias_problem(module, allowed.real_module(module))
+        if reason is not None:
+            problems.append(reason)
     if problems:
         return problems, []
     sio = skops_io()
@@ -191,11 +201,23 @@ def judge(data: bytes, trusted_types: Sequence[str] = ()) -> tuple[list[str], li
         untrusted = list(sio.get_untrusted_types(data=data))
     except Exception as exc:  # skops raises many types on corrupt files
         return [f"not a valid skops file ({type(exc).__name__}: {exc})"], []
-    dotted = allowlist.for_model(trusted_types).dotted()
+    dotted = allowed.dotted()
     off_list = [t for t in untrusted if t not in dotted]
     if off_list:
         return [f"{t} is not on mlgate's allow-list" for t in off_list], []
     return [], untrusted
+
+
+def _alias_problem(alias: str, real: str) -> str | None:
+    """Why skops must not be handed ``alias``: the real module (imported by its own name) is
+    not what ``alias`` names in this interpreter."""
+    module = importlib.import_module(real)
+    if sys.modules.get(alias) is module:
+        return None
+    return (
+        f"{alias} is the name an older release gave {real}; this version does not register it, "
+        f"so skops would look {alias} up on sys.path: save the model again with this version"
+    )
 
 
 def skops_io() -> ModuleType:
@@ -207,8 +229,6 @@ def skops_io() -> ModuleType:
     the file, and skops is then told to trust exactly the names it reports. Without the list
     skops reports more names as untrusted, never fewer, so this only makes skops stricter.
     """
-    import sys
-
     loaded: ModuleType | None = sys.modules.get("skops.io")
     if loaded is not None:
         return loaded
