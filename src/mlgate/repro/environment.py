@@ -231,11 +231,8 @@ def _parse_toml_lock(file: Path) -> Parsed:
     """``[[package]]`` (uv.lock, poetry.lock) or ``[[packages]]`` (pylock.toml) tables."""
     if sys.version_info >= (3, 11):
         import tomllib
-    else:  # pragma: no cover - Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-        except ModuleNotFoundError:
-            return {}, [f"{file.name}: install 'tomli' to read TOML lock files on Python 3.10"]
+    else:  # pragma: no cover - Python 3.10, where mlgate depends on tomli
+        import tomli as tomllib
     try:
         data: dict[str, Any] = tomllib.loads(file.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:
