@@ -99,6 +99,39 @@ def test_two_files_inside_a_project_use_its_cache_and_none_of_its_settings(
     assert invoke("drift", *files, "--model", "churn", cwd=starter).exit_code == 2
 
 
+def test_quick_drift_prints_what_the_click_command_prints(starter: Path, tmp_path: Path) -> None:
+    """`drift --reference R --current C [--no-cache] --json` skips click; the same output."""
+    import sys
+
+    from mlgate.cli import entry
+
+    data = starter / "models/churn/data"
+    current = tmp_path / "current.parquet"
+    shifted(pd.read_csv(data / "eval.csv")).to_parquet(current)
+    files = ["--reference", str(data / "train.csv"), "--current", str(current)]
+    invoke("drift", *files, "--json", cwd=starter)  # the project's cache holds the reference
+    for cwd, extra in ((starter, ["--no-cache"]), (starter, []), (tmp_path, [])):
+        args = ["drift", *files, *extra, "--json"]
+        quick = proc.run([sys.executable, "-m", "mlgate", *args], cwd=cwd, check=False)
+        full = invoke(*args, cwd=cwd)
+        assert (quick.returncode, quick.stdout, quick.stderr) == (
+            full.exit_code,
+            full.stdout,
+            full.stderr,
+        ), (cwd, extra)
+        hit = "reference summaries read from the cache" in full.stdout
+        assert hit == (cwd == starter and not extra)
+    # Not that form, or an error: the click command runs and reports it.
+    assert entry._quick_drift([*files, "--json", "--columns", "age"]) is None
+    assert entry._quick_drift([*files]) is None  # text output is click's
+    (tmp_path / "empty.csv").write_text("")
+    bad = ["--reference", str(tmp_path / "empty.csv"), "--current", str(current), "--json"]
+    assert entry._quick_drift(bad) is None
+    failed = proc.run([sys.executable, "-m", "mlgate", "drift", *bad], cwd=tmp_path, check=False)
+    assert failed.returncode == 2
+    assert "file is empty" in failed.stderr
+
+
 def test_column_and_method_mistakes_are_usage_errors(starter: Path) -> None:
     unknown = invoke("drift", "--columns", "tenure,age", cwd=starter)
     assert unknown.exit_code == 2

@@ -1,11 +1,15 @@
-"""The console script's entry point: ``registry show`` without click, everything else via click.
+"""The console script's entry point: ``registry show`` and the JSON drift of two files without
+click, everything else via click.
 
 ``mlgate registry show [NAME] [-d] [--json]`` is the read CI and people run most, and at 5,000
 tags importing click and the configuration loader cost more than reading the tags. When the
 arguments are exactly of that form and no mlgate.yaml applies (so no policy is needed), this
 builds the same ``ShowRequest`` and calls the same core ``show`` as the click command, and
-prints what it prints. Any other arguments, a configuration, or any error go through the click
-command (``mlgate.cli.main``), which then does and reports everything as usual.
+prints what it prints. ``mlgate drift --reference R --current C [--no-cache] --json`` (a
+scheduled monitor's form) likewise runs ``standalone_drift``, which the click command runs for
+those arguments too, and prints the same document. Any other arguments, a configuration, or any
+error go through the click command (``mlgate.cli.main``), which then does and reports
+everything as usual.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlgate.gates.drift.run import DriftResult
 
 CONFIG_FILENAME = "mlgate.yaml"  # mlgate.config.model.CONFIG_FILENAME (a test keeps them equal)
 
@@ -22,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:2] == ["registry", "show"]:
         code = _quick_show(args[2:])
+        if code is not None:
+            return code
+    if args[:1] == ["drift"]:
+        code = _quick_drift(args[1:])
         if code is not None:
             return code
     from mlgate.cli.main import main as full
@@ -96,3 +108,53 @@ def _show(cwd: Path, name: str | None, deprecated: bool, as_json: bool) -> tuple
     if gitdir is not None and key is not None and showcache.stamp(cwd, variant) == key:
         showcache.remember(gitdir, variant, key, out, err)
     return out, err
+
+
+def standalone_drift(reference: Path, current: Path, *, cache: bool) -> DriftResult:
+    """``mlgate drift`` of two files without ``--config`` or ``--model``: no setting comes from
+    mlgate.yaml, so it is not loaded; the project around the working folder provides the cache."""
+    from mlgate.gates.drift.run import DriftRequest, run_drift
+
+    root = project_folder(Path.cwd())
+    return run_drift(
+        DriftRequest(reference=reference, current=current, cache_root=root, cache=cache)
+    )
+
+
+def drift_document(result: DriftResult) -> dict[str, Any]:
+    """What ``mlgate drift --json`` prints."""
+    return {**result.verdict.to_dict(), "written": str(result.written or "")}
+
+
+def _quick_drift(rest: list[str]) -> int | None:
+    """``drift`` when ``rest`` is exactly ``--reference R --current C [--no-cache] --json`` in
+    any order, both files exist and nothing else applies; None: use click."""
+    if os.environ.get("MLGATE_DEBUG", "") not in ("", "0") or os.environ.get("MLGATE_CONFIG"):
+        return None
+    files: dict[str, Path] = {}
+    flags: set[str] = set()
+    args = iter(rest)
+    for arg in args:
+        if arg in ("--reference", "--current") and arg not in files:
+            value = next(args, None)
+            if value is None or value.startswith("-") or not Path(value).exists():
+                return None
+            files[arg] = Path(value)
+        elif arg in ("--no-cache", "--json") and arg not in flags:
+            flags.add(arg)
+        else:
+            return None
+    if len(files) != 2 or "--json" not in flags:
+        return None
+    try:
+        result = standalone_drift(
+            files["--reference"], files["--current"], cache="--no-cache" not in flags
+        )
+    except Exception:  # the click command reports errors (exit codes, hints)
+        return None
+    import json
+
+    sys.stdout.write(json.dumps(drift_document(result), indent=2, sort_keys=True, default=str))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return result.exit_code
