@@ -1,8 +1,10 @@
 """The scoring server's fast path gives the estimator's own predictions, bit for bit, and hands
-every request it cannot reproduce exactly to the estimator."""
+every request it cannot reproduce exactly to the estimator; a lone small request it can score is
+scored on the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,8 +16,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from mlgate.serve import app as app_module
 from mlgate.serve import fastpath
-from mlgate.serve.app import _score, _score_batch
+from mlgate.serve.app import ON_LOOP_BYTES, Message, ScoringApp, ServeSettings, _score, _score_batch
 from mlgate.serve.model import ModelInfo, ServedModel
 
 NUMERIC = ["tenure", "charges", "calls"]
@@ -171,4 +174,89 @@ def test_a_plan_that_does_not_reproduce_the_estimator_is_not_used(served: Served
     assert (
         fastpath.verified(served.fast, served.estimator, served.methods, probe, served.frame_of)
         is served.fast
+    )
+
+
+def _post(app: ScoringApp, body: bytes, port: int = 50000) -> tuple[int, Any]:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    scope = {"type": "http", "method": "POST", "path": "/invocations", "headers": headers,
+             "client": ("127.0.0.1", port)}  # fmt: skip
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[Message] = []
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], json.loads(sent[1]["body"])
+
+
+def _pool_started(app: ScoringApp) -> bool:
+    return app._pool is not None
+
+
+def test_a_lone_small_request_is_scored_on_the_loop_and_one_the_plan_declines_in_the_pool(
+    served: ServedModel, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "SOLE_CLIENT_S", -1.0)  # one connection: at once
+    app = ScoringApp(ServeSettings(tmp_path, access_log=False), served)
+    frame = _frame(4, 6)
+    assert _post(app, _body(frame)) == (
+        200,
+        {"predictions": served.estimator.predict(frame).tolist()},
+    )
+    assert _post(app, b'{"inputs": 3}')[0] == 400
+    assert not _pool_started(app)  # no thread was needed
+    unseen = frame.assign(region="moon")
+    expected = served.estimator.predict(unseen).tolist()
+    assert _post(app, _body(unseen)) == (200, {"predictions": expected})
+    assert _pool_started(app)  # the estimator scored it, in the pool
+    app.close()
+    large = _frame(1000, 7)
+    assert len(_body(large)) > ON_LOOP_BYTES
+    app = ScoringApp(ServeSettings(tmp_path, access_log=False), served)
+    assert _post(app, _body(large)) == (
+        200,
+        {"predictions": served.estimator.predict(large).tolist()},
+    )
+    assert _pool_started(app)
+    app.close()
+
+
+def test_requests_from_several_connections_go_to_the_pool(
+    served: ServedModel, tmp_path: Any
+) -> None:
+    app = ScoringApp(ServeSettings(tmp_path, access_log=False), served)
+    frame = _frame(2, 8)
+    expected = (200, {"predictions": served.estimator.predict(frame).tolist()})
+    for port in (50001, 50002, 50001):  # batching needs the pool when connections overlap
+        assert _post(app, _body(frame), port) == expected
+    assert _pool_started(app)
+    app.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"inputs": 3}',
+        b'{"dataframe_records": [{"tenure": 1}]}',
+        b'{"dataframe_split": {"columns": ["tenure"], "data": [[1, 2]]}}',
+        b'{"instances": [[1, 2.5, 3, "annual", "north", "x"]], "params": {"method": "explode"}}',
+        b'{"instances": [["one", 2.5, 3, "annual", "north", "x"]]}',
+        (
+            b'{"instances": [[1, 2.5, 3, "annual", "north", "x"]],'
+            b' "params": {"method": "predict_proba"}}'
+        ),
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_on_the_loop_every_answer_is_the_pools(served: ServedModel, body: bytes) -> None:
+    from mlgate.serve.app import _score_on_loop
+
+    assert _score_on_loop(served, body, "application/json") == _score(
+        served, body, "application/json"
     )

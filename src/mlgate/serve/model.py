@@ -196,14 +196,22 @@ class ServedModel:
         """Predictions for converted columns: by the fast path when it applies to these values,
         else by the estimator on their DataFrame (the same values either way)."""
         chosen = self.method(method)
-        if self.fast is not None:
-            try:
-                result = self.fast.predict(arrays, chosen)
-            except Exception:  # the estimator itself answers (or raises) below
-                result = None
-            if result is not None:
-                return _plain(result)
+        fast = self.fast_predict(arrays, chosen)
+        if fast is not None:
+            return fast
         return _plain(getattr(self.estimator, chosen)(self.frame_of(arrays)))
+
+    def fast_predict(self, arrays: Sequence[Any], method: str | None = None) -> list[Any] | None:
+        """Predictions by the fast path alone; None when there is none or it declines these
+        values (then only the estimator can answer)."""
+        chosen = self.method(method)
+        if self.fast is None:
+            return None
+        try:
+            result = self.fast.predict(arrays, chosen)
+        except Exception:  # the estimator itself answers (or raises)
+            return None
+        return None if result is None else _plain(result)
 
     def method(self, method: str | None) -> str:
         """The method to call: the request's, else the model's; one it lacks is an InputError."""
