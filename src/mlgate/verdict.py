@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK
+from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, ConfigError, Location
 
 VERDICT_FORMAT = 1
 
@@ -193,7 +193,6 @@ def read_verdict(path: Path) -> Verdict:
     """Read and schema-check a verdict file; ConfigError names the file and key on problems."""
     from mlgate.config.validate import validate
     from mlgate.config.yamlsource import SourceMap
-    from mlgate.errors import ConfigError, Location
 
     try:
         data = json.loads(path.read_text("utf-8"))

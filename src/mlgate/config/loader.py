@@ -22,6 +22,7 @@ from mlgate.config.model import (
 from mlgate.config.validate import validate_once
 from mlgate.config.yamlsource import KeyPath, SourceMap, load_yaml_bytes, read_file
 from mlgate.errors import ConfigError, Location
+from mlgate.paths import outside_problem
 from mlgate.tabular import Split, unreadable
 
 ENV_CONFIG = "MLGATE_CONFIG"
@@ -319,8 +320,6 @@ def _outside_paths(
 ) -> list[tuple[Location, str]]:
     """Configured paths that resolve outside the repository (or through a symlink leaving
     it, or to a device): refused before anything is read (``mlgate.paths``)."""
-    from mlgate.paths import outside_problem
-
     here: KeyPath = ("models", model.index)
     repo = model.repo_root
     found = []

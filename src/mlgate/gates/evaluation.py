@@ -11,6 +11,7 @@ from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import GateSettings
 from mlgate.errors import ConfigError
 from mlgate.gates.bootstrap import paired_bootstrap
+from mlgate.gates.budgets import budget_checks
 from mlgate.gates.champion import ChampionRef
 from mlgate.gates.metrics import resolve_metric
 from mlgate.gates.predict import ModelOutputs, compute_metric, model_features, run_model
@@ -125,8 +126,6 @@ def evaluate(
     if run.settings.slices is not None:
         _slices(run, frame, y, mine, theirs, metrics)
     if run.settings.budgets is not None:
-        from mlgate.gates.budgets import budget_checks
-
         inputs = frame[list(mine.features)] if mine.error is None else None
         run.checks.extend(budget_checks(run.settings.budgets, spec.file, challenger, inputs))
     for warning in mine.warnings:

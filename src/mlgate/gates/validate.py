@@ -19,7 +19,7 @@ from mlgate.fsio import atomic_write_json
 from mlgate.gates import champion as champions
 from mlgate.gates import datacheck
 from mlgate.gates.drift.engine import DriftOptions
-from mlgate.gates.drift.run import DriftInputs, drift_gate
+from mlgate.gates.drift.run import VERDICT_FILE, DriftInputs, drift_gate
 from mlgate.gates.evaluation import GateRun, evaluate
 from mlgate.repro import judged
 from mlgate.tabular import feature_columns, read_data
@@ -155,8 +155,6 @@ def validate_model(
     written = [write_verdict(folder / VALIDATION_FILE, verdict)]
     written.append(atomic_write_json(folder / CONTRACT_FILE, contract.to_dict()))
     if drift_verdict is not None:
-        from mlgate.gates.drift.run import VERDICT_FILE
-
         written.append(write_verdict(folder / VERDICT_FILE, drift_verdict))
     return ModelValidation(model.name, verdict, drift_verdict, tuple(written))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import Config, ModelConfig
+from mlgate.config.yamlsource import load_yaml_file
 from mlgate.errors import ConfigError, Location
 from mlgate.verdict import Check, Status
 
@@ -162,7 +163,6 @@ def check_required_names(config: Config, model: ModelConfig) -> tuple[str, ...]:
 def load_card(config: Config, model: ModelConfig) -> CardResult:
     """Read and check the model's card; problems are collected, never raised (but see above)."""
     from mlgate.config.validate import problems
-    from mlgate.config.yamlsource import load_yaml_file
 
     required = check_required_names(config, model)
     path = model.governance.card

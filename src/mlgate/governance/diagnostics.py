@@ -15,6 +15,7 @@ from typing import Any
 from mlgate import formats
 from mlgate.config.model import ModelConfig
 from mlgate.errors import MlgateError
+from mlgate.tabular import feature_columns, read_data
 from mlgate.verdict import Verdict
 
 _MAX_RESIDUAL_POINTS = 400  # enough to see the shape, small enough for an inline SVG
@@ -70,8 +71,6 @@ def _compute(model: ModelConfig) -> Diagnostics:
     if not model.data.target:
         return Diagnostics("none", reason="no target column configured (data.target)")
     import numpy as np
-
-    from mlgate.tabular import feature_columns, read_data
 
     frame = read_data(model.data, "eval")
     target = model.data.target

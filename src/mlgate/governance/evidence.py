@@ -16,9 +16,10 @@ from typing import Any
 
 from mlgate import paths
 from mlgate.config.model import ModelConfig
-from mlgate.errors import ConfigError
+from mlgate.config.yamlsource import SourceMap, load_yaml
+from mlgate.errors import ConfigError, Location
 from mlgate.repro import judged
-from mlgate.verdict import Verdict
+from mlgate.verdict import Verdict, read_verdict
 
 # kind -> (file name in the out folder, command that writes it)
 VERDICT_FILES: dict[str, tuple[str, str]] = {
@@ -152,8 +153,6 @@ def _staleness(
 
 
 def _read_verdict(path: Path) -> Verdict:
-    from mlgate.verdict import read_verdict
-
     return read_verdict(path)
 
 
@@ -272,8 +271,6 @@ def _model_digest(model: ModelConfig) -> str | None:
 
 def _load_structured(path: Path) -> Any:
     """JSON, or YAML for a lock written that way; ConfigError on unreadable content."""
-    from mlgate.errors import Location
-
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -282,7 +279,6 @@ def _load_structured(path: Path) -> Any:
         return json.loads(text)
     except ValueError:
         pass
-    from mlgate.config.yamlsource import load_yaml
 
     data, _ = load_yaml(text, str(path))
     return data
@@ -295,7 +291,6 @@ def _maybe_validate(data: Any, schema: str, path: Path) -> None:
     if schema not in available():
         return
     from mlgate.config.validate import validate
-    from mlgate.config.yamlsource import SourceMap
 
     validate(data, schema, SourceMap(str(path)), what=path.name)
 

@@ -9,6 +9,8 @@ from mlgate import paths
 from mlgate.config.model import Config
 from mlgate.errors import UsageError
 from mlgate.github.actions import RunContext
+from mlgate.governance.card import load_card, to_model_card_toolkit
+from mlgate.governance.hf import hf_readme
 from mlgate.verdict import Verdict
 
 EXPORT_FORMATS = {"hf": "README.md", "mct": "model_card.json"}
@@ -40,8 +42,6 @@ class CardCheckRequest:
 def export_card(request: CardExportRequest) -> CardExportResult:
     """Write the card, with the measured metrics, as a Hugging Face README or MCT JSON."""
     from mlgate.fsio import atomic_write_text, dump_json
-    from mlgate.governance.card import to_model_card_toolkit
-    from mlgate.governance.hf import hf_readme
     from mlgate.governance.render_json import metric_rows_for_card
     from mlgate.governance.report import build_report_data
 
@@ -74,8 +74,6 @@ def export_card(request: CardExportRequest) -> CardExportResult:
 
 def check_cards(request: CardCheckRequest) -> list[Verdict]:
     """The card checks (schema and required fields) of each selected model."""
-    from mlgate.governance.card import load_card
-
     cfg = request.config
     verdicts = []
     for model in cfg.select(request.model):

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import ModelConfig
+from mlgate.config.yamlsource import load_yaml_file
+from mlgate.errors import ConfigError, MlgateError
 from mlgate.github.actions import RunContext
 from mlgate.governance.evidence import Evidence
 
@@ -159,8 +161,6 @@ def _config_data(model: ModelConfig) -> list[Fingerprint]:
 
 def _params(model: ModelConfig) -> dict[str, Any]:
     """The training parameters, read from the configured params files (YAML or JSON)."""
-    from mlgate.config.yamlsource import load_yaml_file
-    from mlgate.errors import ConfigError
 
     def read(path: Path) -> Any:
         try:
@@ -182,7 +182,6 @@ def _environment(
     ):
         if isinstance(env, Mapping) and env:
             return source, dict(env)
-    from mlgate.errors import MlgateError
     from mlgate.repro.environment import normalise, training_environment
 
     try:

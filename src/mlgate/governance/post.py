@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mlgate.github.actions import RunContext
+from mlgate.github.actions import SUMMARY_LIMIT, RunContext, append_summary, summary_enabled
 from mlgate.github.client import GitHubClient, GitHubError
 from mlgate.github.comments import CommentResult, fit_comment, upsert_comment
 
@@ -52,8 +52,6 @@ def post_report(
     full_report: str | None = None,
 ) -> PostOutcome:
     """Write the job summary and create or update the sticky comment for ``model``."""
-    from mlgate.github.actions import SUMMARY_LIMIT, append_summary
-
     link = full_report or target.run_url
     summary = append_summary(fit_comment(markdown, limit=SUMMARY_LIMIT - 1024, full_report=link))
     if target.pr_number is None:
@@ -124,7 +122,6 @@ def write_summaries(
 ) -> bool:
     """Add every model's Markdown report to the job summary, without posting anything (what
     ``publish_reports`` also does); False outside GitHub Actions."""
-    from mlgate.github.actions import SUMMARY_LIMIT, append_summary, summary_enabled
     from mlgate.governance.report import render
 
     if not summary_enabled():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.config.model import Config, ModelConfig
+from mlgate.errors import MlgateError
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,6 @@ class RegistryContext:
 def registry_context(config: Config, model: ModelConfig) -> RegistryContext:
     """The registry as it stands for ``model``; ``available=False`` with the reason otherwise."""
     stage = model.gates.champion.stage
-    from mlgate.errors import MlgateError
     from mlgate.registry.tags import load_state
 
     try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.governance.charts import build_charts
 from mlgate.governance.compliance import FACTS
 from mlgate.governance.report_model import GATE_TITLES, ReportData
+from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND, format_number
 
 if TYPE_CHECKING:
     import jinja2
@@ -40,7 +41,6 @@ def render_html(data: ReportData) -> str:
         {"key": c.key, "title": c.title, "svg": Markup(c.svg), "caption": c.caption}  # noqa: S704 - our own SVG, every text node escaped
         for c in build_charts(data)
     ]
-    from mlgate.verdict import DELTA_HEADER, DELTA_LEGEND
 
     template = environment().get_template("report.html.j2")
     return template.render(
@@ -55,8 +55,6 @@ def render_html(data: ReportData) -> str:
 
 
 def _num(value: Any, signed: bool = False) -> str:
-    from mlgate.verdict import format_number
-
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):

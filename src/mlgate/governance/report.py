@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlgate import formats as model_formats
 from mlgate import paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from mlgate.fsio import atomic_write_json, atomic_write_text, dump_json
 from mlgate.gates.results import (
     SliceRow,
     drift_rows,
@@ -35,7 +37,7 @@ from mlgate.governance.render_html import render_html
 from mlgate.governance.render_json import report_dict
 from mlgate.governance.render_md import render_markdown
 from mlgate.governance.report_model import ModelInfo, ReportData
-from mlgate.verdict import Check, Status, Verdict
+from mlgate.verdict import Check, Status, Verdict, write_verdict
 
 FORMATS = ("md", "html", "json")
 FILE_NAMES = {"md": "report.md", "html": "report.html", "json": "report.json"}
@@ -243,8 +245,6 @@ def compute_facts(
 
 def _safe_format(model: ModelConfig) -> bool:
     """Whether the model file loads without unpickling (skops and the native formats)."""
-    from mlgate import formats as model_formats
-
     spec = model.model
     if not spec.file.exists():
         return spec.format not in (None, "pickle", "joblib")
@@ -254,9 +254,6 @@ def _safe_format(model: ModelConfig) -> bool:
 
 def write_report(data: ReportData, out_dir: Path, formats: Sequence[str]) -> ModelReport:
     """Write the governance verdict and each format atomically; returns paths and sha256s."""
-    from mlgate.fsio import atomic_write_json, atomic_write_text
-    from mlgate.verdict import write_verdict
-
     files: dict[str, Path] = {
         "verdict": write_verdict(out_dir / "governance.json", data.governance)
     }
@@ -288,7 +285,5 @@ def render(data: ReportData, fmt: str, *, full_report: str | None = None) -> str
     if fmt == "html":
         return render_html(data)
     if fmt == "json":
-        from mlgate.fsio import dump_json
-
         return dump_json(report_dict(data))
     raise UsageError(f"unknown report format {fmt!r}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import ConfigError, Location, UsageError
+from mlgate.tabular import read_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,8 +59,6 @@ def read_production(
     if is_capture(path):
         production = _read_capture(path)
     else:
-        from mlgate.tabular import read_table
-
         frame = read_table(path, what="production data")
         production = Production(frame, "table", 1, len(frame))
     return _window(production, since, until, time_column)

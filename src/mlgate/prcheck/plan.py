@@ -19,8 +19,10 @@ from mlgate import gfm, gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import DEFAULT_CODE
 from mlgate.errors import ExternalError, UsageError
+from mlgate.fsio import dump_json
 from mlgate.github.actions import RunContext
 from mlgate.github.event import NULL_SHA, Event
+from mlgate.integrations import dvc
 from mlgate.repro.environment import CANDIDATES as REQUIREMENT_CANDIDATES
 from mlgate.repro.patterns import compile_glob
 
@@ -87,8 +89,6 @@ class PlanResult:
 
     def outputs(self) -> dict[str, str]:
         """Step outputs for ``$GITHUB_OUTPUT``."""
-        from mlgate.fsio import dump_json
-
         return {
             "matrix": _compact(self.matrix),
             "models": _compact([m.name for m in self.models]),
@@ -294,8 +294,6 @@ def _code_and_environment(model: ModelConfig) -> list[Dependency]:
 def _dvc_dependencies(model: ModelConfig) -> list[Dependency]:
     """For a model a DVC pipeline produces: dvc.yaml, dvc.lock, the ``.dvc`` files and params
     files of its stages and their dependencies in git (data DVC keeps changes dvc.lock)."""
-    from mlgate.integrations import dvc
-
     stages = dvc.model_stages(model)
     if stages is None:
         return []

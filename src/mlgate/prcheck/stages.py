@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mlgate.config.model import Config, ModelConfig
+from mlgate.github import actions
 from mlgate.github.actions import RunContext
 from mlgate.github.event import Event
 from mlgate.prcheck.render import comment_body
-from mlgate.verdict import Check, Status, Verdict
+from mlgate.verdict import Check, Status, Verdict, combine
 
 if TYPE_CHECKING:
     from mlgate.github.client import Connect
@@ -142,7 +143,6 @@ class ValidateStage:
 
     def run(self, ctx: StageContext) -> StageOutcome:
         from mlgate.gates.validate import validate_model
-        from mlgate.verdict import combine
 
         result = validate_model(ctx.config, ctx.model, None, ctx.out_dir, ctx.github)
         files = {path.stem: path for path in result.written}
@@ -214,10 +214,8 @@ class CommentStage:
     description = "sticky pull-request comment"
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        from mlgate.github import actions
         from mlgate.github.client import GitHubError
         from mlgate.github.comments import upsert_comment
-        from mlgate.verdict import combine
 
         pr = ctx.event.pull_request
         skip = None
@@ -255,8 +253,6 @@ class CommentStage:
 
 def _not_posted(exc: Exception, client: Any) -> Check:
     """The warning for a comment GitHub did not take, with a one-line reason."""
-    from mlgate.github import actions
-
     status = getattr(exc, "status", None)
     if status == 403:
         reason = (

@@ -16,6 +16,7 @@ from mlgate.config.model import ModelConfig
 from mlgate.errors import ExternalError, UsageError
 from mlgate.github.actions import RunContext
 from mlgate.registry.payload import PAYLOAD_FORMAT
+from mlgate.verdict import read_verdict
 
 # Payload keys the registry owns: a caller's payload may repeat them only with the same value.
 OWNED = ("format", "event", "model", "version", "commit", "stage", "counter")
@@ -69,8 +70,6 @@ def read_payload_file(path: Path) -> dict[str, Any]:
 
 def verdict_entries(paths: Sequence[Path], name: str) -> dict[str, Any]:
     """``{kind: {digest, ok, counts}}`` for the given verdict files (schema-checked)."""
-    from mlgate.verdict import read_verdict
-
     entries: dict[str, Any] = {}
     for path in paths:
         verdict = read_verdict(path)

@@ -19,6 +19,7 @@ from mlgate import gfm, gitio
 from mlgate.errors import ConfigError, ExternalError, UsageError
 from mlgate.modelio import sha256_file
 from mlgate.registry.grammar import check_name
+from mlgate.registry.policy import find_model
 from mlgate.registry.tags import load_state
 from mlgate.registry.transaction import WriteResult, live_version
 
@@ -93,8 +94,6 @@ def _assets(
     )
     card = (payload.get("card") or {}).get("path")
     if card is None and config is not None:
-        from mlgate.registry.policy import find_model
-
         model = find_model(config, request.name)
         card_path = model.governance.card if model else None
         if model and card_path:

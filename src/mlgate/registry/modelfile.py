@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from mlgate import gitio, paths
 from mlgate.config.model import ModelConfig
 from mlgate.errors import ConfigError, MlgateError, UsageError
+from mlgate.fsio import atomic_write_bytes
+from mlgate.integrations import dvc
 from mlgate.modelio import sha256_file
 from mlgate.registry.state import VersionState
 from mlgate.registry.tags import ignore_cache
@@ -66,12 +68,10 @@ def fetch_model_file(
                 f"{model.name} {version.version}: {at_commit} does not match the sha256 its "
                 f"registration recorded ({expected[:12]}...)",
             )
-        from mlgate.fsio import atomic_write_bytes
 
         written = atomic_write_bytes(target, data)
         ignore_cache(root)
         return ModelFile(written, COMMIT, at_commit)
-    from mlgate.integrations import dvc
 
     if dvc.tracks(root, rel, version.commit):
         at_dvc = f"{rel} at {version.commit[:12]} through DVC"
@@ -83,7 +83,6 @@ def fetch_model_file(
                 f"{model.name} {version.version}: {at_dvc} does not match the sha256 its "
                 f"registration recorded ({expected[:12]}...)",
             )
-        from mlgate.fsio import atomic_write_bytes
 
         return ModelFile(atomic_write_bytes(target, data), DVC, at_dvc)
     reg = version.registration
@@ -118,8 +117,6 @@ def _folder_at_commit(
     expected: str | None,
 ) -> ModelFile:
     import shutil
-
-    from mlgate.fsio import atomic_write_bytes
 
     at_commit = f"{rel} at {version.commit[:12]}"
     staging = target.with_name(target.name + ".partial")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlgate.errors import ConfigError, Location
+from mlgate.errors import ConfigError, ExternalError, Location
 
 PAYLOAD_FORMAT = 1
 _CACHE_FILE = "valid-payloads.txt"
@@ -77,7 +77,6 @@ class PayloadChecker:
         """Write the cache back (only ids still present when ``keep`` is given); best effort."""
         if not (self.path and self.added):
             return
-        from mlgate.errors import ExternalError
         from mlgate.fsio import atomic_write_text
 
         ids = self.valid if keep is None else self.valid & set(keep)

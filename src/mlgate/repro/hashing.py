@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from mlgate.errors import ConfigError, ExternalError, Location
 from mlgate.fsio import atomic_write_text
+from mlgate.paths import outside_problem
 
 BLOCK = 1 << 20  # bytes per read: large enough that hashing, not syscalls, dominates
 CACHE_FORMAT = 1
@@ -126,8 +127,6 @@ def list_files(folder: Path, root: Path | None = None) -> list[Path]:
 
 
 def _inside(path: Path, root: Path) -> None:
-    from mlgate.paths import outside_problem
-
     why = outside_problem(path, root)
     if why is not None:
         raise ConfigError(

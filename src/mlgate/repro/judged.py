@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlgate import paths
 from mlgate.config.model import ModelConfig
 from mlgate.errors import MlgateError
 
@@ -19,7 +20,6 @@ KEY = "judged"
 
 def take(model: ModelConfig) -> dict[str, Any]:
     """The fingerprint of what a gate run on ``model`` now judges."""
-    from mlgate import paths
     from mlgate.repro.hashing import Hasher, StatCache
 
     root = model.repo_root
@@ -72,7 +72,6 @@ def _model_digest(model: ModelConfig) -> str | None:
 
 
 def _lock_fingerprint(model: ModelConfig) -> str | None:
-    from mlgate import paths
     from mlgate.repro.lockfile import read_lock
 
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.config.yamlsource import SourceMap
+from mlgate.config.yamlsource import SourceMap, load_yaml
 from mlgate.errors import ConfigError, Location
 from mlgate.fsio import atomic_write_text, dump_json
 from mlgate.repro.inputs import fingerprint
@@ -154,8 +154,6 @@ def _fast_validator() -> Any:
 
 def _source_map(text: str, path: Path) -> SourceMap:
     """Line numbers of the JSON's keys (JSON is YAML), for errors; empty if YAML disagrees."""
-    from mlgate.config.yamlsource import load_yaml
-
     try:
         return load_yaml(text, str(path))[1]
     except ConfigError:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlgate import paths
+from mlgate.errors import ExternalError
+from mlgate.fsio import atomic_write_text
 from mlgate.repro.hashing import manifest_digest
 
 
@@ -27,8 +29,6 @@ def store(root: Path, sha256: str, manifest: Mapping[str, str]) -> None:
     target = _path(root, sha256)
     if target.is_file():
         return
-    from mlgate.errors import ExternalError
-    from mlgate.fsio import atomic_write_text
 
     try:
         atomic_write_text(target, json.dumps(dict(sorted(manifest.items())), indent=0))

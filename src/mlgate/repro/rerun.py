@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate import formats
 from mlgate.config.model import Config, ModelConfig
 from mlgate.config.sections import ReproSettings
 from mlgate.errors import CheckFailed, ConfigError, UsageError
+from mlgate.integrations import mlflow
 from mlgate.repro import runs
 from mlgate.repro.artifacts import read_metrics
 from mlgate.repro.equivalence import Comparison, RunSnapshot, compare_runs, likely_causes
@@ -25,6 +27,7 @@ from mlgate.repro.hashing import Hasher
 from mlgate.repro.inputs import Inputs
 from mlgate.repro.runner import command_argv, isolated_copy, run_training
 from mlgate.repro.train import outputs_of
+from mlgate.tabular import feature_columns, read_data
 from mlgate.verdict import Check
 
 LineSink = Callable[[str], None]
@@ -149,8 +152,6 @@ def _snapshot(
                 metrics_path, f"{label}: {model.relative(model.train.metrics)}"
             )
     elif model.train is not None and model.train.mlflow:
-        from mlgate.integrations import mlflow
-
         logged = mlflow.logged_metrics(root, model.tag_name)
         if logged is not None:
             metrics, _ = read_metrics(logged[0], f"{label}: metrics logged to MLflow")
@@ -191,9 +192,6 @@ def _compare_all(
 
 def _predictor(model: ModelConfig) -> Callable[[Path], Any]:
     """Predictions of a model file on the evaluation set (probabilities where available)."""
-    from mlgate import formats
-    from mlgate.tabular import feature_columns, read_data
-
     assert model.data.eval is not None  # check_mode_prerequisites
     frame = read_data(model.data, "eval")
 

@@ -15,9 +15,10 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mlgate import proc
+from mlgate import gitio, proc
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import ConfigError
+from mlgate.integrations import mlflow
 from mlgate.repro import environment
 from mlgate.repro.inputs import SKIPPED_DIRS, require_train
 
@@ -110,8 +111,6 @@ def run_training(
     assert model.train is not None  # command_argv checked it
     store = None
     if model.train.mlflow:
-        from mlgate.integrations import mlflow
-
         store, store_env = mlflow.fresh_store(_copy_root(config, model, cwd), model.tag_name)
         env.update(store_env)
     result = proc.stream(
@@ -163,8 +162,6 @@ def isolated_copy(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
     if (dest / ".dvc").is_dir() and not (dest / ".git").exists():
-        from mlgate import gitio
-
         gitio.git(["init", "--quiet"], dest)  # DVC runs inside a git repository
     return model_copy
 

@@ -15,12 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mlgate import paths
+from mlgate import formats, paths
 from mlgate.config.model import ModelConfig
+from mlgate.config.yamlsource import SourceMap
 from mlgate.errors import ConfigError, Location
 from mlgate.formats.legacy import archive_digest
 from mlgate.fsio import atomic_write_json
-from mlgate.repro.hashing import Hasher, check_inside, list_files, manifest_digest
+from mlgate.repro.hashing import Hasher, check_inside, hash_file, list_files, manifest_digest
 
 RUN_FORMAT = 1
 
@@ -78,7 +79,6 @@ def write_record(
 def read_record(path: Path) -> RunRecord:
     """Read and schema-check one run record; ConfigError names the file and key on problems."""
     from mlgate.config.validate import validate
-    from mlgate.config.yamlsource import SourceMap
 
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -142,8 +142,6 @@ def hash_outputs(root: Path, outputs: Iterable[Path], hasher: Hasher) -> dict[st
 
 def _add_content(entry: dict[str, Any], path: Path) -> None:
     """The canonical content hash of a model format whose bytes vary (``mlgate.formats``)."""
-    from mlgate import formats
-
     found = formats.content_digest(path)
     if found is not None:
         entry["content_kind"], entry["content_sha256"] = found
@@ -189,8 +187,6 @@ def record_for_output(repo_root: Path, model: ModelConfig, sha256: str) -> RunRe
 def run_for_model_file(repo_root: Path, model: ModelConfig) -> RunRecord | None:
     """The succeeded run that wrote the model file now on disk (by bytes, else by archive
     content), for lineage; None when no recorded run produced it."""
-    from mlgate.repro.hashing import hash_file
-
     path = model.model.file
     if not path.is_file():
         return None

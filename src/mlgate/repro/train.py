@@ -8,14 +8,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mlgate import __version__, paths
+from mlgate import __version__, gitio, paths
 from mlgate.config.model import Config, ModelConfig
 from mlgate.errors import CheckFailed, ConfigError, MlgateError
+from mlgate.integrations import mlflow
 from mlgate.repro import environment, runs
+from mlgate.repro.artifacts import read_metrics
 from mlgate.repro.hashing import Hasher, Progress, StatCache
 from mlgate.repro.inputs import Inputs, collect_inputs, require_train
 from mlgate.repro.lockfile import read_lock
 from mlgate.repro.runner import command_argv, run_training
+from mlgate.tabular import Signature, feature_columns, read_data
 
 LineSink = Callable[[str], None]
 
@@ -221,8 +224,6 @@ def _lock_status(config: Config, inputs: Inputs) -> str:
 
 
 def _git_state(root: Path) -> dict[str, Any]:
-    from mlgate import gitio
-
     try:
         top = gitio.repo_root(root)
     except MlgateError:
@@ -242,14 +243,10 @@ def _add_results(
     hasher: Hasher,
     notes: list[str],
 ) -> None:
-    from mlgate.repro.artifacts import read_metrics
-
     record["outputs"] = runs.hash_outputs(config.root, outputs, hasher)
     assert model.train is not None
     source = model.train.metrics
     if source is None and model.train.mlflow:
-        from mlgate.integrations import mlflow
-
         logged = mlflow.logged_metrics(config.root, model.tag_name)
         if logged is not None:
             source = logged[0]
@@ -274,7 +271,6 @@ def training_signature(model: ModelConfig, notes: list[str]) -> dict[str, Any] |
     if model.data.train is None:
         notes.append("no data.train configured: the run record has no signature")
         return None
-    from mlgate.tabular import Signature, feature_columns, read_data
 
     try:
         frame = read_data(model.data, "train")
