@@ -15,7 +15,7 @@ from mlgate.governance import report as report_mod
 from mlgate.governance.charts import confusion_chart, residuals_chart
 from mlgate.governance.diagnostics import Diagnostics, diagnose
 from mlgate.governance.lineage import GitInfo
-from mlgate.governance.post import target_from_env
+from mlgate.governance.post import post_target
 from mlgate.governance.registry_view import RegistryContext
 from mlgate.governance.report_model import ReportData
 from mlgate.verdict import Verdict
@@ -38,28 +38,24 @@ def test_target_from_a_pull_request_event(tmp_path: Path) -> None:
         "GITHUB_REPOSITORY": "acme/models",
         "GITHUB_RUN_ID": "77",
     }
-    target = target_from_env(RunContext.from_env(env))
+    target = post_target(RunContext.from_env(env))
     assert (target.pr_number, target.fork) == (9, False)
     assert target.run_url == "https://github.com/acme/models/actions/runs/77"
 
 
 def test_a_fork_is_recognised(tmp_path: Path) -> None:
-    target = target_from_env(
+    target = post_target(
         RunContext.from_env({"GITHUB_EVENT_PATH": _event(tmp_path, "someone/models", fork=True)})
     )
     assert target.fork
 
 
 def test_the_ref_and_the_flag_give_the_number() -> None:
+    assert post_target(RunContext.from_env({"GITHUB_REF": "refs/pull/31/merge"})).pr_number == 31
+    assert post_target(RunContext.from_env({"GITHUB_REF": "refs/heads/main"})).pr_number is None
+    assert post_target(RunContext(), pr_number=5).pr_number == 5
     assert (
-        target_from_env(RunContext.from_env({"GITHUB_REF": "refs/pull/31/merge"})).pr_number == 31
-    )
-    assert target_from_env(RunContext.from_env({"GITHUB_REF": "refs/heads/main"})).pr_number is None
-    assert target_from_env(RunContext(), pr_number=5).pr_number == 5
-    assert (
-        target_from_env(
-            RunContext.from_env({"GITHUB_EVENT_PATH": "/nonexistent/event.json"})
-        ).pr_number
+        post_target(RunContext.from_env({"GITHUB_EVENT_PATH": "/nonexistent/event.json"})).pr_number
         is None
     )
 

@@ -36,7 +36,7 @@ class PostOutcome:
     notices: tuple[str, ...] = ()
 
 
-def target_from_env(run: RunContext, *, pr_number: int | None = None) -> PostTarget:
+def post_target(run: RunContext, *, pr_number: int | None = None) -> PostTarget:
     """The pull request of this Actions run (its event, else ``refs/pull/N/merge``)."""
     pr = run.event().pull_request
     number = pr_number or (pr.number if pr is not None and pr.number > 0 else None)
@@ -89,7 +89,7 @@ def publish_reports(
     were written and are unaffected."""
     from mlgate.governance.report import render
 
-    target = target_from_env(run, pr_number=pr_number)
+    target = post_target(run, pr_number=pr_number)
     outcomes = []
     for report in result.reports:
         link = report_url or target.run_url
