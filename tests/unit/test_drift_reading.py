@@ -159,7 +159,8 @@ def test_the_gate_on_files_decides_as_on_frames(suffix: str, tmp_path: Path) -> 
     assert [c.column for c in report.drifted_columns] == ["f"]
 
 
-def test_a_parquet_text_column_is_a_date_only_when_its_sample_is(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_text_column_is_a_date_only_when_its_sample_is(suffix: str, tmp_path: Path) -> None:
     # The first present value decides "plain text" early; a column that starts with dates (or
     # with missing values) is still judged on the whole sample, as the frame path judges it.
     days = [f"2024-01-{d:02d}" for d in range(1, 29)] * 10
@@ -170,8 +171,8 @@ def test_a_parquet_text_column_is_a_date_only_when_its_sample_is(tmp_path: Path)
             "gap_then_dates": [None] * 40 + days[40:],
         }
     )
-    path = tmp_path / "t.parquet"
-    frame.to_parquet(path)
+    path = tmp_path / f"t{suffix}"
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
     columns = list(frame.columns)
     found, _ = reading.summarise_table(path, columns, what="data", max_points=None)
     expected = summarise_frame(read_table(path), columns, max_points=None)

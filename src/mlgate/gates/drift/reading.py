@@ -118,7 +118,10 @@ def _arrow_summary(
         dtype = "integer" if types.is_integer(kind) and values.null_count == 0 else "float"
         parts = [_numbers(c) for c in values.chunks]
         numbers = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.empty(0)])
-        return numeric_summary(name, dtype, numbers, max_points)
+        # A copy made here (joined chunks, converted or with nulls) is sorted in place; a view
+        # of Arrow's buffer is not.
+        owned = numbers.base is None
+        return numeric_summary(name, dtype, numbers, max_points, owned=owned)
     if types.is_timestamp(kind):
         return ColumnSummary(name, "datetime", rows, count, 0)
     if types.is_list(kind) or types.is_large_list(kind) or types.is_fixed_size_list(kind):
@@ -231,7 +234,7 @@ class _Column:
 
         kind = column_kind(series)
         if not self.kinds and kind == "string":
-            self.shape = object_shape(series)
+            self.shape = _text_chunk_shape(series)
         self.kinds.add(kind)
         if self.shape is not None or kind == "datetime":
             self.present += int(series.notna().sum())
@@ -252,12 +255,22 @@ class _Column:
             dtype = "float" if "float" in kinds else "integer"
             values = np.concatenate(self.numbers) if self.numbers else np.empty(0)
             self.numbers = []
-            return numeric_summary(self.name, dtype, values, max_points)
+            return numeric_summary(self.name, dtype, values, max_points, owned=True)
         if len(kinds) == 1 and kinds <= {"string", "boolean"}:
             keys = list(self.counts)
             counts = np.fromiter(self.counts.values(), dtype=np.int64, count=len(keys))
             return categorical_summary(self.name, next(iter(kinds)), rows, keys, counts)
         return None
+
+
+def _text_chunk_shape(series: Any) -> str | None:
+    """object_shape of a text column's first chunk. CSV values are never lists or maps, so
+    unless the first present value reads as a date the column is plain text (decided before a
+    thousand values are listed and looked at)."""
+    head = series.head(16).dropna()
+    if len(head) and not is_iso_date(head.iloc[0]):
+        return None
+    return object_shape(series)
 
 
 def _text(

@@ -107,18 +107,20 @@ def _numeric(name: str, dtype: str, series: pd.Series, max_points: int | None) -
 
 
 def numeric_summary(
-    name: str, dtype: str, values: np.ndarray, max_points: int | None
+    name: str, dtype: str, values: np.ndarray, max_points: int | None, *, owned: bool = False
 ) -> ColumnSummary:
     """A numeric column's summary from its values as float64 (NaN for missing); ``values`` is
-    not modified."""
+    not modified unless ``owned`` (the caller's own copy, then sorted in place)."""
     finite = np.isfinite(values)
-    kept = values[finite] if not finite.all() else values.copy()
+    every = finite.all()
+    kept: np.ndarray = values[finite] if not every else (values if owned else values.copy())
     kept.sort()
     count = len(kept)
     if count == 0:
         return ColumnSummary(name, dtype, len(values), 0, 0, points=kept, std=None)
     distinct = int(np.count_nonzero(kept[1:] != kept[:-1])) + 1
-    keys = counts = None
+    keys: Any = None  # the sorted distinct values, as an array
+    counts = None
     if distinct <= MAX_COUNTED:
         starts = np.flatnonzero(kept[1:] != kept[:-1]) + 1
         bounds = np.concatenate(([0], starts, [count]))
