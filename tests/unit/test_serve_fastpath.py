@@ -260,3 +260,22 @@ def test_on_the_loop_every_answer_is_the_pools(served: ServedModel, body: bytes)
     assert _score_on_loop(served, body, "application/json") == _score(
         served, body, "application/json"
     )
+
+
+def test_a_multiclass_final_estimator_is_called_itself_on_the_plans_features() -> None:
+    frame = _frame(300, 9)[[*NUMERIC, *CATEGORICAL]]
+    pipeline = Pipeline(
+        [
+            ("features", ColumnTransformer([("numeric", StandardScaler(), NUMERIC),
+                                            ("categorical", OneHotEncoder(), CATEGORICAL)])),
+            ("classifier", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(frame, frame["contract"])  # fmt: skip
+    served = ServedModel(_served().info, pipeline)
+    assert served.fast is not None
+    assert served.fast.final is pipeline[-1]  # three classes: not the two-class formulas
+    arrays = served.convert(_columns(_frame(50, 10)))
+    for method in ("predict", "predict_proba"):
+        mine = served.fast.predict(arrays, method)
+        assert mine is not None
+        assert np.array_equal(mine, getattr(pipeline, method)(_frame(50, 10)))

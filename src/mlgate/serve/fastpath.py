@@ -7,7 +7,8 @@ selection, input validation, feature-name checks), not in arithmetic. The scorin
 already converted and type-checked every column (``ServedModel.convert``), so the plan builds the
 very array the ``ColumnTransformer`` would from those columns — the same NumPy operations in the
 same order, so the same bits — and hands it to the pipeline's remaining steps as the pipeline
-does.
+does. A two-class ``LogisticRegression`` right after it is evaluated with its own formulas
+(one matrix product, the logistic function), without its per-call validation.
 
 A request the plan cannot reproduce exactly (a category the encoder never saw, a missing or
 non-finite value) goes to the estimator itself, which answers, warns or raises as it always
@@ -76,6 +77,51 @@ class _OneHot:
 
 
 @dataclass(frozen=True)
+class _BinaryLogistic:
+    """A fitted two-class LogisticRegression's predict and predict_proba on dense features: the
+    estimator's own formulas (decision ``X @ coef_.T + intercept_``; the label of the positive
+    class where it is above 0; the logistic of it beside its complement), without its per-call
+    validation."""
+
+    coef_t: Any
+    intercept: Any
+    classes: Any
+
+    def decision(self, features: Any) -> Any:
+        return (features @ self.coef_t + self.intercept).reshape(-1)
+
+    def predict(self, features: Any) -> Any:
+        import numpy as np
+
+        return np.take(self.classes, (self.decision(features) > 0).astype(np.intp), axis=0)
+
+    def predict_proba(self, features: Any) -> Any:
+        import numpy as np
+        from scipy import special
+
+        prob = self.decision(features)
+        prob = special.expit(prob, out=prob)
+        return np.stack([1 - prob, prob], axis=1)
+
+
+def _final(estimator: Any) -> Any:
+    """The final step as the plan calls it: a binary LogisticRegression's formulas, else the
+    estimator itself."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    if (
+        type(estimator) is LogisticRegression
+        and len(estimator.classes_) == 2
+        and isinstance(estimator.coef_, np.ndarray)
+        and estimator.coef_.shape[0] == 1
+        and estimator.coef_.dtype == np.float64
+    ):
+        return _BinaryLogistic(estimator.coef_.T, estimator.intercept_, estimator.classes_)
+    return estimator
+
+
+@dataclass(frozen=True)
 class FastPath:
     """The ColumnTransformer's blocks in its output order, then the pipeline's other steps."""
 
@@ -101,7 +147,7 @@ class FastPath:
         for step in self.steps:
             features = step.transform(features)
         call: Callable[[Any], Any] = getattr(self.final, method)
-        if not self.assume_finite:
+        if not self.assume_finite or isinstance(self.final, _BinaryLogistic):
             return call(features)
         import sklearn
 
@@ -154,7 +200,9 @@ def _build(estimator: Any, names: Sequence[str], kinds: Sequence[str]) -> FastPa
         blocks.append(block)
     if not blocks:
         return None
-    return FastPath(tuple(blocks), tuple(middle), final, assume_finite=not middle)
+    if middle:
+        return FastPath(tuple(blocks), tuple(middle), final, assume_finite=False)
+    return FastPath(tuple(blocks), (), _final(final), assume_finite=True)
 
 
 def _block(
