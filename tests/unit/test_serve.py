@@ -501,3 +501,77 @@ def test_max_batch_reaches_the_workers_through_the_environment(
     for name, value in ServeSettings(tmp_path, max_batch=5).to_env().items():
         monkeypatch.setenv(name, value)
     assert ServeSettings.from_env().batch_limit == 5
+
+
+class _Writes:
+    """A text stream that counts its write calls."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.writes = 0
+
+    def write(self, text: str) -> None:
+        self.text += text
+        self.writes += 1
+
+    def flush(self) -> None:
+        pass
+
+
+def test_access_log_lines_are_the_json_handlers_written_once_per_turn_of_the_loop(
+    served: ServedModel, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from mlgate.serve.app import JsonFormatter
+
+    stream = _Writes()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    parent = logging.getLogger("mlgate")
+    monkeypatch.setattr(parent, "handlers", [handler])
+    monkeypatch.setattr(parent, "propagate", False)
+    serve_logger = logging.getLogger("mlgate.serve")
+    levels = parent.level, serve_logger.level
+    parent.setLevel(logging.INFO)
+    serve_logger.setLevel(logging.NOTSET)
+    try:
+        _log_lines_and_writes(served, tmp_path, stream, handler)
+    finally:
+        parent.setLevel(levels[0])
+        serve_logger.setLevel(levels[1])
+
+
+def _log_lines_and_writes(
+    served: ServedModel, tmp_path: Any, stream: _Writes, handler: Any
+) -> None:
+    app = ScoringApp(ServeSettings(tmp_path), served)
+    body = json.dumps({"dataframe_records": [ROW]}).encode()
+
+    async def scenario() -> None:
+        await _acall(app, "POST", "/invocations", body, [(b"x-request-id", b"one")])
+        await _acall(app, "GET", "/nowhere")
+        await asyncio.sleep(0)
+        writes = stream.writes
+        for n in range(3):  # three answers in one turn: one write
+            app.access.write({"method": "GET", "path": "/ping", "status": 200, "n": n})
+        await asyncio.sleep(0)
+        assert stream.writes == writes + 1
+
+    asyncio.run(scenario())
+    app.close()
+    lines = [json.loads(line) for line in stream.text.splitlines()]
+    first = lines[0]
+    assert list(first) == ["ts", "level", "logger", "msg", "method", "path", "status", "ms",
+                           "bytes", "request_id"]  # fmt: skip
+    assert (first["level"], first["logger"], first["msg"]) == ("info", "mlgate.serve", "request")
+    assert (first["path"], first["status"], first["request_id"]) == ("/invocations", 200, "one")
+    assert lines[1]["status"] == 404
+    assert [line.get("n") for line in lines[2:]] == [0, 1, 2]
+    # Another logging setup (here a filter on the handler): each line through logging.
+    handler.addFilter(lambda record: record.getMessage() == "request")
+    other = ScoringApp(ServeSettings(tmp_path), served)
+    before = stream.writes
+    asyncio.run(_acall(other, "GET", "/ping"))
+    assert stream.writes == before + 1
+    assert json.loads(stream.text.splitlines()[-1])["path"] == "/ping"

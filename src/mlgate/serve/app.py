@@ -165,6 +165,7 @@ class ScoringApp:
         self._client: Any = None  # the connection of the last /invocations request
         self._other_client_at = 0.0  # when a request last came from another connection
         self.capture: Capture | None = None
+        self.access = AccessLog()
         self.version_body = _server_version().encode()
         if model is not None:
             self._ready(model)
@@ -178,6 +179,7 @@ class ScoringApp:
         return self._pool
 
     def close(self) -> None:
+        self.access.flush()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -289,14 +291,15 @@ class ScoringApp:
             endpoint = path if path in _KNOWN else "other"
             self.metrics.request(endpoint, status, elapsed)
         if self.settings.access_log or status >= 500:
-            log_event(
-                "request",
-                method=method,
-                path=path,
-                status=status,
-                ms=round(elapsed * 1000, 3),
-                bytes=len(body),
-                request_id=request_id,
+            self.access.write(
+                {
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 3),
+                    "bytes": len(body),
+                    "request_id": request_id,
+                }
             )
 
     async def _invocations(
@@ -558,6 +561,70 @@ def configure_logging(level: str = "info") -> dict[str, Any]:
         }
         | {"uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
     }
+
+
+class AccessLog:
+    """The ``request`` log lines. When mlgate's JSON handler (``configure_logging``) is the one
+    that writes them, the loop formats each line as that handler would and writes all the lines
+    of one turn of the loop in one call, after the answers went out: no log record per request,
+    one system call for the requests answered together. With any other logging setup each line
+    goes through ``logging`` as before."""
+
+    def __init__(self) -> None:
+        self._handler: logging.StreamHandler[Any] | bool | None = False  # False: not looked up
+        self._lines: list[str] = []
+
+    def write(self, fields: dict[str, Any]) -> None:
+        if self._handler is False:
+            self._handler = _json_handler()
+        if not isinstance(self._handler, logging.StreamHandler):
+            log_event("request", **fields)
+            return
+        entry = {"ts": round(time.time(), 3), "level": "info", "logger": _LOG.name,
+                 "msg": "request", **fields}  # fmt: skip
+        self._lines.append(json.dumps(entry, default=str))
+        if len(self._lines) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        lines, self._lines = self._lines, []
+        handler = self._handler
+        if not lines or not isinstance(handler, logging.StreamHandler):
+            return
+        text = handler.terminator.join(lines) + handler.terminator
+        handler.acquire()
+        try:
+            handler.stream.write(text)
+            handler.flush()
+        except (OSError, ValueError) as exc:  # as in logging: a failed write fails no request
+            sys.stderr.write(f"mlgate: {len(lines)} access log line(s) not written: {exc}\n")
+        finally:
+            handler.release()
+
+
+def _json_handler() -> logging.StreamHandler[Any] | None:
+    """The handler that writes mlgate.serve's INFO records, when it is the one StreamHandler
+    with the JSON formatter, with no filters on the way; else None."""
+    parent = logging.getLogger("mlgate")
+    if (
+        not _LOG.isEnabledFor(logging.INFO)
+        or _LOG.handlers
+        or _LOG.filters
+        or not _LOG.propagate
+        or parent.propagate
+        or parent.filters
+        or len(parent.handlers) != 1
+    ):
+        return None
+    handler = parent.handlers[0]
+    if (
+        type(handler) is not logging.StreamHandler
+        or type(handler.formatter) is not JsonFormatter
+        or handler.filters
+        or handler.level > logging.INFO
+    ):
+        return None
+    return handler
 
 
 def log_event(message: str, *, level: int = logging.INFO, **fields: Any) -> None:
