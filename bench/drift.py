@@ -203,12 +203,21 @@ def measure(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> dict[str, An
     return {"cpu": cpu, "wall": wall, "peak_rss": peak, "stdout": stdout}
 
 
+def measured_env() -> dict[str, str]:
+    """The measured processes' environment: warnings off, and bytecode written and read as an
+    installed package has it (a ``PYTHONDONTWRITEBYTECODE`` here would make an editable mlgate
+    compile its modules in every run; the unmeasured first run writes them)."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 class Runner:
     """Starts each tool as a whole process and measures it."""
 
     def __init__(self, evidently: Path | None) -> None:
         self.evidently = evidently
-        self.env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        self.env = measured_env()
         self.project = WORK / "drift-project"
         (self.project / "model").mkdir(parents=True, exist_ok=True)
         (self.project / "mlgate.yaml").write_text(PROJECT_YAML)
@@ -323,7 +332,7 @@ def bench_imports(repeats: int) -> dict[str, Any]:
         "+ numpy, pandas": "import numpy, pandas",
         "+ pandas, scipy.stats": "import pandas, scipy.stats",
     }
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = measured_env()
     out = {}
     for label, code in snippets.items():
         runs = [measure([sys.executable, "-c", code], WORK, env) for _ in range(repeats)]
