@@ -11,7 +11,10 @@ re-run's, as mlgate measured them around the child process); the rest is mlgate'
 start-up, hashing, loading models, gates, drift, the report, writing verdicts. CPU is the check
 process and its children (training included), from the operating system's accounting; "own CPU"
 is the check process alone (every child excluded: training, re-runs and git), which on a shared
-machine is the fair measure of mlgate's own time. The 1-minute load average is recorded per run.
+machine is the fair measure of mlgate's own time. While the training process runs, mlgate imports
+what its later stages load the model with (pandas, skops, scikit-learn): that CPU is in own CPU,
+but its wall time overlaps training, so "own" wall is what the check takes beyond its training.
+The 1-minute load average is recorded per run.
 
 Two cases, several repetitions each: ``cold`` (no run records or caches: training runs, then one
 re-run) and ``cached`` (the same inputs were checked before: no training, no re-run).
