@@ -40,7 +40,7 @@ class StageContext:
     on_line: Callable[[str], None] | None = None
     # What earlier stages found that later ones act on (train: "trained" or "cached").
     facts: Mapping[str, str] = field(default_factory=dict)
-    # The Actions run (empty outside one): the branch of a detached checkout
+    # The Actions run (empty outside one): its URL, the branch of a detached checkout
     run: RunContext = field(default_factory=RunContext)
     github: Connect | None = None  # reaches GitHub: the comment, a champion kept in a release
 
