@@ -1,5 +1,6 @@
-"""Capture of scored requests: what a record holds, sampling, a full queue that drops without
-waiting, rotation by size and age within a disk budget, and a full disk that fails no request."""
+"""Capture of scored requests: what a record holds, sampling, batched writes, a full queue that
+drops without waiting, rotation by size and age within a disk budget, and a full disk that fails
+no request."""
 
 from __future__ import annotations
 
@@ -71,6 +72,27 @@ def test_sampling_keeps_about_the_fraction_asked(tmp_path: Path) -> None:
     kept = len(_lines(tmp_path))
     assert 850 < kept < 1150, kept  # binomial(4000, 0.25): 1000 +- 5 sigma
     assert capture.counts.captured == kept
+
+
+def test_the_writer_takes_records_in_batches_and_loses_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+    write = Capture._write
+
+    def counted(self: Capture, batch: list[Any]) -> None:
+        batches.append(len(batch))
+        write(self, batch)
+
+    monkeypatch.setattr(Capture, "_write", counted)
+    capture = Capture(CaptureSettings(tmp_path), IDENTITY, COLUMNS)
+    for n in range(1200):
+        capture.offer(str(n), [[1], [1.0], ["a"], [True]], [0])
+    capture.close()
+    assert [line["request_id"] for line in _lines(tmp_path)] == [str(n) for n in range(1200)]
+    assert sum(batches) == 1200
+    assert max(batches) <= 512
+    assert len(batches) < 100  # one wake-up per batch, not one per record
 
 
 def test_a_full_queue_drops_at_once_and_counts(tmp_path: Path) -> None:
