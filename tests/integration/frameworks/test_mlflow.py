@@ -32,8 +32,15 @@ if OUT.exists():
     shutil.rmtree(OUT)
 signature = infer_signature(X, y)
 providers = metadata.packages_distributions()
+def provided(module):
+    # Python 3.10's packages_distributions reads only top_level.txt, which wheels built with
+    # meson (scikit-learn) do not have: then the distributions whose files hold the module.
+    return providers.get(module) or [
+        d.metadata["Name"] for d in metadata.distributions()
+        if any(f.parts[0] == module for f in d.files or ())
+    ]
 def pins(*modules):
-    return [f"{d}=={metadata.version(d)}" for m in modules for d in providers[m]]
+    return [f"{d}=={metadata.version(d)}" for m in modules for d in provided(m)]
 """
 
 SKLEARN = (
