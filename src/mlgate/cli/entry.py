@@ -6,10 +6,10 @@ tags importing click and the configuration loader cost more than reading the tag
 arguments are exactly of that form and no mlgate.yaml applies (so no policy is needed), this
 builds the same ``ShowRequest`` and calls the same core ``show`` as the click command, and
 prints what it prints. ``mlgate drift --reference R --current C [--no-cache] --json`` (a
-scheduled monitor's form) likewise runs ``standalone_drift``, which the click command runs for
-those arguments too, and prints the same document. Any other arguments, a configuration, or any
-error go through the click command (``mlgate.cli.main``), which then does and reports
-everything as usual.
+scheduled monitor's form) likewise runs ``standalone_drift``, the request the click command
+builds for those arguments, and prints the same document. Any other arguments, a
+configuration, or any error go through the click command (``mlgate.cli.main``), which then does
+and reports everything as usual.
 """
 
 from __future__ import annotations

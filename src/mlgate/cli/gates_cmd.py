@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mlgate.cli._common import config_option, echo, emit_json, json_option, load, style
-from mlgate.cli.entry import drift_document, project_folder, standalone_drift
+from mlgate.cli.entry import drift_document, project_folder
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config, ModelConfig
@@ -239,38 +239,34 @@ def drift(
     from mlgate.gates.drift.run import DriftRequest, run_drift
     from mlgate.gates.render import render_verdict
 
-    plain = (columns, methods, p_value, distance, max_drifted_share, production, out)
-    if reference and current and not config_path and not model_name and not any(plain):
-        # Two files and nothing else (cli.entry runs this form without click when --json).
-        result = standalone_drift(reference, current, cache=not no_cache)
+    config = cache_root = None
+    if reference is not None and current is not None and not config_path and not model_name:
+        # No --config or --model: a comparison that takes no setting from mlgate.yaml, so it is
+        # not loaded; the project around it only provides the cache (cli.entry runs the plain
+        # --json form of this without click: standalone_drift, the same request).
+        cache_root = project_folder(Path.cwd())
+    elif config_path or model_name:
+        config = load(config_path)
     else:
-        config = cache_root = None
-        if reference is not None and current is not None and not config_path and not model_name:
-            # No --config or --model: a comparison that takes no setting from mlgate.yaml, so
-            # it is not loaded; the project around it only provides the cache.
-            cache_root = project_folder(Path.cwd())
-        elif config_path or model_name:
-            config = load(config_path)
-        else:
-            from mlgate.config.loader import load_if_found
+        from mlgate.config.loader import load_if_found
 
-            config = load_if_found()
-        request = DriftRequest(
-            reference=reference,
-            current=current,
-            columns=_split(columns),
-            config=config,
-            cache_root=cache_root,
-            model=model_name,
-            out=out,
-            p_value=p_value,
-            distance=distance,
-            max_drifted_share=max_drifted_share,
-            methods=_methods(methods),
-            cache=not no_cache,
-            production=production,
-        )
-        result = run_drift(request)
+        config = load_if_found()
+    request = DriftRequest(
+        reference=reference,
+        current=current,
+        columns=_split(columns),
+        config=config,
+        cache_root=cache_root,
+        model=model_name,
+        out=out,
+        p_value=p_value,
+        distance=distance,
+        max_drifted_share=max_drifted_share,
+        methods=_methods(methods),
+        cache=not no_cache,
+        production=production,
+    )
+    result = run_drift(request)
     if as_json:
         emit_json(drift_document(result))
     else:
