@@ -184,14 +184,6 @@ class ServedModel:
 
         return [np.concatenate([arrays[i] for arrays in requests]) for i in range(len(self.names))]
 
-    def stacked_frame(self, requests: Sequence[Sequence[Any]]) -> Any:
-        """One DataFrame of several requests' converted columns, rows in request order."""
-        return self.frame_of(self.stacked(requests))
-
-    def predict(self, frame: Any, method: str | None = None) -> list[Any]:
-        """Predictions as plain Python values (JSON-ready)."""
-        return _plain(getattr(self.estimator, self.method(method))(frame))
-
     def predict_arrays(self, arrays: Sequence[Any], method: str | None = None) -> list[Any]:
         """Predictions for converted columns: by the fast path when it applies to these values,
         else by the estimator on their DataFrame (the same values either way)."""
