@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from mlgate import proc
+from mlgate.cli import entry
 from mlgate.gates.drift.engine import compare_frames
 from tests.conftest import invoke
 
@@ -101,10 +103,6 @@ def test_two_files_inside_a_project_use_its_cache_and_none_of_its_settings(
 
 def test_quick_drift_prints_what_the_click_command_prints(starter: Path, tmp_path: Path) -> None:
     """`drift --reference R --current C [--no-cache] --json` skips click; the same output."""
-    import sys
-
-    from mlgate.cli import entry
-
     data = starter / "models/churn/data"
     current = tmp_path / "current.parquet"
     shifted(pd.read_csv(data / "eval.csv")).to_parquet(current)
@@ -237,3 +235,30 @@ def test_bad_inputs_through_the_cli_are_named_not_internal_errors(tmp_path: Path
     assert "nested column" in out.stdout
     assert "datetime column" in out.stdout
     assert "current data has 1 row" in out.stdout
+
+
+_BLAS_PROBE = """
+import json, os
+from mlgate.cli.entry import BLAS_THREADS, numpy_without_blas_threads
+numpy_without_blas_threads()
+from threadpoolctl import threadpool_info
+blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+print(json.dumps({"blas": blas, "env": {n: os.environ.get(n) for n in BLAS_THREADS}}))
+"""
+
+
+@pytest.mark.parametrize("chosen", [None, "2"])
+def test_drift_loads_numpy_with_one_blas_thread_unless_the_user_chose(chosen: str | None) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in entry.BLAS_THREADS}
+    if chosen is not None:
+        env["OPENBLAS_NUM_THREADS"] = chosen
+    done = proc.run([sys.executable, "-c", _BLAS_PROBE], env=env, check=True)
+    found = json.loads(done.stdout)
+    assert found["blas"], "NumPy's BLAS was not found"
+    assert found["blas"] == [int(chosen or 1)] * len(found["blas"])
+    # Nothing the function set is left for processes started later; the user's value stays.
+    assert found["env"] == {
+        "OPENBLAS_NUM_THREADS": chosen,
+        "OMP_NUM_THREADS": None,
+        "MKL_NUM_THREADS": None,
+    }

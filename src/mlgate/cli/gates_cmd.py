@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mlgate.cli._common import config_option, echo, emit_json, json_option, load, style
-from mlgate.cli.entry import drift_document, project_folder
+from mlgate.cli.entry import drift_document, numpy_without_blas_threads, project_folder
 
 if TYPE_CHECKING:
     from mlgate.config.model import Config, ModelConfig
@@ -236,6 +236,7 @@ def drift(
 
     Exit 1 on dataset drift (or drift in a critical column).
     """
+    numpy_without_blas_threads()
     from mlgate.gates.drift.run import DriftRequest, run_drift
     from mlgate.gates.render import render_verdict
 
