@@ -175,6 +175,28 @@ def drift(raw: dict[str, Any]) -> list[Row]:
                     same,
                 )
             )
+    floors = {
+        (s["rows"], s["format"]): s["tools"]["floor"]["cpu_median"]
+        for s in raw["results"]
+        if "floor" in s["tools"]
+    }
+    for read in raw.get("reads", []):
+        floor = floors.get((read["rows"], read["format"]))
+        share = f" = {read['cpu_median'] / floor:.3g}x the floor" if floor else ""
+        rows.append(
+            Row(
+                "drift",
+                f"{read['rows']:,} rows x 20 cols, {read['format']}",
+                f"CPU of a bare process reading the current file alone ({read['reader']})",
+                read["cpu_median"],
+                "s",
+                "pandas+scipy",
+                floor,
+                _ratio(floor, read["cpu_median"]),
+                f"context: what any tool pays to read one file{share}",
+                None,
+            )
+        )
     for m in raw.get("memory", []):
         limit = targets.get("memory_over_frame", 1.0)
         rows.append(

@@ -347,6 +347,44 @@ def bench_imports(repeats: int) -> dict[str, Any]:
     return out
 
 
+# What reading the current file alone costs in a bare process (start-up and imports included),
+# with the readers a drift tool could use: the share of a run no summary or cache can save.
+READERS = {
+    "pandas.read_csv": "import sys, pandas; pandas.read_csv(sys.argv[1])",
+    "pyarrow.csv.read_csv": "import sys, pyarrow.csv as c; c.read_csv(sys.argv[1])",
+    "pyarrow.csv one thread": (
+        "import sys, pyarrow.csv as c; "
+        "c.read_csv(sys.argv[1], read_options=c.ReadOptions(use_threads=False))"
+    ),
+    "pandas.read_parquet": "import sys, pandas; pandas.read_parquet(sys.argv[1])",
+    "pyarrow ParquetFile.read": "import sys, pyarrow.parquet as q; q.ParquetFile(sys.argv[1]).read()",
+}
+
+
+def bench_reads(rows: int, formats: Sequence[str], repeats: int) -> list[dict[str, Any]]:
+    """CPU and wall of bare processes that only read the current file of ``rows`` rows."""
+    env = measured_env()
+    out = []
+    for fmt in formats:
+        current = dataset(rows, fmt)[1]
+        for label, code in READERS.items():
+            if ("csv" in label) != (fmt == "csv"):
+                continue
+            print(f"  {rows:>10,} rows {fmt}: {label} alone", file=sys.stderr)
+            argv = [sys.executable, "-c", code, str(current)]
+            runs = [measure(argv, WORK, env) for _ in range(repeats)]
+            out.append(
+                {
+                    "rows": rows,
+                    "format": fmt,
+                    "reader": label,
+                    "cpu_median": statistics.median(r["cpu"] for r in runs),
+                    "wall_median": statistics.median(r["wall"] for r in runs),
+                }
+            )
+    return out
+
+
 def evidently_python(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit).absolute()
@@ -389,6 +427,12 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {m['rows']:,} | {m['format']} | mlgate peak above libraries / one frame "
             f"| {m['memory_over_frame']:.3g}x | <= 1.0x |"
         )
+    lines += ["", "| reading the current file alone | CPU s | wall s |", "|---|---:|---:|"]
+    for r in report.get("reads", []):
+        lines.append(
+            f"| {r['rows']:,} {r['format']}, `{r['reader']}` | {r['cpu_median']:.3f} "
+            f"| {r['wall_median']:.3f} |"
+        )
     lines += ["", "| bare process | CPU s | wall s |", "|---|---:|---:|"]
     for label, t in report["imports"].items():
         lines.append(f"| `{label}` | {t['cpu_median']:.3f} | {t['wall_median']:.3f} |")
@@ -411,7 +455,8 @@ def main() -> None:
     runner = Runner(evidently_python(args.evidently_python) if "evidently" in tools else None)
     load = [round(x, 2) for x in os.getloadavg()]
     results = []
-    for rows in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for rows in sizes:
         for fmt in formats:
             ev_formats = args.evidently_formats.split(",")
             chosen = [t for t in tools if t != "evidently" or fmt in ev_formats]
@@ -434,6 +479,7 @@ def main() -> None:
         "results": results,
         "memory": memory,
         "imports": bench_imports(max(args.repeats, 3)),
+        "reads": bench_reads(max(sizes), formats, max(args.repeats, 3)),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
