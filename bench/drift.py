@@ -357,7 +357,9 @@ READERS = {
         "c.read_csv(sys.argv[1], read_options=c.ReadOptions(use_threads=False))"
     ),
     "pandas.read_parquet": "import sys, pandas; pandas.read_parquet(sys.argv[1])",
-    "pyarrow ParquetFile.read": "import sys, pyarrow.parquet as q; q.ParquetFile(sys.argv[1]).read()",
+    "pyarrow ParquetFile.read": (
+        "import sys, pyarrow.parquet as q; q.ParquetFile(sys.argv[1]).read()"
+    ),
 }
 
 
