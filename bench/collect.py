@@ -97,7 +97,11 @@ def _registry_cpu(
     floor_limit = targets.get("show_floor_ratio", 1.5)
     speedup = targets.get("show_speedup", 100.0)
     rows = []
-    shown = {"mlgate_show_cpu_s": "show CPU", "mlgate_show_uncached_cpu_s": "show CPU, uncached"}
+    shown = {
+        "mlgate_show_cpu_s": "show CPU",
+        "mlgate_show_uncached_cpu_s": "show CPU, uncached",
+        "mlgate_show_fresh_cpu_s": "show CPU, fresh clone",
+    }
     for key, label in shown.items():
         mine = result.get(key)
         if mine is None or not floor:

@@ -200,6 +200,10 @@ def bench_size(size: int, reps: int, gto: Path | None, gto_reps: int, work: Path
                     for old in (repo / ".git" / "mlgate" / "registry").glob("show-*.txt"):
                         old.unlink()
                     timed(ours, repo, "mlgate_show_uncached")
+                    # And as in a fresh clone (CI's checkout): nothing remembered at all, every
+                    # tag's payload checked against the schema.
+                    shutil.rmtree(repo / ".git" / "mlgate", ignore_errors=True)
+                    timed(ours, repo, "mlgate_show_fresh")
             if gto and theirs and i < gto_reps:
                 others.append(timed([str(gto), *theirs], repo, f"gto_{op}"))
         _record(results, op, mine, others)
@@ -232,6 +236,9 @@ def _record_cpu(results: dict[str, Any]) -> None:
         results["show_uncached_floor_ratio"] = round(uncached / floor, 2)
     if uncached and results.get("gto_show_cpu_s"):
         results["show_uncached_cpu_speedup"] = round(results["gto_show_cpu_s"] / uncached, 1)
+    fresh = results.get("mlgate_show_fresh_cpu_s")
+    if fresh and floor:
+        results["show_fresh_floor_ratio"] = round(fresh / floor, 2)
     if show and results.get("gto_show_cpu_s"):
         results["show_cpu_speedup"] = round(results["gto_show_cpu_s"] / show, 1)
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -274,6 +281,12 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                 f"| {row['tags']} | show CPU, answer not remembered | "
                 f"{row['mlgate_show_uncached_cpu_s']:.3f} | floor {row['floor_cpu_s']:.3f} | "
                 f"{row['show_uncached_floor_ratio']:.2f}x |"
+            )
+        if row.get("mlgate_show_fresh_cpu_s"):
+            lines.append(
+                f"| {row['tags']} | show CPU, fresh clone (nothing remembered) | "
+                f"{row['mlgate_show_fresh_cpu_s']:.3f} | floor {row['floor_cpu_s']:.3f} | "
+                f"{row['show_fresh_floor_ratio']:.2f}x |"
             )
         if row.get("gto_show_cpu_s"):
             lines.append(

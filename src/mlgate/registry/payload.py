@@ -17,7 +17,6 @@ from typing import Any
 
 from mlgate.config.quickcheck import Check, compile_schema
 from mlgate.errors import ConfigError, ExternalError, Location
-from mlgate.schemas import load_schema
 
 PAYLOAD_FORMAT = 1
 _CACHE_FILE = "valid-payloads.txt"
@@ -43,6 +42,9 @@ def schema_errors(payload: Any) -> list[str]:
 
 @cache
 def _quick() -> Check | None:
+    # Here, not at the top: importlib.resources costs a read that needs no payload check.
+    from mlgate.schemas import load_schema
+
     return compile_schema(load_schema("payload"))
 
 
