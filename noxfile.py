@@ -82,6 +82,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
     session.run("lint-imports", "--no-cache")  # layers and no import cycles ([tool.importlinter])
+    session.run("python", "tools/import_cycles.py")  # no module cycle at all, function imports too
     session.run("python", "tools/bump_version.py", "--check")
     # allowlist.json is the union of the recorded runs and holds this environment's names
     session.run("python", "tools/gen_allowlist.py", "--check")

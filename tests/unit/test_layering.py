@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import mlgate
 
@@ -54,3 +56,33 @@ def test_the_rule_sees_each_form() -> None:
         "x.py:3: GitHubClient.from_env",
         "x.py:4: load_event",
     ]
+
+
+def _cycles_tool() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "tools" / "import_cycles.py"
+    spec = importlib.util.spec_from_file_location("import_cycles", path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cycle_check_finds_every_cycle_and_only_cycles() -> None:
+    """``nox -s lint`` runs tools/import_cycles.py over grimp's graph of mlgate; its search."""
+    cycles = _cycles_tool().cycles
+    edges = {
+        "a": ["b"],
+        "b": ["c", "d"],
+        "c": ["a"],  # a -> b -> c -> a
+        "d": ["e"],
+        "e": ["d"],  # d <-> e, reached from the first cycle
+        "f": ["a", "g"],  # into a cycle, not part of one
+        "g": [],
+        "h": ["h"],  # a module importing itself is no cycle between modules
+    }
+    assert cycles(edges) == [["a", "b", "c"], ["d", "e"]]
+    assert cycles({"x": ["y"], "y": ["z"]}) == []
+    chain = {f"m{i}": [f"m{i + 1}"] for i in range(5000)}  # deep: no recursion limit
+    chain["m5000"] = ["m0"]
+    assert len(cycles(chain)[0]) == 5001
