@@ -48,14 +48,6 @@ def _quick() -> Check | None:
     return compile_schema(load_schema("payload"))
 
 
-def payload_valid(payload: Any) -> bool:
-    """Whether ``payload`` satisfies the payload schema (jsonschema's answer)."""
-    quick = _quick()
-    if quick is not None:
-        return quick(payload)
-    return not schema_errors(payload)
-
-
 def check_payload(payload: Any, what: str) -> dict[str, Any]:
     """``payload`` if it is valid; ConfigError (exit 2) naming ``what`` and every problem."""
     if not isinstance(payload, dict):
@@ -116,9 +108,10 @@ def parse_payload(body: str) -> tuple[dict[str, Any] | None, str | None]:
         return None, "not valid JSON (nested too deeply)"
     if not isinstance(payload, dict):
         return None, "the JSON is not an object"
-    if payload_valid(payload):
+    quick = _quick()
+    if quick is not None and quick(payload):
         return payload, None
-    errors = schema_errors(payload)
+    errors = schema_errors(payload)  # the failing payload's messages (or jsonschema decides)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return None, errors[0] + more
