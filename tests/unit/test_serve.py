@@ -18,6 +18,7 @@ import mlgate
 from mlgate.serve.app import Message, ScoringApp, ServeSettings
 from mlgate.serve.model import InputError, ModelInfo, ServedModel
 from mlgate.serve.payload import UnsupportedMediaType, parse
+from tests.unit.asgi import request
 
 COLUMNS = ["age", "income", "plan", "active"]
 ROW = {"age": 40, "income": 1200.5, "plan": "basic", "active": True}
@@ -70,23 +71,7 @@ def call(
 ) -> tuple[int, dict[str, str], bytes]:
     headers = [(b"content-type", content_type.encode())] if content_type else []
     headers.append((b"content-length", str(len(body)).encode()))
-    scope = {"type": "http", "method": method, "path": path, "headers": headers}
-    sent: list[Message] = []
-    chunks = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> dict[str, Any]:
-        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start, body_msg = sent
-    return (
-        start["status"],
-        {k.decode(): v.decode() for k, v in start["headers"]},
-        body_msg["body"],
-    )
+    return asyncio.run(request(app, method, path, body, headers))
 
 
 def post_json(app: ScoringApp, payload: Any) -> tuple[int, Any]:
@@ -299,20 +284,9 @@ class _Gate:
 async def _acall(
     app: ScoringApp, method: str, path: str, body: bytes = b"", headers: Any = ()
 ) -> tuple[int, dict[str, str], bytes]:
-    scope = {"type": "http", "method": method, "path": path,
-             "headers": [(b"content-type", b"application/json"), *headers]}  # fmt: skip
-    chunks = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[Message] = []
-
-    async def receive() -> dict[str, Any]:
-        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    start, body_msg = sent
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body_msg["body"]
+    return await request(
+        app, method, path, body, [(b"content-type", b"application/json"), *headers]
+    )
 
 
 def test_predictions_run_off_the_loop_and_a_full_queue_is_503_with_retry_after(

@@ -18,8 +18,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlgate.serve import app as app_module
 from mlgate.serve import fastpath
-from mlgate.serve.app import ON_LOOP_BYTES, Message, ScoringApp, ServeSettings, _score, _score_batch
+from mlgate.serve.app import ON_LOOP_BYTES, ScoringApp, ServeSettings, _score, _score_batch
 from mlgate.serve.model import ModelInfo, ServedModel
+from tests.unit.asgi import request
 
 NUMERIC = ["tenure", "charges", "calls"]
 CATEGORICAL = ["contract", "region"]
@@ -179,19 +180,9 @@ def test_a_plan_that_does_not_reproduce_the_estimator_is_not_used(served: Served
 
 def _post(app: ScoringApp, body: bytes, port: int = 50000) -> tuple[int, Any]:
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    scope = {"type": "http", "method": "POST", "path": "/invocations", "headers": headers,
-             "client": ("127.0.0.1", port)}  # fmt: skip
-    chunks = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[Message] = []
-
-    async def receive() -> dict[str, Any]:
-        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    return sent[0]["status"], json.loads(sent[1]["body"])
+    answer = request(app, "POST", "/invocations", body, headers, client=("127.0.0.1", port))
+    status, _, out = asyncio.run(answer)
+    return status, json.loads(out)
 
 
 def _pool_started(app: ScoringApp) -> bool:
