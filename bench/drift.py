@@ -336,15 +336,17 @@ def bench_imports(repeats: int) -> dict[str, Any]:
         "+ numpy, pandas": "import numpy, pandas",
         "+ pandas, scipy.stats": "import pandas, scipy.stats",
     }
+    return {label: bare([sys.executable, "-c", code], repeats) for label, code in snippets.items()}
+
+
+def bare(argv: Sequence[str], repeats: int) -> dict[str, float]:
+    """Median CPU and wall of ``repeats`` runs of a bare process."""
     env = measured_env()
-    out = {}
-    for label, code in snippets.items():
-        runs = [measure([sys.executable, "-c", code], WORK, env) for _ in range(repeats)]
-        out[label] = {
-            "cpu_median": statistics.median(r["cpu"] for r in runs),
-            "wall_median": statistics.median(r["wall"] for r in runs),
-        }
-    return out
+    runs = [measure(argv, WORK, env) for _ in range(repeats)]
+    return {
+        "cpu_median": statistics.median(r["cpu"] for r in runs),
+        "wall_median": statistics.median(r["wall"] for r in runs),
+    }
 
 
 # What reading the current file alone costs in a bare process (start-up and imports included),
@@ -365,7 +367,6 @@ READERS = {
 
 def bench_reads(rows: int, formats: Sequence[str], repeats: int) -> list[dict[str, Any]]:
     """CPU and wall of bare processes that only read the current file of ``rows`` rows."""
-    env = measured_env()
     out = []
     for fmt in formats:
         current = dataset(rows, fmt)[1]
@@ -373,17 +374,8 @@ def bench_reads(rows: int, formats: Sequence[str], repeats: int) -> list[dict[st
             if ("csv" in label) != (fmt == "csv"):
                 continue
             print(f"  {rows:>10,} rows {fmt}: {label} alone", file=sys.stderr)
-            argv = [sys.executable, "-c", code, str(current)]
-            runs = [measure(argv, WORK, env) for _ in range(repeats)]
-            out.append(
-                {
-                    "rows": rows,
-                    "format": fmt,
-                    "reader": label,
-                    "cpu_median": statistics.median(r["cpu"] for r in runs),
-                    "wall_median": statistics.median(r["wall"] for r in runs),
-                }
-            )
+            timing = bare([sys.executable, "-c", code, str(current)], repeats)
+            out.append({"rows": rows, "format": fmt, "reader": label, **timing})
     return out
 
 
