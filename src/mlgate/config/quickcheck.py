@@ -26,22 +26,6 @@ Check = Callable[[Any], bool]
 ANNOTATIONS = frozenset(
     {"title", "description", "$schema", "$id", "$defs", "$comment", "default", "examples"}
 )
-COMPILED = frozenset(
-    {
-        "type",
-        "const",
-        "enum",
-        "required",
-        "properties",
-        "additionalProperties",
-        "oneOf",
-        "$ref",
-        "pattern",
-        "minLength",
-        "maxLength",
-        "minimum",
-    }
-)
 
 
 class Unsupported(Exception):
@@ -101,6 +85,20 @@ class _Compiler:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self.root = root
         self.refs: dict[str, Check] = {}
+        # The compiled keywords (additionalProperties, which reads its siblings, aside).
+        self.builders: dict[str, Callable[[Any], Check]] = {
+            "type": self._type,
+            "const": self._const,
+            "enum": self._enum,
+            "$ref": self._ref,
+            "oneOf": self._one_of,
+            "pattern": self._pattern,
+            "minLength": self._min_length,
+            "maxLength": self._max_length,
+            "minimum": self._minimum,
+            "required": self._required,
+            "properties": self._properties,
+        }
 
     def compile(self, schema: Any) -> Check:
         if schema is True:
@@ -109,9 +107,6 @@ class _Compiler:
             return lambda _: False
         if not isinstance(schema, Mapping):
             raise Unsupported(repr(schema))
-        unknown = set(schema) - COMPILED - ANNOTATIONS
-        if unknown:
-            raise Unsupported(", ".join(sorted(unknown)))
         found = [self._keyword(key, value, schema) for key, value in schema.items()]
         checks = [c for c in found if c is not None]
         if not checks:
@@ -125,19 +120,7 @@ class _Compiler:
             return None
         if key == "additionalProperties":
             return self._additional(value, schema)
-        build = {
-            "type": self._type,
-            "const": self._const,
-            "enum": self._enum,
-            "$ref": self._ref,
-            "oneOf": self._one_of,
-            "pattern": self._pattern,
-            "minLength": self._min_length,
-            "maxLength": self._max_length,
-            "minimum": self._minimum,
-            "required": self._required,
-            "properties": self._properties,
-        }.get(key)
+        build = self.builders.get(key)
         if build is None:
             raise Unsupported(key)
         return build(value)
